@@ -1,0 +1,86 @@
+/**
+ * One error type for the whole product. `kind` says what went wrong, `code` is the EIP-1193 style
+ * number a page can branch on, `transient` tells the lifecycle whether retrying can help.
+ */
+export type ErrorKind =
+  | 'network' // the request never got a reply (offline, DNS, connection dropped)
+  | 'timeout' // no reply within the client's deadline
+  | 'http' // the server replied with a non-2xx status
+  | 'api' // 2xx, but the body's `status` is not "success"
+  | 'malformed' // the reply (or a token in it) does not have the documented shape
+  | 'invalid' // bad input handed to us: an address, a message, a signature, a field
+  | 'rejected' // the person refused (wallet or approval window)
+  | 'not-allowed' // the origin was not allowed by the person
+  | 'unknown-method'
+  | 'no-session' // signed out or expired
+  | 'wallet' // the wallet failed or is missing
+  | 'internal';
+
+export const ErrorCodes = {
+  userRejected: 4001,
+  unauthorized: 4100,
+  unsupportedMethod: 4200,
+  disconnected: 4900,
+  invalidParams: -32602,
+  internal: -32603,
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+const codeForKind: Record<ErrorKind, ErrorCode> = {
+  network: ErrorCodes.internal,
+  timeout: ErrorCodes.internal,
+  http: ErrorCodes.internal,
+  api: ErrorCodes.internal,
+  malformed: ErrorCodes.internal,
+  invalid: ErrorCodes.invalidParams,
+  rejected: ErrorCodes.userRejected,
+  'not-allowed': ErrorCodes.unauthorized,
+  'unknown-method': ErrorCodes.unsupportedMethod,
+  'no-session': ErrorCodes.disconnected,
+  wallet: ErrorCodes.internal,
+  internal: ErrorCodes.internal,
+};
+
+export interface TakoErrorOptions {
+  transient?: boolean;
+  /** HTTP status of the reply, when there was one. */
+  httpStatus?: number;
+  /** The server's own words, when it sent any. */
+  serverMessage?: string;
+  /** From a `Retry-After` header, in milliseconds. */
+  retryAfterMs?: number;
+  code?: ErrorCode;
+  cause?: unknown;
+}
+
+export class TakoError extends Error {
+  override readonly name = 'TakoError';
+  readonly kind: ErrorKind;
+  readonly code: ErrorCode;
+  readonly transient: boolean;
+  readonly httpStatus: number | undefined;
+  readonly serverMessage: string | undefined;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(kind: ErrorKind, message: string, options: TakoErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.kind = kind;
+    this.code = options.code ?? codeForKind[kind];
+    this.transient = options.transient ?? false;
+    this.httpStatus = options.httpStatus;
+    this.serverMessage = options.serverMessage;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+export function isTakoError(value: unknown): value is TakoError {
+  return value instanceof TakoError;
+}
+
+/** A readable one-line description of anything thrown, for UI and error replies. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'string') return error;
+  return 'Unexpected error';
+}

@@ -1,0 +1,131 @@
+/**
+ * The one message protocol shared by every context. Each message is declared once here, as a
+ * valibot schema (checked at runtime at each boundary) from which its TypeScript type is derived.
+ *
+ * Boundaries:
+ *   page world  --window.postMessage-->  content script   (PageToContent / ContentToPage)
+ *   content script --runtime message-->  background       (ContentToBackground)
+ *   background  --tabs.sendMessage-->    content script   (BackgroundToContent)
+ *   extension pages --runtime message--> background       (UiToBackground)
+ */
+import * as v from 'valibot';
+import { API_VERSIONS, ENDPOINT_PRESETS } from './endpoints.ts';
+
+/** Channel names on window.postMessage; anything else on the window is ignored. */
+export const PAGE_CHANNEL = 'tako-session:page';
+export const CONTENT_CHANNEL = 'tako-session:content';
+
+const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
+const MethodName = v.pipe(v.string(), v.maxLength(128));
+const ShortText = v.pipe(v.string(), v.maxLength(2048));
+
+export const ErrorPayloadSchema = v.object({
+  code: v.number(),
+  message: ShortText,
+  data: v.optional(v.unknown()),
+});
+export type ErrorPayload = v.InferOutput<typeof ErrorPayloadSchema>;
+
+/** Every reply across a boundary: a result or an error with an EIP-1193 code. */
+export type Reply<T = unknown> = { ok: true; result: T } | { ok: false; error: ErrorPayload };
+
+export const ReplySchema = v.variant('ok', [
+  v.object({ ok: v.literal(true), result: v.unknown() }),
+  v.object({ ok: v.literal(false), error: ErrorPayloadSchema }),
+]);
+
+// ---- page world <-> content script -------------------------------------------------------------
+
+/** Wallets the page world found, as the popup shows them. */
+export const WalletInfoSchema = v.object({
+  id: Id,
+  name: v.pipe(v.string(), v.maxLength(100)),
+  icon: v.pipe(v.string(), v.maxLength(100_000)),
+  rdns: v.pipe(v.string(), v.maxLength(200)),
+});
+export type WalletInfo = v.InferOutput<typeof WalletInfoSchema>;
+
+/** What the background asks of the page's wallet. */
+export const WalletActionSchema = v.variant('action', [
+  v.object({ action: v.literal('list-wallets') }),
+  v.object({ action: v.literal('request-accounts'), walletId: v.optional(Id) }),
+  v.object({
+    action: v.literal('sign'),
+    walletId: v.optional(Id),
+    address: v.pipe(v.string(), v.maxLength(42)),
+    message: ShortText,
+  }),
+]);
+export type WalletAction = v.InferOutput<typeof WalletActionSchema>;
+
+export const PageToContentSchema = v.variant('kind', [
+  v.object({
+    channel: v.literal(PAGE_CHANNEL),
+    kind: v.literal('request'),
+    id: Id,
+    method: MethodName,
+    params: v.optional(v.unknown()),
+  }),
+  v.object({
+    channel: v.literal(PAGE_CHANNEL),
+    kind: v.literal('wallet-reply'),
+    id: Id,
+    reply: ReplySchema,
+  }),
+]);
+export type PageToContent = v.InferOutput<typeof PageToContentSchema>;
+
+export const ContentToPageSchema = v.variant('kind', [
+  v.object({ channel: v.literal(CONTENT_CHANNEL), kind: v.literal('reply'), id: Id, reply: ReplySchema }),
+  v.object({ channel: v.literal(CONTENT_CHANNEL), kind: v.literal('event'), event: v.literal('sessionChanged'), data: v.unknown() }),
+  v.object({ channel: v.literal(CONTENT_CHANNEL), kind: v.literal('wallet-request'), id: Id, request: WalletActionSchema }),
+]);
+export type ContentToPage = v.InferOutput<typeof ContentToPageSchema>;
+
+// ---- content script <-> background -------------------------------------------------------------
+
+export const ContentToBackgroundSchema = v.object({
+  type: v.literal('page-request'),
+  method: MethodName,
+  params: v.optional(v.unknown()),
+});
+export type ContentToBackground = v.InferOutput<typeof ContentToBackgroundSchema>;
+
+export const BackgroundToContentSchema = v.variant('type', [
+  v.object({ type: v.literal('ping') }),
+  v.object({ type: v.literal('session-changed'), session: v.unknown() }),
+  v.object({ type: v.literal('wallet-request'), request: WalletActionSchema }),
+]);
+export type BackgroundToContent = v.InferOutput<typeof BackgroundToContentSchema>;
+
+// ---- extension pages <-> background ------------------------------------------------------------
+
+export const EndpointSettingSchema = v.object({
+  preset: v.picklist(ENDPOINT_PRESETS),
+  baseUrl: v.optional(v.pipe(v.string(), v.maxLength(2048))),
+  version: v.optional(v.picklist(API_VERSIONS)),
+});
+export type EndpointSetting = v.InferOutput<typeof EndpointSettingSchema>;
+
+export const UiToBackgroundSchema = v.variant('type', [
+  v.object({ type: v.literal('get-state') }),
+  v.object({ type: v.literal('list-wallets') }),
+  v.object({ type: v.literal('sign-in'), walletId: v.optional(Id) }),
+  v.object({ type: v.literal('refresh-now') }),
+  v.object({ type: v.literal('sign-out'), scope: v.picklist(['active', 'all']) }),
+  v.object({ type: v.literal('get-settings') }),
+  v.object({ type: v.literal('save-settings'), endpoint: EndpointSettingSchema }),
+  v.object({ type: v.literal('revoke-site'), origin: v.pipe(v.string(), v.maxLength(2048)) }),
+  v.object({ type: v.literal('get-approval'), requestId: Id }),
+  v.object({ type: v.literal('answer-approval'), requestId: Id, approved: v.boolean() }),
+]);
+export type UiToBackground = v.InferOutput<typeof UiToBackgroundSchema>;
+export type UiMessageType = UiToBackground['type'];
+
+/** Broadcast from the background to open extension pages when anything they show changed. */
+export const STATE_CHANGED = { type: 'state-changed' } as const;
+
+export function parseMessage<S extends v.GenericSchema>(schema: S, value: unknown): v.InferOutput<S> | undefined {
+  const result = v.safeParse(schema, value);
+  return result.success ? result.output : undefined;
+}

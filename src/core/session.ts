@@ -1,0 +1,81 @@
+import { sameAddress, type Address } from './address.ts';
+import { endpointKey, type Endpoint } from './endpoints.ts';
+import { TakoError } from './errors.ts';
+import type { TokenGrant } from './tako-client.ts';
+
+export const SESSION_RECORD_VERSION = 1;
+
+/** What the background keeps for one (endpoint, address). Times are ms since the epoch. */
+export interface Session {
+  v: typeof SESSION_RECORD_VERSION;
+  endpoint: Endpoint;
+  address: Address;
+  accessToken: string;
+  /** The access token's JWT `exp` x 1000. */
+  accessExpMs: number;
+  refreshToken: string;
+  refreshExpMs: number;
+  /** The access token's lifetime as the server stated it (`expires_in`). */
+  lifetimeMs: number;
+  obtainedAtMs: number;
+  state: 'signed-in' | 'expired';
+  /** Consecutive transient refresh failures; 0 when healthy. */
+  failures: number;
+  /** When the next retry is due after a transient failure; null when on the normal schedule. */
+  retryAtMs: number | null;
+  /** Readable reason of the last failure, shown in the popup. */
+  lastError: string | null;
+}
+
+/** The state a page or the popup sees. */
+export type SessionState = 'signed-in' | 'refreshing' | 'expired';
+
+/** The public view of a session: no tokens in it. */
+export interface SessionInfo {
+  address: Address;
+  state: SessionState;
+  expiresAt: number;
+  endpoint: string;
+}
+
+export function sessionKey(endpoint: Endpoint, address: Address): string {
+  return `${endpointKey(endpoint)} ${address}`;
+}
+
+export function keyOf(session: Pick<Session, 'endpoint' | 'address'>): string {
+  return sessionKey(session.endpoint, session.address);
+}
+
+/**
+ * A session from a fresh token pair. The tokens must be for the account we signed in (or
+ * refreshed) as: anything else is a broken reply and is refused rather than stored.
+ */
+export function sessionFromGrant(grant: TokenGrant, endpoint: Endpoint, address: Address, nowMs: number): Session {
+  if (!sameAddress(grant.access.address, address)) {
+    throw new TakoError('malformed', `The Tako API issued a token for ${grant.access.address}, not for ${address}`);
+  }
+  return {
+    v: SESSION_RECORD_VERSION,
+    endpoint,
+    address,
+    accessToken: grant.token,
+    accessExpMs: grant.access.exp * 1000,
+    refreshToken: grant.refreshToken,
+    refreshExpMs: grant.refresh.exp * 1000,
+    lifetimeMs: grant.expiresInSec * 1000,
+    obtainedAtMs: nowMs,
+    state: 'signed-in',
+    failures: 0,
+    retryAtMs: null,
+    lastError: null,
+  };
+}
+
+export function toSessionInfo(session: Session, refreshing: boolean): SessionInfo {
+  return {
+    address: session.address,
+    state: session.state === 'expired' ? 'expired' : refreshing ? 'refreshing' : 'signed-in',
+    expiresAt: session.accessExpMs,
+    endpoint: session.endpoint.baseUrl,
+  };
+}

@@ -1,0 +1,165 @@
+import { refreshUrl, signInUrl, type Endpoint } from './endpoints.ts';
+import { TakoError } from './errors.ts';
+import { decodeTakoClaims, type TakoClaims } from './jwt.ts';
+
+export const REQUEST_TIMEOUT_MS = 15_000;
+
+/** A successful sign-in or refresh: the new token pair and what we read from it. */
+export interface TokenGrant {
+  token: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresInSec: number;
+  access: TakoClaims;
+  refresh: TakoClaims;
+  /** The server's clock when it answered (its `Date` header), if it sent a readable one. */
+  serverDateMs: number | undefined;
+}
+
+export interface ReplyHeaders {
+  date?: string | null | undefined;
+  retryAfter?: string | null | undefined;
+}
+
+export interface TakoClientDeps {
+  fetch: typeof fetch;
+  now: () => number;
+  timeoutMs?: number;
+}
+
+/** `Retry-After` is either delta-seconds or an HTTP date. */
+export function parseRetryAfterMs(value: string | null | undefined, nowMs: number): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+/** The server's own words from an error body, whatever field it used. */
+function serverMessageOf(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const record = body as Record<string, unknown>;
+  for (const field of ['message', 'msg', 'detail', 'error']) {
+    const value = record[field];
+    if (typeof value === 'string' && value.trim() !== '') return value.trim().slice(0, 300);
+    if (typeof value === 'object' && value !== null) {
+      const nested = serverMessageOf(value);
+      if (nested) return nested;
+    }
+  }
+  return undefined;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isTransientStatus(status: number): boolean {
+  return status >= 500 || status === 429 || status === 408;
+}
+
+/**
+ * Turns an HTTP reply into a TokenGrant or a TakoError. Pure: the caller did the I/O.
+ * 5xx / 429 / 408 are transient; other statuses and a non-success `status` are permanent; a reply
+ * we cannot read at all is treated as transient, because a proxy or captive portal sends those.
+ */
+export function parseTokenReply(status: number, bodyText: string, headers: ReplyHeaders, nowMs: number): TokenGrant {
+  const body = parseJson(bodyText);
+  const serverMessage = serverMessageOf(body);
+  const dateMs = headers.date ? Date.parse(headers.date) : Number.NaN;
+  const serverDateMs = Number.isNaN(dateMs) ? undefined : dateMs;
+
+  if (status < 200 || status > 299) {
+    const transient = isTransientStatus(status);
+    const retryAfterMs = parseRetryAfterMs(headers.retryAfter, nowMs);
+    const reason = serverMessage ?? (status === 429 ? 'too many requests' : `HTTP ${status}`);
+    throw new TakoError('http', `The Tako API answered ${status}: ${reason}`, {
+      transient,
+      httpStatus: status,
+      ...(serverMessage === undefined ? {} : { serverMessage }),
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
+  }
+  if (typeof body !== 'object' || body === null) {
+    throw new TakoError('malformed', 'The Tako API sent a reply that is not JSON', { transient: true, httpStatus: status });
+  }
+  const envelope = body as Record<string, unknown>;
+  if (envelope.status !== 'success') {
+    throw new TakoError('api', `The Tako API refused: ${serverMessage ?? `status "${String(envelope.status)}"`}`, {
+      httpStatus: status,
+      ...(serverMessage === undefined ? {} : { serverMessage }),
+    });
+  }
+  const data = envelope.data;
+  if (typeof data !== 'object' || data === null) {
+    throw new TakoError('malformed', 'The Tako API reply has no data', { transient: true, httpStatus: status });
+  }
+  const { token, refresh_token: refreshToken, token_type: tokenType, expires_in: expiresIn } = data as Record<
+    string,
+    unknown
+  >;
+  if (typeof token !== 'string' || typeof refreshToken !== 'string') {
+    throw new TakoError('malformed', 'The Tako API reply is missing the token or refresh_token', { transient: true });
+  }
+  if (tokenType !== undefined && (typeof tokenType !== 'string' || tokenType.toLowerCase() !== 'bearer')) {
+    throw new TakoError('malformed', `The Tako API sent an unsupported token type: ${String(tokenType)}`);
+  }
+  if (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn <= 0) {
+    throw new TakoError('malformed', 'The Tako API reply has no valid expires_in', { transient: true });
+  }
+  const access = decodeTakoClaims(token, 'token');
+  const refresh = decodeTakoClaims(refreshToken, 'refresh_token');
+  if (access.address !== refresh.address) {
+    throw new TakoError('malformed', 'The Tako API sent tokens for two different addresses');
+  }
+  return { token, refreshToken, tokenType: 'Bearer', expiresInSec: expiresIn, access, refresh, serverDateMs };
+}
+
+async function postJson(deps: TakoClientDeps, url: string, body: unknown): Promise<TokenGrant> {
+  const timeoutMs = deps.timeoutMs ?? REQUEST_TIMEOUT_MS;
+  let response: Response;
+  let text: string;
+  try {
+    response = await deps.fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+      credentials: 'omit',
+      cache: 'no-store',
+    });
+    text = await response.text();
+  } catch (cause) {
+    const name = (cause as { name?: unknown } | null)?.name;
+    if (name === 'TimeoutError' || name === 'AbortError') {
+      throw new TakoError('timeout', `The Tako API did not answer within ${Math.round(timeoutMs / 1000)} s`, {
+        transient: true,
+        cause,
+      });
+    }
+    throw new TakoError('network', `Could not reach the Tako API at ${new URL(url).host}`, { transient: true, cause });
+  }
+  return parseTokenReply(
+    response.status,
+    text,
+    { date: response.headers.get('date'), retryAfter: response.headers.get('retry-after') },
+    deps.now(),
+  );
+}
+
+export function requestSignIn(
+  deps: TakoClientDeps,
+  endpoint: Endpoint,
+  signed: { message: string; signature: string },
+): Promise<TokenGrant> {
+  return postJson(deps, signInUrl(endpoint), { message: signed.message, signature: signed.signature });
+}
+
+export function requestRefresh(deps: TakoClientDeps, endpoint: Endpoint, refreshToken: string): Promise<TokenGrant> {
+  return postJson(deps, refreshUrl(endpoint), { refresh_token: refreshToken });
+}
