@@ -1,0 +1,68 @@
+/**
+ * Pending consent requests: one approval window per request, answered by the person. Closing
+ * the window counts as a refusal.
+ */
+import browser from 'webextension-polyfill';
+
+interface Pending {
+  origin: string;
+  windowId: number | undefined;
+  resolve: (approved: boolean) => void;
+}
+
+export function createApprovals() {
+  const pending = new Map<string, Pending>();
+  /** Several calls from one origin share one window. */
+  const byOrigin = new Map<string, Promise<boolean>>();
+
+  function settle(requestId: string, approved: boolean): boolean {
+    const request = pending.get(requestId);
+    if (!request) return false;
+    pending.delete(requestId);
+    request.resolve(approved);
+    return true;
+  }
+
+  async function open(origin: string): Promise<boolean> {
+    const requestId = crypto.randomUUID();
+    const decided = new Promise<boolean>((resolve) => {
+      pending.set(requestId, { origin, windowId: undefined, resolve });
+    });
+    const created = await browser.windows.create({
+      url: browser.runtime.getURL(`approval.html?request=${requestId}`),
+      type: 'popup',
+      width: 440,
+      height: 420,
+      focused: true,
+    });
+    const request = pending.get(requestId);
+    if (request) request.windowId = created.id;
+    return decided;
+  }
+
+  return {
+    ask(origin: string): Promise<boolean> {
+      const existing = byOrigin.get(origin);
+      if (existing) return existing;
+      const decision = open(origin).finally(() => byOrigin.delete(origin));
+      byOrigin.set(origin, decision);
+      return decision;
+    },
+    originOf(requestId: string): string | undefined {
+      return pending.get(requestId)?.origin;
+    },
+    async answer(requestId: string, approved: boolean): Promise<boolean> {
+      const windowId = pending.get(requestId)?.windowId;
+      const settled = settle(requestId, approved);
+      if (settled && windowId !== undefined) await browser.windows.remove(windowId).catch(() => undefined);
+      return settled;
+    },
+    onWindowRemoved(windowId: number): void {
+      for (const [requestId, request] of pending) {
+        if (request.windowId === windowId) settle(requestId, false);
+      }
+    },
+  };
+}
+
+export type Approvals = ReturnType<typeof createApprovals>;

@@ -1,0 +1,65 @@
+/**
+ * The page API (`window.takoSession.request`) as the background answers it. The origin always
+ * comes from the browser's sender information; only `tako_requestAccess` works for an origin the
+ * person has not allowed, and a refusal gives nothing away.
+ */
+import { TakoError } from '../core/errors.ts';
+import type { Approvals } from './approvals.ts';
+import type { SessionService } from './session-service.ts';
+import type { Sites } from './sites.ts';
+import { tabWallet } from './wallet.ts';
+
+export interface PageCaller {
+  origin: string;
+  tabId: number;
+}
+
+export interface PageApiDeps {
+  service: SessionService;
+  sites: Sites;
+  approvals: Approvals;
+  metahumanToken: () => Promise<string | undefined>;
+  onSitesChanged: () => void;
+}
+
+type Handler = (caller: PageCaller, params: unknown) => Promise<unknown>;
+
+export function createPageApi(deps: PageApiDeps) {
+  const { service, sites, approvals } = deps;
+
+  const allowedOnly: Record<string, Handler> = {
+    tako_getToken: () => service.getToken(),
+    tako_getSession: () => service.sessionInfo(),
+    tako_signIn: (caller) => service.signIn(tabWallet(caller.tabId)),
+    tako_signOut: async () => {
+      await service.signOut('active');
+      return null;
+    },
+    metahuman_getToken: async () => {
+      const token = await deps.metahumanToken();
+      if (!token) throw new TakoError('no-session', 'No MetaHuman SDK token is stored yet: get one in the Tako Session options');
+      return { token };
+    },
+  };
+
+  async function requestAccess(caller: PageCaller): Promise<unknown> {
+    if (!(await sites.isAllowed(caller.origin))) {
+      const approved = await approvals.ask(caller.origin);
+      if (!approved) throw new TakoError('rejected', 'The person declined access for this site');
+      await sites.allow(caller.origin);
+      deps.onSitesChanged();
+    }
+    return service.sessionInfo();
+  }
+
+  return async function handle(caller: PageCaller, method: string, params: unknown): Promise<unknown> {
+    if (method === 'tako_requestAccess') return requestAccess(caller);
+    const handler = Object.hasOwn(allowedOnly, method) ? allowedOnly[method] : undefined;
+    // Checked before the method name, so a stranger cannot even learn which methods exist.
+    if (!(await sites.isAllowed(caller.origin))) {
+      throw new TakoError('not-allowed', 'This site is not allowed: call tako_requestAccess first');
+    }
+    if (!handler) throw new TakoError('unknown-method', `Unknown method: ${method.slice(0, 64)}`);
+    return handler(caller, params);
+  };
+}

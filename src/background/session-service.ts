@@ -1,0 +1,258 @@
+/**
+ * The session lifecycle, wired to its dependencies (store, clock, HTTP, alarms, the page's
+ * wallet). Decisions come from the pure core; this file sequences them and does the I/O.
+ */
+import { parseAddress, sameAddress, type Address } from '../core/address.ts';
+import { endpointKey } from '../core/endpoints.ts';
+import { describeError, TakoError } from '../core/errors.ts';
+import {
+  afterTransientFailure,
+  decideTokenRequest,
+  expire,
+  isRefreshDue,
+  isRefreshTokenAlive,
+  nextRefreshAt,
+} from '../core/lifecycle.ts';
+import { sessionFromGrant, keyOf, toSessionInfo, type Session, type SessionInfo } from '../core/session.ts';
+import { buildSignInMessage } from '../core/sign-in-message.ts';
+import { recoverPersonalSigner } from '../core/signature.ts';
+import { requestRefresh, requestSignIn, type TakoClientDeps } from '../core/tako-client.ts';
+import type { Store } from './store.ts';
+
+export const REFRESH_ALARM_PREFIX = 'refresh ';
+
+export interface Clock {
+  now(): number;
+  random(): number;
+}
+
+export interface AlarmPort {
+  schedule(name: string, whenMs: number): Promise<void>;
+  clear(name: string): Promise<void>;
+  names(): Promise<string[]>;
+}
+
+/** The page wallet the person signs in with, reached through a tab's bridge. */
+export interface WalletPort {
+  requestAccounts(walletId?: string): Promise<unknown>;
+  sign(address: Address, message: string, walletId?: string): Promise<unknown>;
+}
+
+export interface SessionServiceDeps {
+  store: Store;
+  clock: Clock;
+  fetch: typeof fetch;
+  alarms: AlarmPort;
+  /** Called after anything a page or the popup shows has changed. */
+  onChange: () => void;
+  /** Called once when a session becomes expired. */
+  onExpired: (session: Session) => void;
+}
+
+export interface TokenForPage {
+  token: string;
+  tokenType: 'Bearer';
+  expiresAt: number;
+  address: Address;
+}
+
+export function refreshAlarmName(key: string): string {
+  return REFRESH_ALARM_PREFIX + key;
+}
+
+export function createSessionService(deps: SessionServiceDeps) {
+  const { store, clock, alarms } = deps;
+  const client: TakoClientDeps = { fetch: (input, init) => deps.fetch(input, init), now: () => clock.now() };
+  const inFlight = new Map<string, Promise<Session | undefined>>();
+  let signingIn: Promise<SessionInfo> | undefined;
+  let lastSignInError: string | null = null;
+
+  async function activeSession(): Promise<Session | undefined> {
+    const [{ endpoint }, active] = await Promise.all([store.getSettings(), store.getActive()]);
+    const key = active[endpointKey(endpoint)];
+    return key === undefined ? undefined : store.getSession(key);
+  }
+
+  async function schedule(session: Session): Promise<void> {
+    const name = refreshAlarmName(keyOf(session));
+    if (session.state === 'expired') await alarms.clear(name);
+    else await alarms.schedule(name, nextRefreshAt(session));
+  }
+
+  function info(session: Session): SessionInfo {
+    return toSessionInfo(session, inFlight.has(keyOf(session)));
+  }
+
+  /** One refresh request per session at a time, however many callers ask. */
+  function refresh(key: string): Promise<Session | undefined> {
+    const running = inFlight.get(key);
+    if (running) return running;
+    const attempt = runRefresh(key).finally(() => {
+      inFlight.delete(key);
+      deps.onChange();
+    });
+    inFlight.set(key, attempt);
+    deps.onChange();
+    return attempt;
+  }
+
+  async function runRefresh(key: string): Promise<Session | undefined> {
+    const before = await store.getSession(key);
+    if (!before || before.state === 'expired') return before;
+    if (!isRefreshTokenAlive(before, clock.now())) {
+      return settle(before, expire(before, 'The session lapsed: the refresh token expired'));
+    }
+    let next: Session;
+    try {
+      const grant = await requestRefresh(client, before.endpoint, before.refreshToken);
+      next = sessionFromGrant(grant, before.endpoint, before.address, clock.now());
+    } catch (error) {
+      const failure = error instanceof TakoError ? error : new TakoError('internal', describeError(error));
+      next = failure.transient
+        ? afterTransientFailure(before, failure, clock.now(), clock.random())
+        : expire(before, failure.message);
+    }
+    return settle(before, next);
+  }
+
+  /**
+   * Stores the outcome of a refresh unless the session changed meanwhile (signed out, or signed
+   * in again): a late reply must never resurrect or overwrite newer state.
+   */
+  async function settle(before: Session, next: Session): Promise<Session | undefined> {
+    const current = await store.getSession(keyOf(before));
+    if (!current || current.refreshToken !== before.refreshToken) return current;
+    await store.putSession(next);
+    await schedule(next);
+    if (next.state === 'expired' && before.state !== 'expired') deps.onExpired(next);
+    return next;
+  }
+
+  async function signIn(wallet: WalletPort, walletId?: string): Promise<SessionInfo> {
+    if (signingIn) return signingIn;
+    lastSignInError = null;
+    signingIn = runSignIn(wallet, walletId)
+      .catch((error: unknown) => {
+        lastSignInError = describeError(error);
+        throw error;
+      })
+      .finally(() => {
+        signingIn = undefined;
+        deps.onChange();
+      });
+    deps.onChange();
+    return signingIn;
+  }
+
+  async function runSignIn(wallet: WalletPort, walletId?: string): Promise<SessionInfo> {
+    const { endpoint } = await store.getSettings();
+    const accounts = await wallet.requestAccounts(walletId);
+    if (!Array.isArray(accounts) || accounts.length === 0) {
+      throw new TakoError('wallet', 'The wallet did not share an account');
+    }
+    const address = parseAddress(accounts[0]);
+    const message = buildSignInMessage(address, clock.now());
+    const signature = await wallet.sign(address, message, walletId);
+    if (typeof signature !== 'string') throw new TakoError('wallet', 'The wallet did not return a signature');
+    const signer = recoverPersonalSigner(message, signature);
+    if (!sameAddress(signer, address)) {
+      throw new TakoError('wallet', `The wallet signed with ${signer}, not with the account it shared (${address}); nothing was sent`);
+    }
+    const grant = await requestSignIn(client, endpoint, { message, signature });
+    const session = sessionFromGrant(grant, endpoint, address, clock.now());
+    const key = keyOf(session);
+    await store.putSession(session);
+    const active = await store.getActive();
+    await store.setActive({ ...active, [endpointKey(endpoint)]: key });
+    await schedule(session);
+    return info(session);
+  }
+
+  async function signOut(scope: 'active' | 'all'): Promise<void> {
+    const sessions = await store.listSessions();
+    const active = await activeSession();
+    const doomed = scope === 'all' ? sessions : sessions.filter((s) => active && keyOf(s) === keyOf(active));
+    await store.deleteSessions(doomed.map(keyOf));
+    await Promise.all(doomed.map((s) => alarms.clear(refreshAlarmName(keyOf(s)))));
+    const pointers = await store.getActive();
+    const doomedKeys = new Set(doomed.map(keyOf));
+    await store.setActive(Object.fromEntries(Object.entries(pointers).filter(([, key]) => !doomedKeys.has(key))));
+    deps.onChange();
+  }
+
+  /** On every worker start: refresh what fell due while we slept, and rebuild the alarms. */
+  async function reconcile(): Promise<void> {
+    const sessions = await store.listSessions();
+    const known = new Set(sessions.map((s) => refreshAlarmName(keyOf(s))));
+    const stale = (await alarms.names()).filter((name) => name.startsWith(REFRESH_ALARM_PREFIX) && !known.has(name));
+    await Promise.all(stale.map((name) => alarms.clear(name)));
+    await Promise.all(
+      sessions.map(async (session) => {
+        if (session.state === 'signed-in' && !isRefreshTokenAlive(session, clock.now())) {
+          await settle(session, expire(session, 'The session lapsed: the refresh token expired'));
+        } else if (isRefreshDue(session, clock.now())) {
+          await refresh(keyOf(session));
+        } else {
+          await schedule(session);
+        }
+      }),
+    );
+    deps.onChange();
+  }
+
+  async function onAlarm(name: string): Promise<void> {
+    if (!name.startsWith(REFRESH_ALARM_PREFIX)) return;
+    await refresh(name.slice(REFRESH_ALARM_PREFIX.length));
+  }
+
+  /** A token for a page (or the popup): refreshed first when it is too close to expiry. */
+  async function getToken(): Promise<TokenForPage> {
+    let session = await activeSession();
+    if (!session) throw new TakoError('no-session', 'Nobody is signed in');
+    let decision = decideTokenRequest(session, clock.now());
+    if (decision.kind === 'refresh') {
+      session = (await refresh(keyOf(session))) ?? session;
+      decision = decideTokenRequest(session, clock.now());
+    }
+    if (decision.kind !== 'serve') {
+      throw new TakoError(
+        'no-session',
+        decision.kind === 'unavailable' && decision.reason === 'failing'
+          ? `The token expired and refreshing it is failing: ${session.lastError ?? 'unknown error'}`
+          : 'The session expired: sign in again',
+      );
+    }
+    return { token: session.accessToken, tokenType: 'Bearer', expiresAt: session.accessExpMs, address: session.address };
+  }
+
+  async function refreshNow(): Promise<SessionInfo> {
+    const session = await activeSession();
+    if (!session) throw new TakoError('no-session', 'Nobody is signed in');
+    if (session.state === 'expired') throw new TakoError('no-session', 'The session expired: sign in again');
+    const next = await refresh(keyOf(session));
+    if (!next) throw new TakoError('no-session', 'Nobody is signed in');
+    if (next.state === 'expired') throw new TakoError('no-session', next.lastError ?? 'The session expired');
+    if (next.failures > 0) throw new TakoError('network', next.lastError ?? 'Refreshing failed; retrying soon');
+    return info(next);
+  }
+
+  async function sessionInfo(): Promise<SessionInfo | null> {
+    const session = await activeSession();
+    return session ? info(session) : null;
+  }
+
+  async function snapshot() {
+    const session = await activeSession();
+    return {
+      signingIn: signingIn !== undefined,
+      lastSignInError,
+      session: session ? info(session) : null,
+      refreshExpiresAt: session?.refreshExpMs ?? null,
+      lastError: session?.lastError ?? null,
+    };
+  }
+
+  return { signIn, signOut, reconcile, onAlarm, getToken, refreshNow, sessionInfo, snapshot, activeSession };
+}
+
+export type SessionService = ReturnType<typeof createSessionService>;

@@ -1,0 +1,21 @@
+/** Telling allowed pages that the session changed, and never any other page. */
+import browser from 'webextension-polyfill';
+import type { SessionInfo } from '../core/session.ts';
+import type { AllowedOrigin } from './store.ts';
+
+let lastSent = '';
+
+export async function broadcastSession(session: SessionInfo | null, allowed: AllowedOrigin[]): Promise<void> {
+  const serialized = JSON.stringify(session) + JSON.stringify(allowed);
+  // Only real changes reach pages (the badge and popup refresh more often).
+  if (serialized === lastSent) return;
+  lastSent = serialized;
+  const origins = new Set(allowed.map((site) => site.origin));
+  const tabs = await browser.tabs.query({ url: ['http://*/*', 'https://*/*'] });
+  await Promise.all(
+    tabs.map(async (tab) => {
+      if (tab.id === undefined || !tab.url || !origins.has(new URL(tab.url).origin)) return;
+      await browser.tabs.sendMessage(tab.id, { type: 'session-changed', session }, { frameId: 0 }).catch(() => undefined);
+    }),
+  );
+}

@@ -1,0 +1,99 @@
+/**
+ * Page world (MAIN) script: defines `window.takoSession` at document_start and bridges the page's
+ * wallet for the background. It holds no secrets: tokens pass through one reply at a time.
+ */
+import { CONTENT_CHANNEL, ContentToPageSchema, PAGE_CHANNEL, parseMessage, type ErrorPayload, type Reply } from '../core/protocol.ts';
+import type { TakoSession, TakoSessionError, TakoSessionInfo } from './tako-session-api.ts';
+import { createWalletBridge, WalletBridgeError } from './wallet-bridge.ts';
+
+const INSTALLED = Symbol.for('tako-session.installed');
+
+function toError(payload: ErrorPayload): TakoSessionError {
+  const error = new Error(payload.message) as TakoSessionError;
+  error.code = payload.code;
+  if (payload.data !== undefined) error.data = payload.data;
+  return error;
+}
+
+function errorPayloadOf(error: unknown): ErrorPayload {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : typeof error === 'string' ? error : 'The wallet failed';
+  return { code: typeof code === 'number' ? code : -32603, message: String(message).slice(0, 2000) };
+}
+
+function install(win: Window & typeof globalThis) {
+  const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const listeners = new Set<(session: TakoSessionInfo | null) => void>();
+  const wallet = createWalletBridge(win);
+  const post = (message: unknown) => win.postMessage(message, win.location.origin);
+
+  win.addEventListener('message', (event: MessageEvent) => {
+    if (event.source !== win || (event.data as { channel?: unknown } | null)?.channel !== CONTENT_CHANNEL) return;
+    const message = parseMessage(ContentToPageSchema, event.data);
+    if (!message) return;
+    switch (message.kind) {
+      case 'reply': {
+        const waiter = pending.get(message.id);
+        if (!waiter) return;
+        pending.delete(message.id);
+        if (message.reply.ok) waiter.resolve(message.reply.result);
+        else waiter.reject(toError(message.reply.error));
+        return;
+      }
+      case 'event':
+        for (const listener of [...listeners]) {
+          try {
+            listener(message.data as TakoSessionInfo | null);
+          } catch (error) {
+            // A dapp's listener failing must not stop the others.
+            queueMicrotask(() => {
+              throw error;
+            });
+          }
+        }
+        return;
+      case 'wallet-request':
+        void wallet.perform(message.request).then(
+          (result): Reply => ({ ok: true, result }),
+          (error: unknown): Reply => ({
+            ok: false,
+            error: error instanceof WalletBridgeError ? { code: error.code, message: error.message } : errorPayloadOf(error),
+          }),
+        ).then((reply) => post({ channel: PAGE_CHANNEL, kind: 'wallet-reply', id: message.id, reply }));
+        return;
+    }
+  });
+
+  const takoSession: TakoSession = {
+    request(args) {
+      return new Promise((resolve, reject) => {
+        const method = (args as { method?: unknown } | null)?.method;
+        if (typeof method !== 'string') {
+          const error = new Error('request() takes { method: string, params? }') as TakoSessionError;
+          error.code = -32602;
+          reject(error);
+          return;
+        }
+        const id = crypto.randomUUID();
+        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        post({ channel: PAGE_CHANNEL, kind: 'request', id, method, params: args.params });
+      });
+    },
+    on(event, listener) {
+      if (event === 'sessionChanged' && typeof listener === 'function') listeners.add(listener);
+    },
+    removeListener(event, listener) {
+      if (event === 'sessionChanged') listeners.delete(listener);
+    },
+  };
+
+  Object.defineProperty(win, 'takoSession', { value: Object.freeze(takoSession), enumerable: true, configurable: false, writable: false });
+  win.dispatchEvent(new Event('takoSession#initialized'));
+}
+
+// The script can run twice in one page (declared, then injected on demand): install once.
+const marked = window as unknown as Record<symbol, boolean>;
+if (!marked[INSTALLED]) {
+  marked[INSTALLED] = true;
+  install(window);
+}

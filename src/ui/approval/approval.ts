@@ -1,0 +1,30 @@
+/** The consent window: names the requesting origin (as the browser reported it) and asks. */
+import { ask, byTestId } from '../shared/background.ts';
+
+const requestId = new URLSearchParams(location.search).get('request') ?? '';
+const originLabel = byTestId('request-origin');
+const approve = byTestId<HTMLButtonElement>('approve');
+const deny = byTestId<HTMLButtonElement>('deny');
+const errorBox = byTestId('approval-error');
+
+function fail(error: unknown): void {
+  errorBox.textContent = error instanceof Error ? error.message : String(error);
+  errorBox.hidden = false;
+  approve.disabled = true;
+}
+
+async function answer(approved: boolean): Promise<void> {
+  approve.disabled = true;
+  deny.disabled = true;
+  await ask({ type: 'answer-approval', requestId, approved });
+  window.close();
+}
+
+ask<{ origin: string }>({ type: 'get-approval', requestId }).then(({ origin }) => {
+  originLabel.textContent = origin;
+  document.title = `Allow ${origin}? — Tako Session`;
+  approve.disabled = false;
+}, fail);
+
+approve.addEventListener('click', () => void answer(true).catch(fail));
+deny.addEventListener('click', () => void answer(false).catch(fail));

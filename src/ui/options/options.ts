@@ -1,0 +1,60 @@
+/** Options: which Tako API to use. A custom host is asked for as an optional permission on save. */
+import browser from 'webextension-polyfill';
+import { customEndpoint, hostPermissionFor, isLoopbackUrl, type EndpointPreset } from '../../core/endpoints.ts';
+import type { EndpointSetting } from '../../core/protocol.ts';
+import type { Settings } from '../../background/store.ts';
+import { ask, byTestId } from '../shared/background.ts';
+
+const form = byTestId<HTMLFormElement>('endpoint-form');
+const preset = byTestId<HTMLSelectElement>('endpoint');
+const customFields = byTestId('custom-fields');
+const baseUrl = byTestId<HTMLInputElement>('base-url');
+const version = byTestId<HTMLSelectElement>('api-version');
+const status = byTestId('options-status');
+const errorBox = byTestId('options-error');
+
+function showCustom(): void {
+  customFields.hidden = preset.value !== 'custom';
+}
+
+function showError(message: string | null): void {
+  errorBox.textContent = message ?? '';
+  errorBox.hidden = !message;
+}
+
+async function load(): Promise<void> {
+  const { endpoint } = await ask<Settings>({ type: 'get-settings' });
+  preset.value = endpoint.preset;
+  if (endpoint.preset === 'custom') {
+    baseUrl.value = endpoint.baseUrl;
+    version.value = endpoint.version;
+  }
+  showCustom();
+}
+
+async function save(): Promise<void> {
+  status.textContent = '';
+  showError(null);
+  const chosen = preset.value as EndpointPreset;
+  let setting: EndpointSetting = { preset: chosen };
+  if (chosen === 'custom') {
+    // Validate here too, so a typo is explained before any permission prompt.
+    const endpoint = customEndpoint(baseUrl.value, version.value);
+    if (!isLoopbackUrl(endpoint.baseUrl)) {
+      // Must run in the click's user gesture: the browser shows its own prompt.
+      const granted = await browser.permissions.request({ origins: [hostPermissionFor(endpoint.baseUrl)] });
+      if (!granted) throw new Error(`Tako Session needs access to ${new URL(endpoint.baseUrl).host} to use it`);
+    }
+    setting = { preset: 'custom', baseUrl: endpoint.baseUrl, version: endpoint.version };
+  }
+  const saved = await ask<Settings>({ type: 'save-settings', endpoint: setting });
+  baseUrl.value = saved.endpoint.preset === 'custom' ? saved.endpoint.baseUrl : baseUrl.value;
+  status.textContent = `Saved: ${saved.endpoint.baseUrl} (${saved.endpoint.version})`;
+}
+
+preset.addEventListener('change', showCustom);
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  save().catch((error: unknown) => showError(error instanceof Error ? error.message : String(error)));
+});
+load().catch((error: unknown) => showError(error instanceof Error ? error.message : String(error)));

@@ -1,0 +1,152 @@
+/** The toolbar popup: shows the session and signs in with one click. */
+import type { SessionInfo } from '../../core/session.ts';
+import type { WalletInfo } from '../../core/protocol.ts';
+import type { PopupState } from '../../background/ui-api.ts';
+import { ask, byTestId, onStateChanged } from '../shared/background.ts';
+import { formatCountdown, formatWhen } from '../shared/time.ts';
+
+const root = byTestId('session');
+const stateLabel = byTestId('state-label');
+const address = byTestId('session-address');
+const times = byTestId('session-times');
+const expires = byTestId('token-expires');
+const lapses = byTestId('session-lapses');
+const errorBox = byTestId('error');
+const signInButton = byTestId<HTMLButtonElement>('sign-in');
+const refreshButton = byTestId<HTMLButtonElement>('refresh-now');
+const signOutButton = byTestId<HTMLButtonElement>('sign-out');
+const picker = byTestId('wallet-picker');
+const walletList = byTestId('wallets');
+const sites = byTestId('sites');
+const sitesEmpty = byTestId('sites-empty');
+const endpointLabel = byTestId('endpoint-label');
+
+const LABELS: Record<PopupState['state'], string> = {
+  'signed-out': 'Signed out',
+  'signing-in': 'Signing in… confirm in your wallet',
+  'signed-in': 'Signed in',
+  refreshing: 'Refreshing the token…',
+  expired: 'Session expired: sign in again',
+};
+
+/** A local error (from a click) wins over the background's until the next action. */
+let localError: string | null = null;
+let current: PopupState | undefined;
+
+function showError(message: string | null): void {
+  errorBox.textContent = message ?? '';
+  errorBox.hidden = !message;
+}
+
+function tick(): void {
+  const session = current?.session;
+  if (!session) return;
+  expires.textContent = formatCountdown(session.expiresAt - Date.now());
+}
+
+function renderSites(state: PopupState): void {
+  sites.replaceChildren(
+    ...state.sites.map(({ origin }) => {
+      const item = document.createElement('li');
+      item.dataset.testid = 'site';
+      item.dataset.origin = origin;
+      const label = document.createElement('span');
+      label.textContent = origin;
+      label.title = origin;
+      const revoke = document.createElement('button');
+      revoke.className = 'secondary';
+      revoke.dataset.testid = 'revoke';
+      revoke.textContent = 'Revoke';
+      revoke.addEventListener('click', () => void run(() => ask({ type: 'revoke-site', origin })));
+      item.append(label, revoke);
+      return item;
+    }),
+  );
+  sitesEmpty.hidden = state.sites.length > 0;
+}
+
+function render(state: PopupState): void {
+  current = state;
+  root.dataset.state = state.state;
+  stateLabel.textContent = LABELS[state.state];
+  endpointLabel.textContent = state.endpoint.baseUrl.replace(/^https?:\/\//, '');
+  endpointLabel.title = `${state.endpoint.baseUrl} (${state.endpoint.version})`;
+  const session: SessionInfo | null = state.session;
+  address.hidden = !session;
+  times.hidden = !session;
+  address.textContent = session?.address ?? '';
+  address.dataset.address = session?.address ?? '';
+  expires.dataset.expiresAt = session ? String(session.expiresAt) : '';
+  lapses.textContent = state.refreshExpiresAt ? `${formatWhen(state.refreshExpiresAt)} unless refreshed` : '';
+  tick();
+  const busy = state.state === 'signing-in';
+  signInButton.hidden = !(state.state === 'signed-out' || state.state === 'expired' || busy);
+  signInButton.disabled = busy;
+  refreshButton.hidden = !(state.state === 'signed-in' || state.state === 'refreshing');
+  refreshButton.disabled = state.state === 'refreshing';
+  signOutButton.hidden = !session;
+  if (session || busy) picker.hidden = true;
+  showError(localError ?? state.error);
+  renderSites(state);
+}
+
+async function reload(): Promise<void> {
+  render(await ask<PopupState>({ type: 'get-state' }));
+}
+
+async function run(action: () => Promise<unknown>): Promise<void> {
+  localError = null;
+  showError(null);
+  try {
+    await action();
+  } catch (error) {
+    localError = error instanceof Error ? error.message : String(error);
+  }
+  await reload().catch((error: unknown) => showError(String(error)));
+}
+
+function signIn(walletId?: string): Promise<void> {
+  picker.hidden = true;
+  return run(() => ask({ type: 'sign-in', ...(walletId ? { walletId } : {}) }));
+}
+
+function showPicker(wallets: WalletInfo[]): void {
+  walletList.replaceChildren(
+    ...wallets.map((wallet) => {
+      const item = document.createElement('li');
+      const button = document.createElement('button');
+      button.dataset.testid = 'wallet-option';
+      button.dataset.walletId = wallet.id;
+      if (wallet.icon) {
+        const icon = document.createElement('img');
+        icon.src = wallet.icon;
+        icon.alt = '';
+        button.append(icon);
+      }
+      button.append(wallet.name);
+      button.addEventListener('click', () => void signIn(wallet.id));
+      item.append(button);
+      return item;
+    }),
+  );
+  picker.hidden = false;
+}
+
+signInButton.addEventListener('click', () => {
+  void run(async () => {
+    const { origin, wallets } = await ask<{ origin: string; wallets: WalletInfo[] }>({ type: 'list-wallets' });
+    if (wallets.length === 0) throw new Error(`No wallet found on ${origin}. Open a page where your wallet is available and try again.`);
+    if (wallets.length > 1) {
+      showPicker(wallets);
+      return;
+    }
+    // The flow runs in the background: if the popup closes when the wallet takes focus, it goes on.
+    await ask({ type: 'sign-in', walletId: wallets[0]!.id });
+  });
+});
+refreshButton.addEventListener('click', () => void run(() => ask({ type: 'refresh-now' })));
+signOutButton.addEventListener('click', () => void run(() => ask({ type: 'sign-out', scope: 'active' })));
+
+onStateChanged(() => void reload());
+setInterval(tick, 1000);
+void reload().catch((error: unknown) => showError(error instanceof Error ? error.message : String(error)));

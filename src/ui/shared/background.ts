@@ -1,0 +1,33 @@
+/** How extension pages talk to the background: one typed request, one reply or a readable error. */
+import browser from 'webextension-polyfill';
+import type { Reply, UiToBackground } from '../../core/protocol.ts';
+
+export class BackgroundError extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
+}
+
+export async function ask<T>(message: UiToBackground): Promise<T> {
+  const reply = (await browser.runtime.sendMessage(message)) as Reply<T> | undefined;
+  if (!reply) throw new BackgroundError('Tako Session did not answer; try again', -32603);
+  if (!reply.ok) throw new BackgroundError(reply.error.message, reply.error.code);
+  return reply.result;
+}
+
+/** Calls `render` now and whenever the background says something changed. */
+export function onStateChanged(render: () => void): void {
+  browser.runtime.onMessage.addListener((message: unknown) => {
+    if ((message as { type?: unknown } | null)?.type === 'state-changed') render();
+    return undefined;
+  });
+}
+
+export function byTestId<T extends HTMLElement = HTMLElement>(id: string, root: ParentNode = document): T {
+  const element = root.querySelector<T>(`[data-testid="${id}"]`);
+  if (!element) throw new Error(`Missing element ${id}`);
+  return element;
+}
