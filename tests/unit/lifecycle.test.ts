@@ -1,0 +1,293 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { PRESET_ENDPOINTS } from '../../src/core/endpoints.ts';
+import { TakoError } from '../../src/core/errors.ts';
+import {
+  BACKOFF_BASE_MS,
+  BACKOFF_MAX_MS,
+  MAX_MIN_VALIDITY_MS,
+  MAX_REFRESH_LEAD_MS,
+  afterTransientFailure,
+  backoffDelayMs,
+  decideTokenRequest,
+  expire,
+  isRefreshDue,
+  isRefreshTokenAlive,
+  minValidityMs,
+  nextRefreshAt,
+  refreshLeadMs,
+} from '../../src/core/lifecycle.ts';
+import { sessionFromGrant, type Session } from '../../src/core/session.ts';
+import { parseTokenReply } from '../../src/core/tako-client.ts';
+import { vectors } from './vectors.ts';
+
+const { getToken } = vectors.tokens;
+
+/** Fixed clock, all plain numbers (ms since the epoch). getToken's pair was issued at ISSUED. */
+const ISSUED = 1_690_959_847_000; // 2023-08-02T07:04:07Z
+const ACCESS_EXP = 1_690_963_447_000; // getToken.token exp x 1000: ISSUED + 3600 s
+const REFRESH_EXP = 1_691_046_247_000; // getToken.refresh_token exp x 1000: ISSUED + 86400 s
+
+/** The real 3600 s session from the documented sign-in reply. */
+function hourSession(): Session {
+  const body = JSON.stringify({
+    status: 'success',
+    data: { token_type: 'Bearer', token: getToken.token, refresh_token: getToken.refresh_token, expires_in: getToken.expires_in },
+  });
+  return sessionFromGrant(parseTokenReply(200, body, {}, ISSUED), PRESET_ENDPOINTS['tako-v2'], vectors.signIn.address, ISSUED);
+}
+
+/** A session whose access token lives 20 s (as the local stack issues for tests). */
+function shortSession(): Session {
+  return {
+    ...hourSession(),
+    accessExpMs: ISSUED + 20_000,
+    refreshExpMs: ISSUED + 120_000,
+    lifetimeMs: 20_000,
+    obtainedAtMs: ISSUED,
+  };
+}
+
+const networkError = new TakoError('network', 'Could not reach the Tako API at api.tako.so', { transient: true });
+
+describe('the fixture is the documented session', () => {
+  test('exp claims x 1000 and a 3600 s lifetime', () => {
+    const session = hourSession();
+    assert.equal(session.accessExpMs, ACCESS_EXP);
+    assert.equal(session.refreshExpMs, REFRESH_EXP);
+    assert.equal(session.lifetimeMs, 3_600_000);
+    assert.equal(ACCESS_EXP - ISSUED, 3_600_000);
+    assert.equal(REFRESH_EXP - ISSUED, 86_400_000);
+  });
+});
+
+describe('refreshLeadMs: min(300 s, 20% of lifetime)', () => {
+  test('3600 s token → 300 s (refresh at 55 min)', () => {
+    assert.equal(refreshLeadMs(3_600_000), 300_000);
+    assert.equal(MAX_REFRESH_LEAD_MS, 300_000);
+  });
+
+  test('20 s token → 4 s (refresh at 16 s)', () => {
+    assert.equal(refreshLeadMs(20_000), 4_000);
+    assert.equal(20_000 - refreshLeadMs(20_000), 16_000);
+  });
+
+  test('the 20% rule gives way to the cap at 1500 s', () => {
+    assert.equal(refreshLeadMs(1_500_000), 300_000);
+    assert.equal(refreshLeadMs(1_000_000), 200_000);
+    assert.equal(refreshLeadMs(86_400_000), 300_000);
+  });
+});
+
+describe('minValidityMs: min(30 s, 10% of lifetime)', () => {
+  test('3600 s token → 30 s', () => {
+    assert.equal(minValidityMs(3_600_000), 30_000);
+    assert.equal(MAX_MIN_VALIDITY_MS, 30_000);
+  });
+
+  test('20 s token → 2 s', () => {
+    assert.equal(minValidityMs(20_000), 2_000);
+  });
+
+  test('the 10% rule gives way to the cap at 300 s', () => {
+    assert.equal(minValidityMs(300_000), 30_000);
+    assert.equal(minValidityMs(100_000), 10_000);
+  });
+});
+
+describe('nextRefreshAt / isRefreshDue', () => {
+  test('3600 s session: refresh at exp - 300 s, 55 min after sign-in', () => {
+    const session = hourSession();
+    assert.equal(nextRefreshAt(session), ACCESS_EXP - 300_000);
+    assert.equal(nextRefreshAt(session), ISSUED + 55 * 60_000);
+  });
+
+  test('20 s session: refresh 16 s after sign-in', () => {
+    assert.equal(nextRefreshAt(shortSession()), ISSUED + 16_000);
+  });
+
+  test('a pending retry replaces the normal schedule', () => {
+    const session: Session = { ...hourSession(), retryAtMs: ISSUED + 3_400_000 };
+    assert.equal(nextRefreshAt(session), ISSUED + 3_400_000);
+  });
+
+  test('due exactly at nextRefreshAt, and overdue after (sleep, closed browser)', () => {
+    const session = hourSession();
+    const at = ACCESS_EXP - 300_000;
+    assert.equal(isRefreshDue(session, at - 1), false);
+    assert.equal(isRefreshDue(session, at), true);
+    assert.equal(isRefreshDue(session, ACCESS_EXP + 3_600_000), true);
+  });
+
+  test('an expired session is never due', () => {
+    assert.equal(isRefreshDue(expire(hourSession(), 'refresh token reused'), ACCESS_EXP), false);
+  });
+
+  test('the refresh token is alive strictly before its exp', () => {
+    const session = hourSession();
+    assert.equal(isRefreshTokenAlive(session, REFRESH_EXP - 1), true);
+    assert.equal(isRefreshTokenAlive(session, REFRESH_EXP), false);
+  });
+});
+
+describe('decideTokenRequest', () => {
+  test('serve while at least 30 s are left (3600 s token)', () => {
+    const session = hourSession();
+    assert.deepEqual(decideTokenRequest(session, ISSUED), { kind: 'serve' });
+    assert.deepEqual(decideTokenRequest(session, ACCESS_EXP - 300_000), { kind: 'serve' });
+    assert.deepEqual(decideTokenRequest(session, ACCESS_EXP - 30_000), { kind: 'serve' });
+  });
+
+  test('refresh first once less than 30 s are left, and after the token expired', () => {
+    const session = hourSession();
+    assert.deepEqual(decideTokenRequest(session, ACCESS_EXP - 29_999), { kind: 'refresh' });
+    assert.deepEqual(decideTokenRequest(session, ACCESS_EXP), { kind: 'refresh' });
+    assert.deepEqual(decideTokenRequest(session, ACCESS_EXP + 60_000), { kind: 'refresh' });
+  });
+
+  test('20 s token: serve until 2 s are left, then refresh', () => {
+    const session = shortSession();
+    assert.deepEqual(decideTokenRequest(session, ISSUED + 18_000), { kind: 'serve' });
+    assert.deepEqual(decideTokenRequest(session, ISSUED + 18_001), { kind: 'refresh' });
+  });
+
+  test('unavailable "expired" for an expired session, even with time left on the token', () => {
+    const session = expire(hourSession(), 'refresh token reused');
+    assert.deepEqual(decideTokenRequest(session, ISSUED), { kind: 'unavailable', reason: 'expired' });
+  });
+
+  test('unavailable "expired" when a refresh is needed but the refresh token is dead', () => {
+    const session = hourSession();
+    assert.deepEqual(decideTokenRequest(session, REFRESH_EXP), { kind: 'unavailable', reason: 'expired' });
+    const both = { ...shortSession(), refreshExpMs: ISSUED + 19_000 };
+    assert.deepEqual(decideTokenRequest(both, ISSUED + 19_000), { kind: 'unavailable', reason: 'expired' });
+    // Still enough time on the access token itself: it is handed out.
+    assert.deepEqual(decideTokenRequest(both, ISSUED + 19_000 - 2_000), { kind: 'serve' });
+  });
+
+  test('while backing off: serve the current token until it expires, then "failing"', () => {
+    const session: Session = { ...hourSession(), failures: 3, retryAtMs: ACCESS_EXP + 10_000 };
+    assert.deepEqual(decideTokenRequest(session, ACCESS_EXP - 10_000), { kind: 'serve' });
+    assert.deepEqual(decideTokenRequest(session, ACCESS_EXP - 1), { kind: 'serve' });
+    assert.deepEqual(decideTokenRequest(session, ACCESS_EXP), { kind: 'unavailable', reason: 'failing' });
+    assert.deepEqual(decideTokenRequest(session, ACCESS_EXP + 9_999), { kind: 'unavailable', reason: 'failing' });
+  });
+
+  test('once the retry is due, refresh again', () => {
+    const session: Session = { ...hourSession(), failures: 3, retryAtMs: ACCESS_EXP + 10_000 };
+    assert.deepEqual(decideTokenRequest(session, ACCESS_EXP + 10_000), { kind: 'refresh' });
+  });
+});
+
+describe('backoffDelayMs', () => {
+  test('1 s doubling up to the 60 s cap (random = 1: no jitter reduction)', () => {
+    const delays = [1, 2, 3, 4, 5, 6, 7, 8, 50, 1000].map((failures) => backoffDelayMs(failures, 1));
+    assert.deepEqual(delays, [1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000, 60000]);
+    assert.equal(BACKOFF_BASE_MS, 1000);
+    assert.equal(BACKOFF_MAX_MS, 60_000);
+  });
+
+  test('jitter: random = 0 gives half of the step', () => {
+    const delays = [1, 2, 3, 4, 5, 6, 7].map((failures) => backoffDelayMs(failures, 0));
+    assert.deepEqual(delays, [500, 1000, 2000, 4000, 8000, 16000, 30000]);
+  });
+
+  test('jitter stays within [50%, 100%] of the step, random out of range is clamped', () => {
+    assert.equal(backoffDelayMs(3, 0.5), 3000);
+    assert.equal(backoffDelayMs(3, -1), 2000);
+    assert.equal(backoffDelayMs(3, 7), 4000);
+    for (let i = 0; i <= 10; i++) {
+      const delay = backoffDelayMs(4, i / 10);
+      assert.ok(delay >= 4000 && delay <= 8000, `delay ${delay} out of bounds`);
+    }
+  });
+
+  test('failures 0 counts as the first retry', () => {
+    assert.equal(backoffDelayMs(0, 1), 1000);
+  });
+
+  test('Retry-After is honoured: never sooner than the server asked', () => {
+    assert.equal(backoffDelayMs(1, 1, 7000), 7000);
+    assert.equal(backoffDelayMs(1, 0, 7000), 7000);
+    assert.equal(backoffDelayMs(7, 1, 120_000), 120_000);
+    // A shorter Retry-After does not shorten the backoff.
+    assert.equal(backoffDelayMs(5, 1, 1000), 16_000);
+    assert.equal(backoffDelayMs(5, 1, undefined), 16_000);
+  });
+});
+
+describe('afterTransientFailure', () => {
+  const alarmAt = ACCESS_EXP - 300_000; // the scheduled refresh time
+
+  test('schedules the first retry 1 s later and records the reason', () => {
+    const session = hourSession();
+    const next = afterTransientFailure(session, networkError, alarmAt, 1);
+    assert.deepEqual(next, {
+      ...session,
+      failures: 1,
+      retryAtMs: alarmAt + 1000,
+      lastError: 'Could not reach the Tako API at api.tako.so',
+    });
+    assert.equal(next.state, 'signed-in');
+    assert.equal(nextRefreshAt(next), alarmAt + 1000);
+    // The input is not modified.
+    assert.equal(session.failures, 0);
+    assert.equal(session.retryAtMs, null);
+  });
+
+  test('consecutive failures double the delay', () => {
+    let session = hourSession();
+    let now = alarmAt;
+    const gaps: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      session = afterTransientFailure(session, networkError, now, 1);
+      gaps.push(session.retryAtMs! - now);
+      now = session.retryAtMs!;
+    }
+    assert.deepEqual(gaps, [1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000]);
+    assert.equal(session.failures, 8);
+  });
+
+  test('honours the Retry-After carried by the error', () => {
+    const tooMany = new TakoError('http', 'The Tako API answered 429: too many requests', {
+      transient: true,
+      httpStatus: 429,
+      retryAfterMs: 7000,
+    });
+    const next = afterTransientFailure(hourSession(), tooMany, alarmAt, 1);
+    assert.equal(next.retryAtMs, alarmAt + 7000);
+    assert.equal(next.lastError, 'The Tako API answered 429: too many requests');
+  });
+
+  test('expires the session when the retry would land at or past the refresh token exp', () => {
+    const session = hourSession();
+    const stillOk = afterTransientFailure(session, networkError, REFRESH_EXP - 1001, 1);
+    assert.equal(stillOk.state, 'signed-in');
+    assert.equal(stillOk.retryAtMs, REFRESH_EXP - 1);
+
+    const atExp = afterTransientFailure(session, networkError, REFRESH_EXP - 1000, 1);
+    assert.equal(atExp.state, 'expired');
+    assert.equal(atExp.retryAtMs, null);
+    assert.equal(atExp.lastError, 'Could not reach the Tako API at api.tako.so');
+
+    const longRetryAfter = new TakoError('http', 'The Tako API answered 503: HTTP 503', {
+      transient: true,
+      retryAfterMs: 86_400_000,
+    });
+    assert.equal(afterTransientFailure(session, longRetryAfter, alarmAt, 1).state, 'expired');
+  });
+});
+
+describe('expire', () => {
+  test('the session becomes expired with the reason and no pending retry', () => {
+    const failing: Session = { ...hourSession(), failures: 2, retryAtMs: ACCESS_EXP, lastError: 'offline' };
+    const expired = expire(failing, 'The Tako API answered 401: refresh token reused');
+    assert.equal(expired.state, 'expired');
+    assert.equal(expired.retryAtMs, null);
+    assert.equal(expired.lastError, 'The Tako API answered 401: refresh token reused');
+    assert.equal(expired.address, vectors.signIn.address);
+    assert.equal(expired.accessExpMs, ACCESS_EXP);
+    assert.equal(failing.state, 'signed-in', 'the input is not modified');
+    assert.deepEqual(decideTokenRequest(expired, ISSUED), { kind: 'unavailable', reason: 'expired' });
+  });
+});
