@@ -1,0 +1,25 @@
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { eip6963OnlyPlugin, NODE_STUB_MARKER } from '../../eip6963-only-plugin.mjs';
+
+const ENTRY = fileURLToPath(new URL('./demo-page.ts', import.meta.url));
+
+/** Bundles the demo page's script in memory (nothing is written to disk). */
+export async function bundleDemoScript(): Promise<string> {
+  const result = await build({
+    entryPoints: [ENTRY],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'browser',
+    target: 'chrome120',
+    sourcemap: 'inline',
+    logLevel: 'silent',
+    plugins: [eip6963OnlyPlugin],
+  });
+  const script = result.outputFiles[0]!.text;
+  if (script.includes(NODE_STUB_MARKER)) {
+    throw new Error('The demo script bundle still needs a Node module; it would fail in the browser');
+  }
+  return script;
+}

@@ -1,0 +1,56 @@
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { buildSignInMessage } from '../../src/core/sign-in-message.ts';
+import { addressOfPrivateKey, signPersonalMessage } from '../../src/core/signature.ts';
+import { DEV_KEYS } from '../../src/stack/demo/dev-keys.ts';
+import type { Stack } from '../../src/stack/server.ts';
+import { vectors } from '../vectors.ts';
+
+/** The sign-in example from the public Tako GetToken docs: a real EIP-191 signature and its tokens. */
+export const seed = {
+  ...vectors.signIn,
+  documentedTokenClaims: vectors.tokens.getToken.token_claims,
+  documentedRefreshClaims: vectors.tokens.getToken.refresh_token_claims,
+} as const;
+
+export const devKey = DEV_KEYS[0];
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  json: any;
+}
+
+/** POSTs JSON (or a string as is) and parses the reply as JSON. */
+export async function post(
+  stack: Stack,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<ApiResponse> {
+  const response = await fetch(stack.url + path, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, headers: response.headers, json: await response.json() };
+}
+
+export function signInBody(privateKey: string, issuedAt: number | string): { message: string; signature: string } {
+  const message = buildSignInMessage(addressOfPrivateKey(privateKey), issuedAt);
+  return { message, signature: signPersonalMessage(message, privateKey) };
+}
+
+/** Signs in with the dev key at the stack's current time and returns the token pair. */
+export async function signIn(stack: Stack, version = 'v2'): Promise<{ token: string; refresh_token: string; expires_in: number }> {
+  const reply = await post(stack, `/${version}/token`, signInBody(devKey.privateKey, stack.now()));
+  if (reply.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(reply.json)}`);
+  return reply.json.data;
+}
+
+export function claimsOf(token: string): Record<string, unknown> {
+  return decodeJwt(token) as Record<string, unknown>;
+}
+
+export function headerOf(token: string): Record<string, unknown> {
+  return decodeProtectedHeader(token) as Record<string, unknown>;
+}
