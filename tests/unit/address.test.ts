@@ -8,7 +8,7 @@ import {
   toChecksumAddress,
 } from '../../src/core/address.ts';
 import { TakoError } from '../../src/core/errors.ts';
-import { vectors } from './vectors.ts';
+import { vectors } from '../vectors.ts';
 
 const SEED = vectors.signIn.address; // 0x4DD3DB5d0B9aAf0B0a2fBD37a489d2f0e3F234A9
 

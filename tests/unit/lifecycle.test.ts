@@ -19,7 +19,7 @@ import {
 } from '../../src/core/lifecycle.ts';
 import { sessionFromGrant, type Session } from '../../src/core/session.ts';
 import { parseTokenReply } from '../../src/core/tako-client.ts';
-import { vectors } from './vectors.ts';
+import { vectors } from '../vectors.ts';
 
 const { getToken } = vectors.tokens;
 

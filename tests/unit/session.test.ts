@@ -10,7 +10,7 @@ import {
   toSessionInfo,
 } from '../../src/core/session.ts';
 import { parseTokenReply, type TokenGrant } from '../../src/core/tako-client.ts';
-import { vectors } from './vectors.ts';
+import { vectors } from '../vectors.ts';
 
 const { getToken, refreshToken } = vectors.tokens;
 const ADDRESS = vectors.signIn.address;

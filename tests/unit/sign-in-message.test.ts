@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TakoError } from '../../src/core/errors.ts';
 import { SIGN_IN_STATEMENT, buildSignInMessage, parseSignInMessage } from '../../src/core/sign-in-message.ts';
-import { vectors } from './vectors.ts';
+import { vectors } from '../vectors.ts';
 
 const { address, issuedAt, message } = vectors.signIn;
 const ISSUED_AT_MS = Date.UTC(2023, 7, 1, 10, 29, 31, 0); // 2023-08-01T10:29:31.000Z

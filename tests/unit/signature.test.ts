@@ -11,7 +11,7 @@ import {
   recoverPersonalSigner,
   signPersonalMessage,
 } from '../../src/core/signature.ts';
-import { vectors } from './vectors.ts';
+import { vectors } from '../vectors.ts';
 
 const { address, issuedAt, message, signature } = vectors.signIn;
 

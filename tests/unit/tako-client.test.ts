@@ -10,7 +10,7 @@ import {
   requestSignIn,
   type TakoClientDeps,
 } from '../../src/core/tako-client.ts';
-import { vectors } from './vectors.ts';
+import { vectors } from '../vectors.ts';
 
 const { getToken, refreshToken } = vectors.tokens;
 const { message, signature } = vectors.signIn;

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Address } from '../../src/core/address.ts';
+import type { Address } from '../src/core/address.ts';
 
 export interface TakoClaimsVector {
   address: Address;
@@ -44,8 +44,8 @@ export interface TakoVectors {
   };
 }
 
-/** tests/unit/vectors.ts → two levels up is the repository root. */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** tests/vectors.ts → one level up is the repository root. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export const sharedDir = process.env.TAKO_SHARED_DIR
   ? path.resolve(process.env.TAKO_SHARED_DIR)
