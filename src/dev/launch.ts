@@ -1,0 +1,42 @@
+/** Launching Chromium with the built extension, shared by `npm start`, the tests and the bench. */
+import { chromium, type BrowserContext, type Worker } from '@playwright/test';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const extensionDir = path.join(projectRoot, 'extension');
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export async function launchWithExtension(userDataDir: string, { headless = true } = {}): Promise<BrowserContext> {
+  if (!existsSync(path.join(extensionDir, 'manifest.json'))) {
+    throw new Error('extension/ is not built: run `npm run build` first');
+  }
+  if (!existsSync(chromiumPath)) {
+    throw new Error(`Chromium not found at ${chromiumPath}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`);
+  }
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: chromiumPath,
+    headless,
+    viewport: headless ? { width: 1280, height: 800 } : null,
+    args: [
+      `--disable-extensions-except=${extensionDir}`,
+      `--load-extension=${extensionDir}`,
+      '--no-sandbox',
+      // This machine reaches no internet: keep Chromium from trying.
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--no-default-browser-check',
+    ],
+  });
+}
+
+export async function serviceWorkerOf(context: BrowserContext): Promise<Worker> {
+  return context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
+}
+
+export async function extensionIdOf(context: BrowserContext): Promise<string> {
+  return new URL((await serviceWorkerOf(context)).url()).host;
+}

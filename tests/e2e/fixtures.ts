@@ -1,0 +1,151 @@
+/**
+ * Playwright fixtures: a fresh local stack (real HTTP on loopback, free port) and the built
+ * extension loaded into the system Chromium on a throw-away profile.
+ */
+import { test as base, expect, type BrowserContext, type Page, type Worker } from '@playwright/test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { extensionIdOf, launchWithExtension, serviceWorkerOf } from '../../src/dev/launch.ts';
+import { startStack, type Stack, type StackOptions } from '../../src/stack/server.ts';
+
+export interface Extension {
+  id: string;
+  context: BrowserContext;
+  worker: () => Promise<Worker>;
+  /** Opens an extension page (popup.html, options.html, ...) in a tab. */
+  openPage: (file: string) => Promise<Page>;
+  /** Points the extension at the local stack through the options page, as a person would. */
+  useEndpoint: (baseUrl: string, version?: 'v1' | 'v2') => Promise<void>;
+  /** The demo dapp with its dev wallet, with query parameters such as { autoconfirm: '1' }. */
+  openDemo: (query?: Record<string, string>) => Promise<Page>;
+  /** Stops the service worker through CDP; the next event starts a fresh one. */
+  stopWorker: () => Promise<void>;
+  /** Closes the browser and launches it again on the same profile. */
+  restart: () => Promise<void>;
+}
+
+export const test = base.extend<{ stackOptions: StackOptions; stack: Stack; extension: Extension }>({
+  stackOptions: [{}, { option: true }],
+  stack: async ({ stackOptions }, use) => {
+    const stack = await startStack({ port: 0, ...stackOptions });
+    await use(stack);
+    await stack.close();
+  },
+  extension: async ({ stack }, use) => {
+    const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'tako-session-profile-'));
+    let context = await launchWithExtension(userDataDir);
+    const extension: Extension = {
+      id: await extensionIdOf(context),
+      get context() {
+        return context;
+      },
+      worker: () => serviceWorkerOf(context),
+      async openPage(file) {
+        const page = await context.newPage();
+        await page.goto(`chrome-extension://${extension.id}/${file}`);
+        return page;
+      },
+      async useEndpoint(baseUrl, version = 'v2') {
+        const page = await extension.openPage('options.html');
+        await page.getByTestId('endpoint').selectOption('custom');
+        await page.getByTestId('base-url').fill(baseUrl);
+        await page.getByTestId('api-version').selectOption(version);
+        await page.getByTestId('save').click();
+        await expect(page.getByTestId('options-status')).toContainText('Saved');
+        await page.close();
+      },
+      async openDemo(query = {}) {
+        const page = await context.newPage();
+        await page.goto(`${stack.url}/?${new URLSearchParams(query)}`);
+        return page;
+      },
+      async stopWorker() {
+        const page = context.pages()[0] ?? (await context.newPage());
+        const cdp = await context.newCDPSession(page);
+        await cdp.send('ServiceWorker.enable');
+        await cdp.send('ServiceWorker.stopAllWorkers');
+        await cdp.detach();
+      },
+      async restart() {
+        await context.close();
+        context = await launchWithExtension(userDataDir);
+        await serviceWorkerOf(context);
+      },
+    };
+    await use(extension);
+    await context.close();
+    await rm(userDataDir, { recursive: true, force: true });
+  },
+});
+
+export { expect };
+
+/** Hardhat's published dev key #0: the demo wallet's default account. */
+export const DEV_ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
+
+/** Everything the background keeps in IndexedDB, read from an extension page. */
+export async function readStore(extension: Extension): Promise<Record<string, unknown>> {
+  const page = await extension.openPage('options.html');
+  const entries = await page.evaluate(
+    () =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const open = indexedDB.open('tako-session');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const store = db.transaction('state', 'readonly').objectStore('state');
+          const keys = store.getAllKeys();
+          const values = store.getAll();
+          values.onsuccess = () => {
+            resolve(Object.fromEntries(keys.result.map((key, i) => [String(key), values.result[i]])));
+            db.close();
+          };
+          values.onerror = () => reject(values.error);
+        };
+      }),
+  );
+  await page.close();
+  return entries;
+}
+
+export async function alarmNames(extension: Extension): Promise<string[]> {
+  const page = await extension.openPage('options.html');
+  const names = await page.evaluate(async () => (await chrome.alarms.getAll()).map((alarm) => alarm.name));
+  await page.close();
+  return names;
+}
+
+/** Opens the popup (in a tab) and clicks sign-in; the demo page's wallet must be open. */
+export async function signInFromPopup(extension: Extension): Promise<Page> {
+  const popup = await extension.openPage('popup.html');
+  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', /signed-out|expired/);
+  await popup.getByTestId('sign-in').click();
+  return popup;
+}
+
+/** Asks for access from `page` and approves it in the approval window. */
+export async function allowOrigin(extension: Extension, page: Page): Promise<unknown> {
+  const approvalOpened = extension.context.waitForEvent('page', (p) => p.url().includes('/approval.html'));
+  const access = page.evaluate(() => window.takoSession!.request({ method: 'tako_requestAccess' }));
+  const approval = await approvalOpened;
+  await expect(approval.getByTestId('request-origin')).toHaveText(new URL(page.url()).origin);
+  await approval.getByTestId('approve').click();
+  return access;
+}
+
+/** `tako_getToken` from a page, or the error code it got. */
+export function getTokenFrom(page: Page) {
+  return page.evaluate(async () => {
+    try {
+      return { token: await window.takoSession!.request({ method: 'tako_getToken' }) };
+    } catch (error) {
+      return { code: (error as { code: number }).code, message: (error as Error).message };
+    }
+  });
+}
+
+/** Reads a JWT's payload without verifying it (the test's own view of a token). */
+export function jwtPayload(token: string): { address: string; type: string; exp: number } {
+  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
+}

@@ -1,0 +1,104 @@
+import { buildSignInMessage, parseSignInMessage } from '../../src/core/sign-in-message.ts';
+import { alarmNames, DEV_ADDRESS, expect, readStore, signInFromPopup, test } from './fixtures.ts';
+
+test('popup sign-in through the demo wallet posts one canonical, fresh message', async ({ extension, stack }) => {
+  await extension.useEndpoint(stack.url);
+  await extension.openDemo({ autoconfirm: '1' });
+  const before = Date.now();
+  const popup = await signInFromPopup(extension);
+
+  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', DEV_ADDRESS);
+  await expect(popup.getByTestId('token-expires')).toHaveText(/^\d+( h \d\d min|:\d\d)$/);
+  const expiresAt = Number(await popup.getByTestId('token-expires').getAttribute('data-expires-at'));
+  expect(expiresAt).toBeGreaterThan(Date.now());
+
+  const signIns = stack.requests('/v2/token');
+  expect(signIns).toHaveLength(1);
+  const { message } = signIns[0]!.body as { message: string; signature: string };
+  const { issuedAtMs, issuedAtText } = parseSignInMessage(message);
+  expect(message).toBe(buildSignInMessage(DEV_ADDRESS, issuedAtText));
+  // Fresh: issued during this sign-in, not reused from an earlier one.
+  expect(issuedAtMs).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+  expect(issuedAtMs).toBeLessThanOrEqual(Date.now());
+  expect(stack.requests('/v1/token')).toHaveLength(0);
+});
+
+test('the wallet refusing leaves a readable error and stores nothing', async ({ extension, stack }) => {
+  await extension.useEndpoint(stack.url);
+  const demo = await extension.openDemo();
+  const popup = await signInFromPopup(extension);
+  await demo.getByTestId('wallet-reject').click();
+
+  await expect(popup.getByTestId('error')).toContainText(/declined/i);
+  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-out');
+  expect(stack.requests('/v2/token')).toHaveLength(0);
+  const stored = await readStore(extension);
+  expect(Object.keys(stored).filter((key) => key.startsWith('session/'))).toEqual([]);
+});
+
+test('a signature from another key is refused before anything is sent', async ({ extension, stack }) => {
+  await extension.useEndpoint(stack.url);
+  await extension.openDemo({ autoconfirm: '1', signer: '1' });
+  const popup = await signInFromPopup(extension);
+
+  await expect(popup.getByTestId('error')).toContainText(/signed with 0x70997970C51812dc3A010C7d01b50e0d17dc79C8/);
+  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-out');
+  expect(stack.requests('/v2/token')).toHaveLength(0);
+  expect(stack.requests('/v1/token')).toHaveLength(0);
+});
+
+test('no wallet on the page is said plainly', async ({ extension, stack }) => {
+  await extension.useEndpoint(stack.url);
+  await extension.openDemo({ wallet: 'none' });
+  const popup = await signInFromPopup(extension);
+  await expect(popup.getByTestId('error')).toContainText(/No wallet found on http:\/\/127\.0\.0\.1:\d+/);
+  expect(stack.requests('/v2/token')).toHaveLength(0);
+});
+
+test('with two wallets the person picks one by name and icon', async ({ extension, stack }) => {
+  await extension.useEndpoint(stack.url);
+  await extension.openDemo({ autoconfirm: '1', wallets: '2' });
+  const popup = await signInFromPopup(extension);
+  const options = popup.getByTestId('wallet-option');
+  await expect(options).toHaveCount(2);
+  await expect(options.locator('img')).toHaveCount(2);
+  await options.filter({ hasText: 'Dev Wallet B' }).click();
+  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  // Dev Wallet B holds key #1.
+  await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', '0x70997970C51812dc3A010C7d01b50e0d17dc79C8');
+});
+
+test('sign-out removes the tokens from storage and the refresh alarm', async ({ extension, stack }) => {
+  await extension.useEndpoint(stack.url);
+  await extension.openDemo({ autoconfirm: '1' });
+  const popup = await signInFromPopup(extension);
+  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+
+  const stored = await readStore(extension);
+  const sessions = Object.entries(stored).filter(([key]) => key.startsWith('session/'));
+  expect(sessions).toHaveLength(1);
+  expect(await alarmNames(extension)).toEqual([expect.stringMatching(/^refresh /)]);
+
+  await popup.getByTestId('sign-out').click();
+  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-out');
+  const after = await readStore(extension);
+  expect(Object.keys(after).filter((key) => key.startsWith('session/'))).toEqual([]);
+  expect(JSON.stringify(after)).not.toContain((sessions[0]![1] as { refreshToken: string }).refreshToken);
+  expect(await alarmNames(extension)).toEqual([]);
+});
+
+test.describe('legacy v1 preset', () => {
+  test('signs in on /v1/token and refreshes on /v1/refresh_token', async ({ extension, stack }) => {
+    await extension.useEndpoint(stack.url, 'v1');
+    await extension.openDemo({ autoconfirm: '1' });
+    const popup = await signInFromPopup(extension);
+    await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+    await popup.getByTestId('refresh-now').click();
+    await expect.poll(() => stack.requests('/v1/refresh_token').length).toBe(1);
+    await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+    expect(stack.requests('/v1/token')).toHaveLength(1);
+    expect(stack.requests('/v2/token')).toHaveLength(0);
+    expect(stack.requests('/v2/refresh_token')).toHaveLength(0);
+  });
+});
