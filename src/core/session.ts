@@ -1,4 +1,5 @@
 import { sameAddress, type Address } from './address.ts';
+import { measureSkewMs } from './clock-skew.ts';
 import { endpointKey, type Endpoint } from './endpoints.ts';
 import { TakoError } from './errors.ts';
 import type { TokenGrant } from './tako-client.ts';
@@ -25,6 +26,8 @@ export interface Session {
   retryAtMs: number | null;
   /** Readable reason of the last failure, shown in the popup. */
   lastError: string | null;
+  /** The server's clock minus ours, from its last reply; lifecycle decisions run on server time. */
+  skewMs: number;
 }
 
 /** The state a page or the popup sees. */
@@ -47,8 +50,9 @@ export function keyOf(session: Pick<Session, 'endpoint' | 'address'>): string {
 }
 
 /**
- * A session from a fresh token pair. The tokens must be for the account we signed in (or
- * refreshed) as: anything else is a broken reply and is refused rather than stored.
+ * A session from a fresh token pair received at local time `nowMs`. The tokens must be for the
+ * account we signed in (or refreshed) as: anything else is a broken reply and is refused rather
+ * than stored.
  */
 export function sessionFromGrant(grant: TokenGrant, endpoint: Endpoint, address: Address, nowMs: number): Session {
   if (!sameAddress(grant.access.address, address)) {
@@ -68,7 +72,18 @@ export function sessionFromGrant(grant: TokenGrant, endpoint: Endpoint, address:
     failures: 0,
     retryAtMs: null,
     lastError: null,
+    skewMs: measureSkewMs(grant.serverDateMs, nowMs),
   };
+}
+
+/** The server's time now, as far as we can tell. */
+export function serverNow(session: Pick<Session, 'skewMs'>, localNowMs: number): number {
+  return localNowMs + session.skewMs;
+}
+
+/** A moment on the server's clock, on ours (for alarms). */
+export function toLocalTime(session: Pick<Session, 'skewMs'>, serverMs: number): number {
+  return serverMs - session.skewMs;
 }
 
 export function toSessionInfo(session: Session, refreshing: boolean): SessionInfo {

@@ -1,4 +1,5 @@
 import { refreshUrl, signInUrl, type Endpoint } from './endpoints.ts';
+import { parseHttpDate } from './clock-skew.ts';
 import { TakoError } from './errors.ts';
 import { decodeTakoClaims, type TakoClaims } from './jwt.ts';
 
@@ -71,8 +72,7 @@ function isTransientStatus(status: number): boolean {
 export function parseTokenReply(status: number, bodyText: string, headers: ReplyHeaders, nowMs: number): TokenGrant {
   const body = parseJson(bodyText);
   const serverMessage = serverMessageOf(body);
-  const dateMs = headers.date ? Date.parse(headers.date) : Number.NaN;
-  const serverDateMs = Number.isNaN(dateMs) ? undefined : dateMs;
+  const serverDateMs = parseHttpDate(headers.date);
 
   if (status < 200 || status > 299) {
     const transient = isTransientStatus(status);
@@ -162,4 +162,26 @@ export function requestSignIn(
 
 export function requestRefresh(deps: TakoClientDeps, endpoint: Endpoint, refreshToken: string): Promise<TokenGrant> {
   return postJson(deps, refreshUrl(endpoint), { refresh_token: refreshToken });
+}
+
+/** How long to wait for the clock probe: it only improves ISSUED AT, so it must never hold up sign-in. */
+const CLOCK_PROBE_TIMEOUT_MS = 3000;
+
+/**
+ * The server's `Date` before sign-in, so that ISSUED AT can be written in the server's time when
+ * our clock is off (the API refuses a message more than 5 minutes away from its clock).
+ * Any answer carries the header; no answer at all means we fall back to our own clock.
+ */
+export async function probeServerDate(deps: TakoClientDeps, endpoint: Endpoint): Promise<number | undefined> {
+  try {
+    const response = await deps.fetch(`${endpoint.baseUrl}/`, {
+      method: 'HEAD',
+      signal: AbortSignal.timeout(CLOCK_PROBE_TIMEOUT_MS),
+      credentials: 'omit',
+      cache: 'no-store',
+    });
+    return parseHttpDate(response.headers.get('date'));
+  } catch {
+    return undefined;
+  }
 }

@@ -45,6 +45,8 @@ describe('sessionFromGrant', () => {
       failures: 0,
       retryAtMs: null,
       lastError: null,
+      // No Date header in this reply: no skew measured.
+      skewMs: 0,
     });
     assert.equal(session.accessExpMs, 1_690_963_447_000);
     assert.equal(session.refreshExpMs, 1_691_046_247_000);
