@@ -5,13 +5,15 @@
  */
 import { createStore, delMany, entries, get, set, type UseStore } from 'idb-keyval';
 import { DEFAULT_ENDPOINT, type Endpoint } from '../core/endpoints.ts';
-import { SESSION_RECORD_VERSION, keyOf, type Session } from '../core/session.ts';
+import { keyOf, type Session } from '../core/session.ts';
+import { createSecretVault } from './secret-vault.ts';
+import { openSessionRecord, sealSession } from './session-records.ts';
 
 const SESSION_PREFIX = 'session/';
 const SETTINGS_KEY = 'settings';
 const ACTIVE_KEY = 'active';
 const ORIGINS_KEY = 'allowed-origins';
-const METAHUMAN_KEY = 'metahuman-token';
+const VAULT_KEY = 'vault-key';
 
 export interface Settings {
   v: 1;
@@ -35,23 +37,20 @@ export interface Store {
   setActive(active: Record<string, string>): Promise<void>;
   getAllowedOrigins(): Promise<AllowedOrigin[]>;
   setAllowedOrigins(origins: AllowedOrigin[]): Promise<void>;
-  getMetahumanToken(): Promise<string | undefined>;
-}
-
-function isSessionRecord(value: unknown): value is Session {
-  const record = value as Partial<Session> | null;
-  return (
-    typeof record === 'object' &&
-    record !== null &&
-    record.v === SESSION_RECORD_VERSION &&
-    typeof record.accessToken === 'string' &&
-    typeof record.refreshToken === 'string' &&
-    typeof record.address === 'string'
-  );
 }
 
 export function createIdbStore(dbName = 'tako-session'): Store {
   const db: UseStore = createStore(dbName, 'state');
+  const vault = createSecretVault({ get: () => get<CryptoKey>(VAULT_KEY, db), set: (key) => set(VAULT_KEY, key, db) });
+
+  async function open(storeKey: string, value: unknown): Promise<Session | undefined> {
+    const opened = await openSessionRecord(value, vault);
+    if (opened.kind === 'foreign') return undefined;
+    // An older record is sealed and written back the first time it is read.
+    if (opened.kind === 'session' && opened.migrated) await set(storeKey, await sealSession(opened.session, vault), db);
+    return opened.session;
+  }
+
   return {
     async getSettings() {
       const stored = await get<Settings>(SETTINGS_KEY, db);
@@ -60,15 +59,20 @@ export function createIdbStore(dbName = 'tako-session'): Store {
     saveSettings: (settings) => set(SETTINGS_KEY, settings, db),
     async listSessions() {
       const all = await entries<string, unknown>(db);
-      return all
-        .filter(([key, value]) => typeof key === 'string' && key.startsWith(SESSION_PREFIX) && isSessionRecord(value))
-        .map(([, value]) => value as Session);
+      const opened = await Promise.all(
+        all
+          .filter(([key]) => typeof key === 'string' && key.startsWith(SESSION_PREFIX))
+          .map(([key, value]) => open(key, value)),
+      );
+      return opened.filter((session): session is Session => session !== undefined);
     },
     async getSession(key) {
-      const value = await get<unknown>(SESSION_PREFIX + key, db);
-      return isSessionRecord(value) ? value : undefined;
+      return open(SESSION_PREFIX + key, await get<unknown>(SESSION_PREFIX + key, db));
     },
-    putSession: (session) => set(SESSION_PREFIX + keyOf(session), session, db),
+    async putSession(session) {
+      // Sealed before the write, so the one put replaces the old pair with the new one.
+      await set(SESSION_PREFIX + keyOf(session), await sealSession(session, vault), db);
+    },
     deleteSessions: (keys) => delMany(keys.map((key) => SESSION_PREFIX + key), db),
     async getActive() {
       return (await get<Record<string, string>>(ACTIVE_KEY, db)) ?? {};
@@ -78,9 +82,5 @@ export function createIdbStore(dbName = 'tako-session'): Store {
       return (await get<AllowedOrigin[]>(ORIGINS_KEY, db)) ?? [];
     },
     setAllowedOrigins: (origins) => set(ORIGINS_KEY, origins, db),
-    async getMetahumanToken() {
-      const record = await get<{ v: 1; token: string }>(METAHUMAN_KEY, db);
-      return record?.v === 1 && typeof record.token === 'string' ? record.token : undefined;
-    },
   };
 }

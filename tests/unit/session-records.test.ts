@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { PRESET_ENDPOINTS } from '../../src/core/endpoints.ts';
+import { sessionFromGrant, type Session } from '../../src/core/session.ts';
+import { parseTokenReply } from '../../src/core/tako-client.ts';
+import { createSecretVault, type KeyStore } from '../../src/background/secret-vault.ts';
+import { openSessionRecord, sealSession } from '../../src/background/session-records.ts';
+import { vectors } from '../vectors.ts';
+
+const { getToken } = vectors.tokens;
+
+function memoryKeys(): KeyStore & { key: CryptoKey | undefined; created: number } {
+  const keys = {
+    key: undefined as CryptoKey | undefined,
+    created: 0,
+    get: async () => keys.key,
+    set: async (key: CryptoKey) => {
+      keys.key = key;
+      keys.created++;
+    },
+  };
+  return keys;
+}
+
+function session(): Session {
+  const body = JSON.stringify({
+    status: 'success',
+    data: { token_type: 'Bearer', token: getToken.token, refresh_token: getToken.refresh_token, expires_in: 3600 },
+  });
+  return sessionFromGrant(parseTokenReply(200, body, {}, 0), PRESET_ENDPOINTS['tako-v2'], getToken.token_claims.address, 1_690_959_847_000);
+}
+
+describe('refresh tokens at rest', () => {
+  test('the stored record holds no clear refresh token and opens back to the same session', async () => {
+    const keys = memoryKeys();
+    const vault = createSecretVault(keys);
+    const record = await sealSession(session(), vault);
+    const bytes = JSON.stringify(record, (_, value) => (value instanceof ArrayBuffer ? Buffer.from(value).toString('latin1') : value));
+    assert.ok(!bytes.includes(getToken.refresh_token));
+    assert.ok(!bytes.includes(getToken.refresh_token.split('.')[1]!));
+    assert.equal(record.session.accessToken, getToken.token);
+    assert.deepEqual(await openSessionRecord(record, vault), { kind: 'session', session: session(), migrated: false });
+  });
+
+  test('the key is a non-extractable AES-GCM key, created once even under concurrent first use', async () => {
+    const keys = memoryKeys();
+    const vault = createSecretVault(keys);
+    await Promise.all([sealSession(session(), vault), sealSession(session(), vault), sealSession(session(), vault)]);
+    assert.equal(keys.created, 1);
+    assert.equal(keys.key!.extractable, false);
+    assert.deepEqual(keys.key!.algorithm, { name: 'AES-GCM', length: 256 });
+    await assert.rejects(crypto.subtle.exportKey('raw', keys.key!));
+  });
+
+  test('a record sealed for one session does not open as another', async () => {
+    const vault = createSecretVault(memoryKeys());
+    const record = await sealSession(session(), vault);
+    const moved = { ...record, session: { ...record.session, address: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266' as const } };
+    const opened = await openSessionRecord(moved, vault);
+    assert.equal(opened.kind, 'unreadable');
+  });
+
+  test('without its key a record becomes an honest expired session, never a broken one', async () => {
+    const record = await sealSession(session(), createSecretVault(memoryKeys()));
+    const opened = await openSessionRecord(record, createSecretVault(memoryKeys()));
+    assert.equal(opened.kind, 'unreadable');
+    assert.equal(opened.kind === 'unreadable' && opened.session.state, 'expired');
+    assert.match(opened.kind === 'unreadable' ? (opened.session.lastError ?? '') : '', /sign in again/);
+  });
+
+  test('format 1 records (refresh token in clear, no skew) migrate', async () => {
+    const { skewMs: _, ...v1 } = session();
+    const opened = await openSessionRecord(v1, createSecretVault(memoryKeys()));
+    assert.deepEqual(opened, { kind: 'session', session: session(), migrated: true });
+  });
+
+  test('anything else is not a session', async () => {
+    const vault = createSecretVault(memoryKeys());
+    for (const value of [undefined, null, 'x', { format: 2 }, { format: 3, session: {} }, { v: 1 }]) {
+      assert.deepEqual(await openSessionRecord(value, vault), { kind: 'foreign' });
+    }
+  });
+});
