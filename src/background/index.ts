@@ -8,6 +8,7 @@ import { describeError, isTakoError } from '../core/errors.ts';
 import { ContentToBackgroundSchema, parseMessage, STATE_CHANGED, UiToBackgroundSchema, type Reply } from '../core/protocol.ts';
 import { createApprovals } from './approvals.ts';
 import { showBadge } from './badge.ts';
+import { createMetahuman } from './metahuman.ts';
 import { createPageApi } from './page-api.ts';
 import { createSessionService } from './session-service.ts';
 import { createSites } from './sites.ts';
@@ -54,12 +55,13 @@ const service = createSessionService({
   },
 });
 
-const uiApi = createUiApi({ service, store, sites, approvals, onSitesChanged: onChange, onSettingsChanged: onChange });
+const metahuman = createMetahuman({ fetch: (input, init) => fetch(input, init), now: () => Date.now(), onChanged: onChange });
+const uiApi = createUiApi({ service, store, sites, approvals, metahuman, onSitesChanged: onChange, onSettingsChanged: onChange });
 const pageApi = createPageApi({
   service,
   sites,
   approvals,
-  metahumanToken: store.getMetahumanToken,
+  metahumanToken: metahuman.token,
   onSitesChanged: onChange,
 });
 

@@ -5,6 +5,7 @@ import { TakoError } from '../core/errors.ts';
 import type { EndpointSetting, UiToBackground } from '../core/protocol.ts';
 import type { SessionInfo } from '../core/session.ts';
 import type { Approvals } from './approvals.ts';
+import type { Metahuman } from './metahuman.ts';
 import type { SessionService } from './session-service.ts';
 import type { Sites } from './sites.ts';
 import type { AllowedOrigin, Settings, Store } from './store.ts';
@@ -26,6 +27,7 @@ export interface UiApiDeps {
   store: Store;
   sites: Sites;
   approvals: Approvals;
+  metahuman: Metahuman;
   onSitesChanged: () => void;
   onSettingsChanged: () => void;
 }
@@ -98,6 +100,12 @@ export function createUiApi(deps: UiApiDeps) {
         if (!settled) throw new TakoError('invalid', 'This request is no longer pending');
         return null;
       }
+      case 'get-metahuman':
+        return deps.metahuman.view();
+      case 'obtain-metahuman':
+        return deps.metahuman.obtain(message);
+      case 'save-metahuman-settings':
+        return deps.metahuman.saveSettings(message.baseUrl);
     }
   };
 }

@@ -118,6 +118,17 @@ export const UiToBackgroundSchema = v.variant('type', [
   v.object({ type: v.literal('revoke-site'), origin: v.pipe(v.string(), v.maxLength(2048)) }),
   v.object({ type: v.literal('get-approval'), requestId: Id }),
   v.object({ type: v.literal('answer-approval'), requestId: Id, approved: v.boolean() }),
+  // MetaHuman SDK token (options page).
+  v.object({ type: v.literal('get-metahuman') }),
+  v.object({
+    type: v.literal('obtain-metahuman'),
+    name: v.pipe(v.string(), v.maxLength(2048)),
+    mail: v.pipe(v.string(), v.maxLength(2048)),
+    comment: v.pipe(v.string(), v.maxLength(4096)),
+    /** The stored token cannot be fetched again: replacing it needs the person's explicit yes. */
+    replaceExisting: v.boolean(),
+  }),
+  v.object({ type: v.literal('save-metahuman-settings'), baseUrl: v.pipe(v.string(), v.maxLength(2048)) }),
 ]);
 export type UiToBackground = v.InferOutput<typeof UiToBackgroundSchema>;
 export type UiMessageType = UiToBackground['type'];

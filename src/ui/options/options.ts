@@ -1,9 +1,13 @@
-/** Options: which Tako API to use. A custom host is asked for as an optional permission on save. */
+/**
+ * Options: which Tako API to use (a custom host is asked for as an optional permission on save),
+ * and the MetaHuman SDK token section.
+ */
 import browser from 'webextension-polyfill';
 import { customEndpoint, hostPermissionFor, isLoopbackUrl, type EndpointPreset } from '../../core/endpoints.ts';
 import type { EndpointSetting } from '../../core/protocol.ts';
 import type { Settings } from '../../background/store.ts';
 import { ask, byTestId } from '../shared/background.ts';
+import { initMetahumanSection } from './metahuman-section.ts';
 
 const form = byTestId<HTMLFormElement>('endpoint-form');
 const preset = byTestId<HTMLSelectElement>('endpoint');
@@ -58,3 +62,4 @@ form.addEventListener('submit', (event) => {
   save().catch((error: unknown) => showError(error instanceof Error ? error.message : String(error)));
 });
 load().catch((error: unknown) => showError(error instanceof Error ? error.message : String(error)));
+initMetahumanSection();

@@ -1,0 +1,198 @@
+/**
+ * Options, MetaHuman SDK section: get a token once, see it masked, copy it. The API shows a token
+ * only once, so replacing the stored one takes an explicit confirmation.
+ */
+import browser from 'webextension-polyfill';
+import { hostPermissionFor, isLoopbackUrl, normalizeBaseUrl } from '../../core/endpoints.ts';
+import { metahumanFieldErrors, METAHUMAN_DEFAULT_BASE_URL, type MetahumanField } from '../../core/metahuman.ts';
+import type { MetahumanView } from '../../background/metahuman.ts';
+import { ask, byTestId, onStateChanged } from '../shared/background.ts';
+import { formatWhen } from '../shared/time.ts';
+
+const FIELDS: readonly MetahumanField[] = ['name', 'mail', 'comment'];
+const GET_LABEL = 'Get token';
+const REPLACE_LABEL = 'Get a new token';
+const COPY_LABEL = 'Copy';
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function initMetahumanSection(): void {
+  const form = byTestId<HTMLFormElement>('mh-form');
+  const baseUrl = byTestId<HTMLInputElement>('mh-base-url');
+  const inputs: Record<MetahumanField, HTMLInputElement | HTMLTextAreaElement> = {
+    name: byTestId<HTMLInputElement>('mh-name'),
+    mail: byTestId<HTMLInputElement>('mh-mail'),
+    comment: byTestId<HTMLTextAreaElement>('mh-comment'),
+  };
+  const stored = byTestId('mh-stored');
+  const tokenText = byTestId('mh-token');
+  const tokenInfo = byTestId('mh-token-info');
+  const copyButton = byTestId<HTMLButtonElement>('mh-copy');
+  const confirmBox = byTestId('mh-confirm');
+  const confirmButton = byTestId<HTMLButtonElement>('mh-confirm-replace');
+  const cancelButton = byTestId<HTMLButtonElement>('mh-cancel-replace');
+  const getButton = byTestId<HTMLButtonElement>('mh-get-token');
+  const status = byTestId('mh-status');
+  const errorBox = byTestId('mh-error');
+
+  let view: MetahumanView | undefined;
+  let busy = false;
+  /** Kept while the person edits, so a background update does not overwrite what they typed. */
+  let baseUrlEdited = false;
+  let copyReset: ReturnType<typeof setTimeout> | undefined;
+
+  function showError(message: string | null): void {
+    errorBox.textContent = message ?? '';
+    errorBox.hidden = !message;
+  }
+
+  function showFieldError(testId: string, input: HTMLElement, message: string | undefined): void {
+    const box = byTestId(testId);
+    box.textContent = message ?? '';
+    box.hidden = !message;
+    if (message) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+  }
+
+  function showConfirm(visible: boolean): void {
+    confirmBox.hidden = !visible;
+    getButton.hidden = visible;
+    if (visible) confirmButton.focus();
+  }
+
+  function setBusy(value: boolean): void {
+    busy = value;
+    getButton.disabled = value;
+    confirmButton.disabled = value;
+    cancelButton.disabled = value;
+    getButton.textContent = value ? 'Requesting…' : view?.token ? REPLACE_LABEL : GET_LABEL;
+  }
+
+  function render(next: MetahumanView): void {
+    view = next;
+    if (!baseUrlEdited) baseUrl.value = next.baseUrl;
+    baseUrl.placeholder = next.defaultBaseUrl;
+    const token = next.token;
+    stored.hidden = !token;
+    tokenText.textContent = token?.masked ?? '';
+    tokenInfo.textContent = token
+      ? `Obtained ${formatWhen(token.obtainedAt)} for ${token.name} <${token.mail}> from ${new URL(token.baseUrl).host}`
+      : '';
+    if (!busy) getButton.textContent = token ? REPLACE_LABEL : GET_LABEL;
+  }
+
+  async function refresh(): Promise<void> {
+    render(await ask<MetahumanView>({ type: 'get-metahuman' }));
+  }
+
+  /** Per-field messages next to each field; true when everything can be sent. */
+  function checkFields(): boolean {
+    const errors = metahumanFieldErrors({ name: inputs.name.value, mail: inputs.mail.value, comment: inputs.comment.value });
+    for (const field of FIELDS) showFieldError(`mh-${field}-error`, inputs[field], errors[field]);
+    let baseUrlError: string | undefined;
+    try {
+      chosenBaseUrl();
+    } catch (error) {
+      baseUrlError = messageOf(error);
+    }
+    showFieldError('mh-base-url-error', baseUrl, baseUrlError);
+    const firstWrong = FIELDS.find((field) => errors[field]);
+    if (baseUrlError) baseUrl.focus();
+    else if (firstWrong) inputs[firstWrong].focus();
+    return !baseUrlError && !firstWrong;
+  }
+
+  /** An empty field means the default API. */
+  function chosenBaseUrl(): string {
+    return baseUrl.value.trim() === '' ? METAHUMAN_DEFAULT_BASE_URL : normalizeBaseUrl(baseUrl.value);
+  }
+
+  async function obtain(replaceExisting: boolean): Promise<void> {
+    const target = chosenBaseUrl();
+    if (target !== METAHUMAN_DEFAULT_BASE_URL && !isLoopbackUrl(target)) {
+      // First, while the click's user gesture lasts: the browser shows its own prompt (none when
+      // already granted).
+      const granted = await browser.permissions.request({ origins: [hostPermissionFor(target)] });
+      if (!granted) throw new Error(`Tako Session needs access to ${new URL(target).host} to use it`);
+    }
+    setBusy(true);
+    try {
+      if (target !== view?.baseUrl) render(await ask<MetahumanView>({ type: 'save-metahuman-settings', baseUrl: target }));
+      baseUrlEdited = false;
+      const next = await ask<MetahumanView>({
+        type: 'obtain-metahuman',
+        name: inputs.name.value,
+        mail: inputs.mail.value,
+        comment: inputs.comment.value,
+        replaceExisting,
+      });
+      render(next);
+      status.textContent = 'Token received and saved. The MetaHuman SDK will not show it again; Tako Session keeps it for you.';
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  function run(task: () => Promise<void>): void {
+    status.textContent = '';
+    showError(null);
+    task().catch((error: unknown) => showError(messageOf(error)));
+  }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (busy) return;
+    status.textContent = '';
+    showError(null);
+    if (!checkFields()) return;
+    // The stored token cannot be fetched again: replacing it is a separate, explicit step.
+    if (view?.token) {
+      showConfirm(true);
+      return;
+    }
+    run(() => obtain(false));
+  });
+
+  confirmButton.addEventListener('click', () => {
+    if (busy) return;
+    showConfirm(false);
+    if (!checkFields()) return;
+    run(() => obtain(true));
+  });
+
+  cancelButton.addEventListener('click', () => {
+    showConfirm(false);
+    showError(null);
+    status.textContent = 'Kept your current token.';
+    getButton.focus();
+  });
+
+  copyButton.addEventListener('click', () => {
+    const token = view?.token?.token;
+    if (!token) return;
+    showError(null);
+    navigator.clipboard.writeText(token).then(
+      () => {
+        copyButton.textContent = 'Copied';
+        clearTimeout(copyReset);
+        copyReset = setTimeout(() => {
+          copyButton.textContent = COPY_LABEL;
+        }, 3000);
+      },
+      (error: unknown) => showError(`Could not copy the token: ${messageOf(error)}`),
+    );
+  });
+
+  baseUrl.addEventListener('input', () => {
+    baseUrlEdited = true;
+    showFieldError('mh-base-url-error', baseUrl, undefined);
+  });
+  for (const field of FIELDS) {
+    inputs[field].addEventListener('input', () => showFieldError(`mh-${field}-error`, inputs[field], undefined));
+  }
+
+  onStateChanged(() => void refresh().catch((error: unknown) => showError(messageOf(error))));
+  refresh().catch((error: unknown) => showError(messageOf(error)));
+}
