@@ -6,8 +6,10 @@ import type { AllowedOrigin } from './store.ts';
 let lastSent = '';
 
 export async function broadcastSession(session: SessionInfo | null, allowed: AllowedOrigin[]): Promise<void> {
-  const serialized = JSON.stringify(session) + JSON.stringify(allowed);
-  // Only real changes reach pages (the badge and popup refresh more often).
+  const serialized = JSON.stringify(session);
+  // Only changes of the session reach pages: the badge and popup refresh more often, and allowing
+  // or revoking a site is no news to the others (a newly allowed site gets the session as the
+  // answer to tako_requestAccess).
   if (serialized === lastSent) return;
   lastSent = serialized;
   const origins = new Set(allowed.map((site) => site.origin));

@@ -20,10 +20,11 @@ import {
   type DevWallet,
   type DevWalletOptions,
 } from './dev-wallet.ts';
+import { mountPageApiPanel } from './page-api-panel.ts';
 import { mountWalletPanel } from './wallet-panel.ts';
 
-// Read-only view of the globals this page touches; the extension owns the type of takoSession.
-const pageWindow = window as Window & { takoSession?: unknown; ethereum?: unknown; devWallet?: unknown };
+// The globals this page touches; window.takoSession is typed by src/page/tako-session-api.ts.
+const pageWindow = window as Window & { ethereum?: unknown; devWallet?: unknown };
 
 const query = new URLSearchParams(location.search);
 
@@ -103,8 +104,7 @@ function mountPage(): void {
   }
   for (const { slot, info, wallet } of wallets) mountWalletPanel(panels, wallet, info, slot);
 
-  // Page API: buttons that call window.takoSession.request(...) are mounted into
-  // <section id="page-api"> here.
+  mountPageApiPanel(document.querySelector<HTMLElement>('#page-api')!, () => pageWindow.takoSession);
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', mountPage, { once: true });

@@ -14,6 +14,14 @@ const STYLE = `
   .request { border-top: 1px dashed #e8590c; margin-top: 0.5rem; padding-top: 0.5rem; }
   .warning { color: #a61e4d; font-size: 0.85rem; }
   .muted { color: #666; font-size: 0.9rem; }
+  .mono { font: 12px/1.4 ui-monospace, monospace; word-break: break-all; }
+  .facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 0.75rem; margin: 0.5rem 0; }
+  .facts dt { color: #666; } .facts dd { margin: 0; }
+  .buttons { display: flex; flex-wrap: wrap; gap: 0.4rem; margin: 0.5rem 0; } .buttons button { margin: 0; }
+  [data-busy="true"] .buttons { opacity: 0.6; }
+  .error { color: #c92a2a; }
+  h3 { font-size: 0.95rem; margin: 0.75rem 0 0.25rem; }
+  .events { font-size: 0.85rem; padding-left: 1.25rem; margin: 0; }
 `;
 
 // The inline style is allowed by its hash, so the policy needs no 'unsafe-inline'.
@@ -53,7 +61,7 @@ development wallet that signs with public test keys: never send funds to its add
 </section>
 <section id="page-api" data-testid="page-api" aria-labelledby="page-api-heading">
 <h2 id="page-api-heading">Page API</h2>
-<!-- Buttons that call window.takoSession.request(...) are mounted here by demo.js. -->
+<!-- Mounted by demo.js: buttons that call window.takoSession.request(...) and what they got. -->
 </section>
 <section aria-labelledby="wallets-heading">
 <h2 id="wallets-heading">Wallets announced (EIP-6963)</h2>
