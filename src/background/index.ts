@@ -15,6 +15,7 @@ import { createSites } from './sites.ts';
 import { createIdbStore } from './store.ts';
 import { broadcastSession } from './tabs.ts';
 import { createUiApi } from './ui-api.ts';
+import { findTargetTab, tabWallet } from './wallet.ts';
 
 const store = createIdbStore();
 const sites = createSites(store, () => Date.now());
@@ -112,7 +113,10 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
   if (!caller) return undefined;
   const request = parseMessage(ContentToBackgroundSchema, message);
   if (!request) return Promise.resolve({ ok: false, error: { code: -32602, message: 'Malformed request' } });
-  return toReply(ready.then(() => pageApi(caller, request.method, request.params)));
+  if (request.type === 'wallet-accounts') {
+    return toReply(ready.then(() => pageApi.onWalletAccounts(caller, request.accounts)));
+  }
+  return toReply(ready.then(() => pageApi.handle(caller, request.method, request.params)));
 });
 
 browser.alarms.onAlarm.addListener((alarm) => {
@@ -123,10 +127,23 @@ browser.alarms.onAlarm.addListener((alarm) => {
 
 browser.windows.onRemoved.addListener((windowId) => approvals.onWindowRemoved(windowId));
 
+// The expiry notification's click signs in again with the wallet of the page in front; if there
+// is no such page, the popup opens in a tab and says what to do.
 browser.notifications.onClicked.addListener((notificationId) => {
   if (!notificationId.startsWith('expired ')) return;
   void browser.notifications.clear(notificationId);
-  void browser.action.openPopup().catch(() => browser.tabs.create({ url: browser.runtime.getURL('popup.html') }));
+  void ready
+    .then(async () => {
+      const tab = await findTargetTab();
+      await browser.tabs.update(tab.id, { active: true });
+      await service.signIn(tabWallet(tab.id));
+    })
+    .catch(() => browser.tabs.create({ url: browser.runtime.getURL('popup.html') }));
+});
+
+// Back online: retry failing refreshes now rather than at the end of their backoff.
+self.addEventListener('online', () => {
+  void ready.then(() => service.retryFailing());
 });
 
 browser.runtime.onInstalled.addListener(() => onChange());

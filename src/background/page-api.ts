@@ -52,7 +52,7 @@ export function createPageApi(deps: PageApiDeps) {
     return service.sessionInfo();
   }
 
-  return async function handle(caller: PageCaller, method: string, params: unknown): Promise<unknown> {
+  async function handle(caller: PageCaller, method: string, params: unknown): Promise<unknown> {
     if (method === 'tako_requestAccess') return requestAccess(caller);
     const handler = Object.hasOwn(allowedOnly, method) ? allowedOnly[method] : undefined;
     // Checked before the method name, so a stranger cannot even learn which methods exist.
@@ -61,5 +61,17 @@ export function createPageApi(deps: PageApiDeps) {
     }
     if (!handler) throw new TakoError('unknown-method', `Unknown method: ${method.slice(0, 64)}`);
     return handler(caller, params);
-  };
+  }
+
+  /**
+   * `accountsChanged` from a page's wallet. Followed only from a site the person allowed or from
+   * the page whose wallet signed in, so that other pages cannot steer the active account.
+   */
+  async function onWalletAccounts(caller: PageCaller, accounts: readonly string[]): Promise<null> {
+    const trusted = (await sites.isAllowed(caller.origin)) || service.isSignInSource(tabWallet(caller.tabId).source);
+    if (trusted) await service.onWalletAccountsChanged(accounts);
+    return null;
+  }
+
+  return { handle, onWalletAccounts };
 }

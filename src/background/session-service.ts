@@ -13,10 +13,20 @@ import {
   isRefreshTokenAlive,
   nextRefreshAt,
 } from '../core/lifecycle.ts';
-import { sessionFromGrant, keyOf, toSessionInfo, type Session, type SessionInfo } from '../core/session.ts';
+import { measureSkewMs } from '../core/clock-skew.ts';
+import {
+  keyOf,
+  serverNow,
+  sessionFromGrant,
+  sessionKey,
+  toLocalTime,
+  toSessionInfo,
+  type Session,
+  type SessionInfo,
+} from '../core/session.ts';
 import { buildSignInMessage } from '../core/sign-in-message.ts';
 import { recoverPersonalSigner } from '../core/signature.ts';
-import { requestRefresh, requestSignIn, type TakoClientDeps } from '../core/tako-client.ts';
+import { probeServerDate, requestRefresh, requestSignIn, type TakoClientDeps } from '../core/tako-client.ts';
 import type { Store } from './store.ts';
 
 export const REFRESH_ALARM_PREFIX = 'refresh ';
@@ -34,6 +44,8 @@ export interface AlarmPort {
 
 /** The page wallet the person signs in with, reached through a tab's bridge. */
 export interface WalletPort {
+  /** Which page the wallet lives in, to recognise its later events. */
+  source: string;
   requestAccounts(walletId?: string): Promise<unknown>;
   sign(address: Address, message: string, walletId?: string): Promise<unknown>;
 }
@@ -66,6 +78,10 @@ export function createSessionService(deps: SessionServiceDeps) {
   const inFlight = new Map<string, Promise<Session | undefined>>();
   let signingIn: Promise<SessionInfo> | undefined;
   let lastSignInError: string | null = null;
+  /** An account the wallet switched to that has no session yet: the popup offers to sign it in. */
+  let switchedAccount: Address | null = null;
+  /** The page whose wallet last signed in (memory only: after a restart, allowed sites still count). */
+  let signInSource: string | null = null;
 
   async function activeSession(): Promise<Session | undefined> {
     const [{ endpoint }, active] = await Promise.all([store.getSettings(), store.getActive()]);
@@ -76,7 +92,7 @@ export function createSessionService(deps: SessionServiceDeps) {
   async function schedule(session: Session): Promise<void> {
     const name = refreshAlarmName(keyOf(session));
     if (session.state === 'expired') await alarms.clear(name);
-    else await alarms.schedule(name, nextRefreshAt(session));
+    else await alarms.schedule(name, toLocalTime(session, nextRefreshAt(session)));
   }
 
   function info(session: Session): SessionInfo {
@@ -99,17 +115,18 @@ export function createSessionService(deps: SessionServiceDeps) {
   async function runRefresh(key: string): Promise<Session | undefined> {
     const before = await store.getSession(key);
     if (!before || before.state === 'expired') return before;
-    if (!isRefreshTokenAlive(before, clock.now())) {
+    if (!isRefreshTokenAlive(before, serverNow(before, clock.now()))) {
       return settle(before, expire(before, 'The session lapsed: the refresh token expired'));
     }
     let next: Session;
     try {
+      await store.putSession({ ...before, refreshStartedAtMs: clock.now() });
       const grant = await requestRefresh(client, before.endpoint, before.refreshToken);
       next = sessionFromGrant(grant, before.endpoint, before.address, clock.now());
     } catch (error) {
       const failure = error instanceof TakoError ? error : new TakoError('internal', describeError(error));
       next = failure.transient
-        ? afterTransientFailure(before, failure, clock.now(), clock.random())
+        ? afterTransientFailure(before, failure, serverNow(before, clock.now()), clock.random())
         : expire(before, failure.message);
     }
     return settle(before, next);
@@ -119,9 +136,10 @@ export function createSessionService(deps: SessionServiceDeps) {
    * Stores the outcome of a refresh unless the session changed meanwhile (signed out, or signed
    * in again): a late reply must never resurrect or overwrite newer state.
    */
-  async function settle(before: Session, next: Session): Promise<Session | undefined> {
+  async function settle(before: Session, outcome: Session): Promise<Session | undefined> {
     const current = await store.getSession(keyOf(before));
     if (!current || current.refreshToken !== before.refreshToken) return current;
+    const { refreshStartedAtMs: _, ...next } = outcome;
     await store.putSession(next);
     await schedule(next);
     if (next.state === 'expired' && before.state !== 'expired') deps.onExpired(next);
@@ -146,12 +164,14 @@ export function createSessionService(deps: SessionServiceDeps) {
 
   async function runSignIn(wallet: WalletPort, walletId?: string): Promise<SessionInfo> {
     const { endpoint } = await store.getSettings();
+    // Learn the server's clock while the person answers the wallet, so ISSUED AT is in its time.
+    const probe = probeServerDate(client, endpoint).then((serverDate) => measureSkewMs(serverDate, clock.now()));
     const accounts = await wallet.requestAccounts(walletId);
     if (!Array.isArray(accounts) || accounts.length === 0) {
       throw new TakoError('wallet', 'The wallet did not share an account');
     }
     const address = parseAddress(accounts[0]);
-    const message = buildSignInMessage(address, clock.now());
+    const message = buildSignInMessage(address, clock.now() + (await probe));
     const signature = await wallet.sign(address, message, walletId);
     if (typeof signature !== 'string') throw new TakoError('wallet', 'The wallet did not return a signature');
     const signer = recoverPersonalSigner(message, signature);
@@ -161,6 +181,8 @@ export function createSessionService(deps: SessionServiceDeps) {
     const grant = await requestSignIn(client, endpoint, { message, signature });
     const session = sessionFromGrant(grant, endpoint, address, clock.now());
     const key = keyOf(session);
+    if (switchedAccount && sameAddress(switchedAccount, address)) switchedAccount = null;
+    signInSource = wallet.source;
     await store.putSession(session);
     const active = await store.getActive();
     await store.setActive({ ...active, [endpointKey(endpoint)]: key });
@@ -168,19 +190,80 @@ export function createSessionService(deps: SessionServiceDeps) {
     return info(session);
   }
 
-  async function signOut(scope: 'active' | 'all'): Promise<void> {
+  async function currentEndpointSessions(): Promise<{ endpointId: string; sessions: Session[]; activeKey: string | undefined }> {
+    const [{ endpoint }, sessions, active] = await Promise.all([store.getSettings(), store.listSessions(), store.getActive()]);
+    const endpointId = endpointKey(endpoint);
+    return { endpointId, sessions: sessions.filter((s) => endpointKey(s.endpoint) === endpointId), activeKey: active[endpointId] };
+  }
+
+  /** Signs out the active account, one account of the current endpoint, or everyone everywhere. */
+  async function signOut(scope: 'active' | 'all' | { address: string }): Promise<void> {
     const sessions = await store.listSessions();
-    const active = await activeSession();
-    const doomed = scope === 'all' ? sessions : sessions.filter((s) => active && keyOf(s) === keyOf(active));
+    const { sessions: here, activeKey } = await currentEndpointSessions();
+    const doomed =
+      scope === 'all'
+        ? sessions
+        : scope === 'active'
+          ? here.filter((s) => keyOf(s) === activeKey)
+          : here.filter((s) => sameAddress(s.address, scope.address));
+    if (typeof scope === 'object' && doomed.length === 0) throw new TakoError('no-session', `${scope.address} is not signed in`);
     await store.deleteSessions(doomed.map(keyOf));
     await Promise.all(doomed.map((s) => alarms.clear(refreshAlarmName(keyOf(s)))));
     const pointers = await store.getActive();
     const doomedKeys = new Set(doomed.map(keyOf));
-    await store.setActive(Object.fromEntries(Object.entries(pointers).filter(([, key]) => !doomedKeys.has(key))));
+    const kept = Object.fromEntries(Object.entries(pointers).filter(([, key]) => !doomedKeys.has(key)));
+    // Signing out the active account of several falls back to another one rather than to nobody.
+    const { endpointId } = await currentEndpointSessions();
+    const survivor = here.find((s) => !doomedKeys.has(keyOf(s)));
+    if (kept[endpointId] === undefined && survivor && scope !== 'all') kept[endpointId] = keyOf(survivor);
+    await store.setActive(kept);
     deps.onChange();
   }
 
+  async function activate(address: string): Promise<SessionInfo> {
+    const { endpoint } = await store.getSettings();
+    const key = sessionKey(endpoint, parseAddress(address));
+    const session = await store.getSession(key);
+    if (!session) throw new TakoError('no-session', `${address} is not signed in on this endpoint`);
+    await store.setActive({ ...(await store.getActive()), [endpointKey(endpoint)]: key });
+    if (switchedAccount && sameAddress(switchedAccount, address)) switchedAccount = null;
+    deps.onChange();
+    return info(session);
+  }
+
+  /**
+   * The wallet says the person switched accounts: follow to that account's session when there is
+   * one, otherwise remember it so the popup can offer to sign it in. The current session stays.
+   */
+  async function onWalletAccountsChanged(accounts: readonly unknown[]): Promise<void> {
+    let address: Address;
+    try {
+      address = parseAddress(accounts[0]);
+    } catch {
+      return; // Disconnected or locked wallet: nothing to follow.
+    }
+    const { sessions, activeKey } = await currentEndpointSessions();
+    const match = sessions.find((s) => sameAddress(s.address, address));
+    if (match) {
+      if (keyOf(match) !== activeKey) await activate(address);
+      switchedAccount = null;
+    } else {
+      switchedAccount = address;
+    }
+    deps.onChange();
+  }
+
+  /** Back online: sessions waiting out a backoff retry now instead of at their next alarm. */
+  async function retryFailing(): Promise<void> {
+    const sessions = await store.listSessions();
+    await Promise.all(sessions.filter((s) => s.state === 'signed-in' && s.failures > 0).map((s) => refresh(keyOf(s))));
+  }
+
   /** On every worker start: refresh what fell due while we slept, and rebuild the alarms. */
+  /**
+   * Due refreshes are started, not awaited: requests waiting on a start-up reconcile must not sit
+   * behind a slow network (a token caller joins the refresh in flight anyway).
+   */
   async function reconcile(): Promise<void> {
     const sessions = await store.listSessions();
     const known = new Set(sessions.map((s) => refreshAlarmName(keyOf(s))));
@@ -188,10 +271,13 @@ export function createSessionService(deps: SessionServiceDeps) {
     await Promise.all(stale.map((name) => alarms.clear(name)));
     await Promise.all(
       sessions.map(async (session) => {
-        if (session.state === 'signed-in' && !isRefreshTokenAlive(session, clock.now())) {
+        const now = serverNow(session, clock.now());
+        if (session.state === 'signed-in' && !isRefreshTokenAlive(session, now)) {
           await settle(session, expire(session, 'The session lapsed: the refresh token expired'));
-        } else if (isRefreshDue(session, clock.now())) {
-          await refresh(keyOf(session));
+        } else if (isRefreshDue(session, now) || (session.state === 'signed-in' && session.refreshStartedAtMs !== undefined)) {
+          void refresh(keyOf(session)).catch((error: unknown) => {
+            console.warn('Tako Session: refresh at start failed:', describeError(error));
+          });
         } else {
           await schedule(session);
         }
@@ -209,10 +295,10 @@ export function createSessionService(deps: SessionServiceDeps) {
   async function getToken(): Promise<TokenForPage> {
     let session = await activeSession();
     if (!session) throw new TakoError('no-session', 'Nobody is signed in');
-    let decision = decideTokenRequest(session, clock.now());
+    let decision = decideTokenRequest(session, serverNow(session, clock.now()));
     if (decision.kind === 'refresh') {
       session = (await refresh(keyOf(session))) ?? session;
-      decision = decideTokenRequest(session, clock.now());
+      decision = decideTokenRequest(session, serverNow(session, clock.now()));
     }
     if (decision.kind !== 'serve') {
       throw new TakoError(
@@ -243,7 +329,10 @@ export function createSessionService(deps: SessionServiceDeps) {
 
   async function snapshot() {
     const session = await activeSession();
+    const { sessions, activeKey } = await currentEndpointSessions();
     return {
+      accounts: sessions.map((s) => ({ ...info(s), active: keyOf(s) === activeKey })),
+      switchedAccount,
       signingIn: signingIn !== undefined,
       lastSignInError,
       session: session ? info(session) : null,
@@ -252,7 +341,21 @@ export function createSessionService(deps: SessionServiceDeps) {
     };
   }
 
-  return { signIn, signOut, reconcile, onAlarm, getToken, refreshNow, sessionInfo, snapshot, activeSession };
+  return {
+    isSignInSource: (source: string) => source === signInSource,
+    signIn,
+    signOut,
+    activate,
+    onWalletAccountsChanged,
+    retryFailing,
+    reconcile,
+    onAlarm,
+    getToken,
+    refreshNow,
+    sessionInfo,
+    snapshot,
+    activeSession,
+  };
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;

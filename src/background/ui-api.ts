@@ -13,9 +13,17 @@ import { findTargetTab, listTabWallets, tabWallet } from './wallet.ts';
 
 export type PopupStateName = 'signed-out' | 'signing-in' | 'signed-in' | 'refreshing' | 'expired';
 
+export interface AccountInfo extends SessionInfo {
+  active: boolean;
+}
+
 export interface PopupState {
   state: PopupStateName;
   session: SessionInfo | null;
+  /** Every account signed in on the current endpoint. */
+  accounts: AccountInfo[];
+  /** The wallet switched to this account, which has no session yet. */
+  switchedAccount: string | null;
   refreshExpiresAt: number | null;
   error: string | null;
   endpoint: Endpoint;
@@ -53,6 +61,8 @@ export function createUiApi(deps: UiApiDeps) {
     return {
       state,
       session: snapshot.session,
+      accounts: snapshot.accounts,
+      switchedAccount: snapshot.switchedAccount,
       refreshExpiresAt: snapshot.refreshExpiresAt,
       error: snapshot.signingIn ? null : (snapshot.lastSignInError ?? snapshot.lastError),
       endpoint: settings.endpoint,
@@ -77,6 +87,11 @@ export function createUiApi(deps: UiApiDeps) {
       case 'sign-out':
         await service.signOut(message.scope);
         return null;
+      case 'sign-out-account':
+        await service.signOut({ address: message.address });
+        return null;
+      case 'activate-account':
+        return service.activate(message.address);
       case 'get-settings':
         return store.getSettings();
       case 'save-settings': {

@@ -73,6 +73,7 @@ async function ask(tabId: number, request: WalletAction): Promise<unknown> {
 
 export function tabWallet(tabId: number): WalletPort {
   return {
+    source: `tab ${tabId}`,
     requestAccounts: (walletId) => ask(tabId, { action: 'request-accounts', ...(walletId ? { walletId } : {}) }),
     sign: (address: Address, message: string, walletId?: string) =>
       ask(tabId, { action: 'sign', address, message, ...(walletId ? { walletId } : {}) }),

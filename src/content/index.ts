@@ -9,6 +9,7 @@ import {
   PAGE_CHANNEL,
   PageToContentSchema,
   parseMessage,
+  ReplySchema,
   type Reply,
 } from '../core/protocol.ts';
 
@@ -22,25 +23,46 @@ function relay() {
     ok: false,
     error: { code: 4900, message: 'Tako Session was updated or disabled: reload the page' },
   };
+  // The background answers only top-level http(s) pages; any other sender gets no reply at all.
+  const refused: Reply = { ok: false, error: { code: 4100, message: 'Tako Session does not serve this page' } };
+  const unreadable: Reply = { ok: false, error: { code: -32603, message: 'Tako Session sent an unreadable reply' } };
+  const malformed: Reply = { ok: false, error: { code: -32602, message: 'Malformed request' } };
 
   window.addEventListener('message', (event: MessageEvent) => {
     // Only this window's own messages, on our channel; frames and other windows are ignored.
     if (event.source !== window || (event.data as { channel?: unknown } | null)?.channel !== PAGE_CHANNEL) return;
     const message = parseMessage(PageToContentSchema, event.data);
-    if (!message) return;
+    if (!message) {
+      // A request we cannot read is still answered, so that the caller's promise settles.
+      const { kind, id } = event.data as { kind?: unknown; id?: unknown };
+      if (kind === 'request' && typeof id === 'string' && id.length > 0 && id.length <= 64) {
+        post({ channel: CONTENT_CHANNEL, kind: 'reply', id, reply: malformed });
+      }
+      return;
+    }
     if (message.kind === 'wallet-reply') {
       walletWaiters.get(message.id)?.(message.reply);
       walletWaiters.delete(message.id);
       return;
     }
-    const { id } = message;
-    chrome.runtime
-      .sendMessage({ type: 'page-request', method: message.method, params: message.params })
-      .then(
-        (reply: unknown) => reply as Reply,
-        () => disconnected,
-      )
-      .then((reply) => post({ channel: CONTENT_CHANNEL, kind: 'reply', id, reply }));
+    if (message.kind === 'wallet-accounts') {
+      chrome.runtime.sendMessage({ type: 'wallet-accounts', accounts: message.accounts }).catch(() => undefined);
+      return;
+    }
+    const answer = (reply: Reply) => post({ channel: CONTENT_CHANNEL, kind: 'reply', id: message.id, reply });
+    let sent: Promise<unknown>;
+    try {
+      sent = chrome.runtime.sendMessage({ type: 'page-request', method: message.method, params: message.params });
+    } catch {
+      // Thrown at once rather than rejected: the params are not JSON data (a BigInt, say), or the
+      // extension was reloaded and this script lost its runtime.
+      answer(chrome.runtime?.id ? malformed : disconnected);
+      return;
+    }
+    sent.then(
+      (reply: unknown) => (reply === undefined ? refused : (parseMessage(ReplySchema, reply) ?? unreadable)),
+      () => disconnected,
+    ).then(answer);
   });
 
   chrome.runtime.onMessage.addListener((raw: unknown, sender, sendResponse: (reply: Reply) => void) => {

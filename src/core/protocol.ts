@@ -18,6 +18,7 @@ export const CONTENT_CHANNEL = 'tako-session:content';
 const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
 const MethodName = v.pipe(v.string(), v.maxLength(128));
 const ShortText = v.pipe(v.string(), v.maxLength(2048));
+const Accounts = v.pipe(v.array(v.pipe(v.string(), v.maxLength(42))), v.maxLength(16));
 
 export const ErrorPayloadSchema = v.object({
   code: v.number(),
@@ -72,6 +73,11 @@ export const PageToContentSchema = v.variant('kind', [
     id: Id,
     reply: ReplySchema,
   }),
+  v.object({
+    channel: v.literal(PAGE_CHANNEL),
+    kind: v.literal('wallet-accounts'),
+    accounts: Accounts,
+  }),
 ]);
 export type PageToContent = v.InferOutput<typeof PageToContentSchema>;
 
@@ -84,11 +90,15 @@ export type ContentToPage = v.InferOutput<typeof ContentToPageSchema>;
 
 // ---- content script <-> background -------------------------------------------------------------
 
-export const ContentToBackgroundSchema = v.object({
-  type: v.literal('page-request'),
-  method: MethodName,
-  params: v.optional(v.unknown()),
-});
+export const ContentToBackgroundSchema = v.variant('type', [
+  v.object({
+    type: v.literal('page-request'),
+    method: MethodName,
+    params: v.optional(v.unknown()),
+  }),
+  /** The page's wallet reported `accountsChanged`. */
+  v.object({ type: v.literal('wallet-accounts'), accounts: Accounts }),
+]);
 export type ContentToBackground = v.InferOutput<typeof ContentToBackgroundSchema>;
 
 export const BackgroundToContentSchema = v.variant('type', [
@@ -113,6 +123,8 @@ export const UiToBackgroundSchema = v.variant('type', [
   v.object({ type: v.literal('sign-in'), walletId: v.optional(Id) }),
   v.object({ type: v.literal('refresh-now') }),
   v.object({ type: v.literal('sign-out'), scope: v.picklist(['active', 'all']) }),
+  v.object({ type: v.literal('sign-out-account'), address: v.pipe(v.string(), v.maxLength(42)) }),
+  v.object({ type: v.literal('activate-account'), address: v.pipe(v.string(), v.maxLength(42)) }),
   v.object({ type: v.literal('get-settings') }),
   v.object({ type: v.literal('save-settings'), endpoint: EndpointSettingSchema }),
   v.object({ type: v.literal('revoke-site'), origin: v.pipe(v.string(), v.maxLength(2048)) }),

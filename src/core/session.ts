@@ -28,6 +28,12 @@ export interface Session {
   lastError: string | null;
   /** The server's clock minus ours, from its last reply; lifecycle decisions run on server time. */
   skewMs: number;
+  /**
+   * Set (and stored) just before a refresh request goes out, cleared with its outcome. Found set
+   * when a worker starts, it means the worker died mid-refresh and the server may have rotated
+   * the pair: refresh at once to find out, rather than trust a possibly spent refresh token.
+   */
+  refreshStartedAtMs?: number;
 }
 
 /** The state a page or the popup sees. */

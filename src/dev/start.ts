@@ -8,6 +8,7 @@ import type { BrowserContext, Page } from '@playwright/test';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { startStack } from '../stack/server.ts';
+import { useEndpoint } from './drive.ts';
 import { extensionDir, extensionIdOf, launchWithExtension, projectRoot } from './launch.ts';
 
 const port = Number(process.env.TAKO_STACK_PORT ?? 8787);
@@ -17,19 +18,8 @@ const headless = process.env.HEADLESS === '1' || (!process.env.DISPLAY && !proce
 const workDir = path.join(projectRoot, '.start');
 const step = (text: string) => console.log(`\u2022 ${text}`);
 
-async function configureEndpoint(context: BrowserContext, id: string, baseUrl: string): Promise<void> {
-  const options = await context.newPage();
-  await options.goto(`chrome-extension://${id}/options.html`);
-  await options.getByTestId('endpoint').selectOption('custom');
-  await options.getByTestId('base-url').fill(baseUrl);
-  await options.getByTestId('api-version').selectOption('v2');
-  await options.getByTestId('save').click();
-  await options.getByTestId('options-status').filter({ hasText: 'Saved' }).waitFor();
-  await options.close();
-}
-
 async function walkThrough(context: BrowserContext, id: string, stackUrl: string): Promise<Page> {
-  await configureEndpoint(context, id, stackUrl);
+  await useEndpoint(context, id, stackUrl);
   step(`Options: endpoint set to the local stack (${stackUrl}, v2)`);
   await context.newPage().then((demo) => demo.goto(`${stackUrl}/${headless ? '?autoconfirm=1' : ''}`));
   step(`Demo dapp open at ${stackUrl}/ with the dev wallet${headless ? ' (auto-confirm on)' : ''}`);

@@ -24,8 +24,8 @@ function errorPayloadOf(error: unknown): ErrorPayload {
 function install(win: Window & typeof globalThis) {
   const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const listeners = new Set<(session: TakoSessionInfo | null) => void>();
-  const wallet = createWalletBridge(win);
   const post = (message: unknown) => win.postMessage(message, win.location.origin);
+  const wallet = createWalletBridge(win, (accounts) => post({ channel: PAGE_CHANNEL, kind: 'wallet-accounts', accounts }));
 
   win.addEventListener('message', (event: MessageEvent) => {
     if (event.source !== win || (event.data as { channel?: unknown } | null)?.channel !== CONTENT_CHANNEL) return;
@@ -67,16 +67,22 @@ function install(win: Window & typeof globalThis) {
   const takoSession: TakoSession = {
     request(args) {
       return new Promise((resolve, reject) => {
+        const fail = (code: number, message: string) => reject(toError({ code, message }));
         const method = (args as { method?: unknown } | null)?.method;
-        if (typeof method !== 'string') {
-          const error = new Error('request() takes { method: string, params? }') as TakoSessionError;
-          error.code = -32602;
-          reject(error);
-          return;
-        }
+        if (typeof method !== 'string') return fail(-32602, 'request() takes { method: string, params? }');
+        // A sandboxed page's origin is opaque: nothing it posts reaches the relay, and no person
+        // could allow it anyway.
+        if (win.origin === 'null') return fail(4100, 'Tako Session does not serve sandboxed pages');
         const id = crypto.randomUUID();
         pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-        post({ channel: PAGE_CHANNEL, kind: 'request', id, method, params: args.params });
+        try {
+          post({ channel: PAGE_CHANNEL, kind: 'request', id, method, params: args.params });
+        } catch {
+          // Params that cannot cross to the extension (functions, DOM nodes): the documented code
+          // rather than the browser's DataCloneError.
+          pending.delete(id);
+          fail(-32602, 'request() params must be plain data (JSON-like values)');
+        }
       });
     },
     on(event, listener) {

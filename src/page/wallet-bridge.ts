@@ -8,6 +8,7 @@ import type { WalletAction, WalletInfo } from '../core/protocol.ts';
 
 interface Eip1193Provider {
   request(args: { method: string; params?: unknown[] }): Promise<unknown>;
+  on?(event: 'accountsChanged', listener: (accounts: unknown) => void): void;
 }
 
 const INJECTED_ID = 'injected';
@@ -21,10 +22,22 @@ export class WalletBridgeError extends Error {
   }
 }
 
-export function createWalletBridge(win: Window & { ethereum?: unknown }) {
+export function createWalletBridge(win: Window & { ethereum?: unknown }, onAccountsChanged: (accounts: string[]) => void) {
   const announced = new Map<string, EIP6963ProviderDetail>();
+  const watched = new WeakSet<object>();
+
+  /** Forwards the wallet's account switches; each provider is watched once. */
+  function watch(provider: Eip1193Provider | undefined): void {
+    if (!provider || watched.has(provider) || typeof provider.on !== 'function') return;
+    watched.add(provider);
+    provider.on('accountsChanged', (accounts) => {
+      if (Array.isArray(accounts)) onAccountsChanged(accounts.filter((a): a is string => typeof a === 'string').slice(0, 16));
+    });
+  }
+
   eip6963RequestProvider((detail) => {
     announced.set(detail.info.uuid, detail);
+    watch(detail.provider as unknown as Eip1193Provider);
   });
 
   function injected(): Eip1193Provider | undefined {
@@ -63,8 +76,11 @@ export function createWalletBridge(win: Window & { ethereum?: unknown }) {
         // Wallets injected after start-up announce themselves again on a fresh request.
         win.dispatchEvent(new Event('eip6963:requestProvider'));
         return list();
-      case 'request-accounts':
-        return pick(action.walletId).request({ method: 'eth_requestAccounts' });
+      case 'request-accounts': {
+        const provider = pick(action.walletId);
+        watch(provider);
+        return provider.request({ method: 'eth_requestAccounts' });
+      }
       case 'sign': {
         // personal_sign takes the message as hex of its UTF-8 bytes, which every wallet accepts.
         const bytes = new TextEncoder().encode(action.message);

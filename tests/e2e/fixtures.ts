@@ -6,6 +6,7 @@ import { test as base, expect, type BrowserContext, type Page, type Worker } fro
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { answerApproval, useEndpoint } from '../../src/dev/drive.ts';
 import { extensionIdOf, launchWithExtension, serviceWorkerOf } from '../../src/dev/launch.ts';
 import { startStack, type Stack, type StackOptions } from '../../src/stack/server.ts';
 
@@ -46,15 +47,7 @@ export const test = base.extend<{ stackOptions: StackOptions; stack: Stack; exte
         await page.goto(`chrome-extension://${extension.id}/${file}`);
         return page;
       },
-      async useEndpoint(baseUrl, version = 'v2') {
-        const page = await extension.openPage('options.html');
-        await page.getByTestId('endpoint').selectOption('custom');
-        await page.getByTestId('base-url').fill(baseUrl);
-        await page.getByTestId('api-version').selectOption(version);
-        await page.getByTestId('save').click();
-        await expect(page.getByTestId('options-status')).toContainText('Saved');
-        await page.close();
-      },
+      useEndpoint: (baseUrl, version = 'v2') => useEndpoint(context, extension.id, baseUrl, version),
       async openDemo(query = {}) {
         const page = await context.newPage();
         await page.goto(`${stack.url}/?${new URLSearchParams(query)}`);
@@ -79,7 +72,7 @@ export const test = base.extend<{ stackOptions: StackOptions; stack: Stack; exte
   },
 });
 
-export { expect };
+export { answerApproval, expect };
 
 /** Hardhat's published dev key #0: the demo wallet's default account. */
 export const DEV_ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
@@ -124,14 +117,11 @@ export async function signInFromPopup(extension: Extension): Promise<Page> {
   return popup;
 }
 
-/** Asks for access from `page` and approves it in the approval window. */
+/** Asks for access from `page` and approves it in the approval window; resolves what the page got. */
 export async function allowOrigin(extension: Extension, page: Page): Promise<unknown> {
-  const approvalOpened = extension.context.waitForEvent('page', (p) => p.url().includes('/approval.html'));
-  const access = page.evaluate(() => window.takoSession!.request({ method: 'tako_requestAccess' }));
-  const approval = await approvalOpened;
-  await expect(approval.getByTestId('request-origin')).toHaveText(new URL(page.url()).origin);
-  await approval.getByTestId('approve').click();
-  return access;
+  const outcome = await approveAccess(extension, page);
+  if (outcome.code !== undefined) throw new Error(`tako_requestAccess failed: ${String(outcome.message)}`);
+  return outcome.result;
 }
 
 /** `tako_getToken` from a page, or the error code it got. */
@@ -148,4 +138,102 @@ export function getTokenFrom(page: Page) {
 /** Reads a JWT's payload without verifying it (the test's own view of a token). */
 export function jwtPayload(token: string): { address: string; type: string; exp: number } {
   return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
+}
+
+/** The toolbar badge text and the extension's open notifications, read from an extension page. */
+export async function badgeAndNotifications(extension: Extension): Promise<{ badge: string; notifications: string[] }> {
+  const page = await extension.openPage('options.html');
+  const result = await page.evaluate(async () => ({
+    badge: await chrome.action.getBadgeText({}),
+    notifications: Object.keys(await chrome.notifications.getAll()),
+  }));
+  await page.close();
+  return result;
+}
+
+/** Records every `sessionChanged` a page receives, in `window.sessionEvents`. */
+export async function recordSessionEvents(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const events: unknown[] = [];
+    (window as unknown as { sessionEvents: unknown[] }).sessionEvents = events;
+    window.takoSession!.on('sessionChanged', (session) => events.push(session));
+  });
+}
+
+export function sessionEvents(page: Page): Promise<Array<{ state: string; address: string } | null>> {
+  return page.evaluate(() => (window as unknown as { sessionEvents: Array<{ state: string; address: string } | null> }).sessionEvents);
+}
+
+/** What a page got from `takoSession.request`: the result, or the error's fields as the page saw them. */
+export interface PageCallOutcome {
+  result?: unknown;
+  /** True when the rejection was a real `Error`. */
+  isError?: boolean;
+  code?: unknown;
+  message?: unknown;
+  data?: unknown;
+}
+
+/** `takoSession.request({ method, params })` from a page, whatever the method name. */
+export function callFrom(page: Page, method: string, ...params: [] | [unknown]): Promise<PageCallOutcome> {
+  return page.evaluate(
+    async ({ method, params, withParams }) => {
+      const request = window.takoSession!.request as (args: { method: string; params?: unknown }) => Promise<unknown>;
+      try {
+        return { result: (await request(withParams ? { method, params } : { method })) ?? null };
+      } catch (error) {
+        const { code, message, data } = error as { code?: unknown; message?: unknown; data?: unknown };
+        return { isError: error instanceof Error, code, message, data };
+      }
+    },
+    { method, params: params[0], withParams: params.length > 0 },
+  );
+}
+
+/** Resolves with the next approval window the extension opens. */
+export function nextApprovalWindow(extension: Extension): Promise<Page> {
+  return extension.context.waitForEvent('page', (page) => page.url().includes('/approval.html'));
+}
+
+/** Opens any URL in a new tab of the extension's browser. */
+export async function openUrl(extension: Extension, url: string): Promise<Page> {
+  const page = await extension.context.newPage();
+  await page.goto(url);
+  return page;
+}
+
+/**
+ * An init script that records, in every frame, each message posted to its window (as JSON) in
+ * `window.__windowMessages`; read it with `windowMessages`.
+ */
+export function recordWindowMessages(): void {
+  const log: Array<{ fromSelf: boolean; json: string }> = [];
+  Object.defineProperty(window, '__windowMessages', { value: log });
+  window.addEventListener(
+    'message',
+    (event) => {
+      let json: string;
+      try {
+        json = JSON.stringify(event.data) ?? String(event.data);
+      } catch {
+        json = String(event.data);
+      }
+      log.push({ fromSelf: event.source === window, json });
+    },
+    true,
+  );
+}
+
+export function windowMessages(target: Page | import('@playwright/test').Frame): Promise<Array<{ fromSelf: boolean; json: string }>> {
+  return target.evaluate(() => (window as unknown as { __windowMessages: Array<{ fromSelf: boolean; json: string }> }).__windowMessages);
+}
+
+/** `tako_requestAccess` from `page`, approved in the window it opens; resolves what the page got. */
+export async function approveAccess(extension: Extension, page: Page): Promise<PageCallOutcome> {
+  const approvalOpened = nextApprovalWindow(extension);
+  const access = callFrom(page, 'tako_requestAccess');
+  const approval = await approvalOpened;
+  await expect(approval.getByTestId('request-origin')).toHaveText(new URL(page.url()).origin);
+  await answerApproval(approval, 'approve');
+  return access;
 }

@@ -20,6 +20,13 @@ const walletList = byTestId('wallets');
 const sites = byTestId('sites');
 const sitesEmpty = byTestId('sites-empty');
 const endpointLabel = byTestId('endpoint-label');
+const accountsSection = byTestId('accounts-section');
+const accountList = byTestId('accounts');
+const addAccountButton = byTestId<HTMLButtonElement>('add-account');
+const signOutAllButton = byTestId<HTMLButtonElement>('sign-out-all');
+const switchOffer = byTestId('switch-offer');
+const switchedAddress = byTestId('switched-address');
+const signInSwitchedButton = byTestId<HTMLButtonElement>('sign-in-switched');
 
 const LABELS: Record<PopupState['state'], string> = {
   'signed-out': 'Signed out',
@@ -29,8 +36,12 @@ const LABELS: Record<PopupState['state'], string> = {
   expired: 'Session expired: sign in again',
 };
 
-/** A local error (from a click) wins over the background's until the next action. */
+/**
+ * A local error (from a click) wins over the background's until the next action, or until the
+ * session itself changes (a retry succeeded meanwhile, say), when it is no longer true.
+ */
 let localError: string | null = null;
+let localErrorSession = '';
 let current: PopupState | undefined;
 
 function showError(message: string | null): void {
@@ -65,8 +76,55 @@ function renderSites(state: PopupState): void {
   sitesEmpty.hidden = state.sites.length > 0;
 }
 
+function shortAddress(address: string): string {
+  return `${address.slice(0, 8)}…${address.slice(-6)}`;
+}
+
+function accountButton(testid: string, label: string, action: () => Promise<unknown>): HTMLButtonElement {
+  const button = document.createElement('button');
+  button.className = 'secondary';
+  button.dataset.testid = testid;
+  button.textContent = label;
+  button.addEventListener('click', () => void run(action));
+  return button;
+}
+
+/** Several accounts on this endpoint: each can be made active or signed out on its own. */
+function renderAccounts(state: PopupState): void {
+  accountsSection.hidden = state.accounts.length < 2;
+  accountList.replaceChildren(
+    ...state.accounts.map((account) => {
+      const item = document.createElement('li');
+      item.dataset.testid = 'account';
+      item.dataset.address = account.address;
+      item.dataset.active = String(account.active);
+      const label = document.createElement('span');
+      label.className = 'mono';
+      label.textContent = shortAddress(account.address);
+      label.title = account.address;
+      const tag = document.createElement('span');
+      tag.className = 'tag';
+      tag.textContent = account.active ? 'active' : account.state === 'expired' ? 'expired' : '';
+      item.append(label, tag);
+      if (!account.active) item.append(accountButton('use-account', 'Use', () => ask({ type: 'activate-account', address: account.address })));
+      item.append(accountButton('sign-out-account', 'Sign out', () => ask({ type: 'sign-out-account', address: account.address })));
+      return item;
+    }),
+  );
+  signOutAllButton.hidden = state.accounts.length < 2;
+  addAccountButton.hidden = !state.session || state.state === 'signing-in';
+  switchOffer.hidden = !state.switchedAccount || state.state === 'signing-in';
+  switchedAddress.textContent = state.switchedAccount ?? '';
+}
+
+/** Which token the popup shows: a new one means whatever failed before has been overtaken. */
+function tokenIdentity(state: PopupState): string {
+  return state.session ? `${state.session.address} ${state.session.expiresAt}` : '';
+}
+
 function render(state: PopupState): void {
   current = state;
+  if (localError && tokenIdentity(state) !== localErrorSession) localError = null;
   root.dataset.state = state.state;
   stateLabel.textContent = LABELS[state.state];
   endpointLabel.textContent = state.endpoint.baseUrl.replace(/^https?:\/\//, '');
@@ -87,6 +145,7 @@ function render(state: PopupState): void {
   signOutButton.hidden = !session;
   if (session || busy) picker.hidden = true;
   showError(localError ?? state.error);
+  renderAccounts(state);
   renderSites(state);
 }
 
@@ -101,6 +160,7 @@ async function run(action: () => Promise<unknown>): Promise<void> {
     await action();
   } catch (error) {
     localError = error instanceof Error ? error.message : String(error);
+    localErrorSession = current ? tokenIdentity(current) : '';
   }
   await reload().catch((error: unknown) => showError(String(error)));
 }
@@ -132,7 +192,8 @@ function showPicker(wallets: WalletInfo[]): void {
   picker.hidden = false;
 }
 
-signInButton.addEventListener('click', () => {
+/** Sign-in: one wallet on the page signs at once; several let the person pick by name and icon. */
+function startSignIn(): void {
   void run(async () => {
     const { origin, wallets } = await ask<{ origin: string; wallets: WalletInfo[] }>({ type: 'list-wallets' });
     if (wallets.length === 0) throw new Error(`No wallet found on ${origin}. Open a page where your wallet is available and try again.`);
@@ -143,7 +204,12 @@ signInButton.addEventListener('click', () => {
     // The flow runs in the background: if the popup closes when the wallet takes focus, it goes on.
     await ask({ type: 'sign-in', walletId: wallets[0]!.id });
   });
-});
+}
+
+signInButton.addEventListener('click', startSignIn);
+addAccountButton.addEventListener('click', startSignIn);
+signInSwitchedButton.addEventListener('click', startSignIn);
+signOutAllButton.addEventListener('click', () => void run(() => ask({ type: 'sign-out', scope: 'all' })));
 refreshButton.addEventListener('click', () => void run(() => ask({ type: 'refresh-now' })));
 signOutButton.addEventListener('click', () => void run(() => ask({ type: 'sign-out', scope: 'active' })));
 

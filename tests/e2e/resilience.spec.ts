@@ -1,0 +1,283 @@
+import type { Page } from '@playwright/test';
+import {
+  allowOrigin,
+  badgeAndNotifications,
+  DEV_ADDRESS,
+  expect,
+  getTokenFrom,
+  jwtPayload,
+  readStore,
+  recordSessionEvents,
+  sessionEvents,
+  signInFromPopup,
+  test,
+  type Extension,
+} from './fixtures.ts';
+
+test.use({ stackOptions: { accessTtlSec: 20 } });
+
+async function signedInWithAllowedDemo(extension: Extension, baseUrl: string): Promise<{ popup: Page; demo: Page }> {
+  await extension.useEndpoint(baseUrl);
+  const demo = await extension.openDemo({ autoconfirm: '1' });
+  const popup = await signInFromPopup(extension);
+  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await allowOrigin(extension, demo);
+  return { popup, demo };
+}
+
+test('transient failures back off (honouring Retry-After), valid tokens are served meanwhile, then the schedule resumes', async ({
+  extension,
+  stack,
+}) => {
+  const { popup, demo } = await signedInWithAllowedDemo(extension, stack.url);
+  const first = await getTokenFrom(demo);
+  stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 503 });
+  stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 429, retryAfterSec: 3 });
+  stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 502 });
+
+  await popup.getByTestId('refresh-now').click();
+  await expect(popup.getByTestId('error')).toContainText('503');
+  // While refreshes fail, the current, still valid token is what pages get.
+  expect(await getTokenFrom(demo)).toEqual(first);
+
+  await expect.poll(() => stack.requests('/v2/refresh_token').length, { timeout: 30_000 }).toBe(4);
+  const attempts = stack.requests('/v2/refresh_token');
+  expect(attempts.map((a) => a.status)).toEqual([503, 429, 502, 200]);
+  const gaps = attempts.slice(1).map((a, i) => a.at - attempts[i]!.at);
+  // 1 s, then no sooner than Retry-After (3 s), then 4 s; jitter takes each down to half at most.
+  expect(gaps[0]).toBeGreaterThanOrEqual(500);
+  expect(gaps[1]).toBeGreaterThanOrEqual(3000);
+  expect(gaps[2]).toBeGreaterThanOrEqual(2000);
+
+  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expect(popup.getByTestId('error')).toBeHidden();
+  const after = await getTokenFrom(demo);
+  expect((after as { token: { token: string } }).token.token).not.toBe((first as { token: { token: string } }).token.token);
+
+  // Back on the normal schedule: the next refresh comes at exp - 4 s of the new token.
+  const newExpiry = (after as { token: { expiresAt: number } }).token.expiresAt;
+  await expect.poll(() => stack.requests('/v2/refresh_token').length, { timeout: 30_000 }).toBe(5);
+  const next = stack.requests('/v2/refresh_token')[4]!;
+  expect(next.at).toBeGreaterThanOrEqual(newExpiry - 4000);
+  expect(next.at).toBeLessThan(newExpiry);
+});
+
+test('a rejected refresh expires the session: badge, one notification, sessionChanged, 4900', async ({ extension, stack }) => {
+  const { popup, demo } = await signedInWithAllowedDemo(extension, stack.url);
+  await recordSessionEvents(demo);
+  stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 401 });
+
+  await popup.getByTestId('refresh-now').click();
+  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'expired');
+  await expect(popup.getByTestId('error')).toContainText('401');
+  await expect(popup.getByTestId('sign-in')).toBeVisible();
+
+  await expect.poll(() => sessionEvents(demo)).toContainEqual(expect.objectContaining({ state: 'expired', address: DEV_ADDRESS }));
+  expect(await getTokenFrom(demo)).toEqual({ code: 4900, message: expect.stringMatching(/expired/) });
+  expect(await badgeAndNotifications(extension)).toEqual({ badge: '!', notifications: [expect.stringMatching(/^expired /)] });
+  // No retry storm after a permanent failure.
+  expect(stack.requests('/v2/refresh_token')).toHaveLength(1);
+
+  // Signing in again replaces the expired session.
+  await popup.getByTestId('sign-in').click();
+  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expect.poll(() => sessionEvents(demo)).toContainEqual(expect.objectContaining({ state: 'signed-in' }));
+});
+
+test.describe('a refresh token that lapsed while the browser was closed', () => {
+  test.use({ stackOptions: { accessTtlSec: 4, refreshTtlSec: 6 } });
+
+  test('becomes an honest expired session at start, without a doomed request', async ({ extension, stack }) => {
+    await extension.useEndpoint(stack.url);
+    await extension.openDemo({ autoconfirm: '1' });
+    const popup = await signInFromPopup(extension);
+    await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+    const stored = Object.values(await readStore(extension)).find((v) => (v as { format?: number }).format === 2) as {
+      session: { refreshExpMs: number };
+    };
+    await extension.context.close();
+    stack.faults.inject('/v2/refresh_token', { count: 1000, kind: 'status', status: 503 });
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, stored.session.refreshExpMs - Date.now()) + 1000));
+    const refreshesBefore = stack.requests('/v2/refresh_token').length;
+    await extension.restart();
+
+    const reopened = await extension.openPage('popup.html');
+    await expect(reopened.getByTestId('session')).toHaveAttribute('data-state', 'expired');
+    await expect(reopened.getByTestId('error')).toContainText(/lapsed/);
+    expect(await badgeAndNotifications(extension)).toEqual({ badge: '!', notifications: [expect.stringMatching(/^expired /)] });
+    expect(stack.requests('/v2/refresh_token')).toHaveLength(refreshesBefore);
+  });
+});
+
+for (const offsetMinutes of [10, -10]) {
+  test.describe(`server clock ${offsetMinutes > 0 ? 'ahead' : 'behind'} by 10 minutes`, () => {
+    test.use({ stackOptions: { accessTtlSec: 20, clockOffsetMs: offsetMinutes * 60_000 } });
+
+    test('signs in, never hands out a token the server considers expired, and does not loop', async ({ extension, stack }) => {
+      test.setTimeout(90_000);
+      const { demo } = await signedInWithAllowedDemo(extension, stack.url);
+      expect(stack.requests('/v2/token').map((r) => r.status)).toEqual([200]);
+      for (let i = 0; i < 30; i++) {
+        const reply = await getTokenFrom(demo);
+        expect(reply).toHaveProperty('token');
+        const { token } = (reply as { token: { token: string } }).token;
+        expect(jwtPayload(token).exp * 1000).toBeGreaterThan(stack.now());
+        await demo.waitForTimeout(1000);
+      }
+      // 30 s of 20 s tokens refreshed at 16 s: one or two refreshes, not a loop.
+      const refreshes = stack.requests('/v2/refresh_token');
+      expect(refreshes.length).toBeGreaterThanOrEqual(1);
+      expect(refreshes.length).toBeLessThanOrEqual(2);
+      expect(refreshes.every((r) => r.status === 200)).toBe(true);
+    });
+  });
+}
+
+test('several accounts: follow the wallet, offer sign-in for a new one, sign out one or all', async ({ extension, stack }) => {
+  await extension.useEndpoint(stack.url);
+  const demo = await extension.openDemo({ autoconfirm: '1' });
+  const popup = await signInFromPopup(extension);
+  await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', DEV_ADDRESS);
+  const second = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
+
+  // The wallet switches to an account with no session: offered, not done behind the person's back.
+  await demo.getByTestId('wallet-account').selectOption({ index: 1 });
+  await expect(popup.getByTestId('switch-offer')).toBeVisible();
+  await expect(popup.getByTestId('switched-address')).toHaveText(second);
+  await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', DEV_ADDRESS);
+  await popup.getByTestId('sign-in-switched').click();
+  await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', second);
+  await expect(popup.getByTestId('account')).toHaveCount(2);
+  await expect(popup.getByTestId('switch-offer')).toBeHidden();
+
+  // Back to the first account in the wallet: its session becomes active again.
+  await demo.getByTestId('wallet-account').selectOption({ index: 0 });
+  await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', DEV_ADDRESS);
+  await expect(popup.locator(`[data-testid="account"][data-address="${DEV_ADDRESS}"]`)).toHaveAttribute('data-active', 'true');
+
+  // Switch in the popup, then sign out one account, then all.
+  await popup.locator(`[data-testid="account"][data-address="${second}"]`).getByTestId('use-account').click();
+  await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', second);
+  await popup.locator(`[data-testid="account"][data-address="${DEV_ADDRESS}"]`).getByTestId('sign-out-account').click();
+  await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', second);
+  await expect(popup.getByTestId('accounts-section')).toBeHidden();
+  expect(Object.keys(await readStore(extension)).filter((k) => k.startsWith('session/'))).toHaveLength(1);
+
+  // The wallet is still on the first account: "Add account" signs it in again.
+  await popup.getByTestId('add-account').click();
+  await expect(popup.getByTestId('account')).toHaveCount(2);
+  await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', DEV_ADDRESS);
+  await popup.getByTestId('sign-out-all').click();
+  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-out');
+  expect(Object.keys(await readStore(extension)).filter((k) => k.startsWith('session/'))).toHaveLength(0);
+});
+
+test('refresh tokens are stored encrypted with a non-extractable AES-GCM key', async ({ extension, stack }) => {
+  await extension.useEndpoint(stack.url);
+  await extension.openDemo({ autoconfirm: '1' });
+  const popup = await signInFromPopup(extension);
+  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+
+  const page = await extension.openPage('options.html');
+  const inspection = await page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const open = indexedDB.open('tako-session');
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error);
+    });
+    const read = <T,>(request: IDBRequest<T>) =>
+      new Promise<T>((resolve, reject) => {
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+    const store = db.transaction('state').objectStore('state');
+    const keys = (await read(store.getAllKeys())).map(String);
+    const values = await read(store.getAll());
+    const sessionKey = keys.find((k) => k.startsWith('session/'))!;
+    const record = values[keys.indexOf(sessionKey)] as { session: { address: string; endpoint: { version: string; baseUrl: string } }; refreshToken: { alg: string; iv: Uint8Array<ArrayBuffer>; data: ArrayBuffer } };
+    const key = values[keys.indexOf('vault-key')] as CryptoKey;
+    // The extension itself can use the key (that is how it refreshes), but nobody can export it.
+    const context = sessionKey.slice('session/'.length);
+    const plain = new TextDecoder().decode(
+      await crypto.subtle.decrypt({ name: 'AES-GCM', iv: record.refreshToken.iv, additionalData: new TextEncoder().encode(context) }, key, record.refreshToken.data),
+    );
+    const exportable = await crypto.subtle.exportKey('raw', key).then(() => true, () => false);
+    // Every stored byte, as text, to search for the token in clear.
+    const dump = JSON.stringify(values, (_, value) =>
+      value instanceof ArrayBuffer || ArrayBuffer.isView(value) ? Array.from(new Uint8Array(value instanceof ArrayBuffer ? value : value.buffer)).map((b) => String.fromCharCode(b)).join('') : value,
+    );
+    db.close();
+    return { alg: record.refreshToken.alg, keyType: key.type, extractable: key.extractable, algorithm: key.algorithm, exportable, plain, dumpHasPlain: dump.includes(plain) };
+  });
+  await page.close();
+  expect(inspection).toMatchObject({ alg: 'AES-GCM', keyType: 'secret', extractable: false, algorithm: { name: 'AES-GCM', length: 256 }, exportable: false, dumpHasPlain: false });
+  expect(jwtPayload(inspection.plain)).toMatchObject({ type: 'refresh_token', address: DEV_ADDRESS });
+});
+
+test('a worker stopped in the middle of a refresh leaves a usable pair or an honest expiry, never a broken session', async ({
+  extension,
+  stack,
+}) => {
+  const { popup, demo } = await signedInWithAllowedDemo(extension, stack.url);
+
+  // 1. Stopped after the reply was stored: the new pair is there and works.
+  await popup.getByTestId('refresh-now').click();
+  await expect.poll(() => stack.requests('/v2/refresh_token').map((r) => r.status)).toEqual([200]);
+  await extension.stopWorker();
+  const afterStored = await getTokenFrom(demo);
+  expect(afterStored).toHaveProperty('token');
+  await popup.reload();
+  await popup.getByTestId('refresh-now').click();
+  await expect.poll(() => stack.requests('/v2/refresh_token').map((r) => r.status)).toEqual([200, 200]);
+
+  // 2. Stopped while the request was out: the server rotated, but the reply never arrived.
+  stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'delay', delayMs: 3000 });
+  await popup.getByTestId('refresh-now').click();
+  await expect.poll(() => stack.requests('/v2/refresh_token').length).toBe(3);
+  await extension.stopWorker();
+
+  // A fresh worker finds the interrupted refresh and settles it at once (racing the delayed
+  // request: whichever reaches the server second is refused as a reuse).
+  const reopened = await extension.openPage('popup.html');
+  await expect
+    .poll(() => {
+      const statuses = stack.requests('/v2/refresh_token').map((r) => r.status);
+      return statuses.length >= 4 && statuses.every((status) => status !== null);
+    }, { timeout: 15_000 })
+    .toBe(true);
+  await expect(reopened.getByTestId('session')).toHaveAttribute('data-state', /^(signed-in|expired)$/);
+  const state = await reopened.getByTestId('session').getAttribute('data-state');
+  if (state === 'signed-in') {
+    // A usable pair: the token works against the API and the refresh token refreshes.
+    const reply = (await getTokenFrom(demo)) as { token: { token: string } };
+    const call = await demo.evaluate(async ([url, token]) => (await fetch(url, { method: 'POST', headers: { Authorization: `Bearer ${token}` } })).status, [`${stack.url}/v2/farcaster/ignore_bid`, reply.token.token] as const);
+    expect(call).toBe(200);
+  } else {
+    // Honest: expired with the server's reason, and pages are told so.
+    await expect(reopened.getByTestId('error')).toContainText(/401|reused|already/i);
+    expect(await getTokenFrom(demo)).toMatchObject({ code: 4900 });
+  }
+});
+
+test('offline: retries back off instead of storming, and resume when the browser is back online', async ({ extension, stack }) => {
+  const { popup, demo } = await signedInWithAllowedDemo(extension, stack.url);
+  const token = await getTokenFrom(demo);
+  await extension.context.setOffline(true);
+  await popup.getByTestId('refresh-now').click();
+  await expect(popup.getByTestId('error')).toContainText(/Could not reach/);
+  await popup.waitForTimeout(6000);
+  const failures = () =>
+    readStore(extension).then((stored) => Object.values(stored).map((v) => (v as { session?: { failures: number } }).session?.failures).find((f) => f !== undefined));
+  // 6 s of backoff from 1 s doubling: a handful of attempts, not a storm.
+  const attempts = (await failures())!;
+  expect(attempts).toBeGreaterThanOrEqual(2);
+  expect(attempts).toBeLessThanOrEqual(4);
+  expect(stack.requests('/v2/refresh_token')).toHaveLength(0);
+  // The still-valid token keeps being served.
+  expect(await getTokenFrom(demo)).toEqual(token);
+
+  await extension.context.setOffline(false);
+  await expect.poll(() => stack.requests('/v2/refresh_token').map((r) => r.status)).toEqual([200]);
+  await expect.poll(failures).toBe(0);
+  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+});
