@@ -7,6 +7,7 @@ import browser, { type Runtime } from 'webextension-polyfill';
 import { describeError, isTakoError } from '../core/errors.ts';
 import { ContentToBackgroundSchema, parseMessage, STATE_CHANGED, UiToBackgroundSchema, type Reply } from '../core/protocol.ts';
 import { createApprovals } from './approvals.ts';
+import { withMemoryCache } from './cached-store.ts';
 import { showBadge } from './badge.ts';
 import { createMetahuman } from './metahuman.ts';
 import { createPageApi } from './page-api.ts';
@@ -17,7 +18,7 @@ import { broadcastSession } from './tabs.ts';
 import { createUiApi } from './ui-api.ts';
 import { findTargetTab, tabWallet } from './wallet.ts';
 
-const store = createIdbStore();
+const store = withMemoryCache(createIdbStore());
 const sites = createSites(store, () => Date.now());
 const approvals = createApprovals();
 

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { withMemoryCache } from '../../src/background/cached-store.ts';
+import type { AllowedOrigin, Settings, Store } from '../../src/background/store.ts';
+import { DEFAULT_ENDPOINT, PRESET_ENDPOINTS } from '../../src/core/endpoints.ts';
+import { keyOf, sessionFromGrant, type Session } from '../../src/core/session.ts';
+import { parseTokenReply } from '../../src/core/tako-client.ts';
+import { vectors } from '../vectors.ts';
+
+/** A Store over plain maps that counts reads, standing in for IndexedDB beneath the cache. */
+function countingStore() {
+  const data = new Map<string, unknown>();
+  const reads = { settings: 0, sessions: 0, active: 0, origins: 0 };
+  let failNextRead = false;
+  const read = <T,>(what: keyof typeof reads, value: () => T): Promise<T> => {
+    reads[what]++;
+    if (failNextRead) {
+      failNextRead = false;
+      return Promise.reject(new Error('IndexedDB is busy'));
+    }
+    return Promise.resolve(value());
+  };
+  const store: Store = {
+    getSettings: () => read('settings', () => (data.get('settings') as Settings) ?? { v: 1, endpoint: DEFAULT_ENDPOINT }),
+    saveSettings: async (s) => void data.set('settings', s),
+    listSessions: () => read('sessions', () => [...data.entries()].filter(([k]) => k.startsWith('session/')).map(([, v]) => v as Session)),
+    getSession: async (key) => data.get(`session/${key}`) as Session | undefined,
+    putSession: async (s) => void data.set(`session/${keyOf(s)}`, s),
+    deleteSessions: async (keys) => keys.forEach((k) => data.delete(`session/${k}`)),
+    getActive: () => read('active', () => (data.get('active') as Record<string, string>) ?? {}),
+    setActive: async (a) => void data.set('active', a),
+    getAllowedOrigins: () => read('origins', () => (data.get('origins') as AllowedOrigin[]) ?? []),
+    setAllowedOrigins: async (o) => void data.set('origins', o),
+  };
+  return { store, data, reads, failOnce: () => (failNextRead = true) };
+}
+
+function session(): Session {
+  const { getToken } = vectors.tokens;
+  const body = JSON.stringify({
+    status: 'success',
+    data: { token_type: 'Bearer', token: getToken.token, refresh_token: getToken.refresh_token, expires_in: 3600 },
+  });
+  return sessionFromGrant(parseTokenReply(200, body, {}, 0), PRESET_ENDPOINTS['tako-v2'], getToken.token_claims.address, 0);
+}
+
+describe('withMemoryCache', () => {
+  test('reads storage once, then answers from memory', async () => {
+    const { store, reads } = countingStore();
+    const cached = withMemoryCache(store);
+    for (let i = 0; i < 5; i++) {
+      await Promise.all([cached.getSettings(), cached.getActive(), cached.getAllowedOrigins(), cached.listSessions()]);
+    }
+    assert.deepEqual(reads, { settings: 1, sessions: 1, active: 1, origins: 1 });
+  });
+
+  test('writes go through to storage and are what later reads see', async () => {
+    const { store, data } = countingStore();
+    const cached = withMemoryCache(store);
+    const s = session();
+    await cached.putSession(s);
+    await cached.setActive({ x: keyOf(s) });
+    await cached.setAllowedOrigins([{ origin: 'https://dapp.example', allowedAt: 1 }]);
+    await cached.saveSettings({ v: 1, endpoint: PRESET_ENDPOINTS['tako-v1'] });
+    assert.deepEqual(await cached.getSession(keyOf(s)), s);
+    assert.deepEqual(data.get(`session/${keyOf(s)}`), s);
+    assert.deepEqual(await cached.getActive(), { x: keyOf(s) });
+    assert.deepEqual(data.get('active'), { x: keyOf(s) });
+    assert.equal((await cached.getSettings()).endpoint.version, 'v1');
+    assert.equal((await cached.getAllowedOrigins())[0]!.origin, 'https://dapp.example');
+
+    await cached.deleteSessions([keyOf(s)]);
+    assert.equal(await cached.getSession(keyOf(s)), undefined);
+    assert.equal(data.has(`session/${keyOf(s)}`), false);
+  });
+
+  test('a failed write changes neither storage nor the cache', async () => {
+    const { store } = countingStore();
+    const s = session();
+    const failing: Store = { ...store, putSession: () => Promise.reject(new Error('quota exceeded')) };
+    const cached = withMemoryCache(failing);
+    await assert.rejects(cached.putSession(s), /quota/);
+    assert.deepEqual(await cached.listSessions(), []);
+  });
+
+  test('a failed load is retried on the next read, not cached', async () => {
+    const { store, reads, failOnce } = countingStore();
+    const cached = withMemoryCache(store);
+    failOnce();
+    await assert.rejects(cached.getSettings(), /busy/);
+    assert.equal((await cached.getSettings()).endpoint.baseUrl, DEFAULT_ENDPOINT.baseUrl);
+    assert.equal(reads.settings, 2);
+  });
+});
