@@ -1,25 +1,33 @@
 // Builds the unpacked extension into extension/: bundles each entry point with esbuild and copies
-// the manifest, pages, styles and icons. `node build.mjs --watch` rebuilds on every change.
+// the manifest, pages, styles and icons.
+//   node build.mjs           production build into extension/
+//   node build.mjs --watch   rebuild on every change (with inline source maps)
+//   node build.mjs --bench   the same extension plus a bare echo route, into .bench/extension/,
+//                            for `npm run bench` to measure our logic against the messaging floor
 import * as esbuild from 'esbuild';
-import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { watch as watchFiles } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eip6963OnlyPlugin, NODE_STUB_MARKER } from './src/eip6963-only-plugin.mjs';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
-const outdir = path.join(root, 'extension');
 const watch = process.argv.includes('--watch');
+const bench = process.argv.includes('--bench');
+const outdir = bench ? path.join(root, '.bench', 'extension') : path.join(root, 'extension');
 
-/** Entry points, one per execution context. */
-const entries = [
-  { in: 'src/background/index.ts', out: 'background', format: 'esm' },
-  { in: 'src/content/index.ts', out: 'content', format: 'iife' },
-  { in: 'src/page/index.ts', out: 'page', format: 'iife' },
-  { in: 'src/ui/popup/popup.ts', out: 'popup', format: 'iife' },
-  { in: 'src/ui/options/options.ts', out: 'options', format: 'iife' },
-  { in: 'src/ui/approval/approval.ts', out: 'approval', format: 'iife' },
-];
+/**
+ * The worker and the extension pages are ES modules and share chunks (the polyfill and the
+ * protocol schemas are loaded once, not once per page). Content scripts cannot be modules, so
+ * each is one self-contained IIFE.
+ */
+const moduleEntries = {
+  background: 'src/background/index.ts',
+  popup: 'src/ui/popup/popup.ts',
+  options: 'src/ui/options/options.ts',
+  approval: 'src/ui/approval/approval.ts',
+};
+const scriptEntries = { content: 'src/content/index.ts', page: 'src/page/index.ts' };
 
 /** Static files copied as they are: [from, to] relative to the root and to extension/. */
 const statics = [
@@ -38,31 +46,54 @@ async function copyStatics() {
   await Promise.all(statics.map(([from, to]) => cp(path.join(root, from), path.join(outdir, to), { recursive: true })));
 }
 
-function options(entry) {
-  return {
-    entryPoints: [{ in: path.join(root, entry.in), out: entry.out }],
-    outdir,
-    bundle: true,
-    format: entry.format,
-    platform: 'browser',
-    target: ['chrome111'],
-    minify: !watch,
-    sourcemap: watch ? 'inline' : false,
-    legalComments: 'none',
-    logLevel: 'warning',
-    plugins: [eip6963OnlyPlugin],
-  };
+const shared = {
+  outdir,
+  bundle: true,
+  platform: 'browser',
+  target: ['chrome111'],
+  minify: !watch,
+  sourcemap: watch ? 'inline' : false,
+  legalComments: 'none',
+  logLevel: 'warning',
+  plugins: [eip6963OnlyPlugin],
+  // Compiled out of the product; only the bench build answers its echo.
+  define: { __TAKO_BENCH__: JSON.stringify(bench) },
+};
+
+const builds = [
+  {
+    ...shared,
+    entryPoints: Object.entries(moduleEntries).map(([out, entry]) => ({ in: path.join(root, entry), out })),
+    format: 'esm',
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+  },
+  ...Object.entries(scriptEntries).map(([out, entry]) => ({
+    ...shared,
+    entryPoints: [{ in: path.join(root, entry), out }],
+    format: 'iife',
+  })),
+];
+
+/** Every emitted script with its size, entry points first. */
+async function bundleSizes() {
+  const chunks = await readdir(path.join(outdir, 'chunks')).catch(() => []);
+  const files = [
+    ...[...Object.keys(moduleEntries), ...Object.keys(scriptEntries)].map((name) => `${name}.js`),
+    ...chunks.filter((file) => file.endsWith('.js')).map((file) => `chunks/${file}`),
+  ];
+  return Promise.all(files.map(async (file) => ({ file, bytes: (await stat(path.join(outdir, file))).size })));
 }
 
 async function report() {
-  const rows = [];
-  let total = 0;
-  for (const entry of entries) {
-    const { size } = await stat(path.join(outdir, `${entry.out}.js`));
-    total += size;
-    rows.push(`  ${`${entry.out}.js`.padEnd(16)} ${(size / 1024).toFixed(1).padStart(7)} KB`);
+  const sizes = await bundleSizes();
+  for (const { file } of sizes) {
+    const code = await readFile(path.join(outdir, file), 'utf8');
+    if (code.includes(NODE_STUB_MARKER)) throw new Error(`${file} pulled in a Node built-in; see src/eip6963-only-plugin.mjs`);
   }
-  console.log(`Built extension/ (load it with "Load unpacked"):\n${rows.join('\n')}\n  ${'total'.padEnd(16)} ${(total / 1024).toFixed(1).padStart(7)} KB`);
+  const total = sizes.reduce((sum, { bytes }) => sum + bytes, 0);
+  const rows = sizes.map(({ file, bytes }) => `  ${file.padEnd(28)} ${(bytes / 1024).toFixed(1).padStart(7)} KB`);
+  console.log(`Built ${path.relative(root, outdir)}/ (load it with "Load unpacked"):\n${rows.join('\n')}\n  ${'total'.padEnd(28)} ${(total / 1024).toFixed(1).padStart(7)} KB`);
 }
 
 await rm(outdir, { recursive: true, force: true });
@@ -70,7 +101,7 @@ await mkdir(outdir, { recursive: true });
 await copyStatics();
 
 if (watch) {
-  const contexts = await Promise.all(entries.map((entry) => esbuild.context(options(entry))));
+  const contexts = await Promise.all(builds.map((options) => esbuild.context(options)));
   await Promise.all(contexts.map((context) => context.watch()));
   for (const [from] of statics) {
     watchFiles(path.join(root, from), { recursive: true }, () => {
@@ -79,12 +110,7 @@ if (watch) {
   }
   console.log('Watching src/ and manifest.json; reload the extension in chrome://extensions after a change.');
 } else {
-  await Promise.all(entries.map((entry) => esbuild.build(options(entry))));
-  for (const entry of entries) {
-    const code = await readFile(path.join(outdir, `${entry.out}.js`), 'utf8');
-    if (code.includes(NODE_STUB_MARKER)) throw new Error(`${entry.out}.js pulled in a Node built-in; see src/eip6963-only-plugin.mjs`);
-  }
-  const manifest = JSON.parse(await readFile(path.join(outdir, 'manifest.json'), 'utf8'));
-  await writeFile(path.join(outdir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  await Promise.all(builds.map((options) => esbuild.build(options)));
   await report();
 }
+

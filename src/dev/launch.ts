@@ -8,9 +8,12 @@ export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.u
 export const extensionDir = path.join(projectRoot, 'extension');
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-export async function launchWithExtension(userDataDir: string, { headless = true } = {}): Promise<BrowserContext> {
-  if (!existsSync(path.join(extensionDir, 'manifest.json'))) {
-    throw new Error('extension/ is not built: run `npm run build` first');
+export async function launchWithExtension(
+  userDataDir: string,
+  { headless = true, extensionPath = extensionDir }: { headless?: boolean; extensionPath?: string } = {},
+): Promise<BrowserContext> {
+  if (!existsSync(path.join(extensionPath, 'manifest.json'))) {
+    throw new Error(`${path.relative(projectRoot, extensionPath)}/ is not built: run \`npm run build\` first`);
   }
   if (!existsSync(chromiumPath)) {
     throw new Error(`Chromium not found at ${chromiumPath}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`);
@@ -20,8 +23,8 @@ export async function launchWithExtension(userDataDir: string, { headless = true
     headless,
     viewport: headless ? { width: 1280, height: 800 } : null,
     args: [
-      `--disable-extensions-except=${extensionDir}`,
-      `--load-extension=${extensionDir}`,
+      `--disable-extensions-except=${extensionPath}`,
+      `--load-extension=${extensionPath}`,
       '--no-sandbox',
       // This machine reaches no internet: keep Chromium from trying.
       '--disable-background-networking',
