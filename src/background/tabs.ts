@@ -1,5 +1,6 @@
 /** Telling allowed pages that the session changed, and never any other page. */
 import browser from 'webextension-polyfill';
+import type { BackgroundToContent } from '../core/protocol.ts';
 import type { SessionInfo } from '../core/session.ts';
 import type { AllowedOrigin } from './store.ts';
 
@@ -16,8 +17,11 @@ export async function broadcastSession(session: SessionInfo | null, allowed: All
   const tabs = await browser.tabs.query({ url: ['http://*/*', 'https://*/*'] });
   await Promise.all(
     tabs.map(async (tab) => {
-      if (tab.id === undefined || !tab.url || !origins.has(new URL(tab.url).origin)) return;
-      await browser.tabs.sendMessage(tab.id, { type: 'session-changed', session }, { frameId: 0 }).catch(() => undefined);
+      if (tab.id === undefined || !tab.url) return;
+      const origin = new URL(tab.url).origin;
+      if (!origins.has(origin)) return;
+      const message: BackgroundToContent = { type: 'session-changed', origin, session };
+      await browser.tabs.sendMessage(tab.id, message, { frameId: 0 }).catch(() => undefined);
     }),
   );
 }

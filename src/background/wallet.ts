@@ -5,7 +5,14 @@
 import browser, { type Tabs } from 'webextension-polyfill';
 import type { Address } from '../core/address.ts';
 import { TakoError } from '../core/errors.ts';
-import { parseMessage, ReplySchema, WalletInfoSchema, type WalletAction, type WalletInfo } from '../core/protocol.ts';
+import {
+  parseMessage,
+  ReplySchema,
+  WalletInfoSchema,
+  type BackgroundToContent,
+  type WalletAction,
+  type WalletInfo,
+} from '../core/protocol.ts';
 import type { WalletPort } from './session-service.ts';
 
 /** The person may need a while to read and confirm in the wallet. */
@@ -34,7 +41,7 @@ export async function findTargetTab(): Promise<Tabs.Tab & { id: number; url: str
 /** Tabs opened before the extension was installed or updated have no bridge yet: add it now. */
 async function ensureBridge(tabId: number): Promise<void> {
   try {
-    await browser.tabs.sendMessage(tabId, { type: 'ping' }, { frameId: 0 });
+    await browser.tabs.sendMessage(tabId, { type: 'ping' } satisfies BackgroundToContent, { frameId: 0 });
     return;
   } catch {
     // No receiver: inject below.
@@ -57,7 +64,7 @@ async function ask(tabId: number, request: WalletAction): Promise<unknown> {
   });
   let raw: unknown;
   try {
-    raw = await Promise.race([browser.tabs.sendMessage(tabId, { type: 'wallet-request', request }, { frameId: 0 }), timeout]);
+    raw = await Promise.race([browser.tabs.sendMessage(tabId, { type: 'wallet-request', request } satisfies BackgroundToContent, { frameId: 0 }), timeout]);
   } catch (error) {
     if (error instanceof TakoError) throw error;
     throw new TakoError('wallet', 'The page was closed or reloaded before the wallet answered', { cause: error });

@@ -11,9 +11,9 @@
 import * as v from 'valibot';
 import { API_VERSIONS, ENDPOINT_PRESETS } from './endpoints.ts';
 
-/** Channel names on window.postMessage; anything else on the window is ignored. */
-export const PAGE_CHANNEL = 'tako-session:page';
-export const CONTENT_CHANNEL = 'tako-session:content';
+import { CONTENT_CHANNEL, PAGE_CHANNEL } from './channels.ts';
+
+export { CONTENT_CHANNEL, PAGE_CHANNEL };
 
 const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
 const MethodName = v.pipe(v.string(), v.maxLength(128));
@@ -26,6 +26,14 @@ export const ErrorPayloadSchema = v.object({
   data: v.optional(v.unknown()),
 });
 export type ErrorPayload = v.InferOutput<typeof ErrorPayloadSchema>;
+
+/** The public view of a session (no tokens), as pages receive it. */
+export const SessionInfoSchema = v.object({
+  address: v.pipe(v.string(), v.maxLength(42)),
+  state: v.picklist(['signed-in', 'refreshing', 'expired']),
+  expiresAt: v.number(),
+  endpoint: v.pipe(v.string(), v.maxLength(2048)),
+});
 
 /** Every reply across a boundary: a result or an error with an EIP-1193 code. */
 export type Reply<T = unknown> = { ok: true; result: T } | { ok: false; error: ErrorPayload };
@@ -83,7 +91,7 @@ export type PageToContent = v.InferOutput<typeof PageToContentSchema>;
 
 export const ContentToPageSchema = v.variant('kind', [
   v.object({ channel: v.literal(CONTENT_CHANNEL), kind: v.literal('reply'), id: Id, reply: ReplySchema }),
-  v.object({ channel: v.literal(CONTENT_CHANNEL), kind: v.literal('event'), event: v.literal('sessionChanged'), data: v.unknown() }),
+  v.object({ channel: v.literal(CONTENT_CHANNEL), kind: v.literal('event'), event: v.literal('sessionChanged'), data: v.nullable(SessionInfoSchema) }),
   v.object({ channel: v.literal(CONTENT_CHANNEL), kind: v.literal('wallet-request'), id: Id, request: WalletActionSchema }),
 ]);
 export type ContentToPage = v.InferOutput<typeof ContentToPageSchema>;
@@ -103,7 +111,8 @@ export type ContentToBackground = v.InferOutput<typeof ContentToBackgroundSchema
 
 export const BackgroundToContentSchema = v.variant('type', [
   v.object({ type: v.literal('ping') }),
-  v.object({ type: v.literal('session-changed'), session: v.unknown() }),
+  /** `origin`: the site the tab showed when it was picked; the content script checks it still does. */
+  v.object({ type: v.literal('session-changed'), origin: v.string(), session: v.nullable(SessionInfoSchema) }),
   v.object({ type: v.literal('wallet-request'), request: WalletActionSchema }),
 ]);
 export type BackgroundToContent = v.InferOutput<typeof BackgroundToContentSchema>;
