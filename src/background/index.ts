@@ -23,13 +23,19 @@ const sites = createSites(store, () => Date.now());
 const approvals = createApprovals();
 
 let changeQueued = false;
-/** Coalesces bursts of changes into one badge update and one broadcast. */
+let published: Promise<void> = Promise.resolve();
+/**
+ * Coalesces bursts of changes into one badge update and one broadcast, and runs publishes one
+ * after another so that pages never end on an older state than the last one.
+ */
 function onChange(): void {
   if (changeQueued) return;
   changeQueued = true;
   queueMicrotask(() => {
     changeQueued = false;
-    void publish().catch((error: unknown) => console.warn('Tako Session: could not publish state:', describeError(error)));
+    published = published
+      .then(publish)
+      .catch((error: unknown) => console.warn('Tako Session: could not publish state:', describeError(error)));
   });
 }
 
@@ -80,9 +86,10 @@ function toReply(result: Promise<unknown>): Promise<Reply> {
   return result.then(
     (value): Reply => ({ ok: true, result: value ?? null }),
     (error: unknown): Reply => {
-      if (isTakoError(error)) return { ok: false, error: { code: error.code, message: error.message } };
+      // Messages are cut to what the protocol carries (a server can send a long one).
+      if (isTakoError(error)) return { ok: false, error: { code: error.code, message: error.message.slice(0, 2000) } };
       console.error('Tako Session: unexpected error', error);
-      return { ok: false, error: { code: -32603, message: `Internal error: ${describeError(error)}` } };
+      return { ok: false, error: { code: -32603, message: `Internal error: ${describeError(error)}`.slice(0, 2000) } };
     },
   );
 }

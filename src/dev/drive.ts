@@ -12,7 +12,7 @@ export async function useEndpoint(context: BrowserContext, extensionId: string, 
   await page.getByTestId('base-url').fill(baseUrl);
   await page.getByTestId('api-version').selectOption(version);
   await page.getByTestId('save').click();
-  await page.getByTestId('options-status').filter({ hasText: 'Saved' }).waitFor();
+  await page.getByTestId('options-status').filter({ hasText: 'Saved' }).waitFor({ timeout: 15_000 });
   await page.close();
 }
 
@@ -23,7 +23,7 @@ export async function useEndpoint(context: BrowserContext, extensionId: string, 
  */
 export async function answerApproval(approval: Page, answer: 'approve' | 'deny'): Promise<void> {
   const button = approval.getByTestId(answer);
-  await approval.locator(`[data-testid="${answer}"]:enabled`).waitFor();
+  await approval.locator(`[data-testid="${answer}"]:enabled`).waitFor({ timeout: 15_000 });
   await Promise.all([approval.waitForEvent('close'), button.click().catch(() => undefined)]);
 }
 
