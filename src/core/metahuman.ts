@@ -6,6 +6,7 @@
 import * as v from 'valibot';
 import { normalizeBaseUrl } from './endpoints.ts';
 import { TakoError } from './errors.ts';
+import { isTransientStatus, parseJson, postWithDeadline } from './http.ts';
 
 export const METAHUMAN_DEFAULT_BASE_URL = 'https://api.metahumansdk.io';
 export const METAHUMAN_TOKEN_PATH = '/auth/token';
@@ -118,18 +119,6 @@ function describeApiError(apiError: { code: number | undefined; message: string 
   return `${apiError.message ?? 'no message'}${code}`;
 }
 
-function parseJson(bodyText: string): unknown {
-  try {
-    return JSON.parse(bodyText);
-  } catch {
-    return undefined;
-  }
-}
-
-function isTransientStatus(status: number): boolean {
-  return status >= 500 || status === 429 || status === 408;
-}
-
 /**
  * Turns the API's reply into the token, or a TakoError that carries the API's own message and
  * code. Pure: the caller did the I/O. Network trouble, 5xx and 429 are transient (trying again
@@ -186,32 +175,13 @@ export async function requestMetahumanToken(
 ): Promise<{ token: string; obtainedAt: number }> {
   const fields = validateMetahumanFields(input);
   const url = metahumanTokenUrl(baseUrl);
-  const timeoutMs = deps.timeoutMs ?? METAHUMAN_TIMEOUT_MS;
-  let response: Response;
-  let bodyText: string;
-  try {
-    response = await deps.fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8', accept: 'application/json' },
-      body: metahumanTokenBody(fields).toString(),
-      signal: AbortSignal.timeout(timeoutMs),
-      credentials: 'omit',
-      cache: 'no-store',
-    });
-    bodyText = await response.text();
-  } catch (cause) {
-    const name = (cause as { name?: unknown } | null)?.name;
-    if (name === 'TimeoutError' || name === 'AbortError') {
-      throw new TakoError('timeout', `The MetaHuman SDK API did not answer within ${Math.round(timeoutMs / 1000)} s; try again`, {
-        transient: true,
-        cause,
-      });
-    }
-    throw new TakoError('network', `Could not reach the MetaHuman SDK API at ${new URL(url).host}; check the connection and try again`, {
-      transient: true,
-      cause,
-    });
-  }
-  const { token } = parseMetahumanReply(response.status, bodyText);
+  const reply = await postWithDeadline(
+    deps,
+    'MetaHuman SDK API',
+    url,
+    { contentType: 'application/x-www-form-urlencoded;charset=UTF-8', body: metahumanTokenBody(fields).toString() },
+    METAHUMAN_TIMEOUT_MS,
+  );
+  const { token } = parseMetahumanReply(reply.status, reply.text);
   return { token, obtainedAt: deps.now() };
 }

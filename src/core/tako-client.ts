@@ -1,6 +1,7 @@
 import { refreshUrl, signInUrl, type Endpoint } from './endpoints.ts';
 import { parseHttpDate } from './clock-skew.ts';
 import { TakoError } from './errors.ts';
+import { isTransientStatus, parseJson, postWithDeadline } from './http.ts';
 import { decodeTakoClaims, type TakoClaims } from './jwt.ts';
 
 export const REQUEST_TIMEOUT_MS = 15_000;
@@ -50,18 +51,6 @@ function serverMessageOf(body: unknown): string | undefined {
     }
   }
   return undefined;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function isTransientStatus(status: number): boolean {
-  return status >= 500 || status === 429 || status === 408;
 }
 
 /**
@@ -121,33 +110,17 @@ export function parseTokenReply(status: number, bodyText: string, headers: Reply
 }
 
 async function postJson(deps: TakoClientDeps, url: string, body: unknown): Promise<TokenGrant> {
-  const timeoutMs = deps.timeoutMs ?? REQUEST_TIMEOUT_MS;
-  let response: Response;
-  let text: string;
-  try {
-    response = await deps.fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-      credentials: 'omit',
-      cache: 'no-store',
-    });
-    text = await response.text();
-  } catch (cause) {
-    const name = (cause as { name?: unknown } | null)?.name;
-    if (name === 'TimeoutError' || name === 'AbortError') {
-      throw new TakoError('timeout', `The Tako API did not answer within ${Math.round(timeoutMs / 1000)} s`, {
-        transient: true,
-        cause,
-      });
-    }
-    throw new TakoError('network', `Could not reach the Tako API at ${new URL(url).host}`, { transient: true, cause });
-  }
+  const reply = await postWithDeadline(
+    deps,
+    'Tako API',
+    url,
+    { contentType: 'application/json', body: JSON.stringify(body) },
+    REQUEST_TIMEOUT_MS,
+  );
   return parseTokenReply(
-    response.status,
-    text,
-    { date: response.headers.get('date'), retryAfter: response.headers.get('retry-after') },
+    reply.status,
+    reply.text,
+    { date: reply.headers.get('date'), retryAfter: reply.headers.get('retry-after') },
     deps.now(),
   );
 }
