@@ -16,37 +16,14 @@ import {
 } from '../../src/core/metahuman.ts';
 import { startStack, type Stack } from '../../src/stack/server.ts';
 import { vectors } from '../vectors.ts';
+import { assertError, catchTakoError, rejectsTakoError } from './assert-tako-error.ts';
 
 const { request, response_example: responseExample, error_shape: errorShape } = vectors.metahuman;
 const DOCUMENTED_TOKEN = responseExample.result.token;
 const ADA = { name: 'Ada Lovelace', mail: 'ada@example.com', comment: 'demo' };
 
-function catchTakoError(fn: () => unknown): TakoError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof TakoError, `expected a TakoError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a throw');
-}
 
-async function rejectsTakoError(promise: Promise<unknown>): Promise<TakoError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof TakoError, `expected a TakoError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a rejection');
-}
 
-function assertError(error: TakoError, expected: { kind: ErrorKind; transient: boolean; httpStatus?: number; serverMessage?: string }) {
-  assert.equal(error.kind, expected.kind);
-  assert.equal(error.transient, expected.transient);
-  assert.equal(error.httpStatus, expected.httpStatus);
-  assert.equal(error.serverMessage, expected.serverMessage);
-}
 
 describe('field validation', () => {
   test('valid fields come back trimmed; the comment is optional', () => {

@@ -11,6 +11,7 @@ import {
   type TakoClientDeps,
 } from '../../src/core/tako-client.ts';
 import { vectors } from '../vectors.ts';
+import { assertError, catchTakoError, rejectsTakoError } from './assert-tako-error.ts';
 
 const { getToken, refreshToken } = vectors.tokens;
 const { message, signature } = vectors.signIn;
@@ -41,36 +42,8 @@ function jwtWith(payload: unknown): string {
   return `eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.c2ln`;
 }
 
-function catchTakoError(fn: () => unknown): TakoError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof TakoError, `expected a TakoError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a throw');
-}
 
-async function rejectsTakoError(promise: Promise<unknown>): Promise<TakoError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof TakoError, `expected a TakoError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a rejection');
-}
 
-function assertError(
-  error: TakoError,
-  expected: { kind: ErrorKind; transient: boolean; httpStatus?: number; serverMessage?: string; retryAfterMs?: number },
-): void {
-  assert.equal(error.kind, expected.kind);
-  assert.equal(error.transient, expected.transient);
-  assert.equal(error.httpStatus, expected.httpStatus);
-  assert.equal(error.serverMessage, expected.serverMessage);
-  assert.equal(error.retryAfterMs, expected.retryAfterMs);
-}
 
 describe('parseTokenReply: documented success bodies', () => {
   test('getToken: both tokens, their claims, and the server date', () => {

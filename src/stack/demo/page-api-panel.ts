@@ -9,21 +9,12 @@ import {
   type TakoSessionError,
   type TakoSessionInfo,
 } from '../../page/tako-session-api.ts';
+import { element } from './dom.ts';
 
 /** The stack that serves this page answers the Tako API too; `connect-src 'self'` allows it. */
 const IGNORE_BID_PATH = '/v2/farcaster/ignore_bid';
 const MAX_EVENTS = 20;
 
-function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attributes: Record<string, string> = {},
-  text?: string,
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 /** What to do about each error code, in the words a person understands. */
 const ADVICE: Record<number, string> = {

@@ -1,16 +1,7 @@
 import { DEV_KEYS, isDevKeyIndex } from './dev-keys.ts';
 import type { DevWallet } from './dev-wallet.ts';
+import { element } from './dom.ts';
 
-function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attributes: Record<string, string> = {},
-  text?: string,
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 /**
  * The wallet's own window, drawn on the page: account, the pending signature request with

@@ -1,0 +1,34 @@
+/** Assertions on TakoError shared by the client tests. */
+import assert from 'node:assert/strict';
+import { TakoError, type ErrorKind } from '../../src/core/errors.ts';
+
+export function catchTakoError(fn: () => unknown): TakoError {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof TakoError, `expected a TakoError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected a throw');
+}
+
+export async function rejectsTakoError(promise: Promise<unknown>): Promise<TakoError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof TakoError, `expected a TakoError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected a rejection');
+}
+
+export function assertError(
+  error: TakoError,
+  expected: { kind: ErrorKind; transient: boolean; httpStatus?: number; serverMessage?: string; retryAfterMs?: number },
+): void {
+  assert.equal(error.kind, expected.kind);
+  assert.equal(error.transient, expected.transient);
+  assert.equal(error.httpStatus, expected.httpStatus);
+  assert.equal(error.serverMessage, expected.serverMessage);
+  assert.equal(error.retryAfterMs, expected.retryAfterMs);
+}
