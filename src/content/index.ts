@@ -11,6 +11,12 @@ import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../core/channels.ts';
 import type { Reply } from '../core/protocol.ts';
 
 const INSTALLED = '__takoSessionRelay';
+/**
+ * After an extension update, a tab keeps the old relay (its runtime gone) until the new one is
+ * injected on demand. Both would answer the page, the old one with 4900: the new relay announces
+ * itself on the shared DOM and the old one stands down.
+ */
+const RELAY_STARTED = 'tako-session:relay-started';
 const WALLET_TIMEOUT_MS = 5 * 60_000;
 
 const reply = (code: number, message: string): Reply => ({ ok: false, error: { code, message } });
@@ -36,7 +42,7 @@ function relay() {
     }
   }
 
-  window.addEventListener('message', (event: MessageEvent) => {
+  const onPageMessage = (event: MessageEvent) => {
     // Only this window's own messages, on our channel; frames and other windows are ignored.
     if (event.source !== window) return;
     const data = event.data as { channel?: unknown; kind?: unknown; id?: unknown; [key: string]: unknown } | null;
@@ -52,7 +58,11 @@ function relay() {
         .then((answer) => (answer === undefined ? refused : isReply(answer) ? answer : unreadable))
         .then((answer) => post({ channel: CONTENT_CHANNEL, kind: 'reply', id, reply: answer }));
     }
-  });
+  };
+
+  window.dispatchEvent(new Event(RELAY_STARTED));
+  window.addEventListener('message', onPageMessage);
+  window.addEventListener(RELAY_STARTED, () => window.removeEventListener('message', onPageMessage), { once: true });
 
   chrome.runtime.onMessage.addListener((raw: unknown, sender, sendResponse: (reply: unknown) => void) => {
     if (sender.id !== chrome.runtime.id || sender.tab) return false;

@@ -102,3 +102,18 @@ test.describe('legacy v1 preset', () => {
     expect(stack.requests('/v2/refresh_token')).toHaveLength(0);
   });
 });
+
+test('sign-in goes on in the background when the popup closes', async ({ extension, stack }) => {
+  await extension.useEndpoint(stack.url);
+  const demo = await extension.openDemo();
+  const popup = await signInFromPopup(extension);
+  // The wallet takes focus and the popup closes, as it does in a real browser.
+  await expect(demo.getByTestId('wallet-confirm')).toBeVisible();
+  await popup.close();
+  await demo.getByTestId('wallet-confirm').click();
+
+  await expect.poll(() => stack.requests('/v2/token').map((r) => r.status)).toEqual([200]);
+  const reopened = await extension.openPage('popup.html');
+  await expect(reopened.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expect(reopened.getByTestId('session-address')).toHaveAttribute('data-address', DEV_ADDRESS);
+});
