@@ -2,7 +2,7 @@ import { defineConfig } from '@playwright/test';
 
 // End-to-end tests load the built extension (npm run build) into the system Chromium.
 export default defineConfig({
-  testDir: 'tests/e2e',
+  testDir: 'e2e',
   timeout: 90_000,
   expect: { timeout: 15_000 },
   fullyParallel: true,
