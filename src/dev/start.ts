@@ -5,7 +5,7 @@
  * every step printed and a screenshot of the popup saved.
  */
 import type { BrowserContext, Page } from '@playwright/test';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { startStack } from '../stack/server.ts';
 import { useEndpoint } from './drive.ts';
@@ -43,6 +43,9 @@ async function main(): Promise<void> {
   await mkdir(workDir, { recursive: true });
   const stack = await startStack({ port, accessTtlSec });
   step(`Local Tako-compatible stack on ${stack.url} (access tokens live ${accessTtlSec} s)`);
+  // A new profile each run: Chromium keeps an extension's service worker scripts per profile and
+  // may run a previous build's worker when the version number has not changed.
+  await rm(path.join(workDir, 'profile'), { recursive: true, force: true });
   const profile = path.join(workDir, 'profile');
   const context = await launchWithExtension(profile, { headless });
   const id = await extensionIdOf(context);
