@@ -5,7 +5,6 @@
  */
 import type { CDPSession, Page } from '@playwright/test';
 import {
-  answerApproval,
   approveAccess,
   callFrom,
   DEV_ADDRESS,

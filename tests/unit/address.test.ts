@@ -7,8 +7,8 @@ import {
   sameAddress,
   toChecksumAddress,
 } from '../../src/core/address.ts';
-import { TakoError } from '../../src/core/errors.ts';
 import { vectors } from '../vectors.ts';
+import { assertInvalid } from './assert-tako-error.ts';
 
 const SEED = vectors.signIn.address; // 0x4DD3DB5d0B9aAf0B0a2fBD37a489d2f0e3F234A9
 
@@ -32,15 +32,6 @@ function flipFirstLetterCase(address: string): string {
   return address.slice(0, i) + flipped + address.slice(i + 1);
 }
 
-function assertInvalid(fn: () => unknown, pattern: RegExp): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof TakoError, 'expected a TakoError');
-    assert.equal(error.kind, 'invalid');
-    assert.equal(error.code, -32602);
-    assert.match(error.message, pattern);
-    return true;
-  });
-}
 
 describe('toChecksumAddress (EIP-55)', () => {
   test('the seed address from its lowercase form', () => {

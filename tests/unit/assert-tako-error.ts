@@ -32,3 +32,13 @@ export function assertError(
   assert.equal(error.serverMessage, expected.serverMessage);
   assert.equal(error.retryAfterMs, expected.retryAfterMs);
 }
+
+/** Throws a TakoError of kind 'invalid' whose message matches `pattern`. */
+export function assertInvalid(fn: () => unknown, pattern: RegExp): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof TakoError, 'expected a TakoError');
+    assert.equal(error.kind, 'invalid');
+    assert.match(error.message, pattern);
+    return true;
+  });
+}

@@ -13,16 +13,8 @@ import {
   refreshUrl,
   signInUrl,
 } from '../../src/core/endpoints.ts';
-import { TakoError } from '../../src/core/errors.ts';
+import { assertInvalid } from './assert-tako-error.ts';
 
-function assertInvalid(fn: () => unknown, pattern: RegExp): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof TakoError, 'expected a TakoError');
-    assert.equal(error.kind, 'invalid');
-    assert.match(error.message, pattern);
-    return true;
-  });
-}
 
 describe('presets', () => {
   test('the three presets and two versions', () => {

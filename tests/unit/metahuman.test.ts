@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ErrorCodes, TakoError, type ErrorKind } from '../../src/core/errors.ts';
+import { ErrorCodes } from '../../src/core/errors.ts';
 import {
   maskMetahumanToken,
   metahumanApiError,

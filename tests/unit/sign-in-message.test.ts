@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { TakoError } from '../../src/core/errors.ts';
 import { SIGN_IN_STATEMENT, buildSignInMessage, parseSignInMessage } from '../../src/core/sign-in-message.ts';
 import { vectors } from '../vectors.ts';
+import { assertInvalid } from './assert-tako-error.ts';
 
 const { address, issuedAt, message } = vectors.signIn;
 const ISSUED_AT_MS = Date.UTC(2023, 7, 1, 10, 29, 31, 0); // 2023-08-01T10:29:31.000Z
 
-function assertInvalid(fn: () => unknown, pattern: RegExp): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof TakoError, 'expected a TakoError');
-    assert.equal(error.kind, 'invalid');
-    assert.match(error.message, pattern);
-    return true;
-  });
-}
 
 describe('buildSignInMessage', () => {
   test('reproduces the seed message byte for byte from the seed address and issuedAt', () => {

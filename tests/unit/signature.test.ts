@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { TakoError } from '../../src/core/errors.ts';
 import { buildSignInMessage } from '../../src/core/sign-in-message.ts';
 import {
   addressOfPrivateKey,
@@ -12,6 +11,7 @@ import {
   signPersonalMessage,
 } from '../../src/core/signature.ts';
 import { vectors } from '../vectors.ts';
+import { assertInvalid } from './assert-tako-error.ts';
 
 const { address, issuedAt, message, signature } = vectors.signIn;
 
@@ -36,14 +36,6 @@ function withV(sig: string, v: number): string {
   return sig.slice(0, -2) + v.toString(16).padStart(2, '0');
 }
 
-function assertInvalid(fn: () => unknown, pattern: RegExp): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof TakoError, 'expected a TakoError');
-    assert.equal(error.kind, 'invalid');
-    assert.match(error.message, pattern);
-    return true;
-  });
-}
 
 describe('hashPersonalMessage (EIP-191)', () => {
   test('hashes "\\x19Ethereum Signed Message:\\n" + byte length + message', () => {

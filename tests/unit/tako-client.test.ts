@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { PRESET_ENDPOINTS, customEndpoint } from '../../src/core/endpoints.ts';
-import { TakoError, type ErrorKind } from '../../src/core/errors.ts';
 import {
   REQUEST_TIMEOUT_MS,
   parseRetryAfterMs,
