@@ -124,7 +124,9 @@ export function createSessionService(deps: SessionServiceDeps) {
       const grant = await requestRefresh(client, before.endpoint, before.refreshToken);
       next = sessionFromGrant(grant, before.endpoint, before.address, clock.now());
     } catch (error) {
-      const failure = error instanceof TakoError ? error : new TakoError('internal', describeError(error));
+      // Anything that is not the API's answer (a storage hiccup, say) says nothing about the
+      // refresh token, so it is retried rather than taken as a refusal.
+      const failure = error instanceof TakoError ? error : new TakoError('internal', describeError(error), { transient: true });
       next = failure.transient
         ? afterTransientFailure(before, failure, serverNow(before, clock.now()), clock.random())
         : expire(before, failure.message);
