@@ -1,39 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { withMemoryCache } from '../../src/background/cached-store.ts';
-import type { AllowedOrigin, Settings, Store } from '../../src/background/store.ts';
+import type { Store } from '../../src/background/store.ts';
 import { DEFAULT_ENDPOINT, PRESET_ENDPOINTS } from '../../src/core/endpoints.ts';
 import { keyOf, sessionFromGrant, type Session } from '../../src/core/session.ts';
 import { parseTokenReply } from '../../src/core/tako-client.ts';
 import { vectors } from '../vectors.ts';
-
-/** A Store over plain maps that counts reads, standing in for IndexedDB beneath the cache. */
-function countingStore() {
-  const data = new Map<string, unknown>();
-  const reads = { settings: 0, sessions: 0, active: 0, origins: 0 };
-  let failNextRead = false;
-  const read = <T,>(what: keyof typeof reads, value: () => T): Promise<T> => {
-    reads[what]++;
-    if (failNextRead) {
-      failNextRead = false;
-      return Promise.reject(new Error('IndexedDB is busy'));
-    }
-    return Promise.resolve(value());
-  };
-  const store: Store = {
-    getSettings: () => read('settings', () => (data.get('settings') as Settings) ?? { v: 1, endpoint: DEFAULT_ENDPOINT }),
-    saveSettings: async (s) => void data.set('settings', s),
-    listSessions: () => read('sessions', () => [...data.entries()].filter(([k]) => k.startsWith('session/')).map(([, v]) => v as Session)),
-    getSession: async (key) => data.get(`session/${key}`) as Session | undefined,
-    putSession: async (s) => void data.set(`session/${keyOf(s)}`, s),
-    deleteSessions: async (keys) => keys.forEach((k) => data.delete(`session/${k}`)),
-    getActive: () => read('active', () => (data.get('active') as Record<string, string>) ?? {}),
-    setActive: async (a) => void data.set('active', a),
-    getAllowedOrigins: () => read('origins', () => (data.get('origins') as AllowedOrigin[]) ?? []),
-    setAllowedOrigins: async (o) => void data.set('origins', o),
-  };
-  return { store, data, reads, failOnce: () => (failNextRead = true) };
-}
+import { memoryStore } from './memory-store.ts';
 
 function session(): Session {
   const { getToken } = vectors.tokens;
@@ -46,7 +19,7 @@ function session(): Session {
 
 describe('withMemoryCache', () => {
   test('reads storage once, then answers from memory', async () => {
-    const { store, reads } = countingStore();
+    const { store, reads } = memoryStore();
     const cached = withMemoryCache(store);
     for (let i = 0; i < 5; i++) {
       await Promise.all([cached.getSettings(), cached.getActive(), cached.getAllowedOrigins(), cached.listSessions()]);
@@ -55,7 +28,7 @@ describe('withMemoryCache', () => {
   });
 
   test('writes go through to storage and are what later reads see', async () => {
-    const { store, data } = countingStore();
+    const { store, data } = memoryStore();
     const cached = withMemoryCache(store);
     const s = session();
     await cached.putSession(s);
@@ -75,7 +48,7 @@ describe('withMemoryCache', () => {
   });
 
   test('a failed write changes neither storage nor the cache', async () => {
-    const { store } = countingStore();
+    const { store } = memoryStore();
     const s = session();
     const failing: Store = { ...store, putSession: () => Promise.reject(new Error('quota exceeded')) };
     const cached = withMemoryCache(failing);
@@ -84,7 +57,7 @@ describe('withMemoryCache', () => {
   });
 
   test('a failed load is retried on the next read, not cached', async () => {
-    const { store, reads, failOnce } = countingStore();
+    const { store, reads, failOnce } = memoryStore();
     const cached = withMemoryCache(store);
     failOnce();
     await assert.rejects(cached.getSettings(), /busy/);
