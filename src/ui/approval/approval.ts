@@ -1,5 +1,6 @@
 /** The consent window: names the requesting origin (as the browser reported it) and asks. */
-import { ask, byTestId } from '../shared/background.ts';
+import { describeError } from '../../core/errors.ts';
+import { ask, byTestId, showMessage } from '../shared/background.ts';
 
 const requestId = new URLSearchParams(location.search).get('request') ?? '';
 const originLabel = byTestId('request-origin');
@@ -8,8 +9,7 @@ const deny = byTestId<HTMLButtonElement>('deny');
 const errorBox = byTestId('approval-error');
 
 function fail(error: unknown): void {
-  errorBox.textContent = error instanceof Error ? error.message : String(error);
-  errorBox.hidden = false;
+  showMessage(errorBox, describeError(error));
   approve.disabled = true;
 }
 

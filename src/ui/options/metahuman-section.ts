@@ -6,17 +6,14 @@ import browser from 'webextension-polyfill';
 import { hostPermissionFor, isLoopbackUrl, normalizeBaseUrl } from '../../core/endpoints.ts';
 import { metahumanFieldErrors, METAHUMAN_DEFAULT_BASE_URL, type MetahumanField } from '../../core/metahuman.ts';
 import type { MetahumanView } from '../../background/metahuman.ts';
-import { ask, byTestId, onStateChanged } from '../shared/background.ts';
+import { describeError } from '../../core/errors.ts';
+import { ask, byTestId, onStateChanged, showMessage } from '../shared/background.ts';
 import { formatWhen } from '../shared/time.ts';
 
 const FIELDS: readonly MetahumanField[] = ['name', 'mail', 'comment'];
 const GET_LABEL = 'Get token';
 const REPLACE_LABEL = 'Get a new token';
 const COPY_LABEL = 'Copy';
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export function initMetahumanSection(): void {
   const form = byTestId<HTMLFormElement>('mh-form');
@@ -44,14 +41,11 @@ export function initMetahumanSection(): void {
   let copyReset: ReturnType<typeof setTimeout> | undefined;
 
   function showError(message: string | null): void {
-    errorBox.textContent = message ?? '';
-    errorBox.hidden = !message;
+    showMessage(errorBox, message);
   }
 
   function showFieldError(testId: string, input: HTMLElement, message: string | undefined): void {
-    const box = byTestId(testId);
-    box.textContent = message ?? '';
-    box.hidden = !message;
+    showMessage(byTestId(testId), message);
     if (message) input.setAttribute('aria-invalid', 'true');
     else input.removeAttribute('aria-invalid');
   }
@@ -95,7 +89,7 @@ export function initMetahumanSection(): void {
     try {
       chosenBaseUrl();
     } catch (error) {
-      baseUrlError = messageOf(error);
+      baseUrlError = describeError(error);
     }
     showFieldError('mh-base-url-error', baseUrl, baseUrlError);
     const firstWrong = FIELDS.find((field) => errors[field]);
@@ -138,7 +132,7 @@ export function initMetahumanSection(): void {
   function run(task: () => Promise<void>): void {
     status.textContent = '';
     showError(null);
-    task().catch((error: unknown) => showError(messageOf(error)));
+    task().catch((error: unknown) => showError(describeError(error)));
   }
 
   form.addEventListener('submit', (event) => {
@@ -181,7 +175,7 @@ export function initMetahumanSection(): void {
           copyButton.textContent = COPY_LABEL;
         }, 3000);
       },
-      (error: unknown) => showError(`Could not copy the token: ${messageOf(error)}`),
+      (error: unknown) => showError(`Could not copy the token: ${describeError(error)}`),
     );
   });
 
@@ -193,6 +187,6 @@ export function initMetahumanSection(): void {
     inputs[field].addEventListener('input', () => showFieldError(`mh-${field}-error`, inputs[field], undefined));
   }
 
-  onStateChanged(() => void refresh().catch((error: unknown) => showError(messageOf(error))));
-  refresh().catch((error: unknown) => showError(messageOf(error)));
+  onStateChanged(() => void refresh().catch((error: unknown) => showError(describeError(error))));
+  refresh().catch((error: unknown) => showError(describeError(error)));
 }

@@ -6,7 +6,8 @@ import browser from 'webextension-polyfill';
 import { customEndpoint, hostPermissionFor, isLoopbackUrl, type EndpointPreset } from '../../core/endpoints.ts';
 import type { EndpointSetting } from '../../core/protocol.ts';
 import type { Settings } from '../../background/store.ts';
-import { ask, byTestId } from '../shared/background.ts';
+import { describeError } from '../../core/errors.ts';
+import { ask, byTestId, showMessage } from '../shared/background.ts';
 import { initMetahumanSection } from './metahuman-section.ts';
 
 const form = byTestId<HTMLFormElement>('endpoint-form');
@@ -22,8 +23,7 @@ function showCustom(): void {
 }
 
 function showError(message: string | null): void {
-  errorBox.textContent = message ?? '';
-  errorBox.hidden = !message;
+  showMessage(errorBox, message);
 }
 
 async function load(): Promise<void> {
@@ -59,7 +59,7 @@ async function save(): Promise<void> {
 preset.addEventListener('change', showCustom);
 form.addEventListener('submit', (event) => {
   event.preventDefault();
-  save().catch((error: unknown) => showError(error instanceof Error ? error.message : String(error)));
+  save().catch((error: unknown) => showError(describeError(error)));
 });
-load().catch((error: unknown) => showError(error instanceof Error ? error.message : String(error)));
+load().catch((error: unknown) => showError(describeError(error)));
 initMetahumanSection();

@@ -2,7 +2,8 @@
 import type { SessionInfo } from '../../core/session.ts';
 import type { WalletInfo } from '../../core/protocol.ts';
 import type { PopupState } from '../../background/ui-api.ts';
-import { ask, byTestId, onStateChanged } from '../shared/background.ts';
+import { describeError } from '../../core/errors.ts';
+import { ask, byTestId, onStateChanged, showMessage } from '../shared/background.ts';
 import { formatCountdown, formatWhen } from '../shared/time.ts';
 
 const root = byTestId('session');
@@ -45,8 +46,7 @@ let localErrorSession = '';
 let current: PopupState | undefined;
 
 function showError(message: string | null): void {
-  errorBox.textContent = message ?? '';
-  errorBox.hidden = !message;
+  showMessage(errorBox, message);
 }
 
 function tick(): void {
@@ -159,10 +159,10 @@ async function run(action: () => Promise<unknown>): Promise<void> {
   try {
     await action();
   } catch (error) {
-    localError = error instanceof Error ? error.message : String(error);
+    localError = describeError(error);
     localErrorSession = current ? tokenIdentity(current) : '';
   }
-  await reload().catch((error: unknown) => showError(String(error)));
+  await reload().catch((error: unknown) => showError(describeError(error)));
 }
 
 function signIn(walletId?: string): Promise<void> {
@@ -215,4 +215,4 @@ signOutButton.addEventListener('click', () => void run(() => ask({ type: 'sign-o
 
 onStateChanged(() => void reload());
 setInterval(tick, 1000);
-void reload().catch((error: unknown) => showError(error instanceof Error ? error.message : String(error)));
+void reload().catch((error: unknown) => showError(describeError(error)));
