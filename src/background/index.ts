@@ -74,10 +74,9 @@ const pageApi = createPageApi({
 });
 
 async function publish(): Promise<void> {
-  const state = await uiApi({ type: 'get-state' });
-  const popup = state as Awaited<ReturnType<typeof uiApi>> & { state: Parameters<typeof showBadge>[0] };
-  await showBadge(popup.state);
-  await broadcastSession(await service.sessionInfo(), await sites.list());
+  const state = await uiApi.popupState();
+  await showBadge(state.state);
+  await broadcastSession(state.session, state.sites);
   // Open extension pages re-read the state; with none open there is no receiver, which is fine.
   await browser.runtime.sendMessage(STATE_CHANGED).catch(() => undefined);
 }
@@ -120,7 +119,7 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
   if (extensionPageSender(sender)) {
     const request = parseMessage(UiToBackgroundSchema, message);
     if (!request) return Promise.resolve({ ok: false, error: { code: -32602, message: 'Malformed request' } });
-    return toReply(ready.then(() => uiApi(request)));
+    return toReply(ready.then(() => uiApi.handle(request)));
   }
   const caller = pageCaller(sender);
   if (!caller) return undefined;

@@ -70,7 +70,7 @@ export function createUiApi(deps: UiApiDeps) {
     };
   }
 
-  return async function handle(message: UiToBackground): Promise<unknown> {
+  async function handle(message: UiToBackground): Promise<unknown> {
     switch (message.type) {
       case 'get-state':
         return popupState();
@@ -122,5 +122,7 @@ export function createUiApi(deps: UiApiDeps) {
       case 'save-metahuman-settings':
         return deps.metahuman.saveSettings(message.baseUrl);
     }
-  };
+  }
+
+  return { handle, popupState };
 }
