@@ -330,13 +330,19 @@ export function createSessionService(deps: SessionServiceDeps) {
   }
 
   async function snapshot() {
+    // The in-memory flags are read before the stored state: read after, a sign-in that finished
+    // in between would show as neither signing in nor signed in. Read first, the worst is one
+    // more "signing in" frame before the next change notice.
+    const busy = signingIn !== undefined;
+    const signInError = lastSignInError;
+    const switched = switchedAccount;
     const session = await activeSession();
     const { sessions, activeKey } = await currentEndpointSessions();
     return {
       accounts: sessions.map((s) => ({ ...info(s), active: keyOf(s) === activeKey })),
-      switchedAccount,
-      signingIn: signingIn !== undefined,
-      lastSignInError,
+      switchedAccount: switched,
+      signingIn: busy,
+      lastSignInError: signInError,
       session: session ? info(session) : null,
       refreshExpiresAt: session?.refreshExpMs ?? null,
       lastError: session?.lastError ?? null,

@@ -151,4 +151,33 @@ describe('session service', () => {
     assert.equal(stack.requests('/v2/token').length, 0);
     assert.deepEqual(h.stored(), []);
   });
+  test('a snapshot taken across the end of a sign-in never reads as signed out', async () => {
+    const h = harness(stack);
+    await h.ready;
+    let sign!: () => void;
+    const signed = new Promise<void>((resolve) => (sign = resolve));
+    const slowWallet: WalletPort = { ...devWallet, sign: async (address, message) => (await signed, devWallet.sign(address, message)) };
+    // Hold the snapshot between its read of the active session and the rest of its reads.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const listSessions = h.store.listSessions;
+    let holding = false;
+    h.store.listSessions = async () => {
+      if (holding) await held;
+      return listSessions();
+    };
+
+    const signingIn = h.service.signIn(slowWallet);
+    holding = true;
+    const snapshot = h.service.snapshot();
+    sign();
+    await signingIn;
+    release();
+    const seen = await snapshot;
+    assert.ok(seen.signingIn || seen.session !== null, `torn snapshot: ${JSON.stringify(seen)}`);
+    holding = false;
+    const now = await h.service.snapshot();
+    assert.equal(now.signingIn, false);
+    assert.equal(now.session?.address, key.address);
+  });
 });
