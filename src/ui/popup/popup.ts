@@ -149,8 +149,13 @@ function render(state: PopupState): void {
   renderSites(state);
 }
 
+/** Reloads overlap (a change notice during a click's own reload): only the newest one renders. */
+let latestReload = 0;
+
 async function reload(): Promise<void> {
-  render(await ask<PopupState>({ type: 'get-state' }));
+  const ticket = ++latestReload;
+  const state = await ask<PopupState>({ type: 'get-state' });
+  if (ticket === latestReload) render(state);
 }
 
 async function run(action: () => Promise<unknown>): Promise<void> {
@@ -213,6 +218,6 @@ signOutAllButton.addEventListener('click', () => void run(() => ask({ type: 'sig
 refreshButton.addEventListener('click', () => void run(() => ask({ type: 'refresh-now' })));
 signOutButton.addEventListener('click', () => void run(() => ask({ type: 'sign-out', scope: 'active' })));
 
-onStateChanged(() => void reload());
+onStateChanged(() => void reload().catch((error: unknown) => showError(describeError(error))));
 setInterval(tick, 1000);
 void reload().catch((error: unknown) => showError(describeError(error)));
