@@ -117,6 +117,20 @@ export async function signInFromPopup(extension: Extension): Promise<Page> {
   return popup;
 }
 
+/**
+ * Waits for `page` (the popup) to show signed-in. A failure says what the popup shows instead, its
+ * error above all, which the bare attribute check would not.
+ */
+export async function expectSignedIn(page: Page): Promise<void> {
+  const session = page.getByTestId('session');
+  try {
+    await expect(session).toHaveAttribute('data-state', 'signed-in');
+  } catch (error) {
+    const shown = await session.innerText().catch(() => '(the popup is closed)');
+    throw new Error(`${(error as Error).message}\n\nThe popup shows:\n${shown}`);
+  }
+}
+
 /** Asks for access from `page` and approves it in the approval window; resolves what the page got. */
 export async function allowOrigin(extension: Extension, page: Page): Promise<unknown> {
   const outcome = await approveAccess(extension, page);

@@ -1,4 +1,4 @@
-import { allowOrigin, expect, getTokenFrom, jwtPayload, signInFromPopup, test } from './fixtures.ts';
+import { allowOrigin, expect, expectSignedIn, getTokenFrom, jwtPayload, signInFromPopup, test } from './fixtures.ts';
 
 const LIFETIME_S = 20;
 test.use({ stackOptions: { accessTtlSec: LIFETIME_S } });
@@ -8,7 +8,7 @@ test('the token refreshes on its alarm before expiry, rotates, and is never hand
   await extension.useEndpoint(stack.url);
   const demo = await extension.openDemo({ autoconfirm: '1' });
   const popup = await signInFromPopup(extension);
-  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(popup);
   await allowOrigin(extension, demo);
 
   const seen = new Set<string>();
@@ -43,12 +43,12 @@ test('a stopped worker and a relaunched browser keep the session; a refresh due 
   await extension.useEndpoint(stack.url);
   await extension.openDemo({ autoconfirm: '1' });
   const popup = await signInFromPopup(extension);
-  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(popup);
   const firstExpiry = Number(await popup.getByTestId('token-expires').getAttribute('data-expires-at'));
 
   await extension.stopWorker();
   const again = await extension.openPage('popup.html');
-  await expect(again.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(again);
   await expect(again.getByTestId('token-expires')).toHaveAttribute('data-expires-at', String(firstExpiry));
 
   // Closed across the refresh point (exp - 4 s) and past the access token's expiry.
@@ -59,7 +59,7 @@ test('a stopped worker and a relaunched browser keep the session; a refresh due 
 
   await expect.poll(() => stack.requests('/v2/refresh_token').length).toBe(refreshesBefore + 1);
   const reopened = await extension.openPage('popup.html');
-  await expect(reopened.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(reopened);
   const newExpiry = Number(await reopened.getByTestId('token-expires').getAttribute('data-expires-at'));
   expect(newExpiry).toBeGreaterThan(Date.now());
   expect(stack.requests('/v2/token')).toHaveLength(1);

@@ -10,6 +10,7 @@ import {
   callFrom,
   DEV_ADDRESS,
   expect,
+  expectSignedIn,
   jwtPayload,
   nextApprovalWindow,
   openUrl,
@@ -18,8 +19,8 @@ import {
   sessionEvents,
   signInFromPopup,
   test,
-  windowMessages,
   type Extension,
+  windowMessages,
 } from './fixtures.ts';
 
 interface SessionInfo {
@@ -105,7 +106,7 @@ test('consent: deny and closing the window refuse with 4001; approve allows; the
   expect(await callFrom(demo, 'tako_getSession')).toEqual({ result: signedIn });
 
   const popup = await extension.openPage('popup.html');
-  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(popup);
   await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', DEV_ADDRESS);
   await expect(popup.getByTestId('token-expires')).toHaveAttribute('data-expires-at', String(signedIn.expiresAt));
 
@@ -197,7 +198,7 @@ test('connected sites are listed in the popup; revoking one takes effect on its 
   await extension.useEndpoint(stack.url);
   const first = await extension.openDemo({ autoconfirm: '1' });
   const popup = await signInFromPopup(extension);
-  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(popup);
   const second = await openUrl(extension, `${otherOrigin(stack.port)}/?wallet=none`);
 
   await expect(popup.getByTestId('sites-empty')).toBeVisible();
@@ -228,7 +229,7 @@ test('connected sites are listed in the popup; revoking one takes effect on its 
     expect(outcome, method).toMatchObject({ isError: true, code: 4100 });
     expect(JSON.stringify(outcome).toLowerCase()).not.toContain(DEV_ADDRESS.slice(2).toLowerCase());
   }
-  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(popup);
   expect(await callFrom(first, 'tako_getToken')).toMatchObject({ result: { address: DEV_ADDRESS } });
 
   // No more events for the revoked origin; the allowed one still gets them.

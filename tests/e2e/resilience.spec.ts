@@ -4,6 +4,7 @@ import {
   badgeAndNotifications,
   DEV_ADDRESS,
   expect,
+  expectSignedIn,
   getTokenFrom,
   jwtPayload,
   readStore,
@@ -20,7 +21,7 @@ async function signedInWithAllowedDemo(extension: Extension, baseUrl: string): P
   await extension.useEndpoint(baseUrl);
   const demo = await extension.openDemo({ autoconfirm: '1' });
   const popup = await signInFromPopup(extension);
-  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(popup);
   await allowOrigin(extension, demo);
   return { popup, demo };
 }
@@ -49,7 +50,7 @@ test('transient failures back off (honouring Retry-After), valid tokens are serv
   expect(gaps[1]).toBeGreaterThanOrEqual(3000);
   expect(gaps[2]).toBeGreaterThanOrEqual(2000);
 
-  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(popup);
   await expect(popup.getByTestId('error')).toBeHidden();
   const after = await getTokenFrom(demo);
   expect((after as { token: { token: string } }).token.token).not.toBe((first as { token: { token: string } }).token.token);
@@ -80,7 +81,7 @@ test('a rejected refresh expires the session: badge, one notification, sessionCh
 
   // Signing in again replaces the expired session.
   await popup.getByTestId('sign-in').click();
-  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(popup);
   await expect.poll(() => sessionEvents(demo)).toContainEqual(expect.objectContaining({ state: 'signed-in' }));
 });
 
@@ -91,7 +92,7 @@ test.describe('a refresh token that lapsed while the browser was closed', () => 
     await extension.useEndpoint(stack.url);
     await extension.openDemo({ autoconfirm: '1' });
     const popup = await signInFromPopup(extension);
-    await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+    await expectSignedIn(popup);
     const stored = Object.values(await readStore(extension)).find((v) => (v as { format?: number }).format === 2) as {
       session: { refreshExpMs: number };
     };
@@ -176,7 +177,7 @@ test('refresh tokens are stored encrypted with a non-extractable AES-GCM key', a
   await extension.useEndpoint(stack.url);
   await extension.openDemo({ autoconfirm: '1' });
   const popup = await signInFromPopup(extension);
-  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(popup);
 
   const page = await extension.openPage('options.html');
   const inspection = await page.evaluate(async () => {
@@ -279,5 +280,5 @@ test('offline: retries back off instead of storming, and resume when the browser
   await extension.context.setOffline(false);
   await expect.poll(() => stack.requests('/v2/refresh_token').map((r) => r.status)).toEqual([200]);
   await expect.poll(failures).toBe(0);
-  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(popup);
 });

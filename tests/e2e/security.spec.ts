@@ -9,6 +9,7 @@ import {
   callFrom,
   DEV_ADDRESS,
   expect,
+  expectSignedIn,
   jwtPayload,
   nextApprovalWindow,
   openUrl,
@@ -17,8 +18,8 @@ import {
   sessionEvents,
   signInFromPopup,
   test,
-  windowMessages,
   type Extension,
+  windowMessages,
 } from './fixtures.ts';
 
 const PAGE_CHANNEL = 'tako-session:page';
@@ -47,7 +48,7 @@ async function signedInAndAllowed(extension: Extension, baseUrl: string): Promis
   await extension.useEndpoint(baseUrl);
   const demo = await extension.openDemo({ autoconfirm: '1' });
   const popup = await signInFromPopup(extension);
-  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(popup);
   expect(await approveAccess(extension, demo)).toMatchObject({ result: { address: DEV_ADDRESS } });
   return { demo, popup };
 }
@@ -199,7 +200,7 @@ test('an origin nobody allowed, and one that was revoked, get 4100 for every met
 
   // And it changed nothing: same session, no sign-in, no sign-out, no window.
   await popup.reload();
-  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(popup);
   await expect(popup.getByTestId('token-expires')).toHaveAttribute('data-expires-at', expiresAt!);
   expect(stack.requests('/v2/token')).toHaveLength(1);
   expect(await origins(popup)).toEqual([stack.url]);
@@ -221,7 +222,7 @@ test('an origin nobody allowed, and one that was revoked, get 4100 for every met
   await expect(popup.getByTestId('token-expires')).not.toHaveAttribute('data-expires-at', expiresAt!);
   expect(await sessionEvents(stranger)).toEqual([]);
   expect(await sessionEvents(demo)).toEqual([]);
-  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(popup);
   expect(stack.requests('/v2/token')).toHaveLength(1);
   expect(approvalsOpened.filter((url) => url.includes('/approval.html'))).toEqual([]);
 });
@@ -321,7 +322,7 @@ test('a page that imitates the extension’s own messages gains nothing', async 
 
   // Nothing changed anywhere.
   await popup.reload();
-  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(popup);
   await expect(popup.getByTestId('token-expires')).toHaveAttribute('data-expires-at', expiresAt!);
   expect(await origins(popup)).toEqual([stack.url]);
   const settings = await extension.openPage('options.html');
@@ -684,7 +685,7 @@ test('5,500 random and malformed messages leave the extension serving allowed or
   expect(await callFrom(demo, 'tako_getSession')).toMatchObject({ result: { address: DEV_ADDRESS, state: 'signed-in' } });
   expect(await callFrom(stranger, 'tako_getSession')).toMatchObject({ isError: true, code: 4100 });
   await popup.reload();
-  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(popup);
   await expect(popup.getByTestId('token-expires')).toHaveAttribute('data-expires-at', expiresAt!);
   expect(await origins(popup)).toEqual([stack.url]);
   expect(stack.requests('/v2/token')).toHaveLength(1);
@@ -725,7 +726,7 @@ test('the refresh token appears in no page, no content-script message, no log an
   // A full tour: sign in from the popup, allow, tokens, the demo's API call, a refresh, a sign-in
   // from the page, and a stranger knocking.
   const popup = await signInFromPopup(extension);
-  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(popup);
   const stranger = await openUrl(extension, `${otherOrigin(stack.port)}/?wallet=none`);
   const strangerRuntime = await recordContentScriptMessages(extension, stranger);
   expect(await approveAccess(extension, demo)).toMatchObject({ result: { address: DEV_ADDRESS } });
@@ -745,7 +746,7 @@ test('the refresh token appears in no page, no content-script message, no log an
   const options = await extension.openPage('options.html');
   await expect(options.getByTestId('endpoint')).toHaveValue('custom');
   await popup.reload();
-  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(popup);
 
   // Every token pair the stack issued was seen (sign-ins and refreshes alike).
   await Promise.all(reading);

@@ -1,5 +1,5 @@
 import { buildSignInMessage, parseSignInMessage } from '../../src/core/sign-in-message.ts';
-import { alarmNames, DEV_ADDRESS, expect, readStore, signInFromPopup, test } from './fixtures.ts';
+import { alarmNames, DEV_ADDRESS, expect, expectSignedIn, readStore, signInFromPopup, test } from './fixtures.ts';
 
 test('popup sign-in through the demo wallet posts one canonical, fresh message', async ({ extension, stack }) => {
   await extension.useEndpoint(stack.url);
@@ -7,7 +7,7 @@ test('popup sign-in through the demo wallet posts one canonical, fresh message',
   const before = Date.now();
   const popup = await signInFromPopup(extension);
 
-  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(popup);
   await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', DEV_ADDRESS);
   await expect(popup.getByTestId('token-expires')).toHaveText(/^\d+( h \d\d min|:\d\d)$/);
   const expiresAt = Number(await popup.getByTestId('token-expires').getAttribute('data-expires-at'));
@@ -64,7 +64,7 @@ test('with two wallets the person picks one by name and icon', async ({ extensio
   await expect(options).toHaveCount(2);
   await expect(options.locator('img')).toHaveCount(2);
   await options.filter({ hasText: 'Dev Wallet B' }).click();
-  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(popup);
   // Dev Wallet B holds key #1.
   await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', '0x70997970C51812dc3A010C7d01b50e0d17dc79C8');
 });
@@ -73,7 +73,7 @@ test('sign-out removes the tokens from storage and the refresh alarm', async ({ 
   await extension.useEndpoint(stack.url);
   await extension.openDemo({ autoconfirm: '1' });
   const popup = await signInFromPopup(extension);
-  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(popup);
 
   const stored = await readStore(extension);
   const sessions = Object.entries(stored).filter(([key]) => key.startsWith('session/'));
@@ -93,10 +93,10 @@ test.describe('legacy v1 preset', () => {
     await extension.useEndpoint(stack.url, 'v1');
     await extension.openDemo({ autoconfirm: '1' });
     const popup = await signInFromPopup(extension);
-    await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+    await expectSignedIn(popup);
     await popup.getByTestId('refresh-now').click();
     await expect.poll(() => stack.requests('/v1/refresh_token').length).toBe(1);
-    await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+    await expectSignedIn(popup);
     expect(stack.requests('/v1/token')).toHaveLength(1);
     expect(stack.requests('/v2/token')).toHaveLength(0);
     expect(stack.requests('/v2/refresh_token')).toHaveLength(0);
@@ -114,6 +114,6 @@ test('sign-in goes on in the background when the popup closes', async ({ extensi
 
   await expect.poll(() => stack.requests('/v2/token').map((r) => r.status)).toEqual([200]);
   const reopened = await extension.openPage('popup.html');
-  await expect(reopened.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
+  await expectSignedIn(reopened);
   await expect(reopened.getByTestId('session-address')).toHaveAttribute('data-address', DEV_ADDRESS);
 });
