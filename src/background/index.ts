@@ -76,7 +76,7 @@ const pageApi = createPageApi({
 async function publish(): Promise<void> {
   const state = await uiApi.popupState();
   await showBadge(state.state);
-  await broadcastSession(state.session, state.sites);
+  await broadcastSession(state.session, state.tokenObtainedAt, state.sites);
   // Open extension pages re-read the state; with none open there is no receiver, which is fine.
   await browser.runtime.sendMessage(STATE_CHANGED).catch(() => undefined);
 }

@@ -345,6 +345,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       lastSignInError: signInError,
       session: session ? info(session) : null,
       refreshExpiresAt: session?.refreshExpMs ?? null,
+      tokenObtainedAt: session?.obtainedAtMs ?? null,
       lastError: session?.lastError ?? null,
     };
   }

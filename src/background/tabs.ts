@@ -6,8 +6,12 @@ import type { AllowedOrigin } from './store.ts';
 
 let lastSent = '';
 
-export async function broadcastSession(session: SessionInfo | null, allowed: AllowedOrigin[]): Promise<void> {
-  const serialized = JSON.stringify(session);
+/**
+ * `tokenObtainedAt` tells a new token pair from the last one: a refresh is news to pages even when
+ * the new token's expiry, in whole seconds, is the same as the old one's.
+ */
+export async function broadcastSession(session: SessionInfo | null, tokenObtainedAt: number | null, allowed: AllowedOrigin[]): Promise<void> {
+  const serialized = JSON.stringify([session, tokenObtainedAt]);
   // Only changes of the session reach pages: the badge and popup refresh more often, and allowing
   // or revoking a site is no news to the others (a newly allowed site gets the session as the
   // answer to tako_requestAccess).

@@ -25,6 +25,11 @@ export interface PopupState {
   /** The wallet switched to this account, which has no session yet. */
   switchedAccount: string | null;
   refreshExpiresAt: number | null;
+  /**
+   * When the current token pair arrived. Every sign-in and refresh changes it, even when the new
+   * token's expiry (whole seconds) equals the old one's.
+   */
+  tokenObtainedAt: number | null;
   error: string | null;
   endpoint: Endpoint;
   sites: AllowedOrigin[];
@@ -64,6 +69,7 @@ export function createUiApi(deps: UiApiDeps) {
       accounts: snapshot.accounts,
       switchedAccount: snapshot.switchedAccount,
       refreshExpiresAt: snapshot.refreshExpiresAt,
+      tokenObtainedAt: snapshot.tokenObtainedAt,
       error: snapshot.signingIn ? null : (snapshot.lastSignInError ?? snapshot.lastError),
       endpoint: settings.endpoint,
       sites: allowed,

@@ -117,9 +117,9 @@ function renderAccounts(state: PopupState): void {
   switchedAddress.textContent = state.switchedAccount ?? '';
 }
 
-/** Which token the popup shows: a new one means whatever failed before has been overtaken. */
+/** Which token pair the popup shows: a new one means whatever failed before has been overtaken. */
 function tokenIdentity(state: PopupState): string {
-  return state.session ? `${state.session.address} ${state.session.expiresAt}` : '';
+  return state.session ? `${state.session.address} ${state.tokenObtainedAt}` : '';
 }
 
 function render(state: PopupState): void {
