@@ -216,7 +216,9 @@ test('an origin nobody allowed, and one that was revoked, get 4100 for every met
   expect(heardAfterRevoke.toLowerCase()).not.toContain(ADDRESS_HEX);
   expect(heardAfterRevoke).not.toMatch(JWT);
 
-  // A refresh now tells no one: neither page is allowed.
+  // A refresh now tells no one: neither page is allowed. (A longer lifetime makes the new token's
+  // expiry differ from the old one's, whole seconds being all a JWT has, so the popup shows it.)
+  stack.configure({ accessTtlSec: 7200 });
   await popup.getByTestId('refresh-now').click();
   await expect.poll(() => stack.requests('/v2/refresh_token').length).toBe(1);
   await expect(popup.getByTestId('token-expires')).not.toHaveAttribute('data-expires-at', expiresAt!);
