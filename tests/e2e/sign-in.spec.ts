@@ -117,3 +117,30 @@ test('sign-in goes on in the background when the popup closes', async ({ extensi
   await expectSignedIn(reopened);
   await expect(reopened.getByTestId('session-address')).toHaveAttribute('data-address', DEV_ADDRESS);
 });
+
+test('the endpoint form opens only once it shows the stored choice, so a quick edit is never overwritten', async ({
+  extension,
+  stack,
+}) => {
+  await extension.useEndpoint(stack.url, 'v1');
+  // Every state of the endpoint select from the first parse on: disabled or not, and what it shows.
+  await extension.context.addInitScript(() => {
+    if (!location.pathname.endsWith('/options.html')) return;
+    const seen: Array<{ disabled: boolean; preset: string; baseUrl: string; version: string }> = [];
+    Object.defineProperty(window, '__endpointForm', { value: seen });
+    const record = () => {
+      const field = (id: string) => document.querySelector<HTMLInputElement | HTMLSelectElement>(`[data-testid="${id}"]`)!;
+      const preset = field('endpoint') as HTMLSelectElement;
+      seen.push({ disabled: preset.disabled, preset: preset.value, baseUrl: field('base-url').value, version: field('api-version').value });
+    };
+    document.addEventListener('DOMContentLoaded', record);
+    new MutationObserver(record).observe(document, { subtree: true, attributes: true, attributeFilter: ['disabled'] });
+  });
+
+  const options = await extension.openPage('options.html');
+  await expect(options.getByTestId('endpoint')).toBeEnabled();
+  const seen = await options.evaluate(() => (window as unknown as { __endpointForm: unknown[] }).__endpointForm);
+  expect(seen[0]).toMatchObject({ disabled: true });
+  const opened = seen.find((state) => !(state as { disabled: boolean }).disabled);
+  expect(opened).toEqual({ disabled: false, preset: 'custom', baseUrl: stack.url, version: 'v1' });
+});

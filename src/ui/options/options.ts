@@ -15,6 +15,7 @@ const preset = byTestId<HTMLSelectElement>('endpoint');
 const customFields = byTestId('custom-fields');
 const baseUrl = byTestId<HTMLInputElement>('base-url');
 const version = byTestId<HTMLSelectElement>('api-version');
+const saveButton = byTestId<HTMLButtonElement>('save');
 const status = byTestId('options-status');
 const errorBox = byTestId('options-error');
 
@@ -24,6 +25,15 @@ function showCustom(): void {
 
 function showError(message: string | null): void {
   showMessage(errorBox, message);
+}
+
+/**
+ * The endpoint controls start disabled (options.html) and open once the stored choice is shown:
+ * enabled earlier, a choice made before the stored one arrived would be overwritten by it, and
+ * Save would store the old endpoint under a "Saved" message.
+ */
+function enableEndpointForm(): void {
+  for (const control of [preset, baseUrl, version, saveButton]) control.disabled = false;
 }
 
 async function load(): Promise<void> {
@@ -61,5 +71,8 @@ form.addEventListener('submit', (event) => {
   event.preventDefault();
   save().catch((error: unknown) => showError(describeError(error)));
 });
-load().catch((error: unknown) => showError(describeError(error)));
+load()
+  .catch((error: unknown) => showError(describeError(error)))
+  // Even when the stored choice could not be read, a new one can still be made and saved.
+  .finally(enableEndpointForm);
 initMetahumanSection();
