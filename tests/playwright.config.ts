@@ -7,9 +7,9 @@ export default defineConfig({
   expect: { timeout: 15_000 },
   fullyParallel: true,
   workers: process.env.E2E_WORKERS ? Number(process.env.E2E_WORKERS) : 2,
-  // On CI a failed test runs once more; one that passes only then is reported as flaky, with its
-  // first failure printed, so flakiness stays visible without one stray timing sinking the run.
-  retries: process.env.CI ? 1 : 0,
+  // No retries: a test that fails once points at a race, in the product or in the test, to fix at
+  // its cause.
+  retries: 0,
   reporter: [['list']],
   use: { trace: 'off' },
 });
