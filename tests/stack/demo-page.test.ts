@@ -1,20 +1,16 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import { useStack } from './helpers.ts';
 import { Script } from 'node:vm';
 import { addressOfPrivateKey } from '../../src/core/signature.ts';
 import { DEV_KEYS } from '../../src/stack/demo/dev-keys.ts';
-import { startStack, type Stack } from '../../src/stack/server.ts';
 
 describe('demo dapp page', () => {
-  let stack: Stack;
-  before(async () => {
-    stack = await startStack();
-  });
-  after(() => stack.close());
+  const stack = useStack();
 
   it('serves the page with a CSP that allows its own script and its inline style', async () => {
-    const response = await fetch(`${stack.url}/?wallets=2`);
+    const response = await fetch(`${stack().url}/?wallets=2`);
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('content-type'), 'text/html; charset=utf-8');
     const html = await response.text();
@@ -33,7 +29,7 @@ describe('demo dapp page', () => {
   });
 
   it('serves /demo.js as a browser bundle with the dev wallet and its EIP-6963 details', async () => {
-    const response = await fetch(`${stack.url}/demo.js`);
+    const response = await fetch(`${stack().url}/demo.js`);
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('content-type'), 'text/javascript; charset=utf-8');
     const script = await response.text();
@@ -46,7 +42,7 @@ describe('demo dapp page', () => {
   });
 
   it('answers HEAD for the page', async () => {
-    const response = await fetch(`${stack.url}/`, { method: 'HEAD' });
+    const response = await fetch(`${stack().url}/`, { method: 'HEAD' });
     assert.equal(response.status, 200);
     assert.ok(response.headers.get('content-security-policy'));
   });

@@ -1,8 +1,10 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { after, before, beforeEach } from 'node:test';
 import { buildSignInMessage } from '../../src/core/sign-in-message.ts';
 import { addressOfPrivateKey, signPersonalMessage } from '../../src/core/signature.ts';
 import { DEV_KEYS } from '../../src/stack/demo/dev-keys.ts';
-import type { Stack } from '../../src/stack/server.ts';
+import { startStack, type Stack, type StackOptions } from '../../src/stack/server.ts';
+import { DEFAULT_CONFIG } from '../../src/stack/stack-config.ts';
 import { vectors } from '../vectors.ts';
 
 /** The sign-in example from the public Tako GetToken docs: a real EIP-191 signature and its tokens. */
@@ -13,6 +15,31 @@ export const seed = {
 } as const;
 
 export const devKey = DEV_KEYS[0];
+
+/**
+ * One local stack (real HTTP on a free loopback port) for the enclosing `describe`: started before
+ * its tests, closed after them, and reset before each test to the configuration it started with,
+ * with an empty request log and no pending faults, so that no test sees what another one did.
+ * Read it inside tests and hooks: `const stack = useStack(); ... stack().url`.
+ */
+export function useStack(options: StackOptions = {}): () => Stack {
+  const { port: _port, secret: _secret, ...startConfig } = options;
+  let stack: Stack | undefined;
+  const current = (): Stack => {
+    if (!stack) throw new Error('The local stack is read before it started: use it inside a test or a hook');
+    return stack;
+  };
+  before(async () => {
+    stack = await startStack({ ...options, port: 0 });
+  });
+  after(() => stack?.close());
+  beforeEach(() => {
+    current().clearRequests();
+    current().faults.clear();
+    current().configure({ ...DEFAULT_CONFIG, ...startConfig });
+  });
+  return current;
+}
 
 export interface ApiResponse {
   status: number;

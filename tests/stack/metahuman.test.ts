@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startStack, type Stack } from '../../src/stack/server.ts';
+import { describe, it } from 'node:test';
+import { requestMetahumanToken } from '../../src/core/metahuman.ts';
+import { assertError, rejectsTakoError } from '../unit/assert-tako-error.ts';
+import { useStack } from './helpers.ts';
+
+const ADA = { name: 'Ada Lovelace', mail: 'ada@example.com', comment: 'demo' };
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe('MetaHuman token (POST /auth/token)', () => {
-  let stack: Stack;
-  before(async () => {
-    stack = await startStack();
-  });
-  after(() => stack.close());
+  const stack = useStack();
 
   const requestToken = async (fields: Record<string, string>) => {
-    const response = await fetch(`${stack.url}/auth/token`, {
+    const response = await fetch(`${stack().url}/auth/token`, {
       method: 'POST',
       headers: { Accept: 'application/json' },
       body: new URLSearchParams(fields),
@@ -57,7 +57,7 @@ describe('MetaHuman token (POST /auth/token)', () => {
   });
 
   it('refuses a JSON body: the API takes a form', async () => {
-    const response = await fetch(`${stack.url}/auth/token`, {
+    const response = await fetch(`${stack().url}/auth/token`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ name: 'Ada', mail: 'ada@example.com' }),
@@ -66,5 +66,25 @@ describe('MetaHuman token (POST /auth/token)', () => {
     assert.deepEqual(await response.json(), {
       error: { code: 1000, message: 'Content-Type must be application/x-www-form-urlencoded (got application/json)' },
     });
+  });
+});
+
+describe('requestMetahumanToken against the stack', () => {
+  const stack = useStack();
+
+  it('gets a UUID token; the stack saw one form with the three fields', async () => {
+    const { token } = await requestMetahumanToken({ fetch, now: Date.now }, stack().url, ADA);
+    assert.match(token, UUID_V4);
+    const posts = stack().requests('/auth/token');
+    assert.equal(posts.length, 1);
+    assert.deepEqual(posts[0]!.body, ADA);
+    assert.equal(posts[0]!.status, 200);
+  });
+
+  it("the stack's error envelope comes through with its code and message", async () => {
+    stack().faults.inject('/auth/token', { count: 1, kind: 'status', status: 400 });
+    const error = await rejectsTakoError(requestMetahumanToken({ fetch, now: Date.now }, stack().url, ADA));
+    assertError(error, { kind: 'http', transient: false, httpStatus: 400, serverMessage: 'Bad Request (fault injected by the local stack)' });
+    assert.equal(error.message, 'The MetaHuman SDK API answered 400: Bad Request (fault injected by the local stack) (error 400)');
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ErrorCodes } from '../../src/core/errors.ts';
 import {
   maskMetahumanToken,
@@ -14,7 +14,6 @@ import {
   validateMetahumanFields,
   type MetahumanClientDeps,
 } from '../../src/core/metahuman.ts';
-import { startStack, type Stack } from '../../src/stack/server.ts';
 import { vectors } from '../vectors.ts';
 import { assertError, catchTakoError, rejectsTakoError } from './assert-tako-error.ts';
 
@@ -276,29 +275,5 @@ describe('requestMetahumanToken', () => {
 
   test('the default deadline is 15 s', () => {
     assert.equal(METAHUMAN_TIMEOUT_MS, 15_000);
-  });
-});
-
-describe('requestMetahumanToken against the local stack', () => {
-  let stack: Stack;
-  before(async () => {
-    stack = await startStack();
-  });
-  after(() => stack.close());
-
-  test('gets a UUID token; the stack saw one form with the three fields', async () => {
-    const { token } = await requestMetahumanToken({ fetch, now: Date.now }, stack.url, ADA);
-    assert.match(token, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    const posts = stack.requests('/auth/token');
-    assert.equal(posts.length, 1);
-    assert.deepEqual(posts[0]!.body, ADA);
-    assert.equal(posts[0]!.status, 200);
-  });
-
-  test("the stack's error envelope comes through with its code and message", async () => {
-    stack.faults.inject('/auth/token', { count: 1, kind: 'status', status: 400 });
-    const error = await rejectsTakoError(requestMetahumanToken({ fetch, now: Date.now }, stack.url, ADA));
-    assertError(error, { kind: 'http', transient: false, httpStatus: 400, serverMessage: 'Bad Request (fault injected by the local stack)' });
-    assert.equal(error.message, 'The MetaHuman SDK API answered 400: Bad Request (fault injected by the local stack) (error 400)');
   });
 });
