@@ -131,6 +131,19 @@ export async function expectSignedIn(page: Page): Promise<void> {
   }
 }
 
+/**
+ * The common start of a test: the extension points at the local stack, the person signed in from
+ * the popup with the demo page's dev wallet (auto-confirming), and allowed the demo's origin.
+ */
+export async function signedInAndAllowed(extension: Extension, stack: Pick<Stack, 'url'>): Promise<{ demo: Page; popup: Page }> {
+  await extension.useEndpoint(stack.url);
+  const demo = await extension.openDemo({ autoconfirm: '1' });
+  const popup = await signInFromPopup(extension);
+  await expectSignedIn(popup);
+  expect(await approveAccess(extension, demo)).toMatchObject({ result: { address: DEV_ADDRESS } });
+  return { demo, popup };
+}
+
 /** Asks for access from `page` and approves it in the approval window; resolves what the page got. */
 export async function allowOrigin(extension: Extension, page: Page): Promise<unknown> {
   const outcome = await approveAccess(extension, page);

@@ -1,15 +1,11 @@
-import { allowOrigin, expect, expectSignedIn, getTokenFrom, jwtPayload, signInFromPopup, test } from './fixtures.ts';
+import { expect, expectSignedIn, getTokenFrom, jwtPayload, signedInAndAllowed, signInFromPopup, test } from './fixtures.ts';
 
 const LIFETIME_S = 20;
 test.use({ stackOptions: { accessTtlSec: LIFETIME_S } });
 
 test('the token refreshes on its alarm before expiry, rotates, and is never handed out expired', async ({ extension, stack }) => {
   test.setTimeout(120_000);
-  await extension.useEndpoint(stack.url);
-  const demo = await extension.openDemo({ autoconfirm: '1' });
-  const popup = await signInFromPopup(extension);
-  await expectSignedIn(popup);
-  await allowOrigin(extension, demo);
+  const { demo } = await signedInAndAllowed(extension, stack);
 
   const seen = new Set<string>();
   // Sample once a second for two full lifetimes.

@@ -4,6 +4,7 @@
  * search for the refresh token everywhere a page, a content script, a log or the popup could hold it.
  */
 import type { CDPSession, Page } from '@playwright/test';
+import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../../src/core/channels.ts';
 import {
   approveAccess,
   callFrom,
@@ -16,14 +17,13 @@ import {
   recordSessionEvents,
   recordWindowMessages,
   sessionEvents,
+  signedInAndAllowed,
   signInFromPopup,
   test,
   type Extension,
   windowMessages,
 } from './fixtures.ts';
 
-const PAGE_CHANNEL = 'tako-session:page';
-const CONTENT_CHANNEL = 'tako-session:content';
 /** The address as a page could spell it: any case, with or without 0x. */
 const ADDRESS_HEX = DEV_ADDRESS.slice(2).toLowerCase();
 const JWT = /eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/g;
@@ -42,15 +42,6 @@ async function openPlainPage(extension: Extension, url: string, body = '<p>A pla
   await page.addInitScript(recordWindowMessages);
   await page.goto(url);
   return page;
-}
-
-async function signedInAndAllowed(extension: Extension, baseUrl: string): Promise<{ demo: Page; popup: Page }> {
-  await extension.useEndpoint(baseUrl);
-  const demo = await extension.openDemo({ autoconfirm: '1' });
-  const popup = await signInFromPopup(extension);
-  await expectSignedIn(popup);
-  expect(await approveAccess(extension, demo)).toMatchObject({ result: { address: DEV_ADDRESS } });
-  return { demo, popup };
 }
 
 function origins(popup: Page): Promise<string[]> {
@@ -155,7 +146,7 @@ async function recordContentScriptMessages(extension: Extension, page: Page): Pr
 }
 
 test('an origin nobody allowed, and one that was revoked, get 4100 for every method and learn nothing', async ({ extension, stack }) => {
-  const { demo, popup } = await signedInAndAllowed(extension, stack.url);
+  const { demo, popup } = await signedInAndAllowed(extension, stack);
   const expiresAt = await popup.getByTestId('token-expires').getAttribute('data-expires-at');
   const stranger = await openPlainPage(extension, `${otherOrigin(stack.port)}/plain`);
   await recordSessionEvents(stranger);
@@ -230,7 +221,7 @@ test('an origin nobody allowed, and one that was revoked, get 4100 for every met
 });
 
 test('a page that imitates the extension’s own messages gains nothing', async ({ extension, stack }) => {
-  const { demo, popup } = await signedInAndAllowed(extension, stack.url);
+  const { demo, popup } = await signedInAndAllowed(extension, stack);
   const expiresAt = await popup.getByTestId('token-expires').getAttribute('data-expires-at');
   const forger = await openPlainPage(extension, `${otherOrigin(stack.port)}/plain`);
 
@@ -338,8 +329,113 @@ test('a page that imitates the extension’s own messages gains nothing', async 
   expect(heard).not.toMatch(JWT);
 });
 
+/** Hardhat's published dev key #1: the demo wallet's second account. */
+const SECOND_ADDRESS = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
+/** An account nobody signed in. */
+const UNKNOWN_ADDRESS = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC';
+
+test('a page nobody allowed cannot switch the active account or plant the "wallet switched" offer', async ({ extension, stack }) => {
+  // Guards: accountsChanged is believed only from a trusted page (an allowed site or the page whose
+  // wallet signed in). Planting `trusted = true` in the page API makes the forger below switch the
+  // active account and plant the offer, and this test fail.
+  await extension.useEndpoint(stack.url);
+  const demo = await extension.openDemo({ autoconfirm: '1' });
+  const popup = await signInFromPopup(extension);
+  await expectSignedIn(popup);
+  // Two sessions: the wallet's second account is signed in too, then the wallet goes back to the first.
+  await demo.getByTestId('wallet-account').selectOption({ index: 1 });
+  await popup.getByTestId('sign-in-switched').click();
+  await expect(popup.getByTestId('account')).toHaveCount(2);
+  await demo.getByTestId('wallet-account').selectOption({ index: 0 });
+  const active = popup.locator('[data-testid="account"][data-active="true"]');
+  await expect(active).toHaveAttribute('data-address', DEV_ADDRESS);
+  await expect(popup.getByTestId('switch-offer')).toBeHidden();
+  const expiresAt = await popup.getByTestId('token-expires').getAttribute('data-expires-at');
+
+  // The forger reports an account change to the relay, as the wallet bridge would: first to the
+  // other signed-in account (which would switch the active one), then to an unknown account (which
+  // would plant the offer).
+  const forger = await openPlainPage(extension, `${otherOrigin(stack.port)}/plain`);
+  const refused = await forger.evaluate(
+    async ({ PAGE_CHANNEL, CONTENT_CHANNEL, accounts }) => {
+      for (const account of accounts) window.postMessage({ channel: PAGE_CHANNEL, kind: 'wallet-accounts', accounts: [account] }, '*');
+      // The relay forwards this page's messages to the background in the order they were posted:
+      // once the reply to a later request is back, the account changes have been received.
+      const replied = new Promise<unknown>((resolve) =>
+        window.addEventListener('message', (event) => {
+          const data = event.data as { channel?: string; kind?: string; id?: string; reply?: unknown } | null;
+          if (data?.channel === CONTENT_CHANNEL && data.kind === 'reply' && data.id === 'after-accounts') resolve(data.reply);
+        }),
+      );
+      window.postMessage({ channel: PAGE_CHANNEL, kind: 'request', id: 'after-accounts', method: 'tako_getSession' }, '*');
+      return replied;
+    },
+    { PAGE_CHANNEL, CONTENT_CHANNEL, accounts: [SECOND_ADDRESS, UNKNOWN_ADDRESS] },
+  );
+  expect(refused).toEqual({ ok: false, error: { code: 4100, message: expect.any(String) } });
+
+  // A refresh round trip to the API after that: by its end, anything the forged changes did has
+  // reached the popup.
+  stack.configure({ accessTtlSec: 7200 });
+  await popup.getByTestId('refresh-now').click();
+  await expect(popup.getByTestId('token-expires')).not.toHaveAttribute('data-expires-at', expiresAt!);
+
+  await popup.reload();
+  await expectSignedIn(popup);
+  await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', DEV_ADDRESS);
+  await expect(active).toHaveAttribute('data-address', DEV_ADDRESS);
+  await expect(popup.getByTestId('account')).toHaveCount(2);
+  await expect(popup.getByTestId('switch-offer')).toBeHidden();
+
+  // The page whose wallet signed in is still believed: the same change from it does switch.
+  await demo.getByTestId('wallet-account').selectOption({ index: 1 });
+  await expect(active).toHaveAttribute('data-address', SECOND_ADDRESS);
+});
+
+test('a sandboxed page that posts to the relay directly is refused by the background', async ({ extension, stack }) => {
+  // Guards: the background refuses a sender whose origin is opaque ("null"), even at an allowed
+  // origin's URL. The page world refuses sandboxed pages too, so this page skips it and talks to the
+  // relay itself; bypassing the background's check lets it read the token and sign the person out.
+  const { demo, popup } = await signedInAndAllowed(extension, stack);
+  const expiresAt = await popup.getByTestId('token-expires').getAttribute('data-expires-at');
+  const sandboxed = await openPlainPage(extension, `${stack.url}/sandboxed-relay`, '<p>Sandboxed.</p>', {
+    'Content-Security-Policy': 'sandbox allow-scripts',
+  });
+  expect(await sandboxed.evaluate(() => window.origin)).toBe('null');
+
+  // The relay's replies go to the page's own origin, which an opaque document does not have, so the
+  // page never reads them: what the background answered is read in the content script's world.
+  const relayLog = await recordContentScriptMessages(extension, sandboxed);
+  const methods = ['tako_getToken', 'tako_getSession', 'tako_signOut', 'tako_requestAccess'];
+  await sandboxed.evaluate(
+    ({ PAGE_CHANNEL, methods }) => {
+      // In this order, so that sign-out comes after the reads.
+      for (const method of methods) window.postMessage({ channel: PAGE_CHANNEL, kind: 'request', id: method, method }, '*');
+    },
+    { PAGE_CHANNEL, methods },
+  );
+  const answers = async () =>
+    (await relayLog())
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as [string, unknown])
+      .filter(([direction]) => direction === 'reply')
+      .map(([, reply]) => reply);
+  await expect.poll(async () => (await answers()).length).toBe(methods.length);
+  // The background does not answer an opaque sender at all (the relay then refuses with 4100).
+  expect(await answers()).toEqual(methods.map(() => null));
+  expect(await relayLog()).not.toMatch(JWT);
+  expect((await relayLog()).toLowerCase()).not.toContain(ADDRESS_HEX);
+
+  // Still signed in, same token, and the allowed page still gets it.
+  await popup.reload();
+  await expectSignedIn(popup);
+  await expect(popup.getByTestId('token-expires')).toHaveAttribute('data-expires-at', expiresAt!);
+  expect(await callFrom(demo, 'tako_getToken')).toMatchObject({ result: { address: DEV_ADDRESS } });
+});
+
 test('a cross-origin iframe cannot get the top page’s token', async ({ extension, stack }) => {
-  const { popup } = await signedInAndAllowed(extension, stack.url);
+  const { popup } = await signedInAndAllowed(extension, stack);
   const frameUrl = `${otherOrigin(stack.port)}/frame`;
   await extension.context.route(frameUrl, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><p>frame</p>' }));
   // The top page is on the allowed origin; the frame is not.
@@ -622,7 +718,7 @@ test('5,500 random and malformed messages leave the extension serving allowed or
 }) => {
   test.setTimeout(180_000);
   const watch = await watchServiceWorker(extension);
-  const { demo, popup } = await signedInAndAllowed(extension, stack.url);
+  const { demo, popup } = await signedInAndAllowed(extension, stack);
   const expiresAt = await popup.getByTestId('token-expires').getAttribute('data-expires-at');
   const stranger = await openPlainPage(extension, `${otherOrigin(stack.port)}/plain`);
   const approvalsOpened: string[] = [];
