@@ -14,6 +14,8 @@ export interface ControlTarget {
   /** Applies checked changes (throws TypeError on bad ones) and returns the whole configuration. */
   configure(changes: unknown): StackConfig;
   now(): number;
+  /** Revokes every access token issued so far; returns how many. */
+  revokeAccessTokens(): number;
 }
 
 /**
@@ -22,6 +24,7 @@ export interface ControlTarget {
  *   GET  /__stack/faults                      POST /__stack/faults {path, count, kind, ...}
  *   POST /__stack/faults/clear
  *   GET  /__stack/config                      POST /__stack/config {accessTtlSec, refreshTtlSec, clockOffsetMs}
+ *   POST /__stack/revoke-access-tokens        (authenticated routes then answer 401 to them)
  */
 export function answerControl(target: ControlTarget, method: string, url: URL, bodyText: string): Reply {
   // Parsed whatever the Content-Type, since `curl -d '{...}'` labels JSON as a form.
@@ -58,6 +61,8 @@ export function answerControl(target: ControlTarget, method: string, url: URL, b
       } catch (error) {
         return takoError(400, describeError(error));
       }
+    case 'POST /__stack/revoke-access-tokens':
+      return jsonReply(200, { revoked: target.revokeAccessTokens() });
     default:
       return takoError(404, `Not found: ${method} ${url.pathname}`);
   }

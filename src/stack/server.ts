@@ -42,6 +42,11 @@ export interface Stack {
   configure(changes: Partial<StackConfig>): StackConfig;
   /** The server clock: Date.now() + clockOffsetMs. */
   now(): number;
+  /**
+   * Revokes every access token issued so far (a server restart, an operator ending sessions):
+   * authenticated routes answer 401 to them before their `exp`; refresh tokens still work.
+   */
+  revokeAccessTokens(): number;
   readonly faults: {
     /** The next `count` requests to `path` fail as described. */
     inject(path: string, fault: FaultSpec): void;
@@ -110,7 +115,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     Object.assign(config, parseConfigChanges(changes));
     return { ...config };
   }
-  const controlTarget: ControlTarget = { log, faults, configure, now };
+  const revokeAccessTokens = () => tako.tokens.revokeAccessTokens();
+  const controlTarget: ControlTarget = { log, faults, configure, now, revokeAccessTokens };
 
   function send(res: ServerResponse, reply: Reply): void {
     res.writeHead(reply.status, {
@@ -213,6 +219,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     clearRequests: () => log.clear(),
     configure,
     now,
+    revokeAccessTokens,
     faults: {
       inject: (path, fault) => faults.inject(path, fault),
       pending: () => faults.pending(),

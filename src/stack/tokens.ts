@@ -31,6 +31,9 @@ const label: Record<TokenType, string> = { token: 'access token', refresh_token:
 export class TokenIssuer {
   readonly #key: Uint8Array;
   readonly #usedRefreshTokens = new Set<string>();
+  /** Every access token minted so far, by `jti`, and those revoked since. */
+  readonly #issuedAccessTokens = new Set<string>();
+  readonly #revokedAccessTokens = new Set<string>();
 
   constructor(secret: string) {
     this.#key = new TextEncoder().encode(secret);
@@ -66,6 +69,9 @@ export class TokenIssuer {
     if (!hasAddressShape(address) || typeof payload.jti !== 'string') {
       throw new TokenRejected(`The ${label[type]} is missing its address`);
     }
+    if (type === 'token' && this.#revokedAccessTokens.has(payload.jti)) {
+      throw new TokenRejected('This access token was revoked');
+    }
     return { address: toChecksumAddress(address), jti: payload.jti };
   }
 
@@ -80,11 +86,27 @@ export class TokenIssuer {
     return address;
   }
 
+  /**
+   * Revokes every access token issued so far, as a server does when it is restarted with a new
+   * session store or an operator ends sessions: authenticated calls with them answer 401 before
+   * their `exp`. Refresh tokens stay valid, so a client recovers by refreshing. Returns how many.
+   */
+  revokeAccessTokens(): number {
+    let revoked = 0;
+    for (const jti of this.#issuedAccessTokens) {
+      if (!this.#revokedAccessTokens.has(jti)) revoked += 1;
+      this.#revokedAccessTokens.add(jti);
+    }
+    return revoked;
+  }
+
   #mint(address: Address, type: TokenType, exp: number): Promise<string> {
+    const jti = randomUUID();
+    if (type === 'token') this.#issuedAccessTokens.add(jti);
     return new SignJWT({ address, type })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setExpirationTime(exp)
-      .setJti(randomUUID())
+      .setJti(jti)
       .sign(this.#key);
   }
 }

@@ -49,6 +49,26 @@ describe('Tako refresh and authenticated calls', () => {
     assert.ok(accessExp >= nowSec + 59 && accessExp <= nowSec + 60);
   });
 
+  it('revoking answers 401 to every access token issued so far, before its exp; refreshing recovers', async () => {
+    stack().revokeAccessTokens(); // whatever earlier tests of this suite were issued
+    const first = await signIn(stack());
+    const second = await signIn(stack());
+    const control = await fetch(`${stack().url}/__stack/revoke-access-tokens`, { method: 'POST' });
+    assert.deepEqual(await control.json(), { revoked: 2 });
+    for (const { token } of [first, second]) {
+      const refused = await post(stack(), '/v2/farcaster/ignore_bid', {}, bearer(token));
+      assert.equal(refused.status, 401);
+      assert.equal(refused.json.message, 'This access token was revoked');
+      assert.equal(refused.headers.get('www-authenticate'), 'Bearer');
+    }
+    // The refresh token still works, and the token it brings is accepted.
+    const refreshed = await post(stack(), '/v2/refresh_token', { refresh_token: first.refresh_token });
+    assert.equal(refreshed.status, 200);
+    const ok = await post(stack(), '/v2/farcaster/ignore_bid', {}, bearer(refreshed.json.data.token));
+    assert.equal(ok.status, 200);
+    assert.equal(stack().revokeAccessTokens(), 1);
+  });
+
   it('accepts a live access token on ignore_bid and rejects it once expired by the server clock', async () => {
     const { token } = await signIn(stack());
     for (const version of ['v1', 'v2']) {
