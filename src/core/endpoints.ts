@@ -37,6 +37,10 @@ export function normalizeBaseUrl(input: unknown): string {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new TakoError('invalid', 'The API base URL must start with https:// (or http:// for a local server)');
   }
+  // Tokens and signatures travel in these requests: in the clear only to this computer.
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new TakoError('invalid', INSECURE_URL_MESSAGE);
+  }
   if (url.username || url.password) throw new TakoError('invalid', 'The API base URL must not contain a user name or password');
   if (url.search || url.hash) throw new TakoError('invalid', 'The API base URL must not contain a query or fragment');
   return (url.origin + url.pathname).replace(/\/+$/, '');
@@ -60,10 +64,27 @@ export function refreshUrl(endpoint: Endpoint): string {
   return `${endpoint.baseUrl}/${endpoint.version}/refresh_token`;
 }
 
+const INSECURE_URL_MESSAGE =
+  'The API base URL must start with https://; http:// is allowed only for a server on this computer (localhost, 127.0.0.1, [::1])';
+
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
+}
+
 /** Whether the URL is on this machine: covered by the manifest, so saving it needs no prompt. */
 export function isLoopbackUrl(baseUrl: string): boolean {
-  const { hostname } = new URL(baseUrl);
-  return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
+  return isLoopbackHost(new URL(baseUrl).hostname);
+}
+
+/**
+ * Refuses a URL that would carry a token or a signature in the clear off this computer: every
+ * URL the settings accept passes, and a record stored before the rule was made is stopped here.
+ */
+export function assertSecureUrl(url: string): void {
+  const { protocol, hostname } = new URL(url);
+  if (protocol !== 'https:' && !(protocol === 'http:' && isLoopbackHost(hostname))) {
+    throw new TakoError('invalid', INSECURE_URL_MESSAGE);
+  }
 }
 
 /** The host permission pattern Chrome wants for a base URL (any port, any path). */

@@ -2,6 +2,7 @@
  * The HTTP plumbing both API clients share: one POST with a deadline, its failures turned into
  * transient TakoErrors, and the small readers of a reply. The fetch is injected.
  */
+import { assertSecureUrl } from './endpoints.ts';
 import { TakoError } from './errors.ts';
 
 export interface HttpDeps {
@@ -27,16 +28,21 @@ export async function postWithDeadline(
   defaultTimeoutMs: number,
 ): Promise<RawReply> {
   const timeoutMs = deps.timeoutMs ?? defaultTimeoutMs;
+  assertSecureUrl(url);
+  let response: Response;
+  let text: string;
   try {
-    const response = await deps.fetch(url, {
+    response = await deps.fetch(url, {
       method: 'POST',
       headers: { 'content-type': init.contentType, accept: 'application/json' },
       body: init.body,
       signal: AbortSignal.timeout(timeoutMs),
       credentials: 'omit',
       cache: 'no-store',
+      // These bodies carry a signature, a token or personal details: never sent on to another URL.
+      redirect: 'manual',
     });
-    return { status: response.status, text: await response.text(), headers: response.headers };
+    text = await response.text();
   } catch (cause) {
     const name = (cause as { name?: unknown } | null)?.name;
     if (name === 'TimeoutError' || name === 'AbortError') {
@@ -47,6 +53,16 @@ export async function postWithDeadline(
     }
     throw new TakoError('network', `Could not reach the ${apiName} at ${new URL(url).host}`, { transient: true, cause });
   }
+  // A browser reports a redirect it did not follow as an opaque response with status 0; other
+  // fetches hand over the 3xx itself.
+  if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
+    throw new TakoError(
+      'http',
+      `The ${apiName} at ${new URL(url).host} answered with a redirect; requests that carry a token or a signature are never sent on`,
+      { transient: true, ...(response.status > 0 ? { httpStatus: response.status } : {}) },
+    );
+  }
+  return { status: response.status, text, headers: response.headers };
 }
 
 export function parseJson(text: string): unknown {

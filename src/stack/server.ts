@@ -143,6 +143,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         fault.retryAfterSec === undefined ? {} : { 'Retry-After': String(fault.retryAfterSec) };
       return errorReply(path, status, `${STATUS_CODES[status] ?? 'Error'} (fault injected by the local stack)`, retryAfter);
     }
+    // 307 keeps the method and body: a client that followed it would send them on.
+    if (fault?.kind === 'redirect') return textReply(307, 'text/plain; charset=utf-8', '', { Location: fault.location ?? `${path}/moved` });
     if (fault?.kind === 'delay') await sleep(fault.delayMs ?? 1000, undefined, { signal: closing.signal });
 
     const route = routes.get(path);

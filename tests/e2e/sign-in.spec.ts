@@ -144,3 +144,31 @@ test('the endpoint form opens only once it shows the stored choice, so a quick e
   const opened = seen.find((state) => !(state as { disabled: boolean }).disabled);
   expect(opened).toEqual({ disabled: false, preset: 'custom', baseUrl: stack.url, version: 'v1' });
 });
+
+test('a custom base URL must be https:// (http:// only on this computer), in the form and in the background', async ({ extension }) => {
+  const options = await extension.openPage('options.html');
+  await expect(options.getByTestId('endpoint')).toBeEnabled();
+  await options.getByTestId('endpoint').selectOption('custom');
+  await options.getByTestId('base-url').fill('http://api.example.com');
+  await options.getByTestId('save').click();
+  await expect(options.getByTestId('options-error')).toContainText('must start with https://');
+  // The background holds the same rule for a request that skips the form's check.
+  const reply = await options.evaluate(() =>
+    chrome.runtime.sendMessage({ type: 'save-settings', endpoint: { preset: 'custom', baseUrl: 'http://api.example.com', version: 'v2' } }),
+  );
+  expect(reply).toEqual({ ok: false, error: { code: -32602, message: expect.stringContaining('must start with https://') } });
+  await options.reload();
+  await expect(options.getByTestId('endpoint')).toBeEnabled();
+  await expect(options.getByTestId('endpoint')).toHaveValue('tako-v2');
+});
+
+test('a sign-in answered with a redirect is not sent on, and says why', async ({ extension, stack }) => {
+  await extension.useEndpoint(stack.url);
+  await extension.openDemo({ autoconfirm: '1' });
+  stack.faults.inject('/v2/token', { count: 1, kind: 'redirect', location: '/v2/token/moved' });
+  const popup = await signInFromPopup(extension);
+  await expect(popup.getByTestId('error')).toContainText('answered with a redirect');
+  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-out');
+  expect(stack.requests('/v2/token').map((r) => r.status)).toEqual([307]);
+  expect(stack.requests('/v2/token/moved')).toEqual([]);
+});

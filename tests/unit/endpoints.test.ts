@@ -10,6 +10,7 @@ import {
   hostPermissionFor,
   isLoopbackUrl,
   normalizeBaseUrl,
+  assertSecureUrl,
   refreshUrl,
   signInUrl,
 } from '../../src/core/endpoints.ts';
@@ -98,6 +99,29 @@ describe('normalizeBaseUrl', () => {
     for (const value of ['', '   ', undefined, null, 42]) {
       assertInvalid(() => normalizeBaseUrl(value), /Enter the API base URL/);
     }
+  });
+});
+
+describe('https only, http:// on this computer alone', () => {
+  // Guards: a signature or a token never travels in the clear to another machine.
+  test('normalizeBaseUrl refuses http:// to any other host, with the rule in the message', () => {
+    for (const url of ['http://api.example.com', 'http://192.168.1.10:8787', 'http://localhost.example.com', 'http://127.0.0.2:8787']) {
+      assertInvalid(() => normalizeBaseUrl(url), /must start with https:\/\/; http:\/\/ is allowed only for a server on this computer/);
+      assertInvalid(() => customEndpoint(url, 'v2'), /must start with https:\/\//);
+    }
+  });
+
+  test('https:// anywhere and http:// on loopback pass', () => {
+    assert.equal(normalizeBaseUrl('http://127.0.0.1:8787'), 'http://127.0.0.1:8787');
+    assert.equal(normalizeBaseUrl('http://[::1]:8787/'), 'http://[::1]:8787');
+    assert.equal(normalizeBaseUrl('https://192.168.1.10:8443'), 'https://192.168.1.10:8443');
+  });
+
+  test('assertSecureUrl stops a stored http:// URL at request time', () => {
+    assertInvalid(() => assertSecureUrl('http://api.example.com/v2/refresh_token'), /must start with https:\/\//);
+    assertInvalid(() => assertSecureUrl('ftp://api.example.com/v2/token'), /must start with https:\/\//);
+    assert.doesNotThrow(() => assertSecureUrl('https://api.tako.so/v2/token'));
+    assert.doesNotThrow(() => assertSecureUrl('http://localhost:8787/v2/token'));
   });
 });
 
