@@ -77,6 +77,12 @@ interface Route {
   handle(request: RouteRequest): Reply | Promise<Reply>;
 }
 
+export const PROBE_PAGE_PATH = '/probe';
+const PROBE_SCRIPT_PATH = '/probe.js';
+const PROBE_PAGE_HTML = `<!doctype html><meta charset="utf-8"><title>probe</title><script src="${PROBE_SCRIPT_PATH}"></script><p>Probe page.</p>`;
+/** Sets `window.probe.atFirstScript`: what the page's first script found as `window.takoSession`. */
+const PROBE_SCRIPT = 'window.probe = { atFirstScript: typeof window.takoSession };';
+
 /** The error envelope of whichever API the path belongs to. */
 function errorReply(path: string, status: number, message: string, headers: Record<string, string> = {}): Reply {
   return path.startsWith('/auth/') ? metaHumanError(status, status, message, headers) : takoError(status, message, headers);
@@ -110,6 +116,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     handle: () => textReply(200, 'text/html; charset=utf-8', DEMO_PAGE_HTML, { 'Content-Security-Policy': DEMO_PAGE_CSP }),
   });
   routes.set('/demo.js', { method: 'GET', handle: () => textReply(200, 'text/javascript; charset=utf-8', demoScript) });
+  // A page whose first script records what it found, to prove the page API is there before any
+  // of a page's own scripts run (document_start), in whichever browser.
+  routes.set(PROBE_PAGE_PATH, { method: 'GET', handle: () => textReply(200, 'text/html; charset=utf-8', PROBE_PAGE_HTML) });
+  routes.set(PROBE_SCRIPT_PATH, { method: 'GET', handle: () => textReply(200, 'text/javascript; charset=utf-8', PROBE_SCRIPT) });
 
   function configure(changes: unknown): StackConfig {
     Object.assign(config, parseConfigChanges(changes));

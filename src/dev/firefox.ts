@@ -1,0 +1,134 @@
+/**
+ * Firefox (ESR) with the built extension, driven over WebDriver BiDi with puppeteer-core: shared by
+ * `npm start -- --firefox` and the Firefox tests. Playwright's Firefox cannot load extensions.
+ *
+ * The add-on is installed permanently from the unsigned XPI (signatures are off in this profile),
+ * so it, its IndexedDB and its CryptoKey survive a browser restart on the same profile.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer-core';
+import { projectRoot } from './launch.ts';
+
+export const firefoxPath = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
+export const firefoxExtensionDir = path.join(projectRoot, 'extension', 'firefox');
+export const firefoxXpiPath = path.join(projectRoot, 'extension', 'tako-session-firefox.xpi');
+/** Fixed here so extension pages have a known address: moz-extension://<uuid>/popup.html. */
+export const FIREFOX_EXTENSION_UUID = '5f0c2a8e-9d4b-4e7a-b1c3-7a2e4d6f8b10';
+
+export interface FirefoxWithExtension {
+  browser: Browser;
+  /** The add-on id from the built manifest (`browser_specific_settings.gecko.id`). */
+  addonId: string;
+  extensionUrl(file: string): string;
+  /** Opens an extension page in a new tab (a plain `goto` does not return for moz-extension: URLs). */
+  openExtensionPage(file: string): Promise<Page>;
+  openPage(url: string): Promise<Page>;
+  /** Stops the background (event page) as Firefox does when idle; the next event starts it again. */
+  stopBackground(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * WebDriver BiDi commands puppeteer does not wrap (installing permanently, navigating to an
+ * extension page, evaluating in the parent process) go over its own connection, which its public
+ * types leave out; the version is pinned in package-lock.json.
+ */
+interface BidiConnection {
+  send(method: string, params: object): Promise<{ result: unknown }>;
+}
+const bidi = (browser: Browser) => (browser as unknown as { connection: BidiConnection }).connection;
+const browsingContextOf = (page: Page) => (page.mainFrame() as unknown as { _id: string })._id;
+
+function builtAddonId(): string {
+  const manifestPath = path.join(firefoxExtensionDir, 'manifest.json');
+  if (!existsSync(manifestPath) || !existsSync(firefoxXpiPath)) {
+    throw new Error(`The Firefox build is missing (${path.relative(projectRoot, firefoxXpiPath)}): run \`npm run build\` first`);
+  }
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { browser_specific_settings?: { gecko?: { id?: string } } };
+  const id = manifest.browser_specific_settings?.gecko?.id;
+  if (!id) throw new Error('The Firefox manifest has no browser_specific_settings.gecko.id');
+  return id;
+}
+
+/**
+ * Launches Firefox on `userDataDir`. `install` installs the XPI permanently: do it on a new profile,
+ * and leave it out when relaunching one that has it (that is the restart being tested).
+ */
+export async function launchFirefoxWithExtension(
+  userDataDir: string,
+  { headless = true, install = true, prefs = {} }: { headless?: boolean; install?: boolean; prefs?: Record<string, unknown> } = {},
+): Promise<FirefoxWithExtension> {
+  if (!existsSync(firefoxPath)) {
+    throw new Error(`Firefox not found at ${firefoxPath}: install it (Debian: apt-get install firefox-esr) or set FIREFOX_PATH`);
+  }
+  const addonId = builtAddonId();
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: firefoxPath,
+    headless,
+    userDataDir,
+    // Lets BiDi evaluate in the parent process, where the background is stopped.
+    args: ['--remote-allow-system-access'],
+    extraPrefsFirefox: {
+      'extensions.webextensions.uuids': JSON.stringify({ [addonId]: FIREFOX_EXTENSION_UUID }),
+      'xpinstall.signatures.required': false,
+      ...prefs,
+    },
+  });
+  if (install) {
+    await bidi(browser).send('webExtension.install', {
+      extensionData: { type: 'archivePath', path: firefoxXpiPath },
+      'moz:permanent': true,
+    });
+  }
+  const extensionUrl = (file: string) => `moz-extension://${FIREFOX_EXTENSION_UUID}/${file}`;
+
+  return {
+    browser,
+    addonId,
+    extensionUrl,
+    async openExtensionPage(file) {
+      const page = await browser.newPage();
+      await bidi(browser).send('browsingContext.navigate', { context: browsingContextOf(page), url: extensionUrl(file), wait: 'complete' });
+      return page;
+    },
+    async openPage(url) {
+      const page = await browser.newPage();
+      await page.goto(url);
+      return page;
+    },
+    async stopBackground() {
+      const { result } = await bidi(browser).send('browsingContext.getTree', { 'moz:scope': 'chrome' });
+      const context = (result as { contexts: Array<{ context: string }> }).contexts[0]?.context;
+      if (!context) throw new Error('No parent-process context to stop the background from');
+      await bidi(browser).send('script.evaluate', {
+        target: { context },
+        awaitPromise: true,
+        expression: `(async () => {
+          const { ExtensionParent } = ChromeUtils.importESModule('resource://gre/modules/ExtensionParent.sys.mjs');
+          await ExtensionParent.DebugUtils.terminateBackgroundScript(${JSON.stringify(addonId)});
+        })()`,
+      });
+    },
+    close: () => browser.close(),
+  };
+}
+
+/** The element with this `data-testid` once it matches `state` (a CSS suffix such as `[data-state="signed-in"]`). */
+export function byTestId(page: Page, testId: string, state = '', timeout = 30_000): Promise<ElementHandle<Element>> {
+  return page.waitForSelector(`[data-testid="${testId}"]${state}`, { timeout }) as Promise<ElementHandle<Element>>;
+}
+
+/** Options page: point the extension at a Tako API (the local stack, usually), as a person would. */
+export async function useEndpointInFirefox(firefox: FirefoxWithExtension, baseUrl: string, version: 'v1' | 'v2' = 'v2'): Promise<void> {
+  const page = await firefox.openExtensionPage('options.html');
+  await byTestId(page, 'endpoint', ':enabled');
+  await page.select('[data-testid="endpoint"]', 'custom');
+  await page.type('[data-testid="base-url"]', baseUrl);
+  await page.select('[data-testid="api-version"]', version);
+  await page.click('[data-testid="save"]');
+  const saved = `Saved: ${baseUrl} (${version})`;
+  await page.waitForFunction((text) => document.querySelector('[data-testid="options-status"]')?.textContent?.includes(text), { timeout: 15_000 }, saved);
+  await page.close();
+}
