@@ -2,13 +2,15 @@
  * `npm start`: the local stack, and Chromium with the extension loaded, walking through the main
  * job: point the extension at the stack, open the demo dapp, sign in from the popup with the dev
  * wallet, and watch the token refresh. Headed where there is a display; headless otherwise, with
- * every step printed and a screenshot of the popup saved.
+ * every step printed and a screenshot of the popup saved. `npm start -- --firefox` does the same in
+ * Firefox ESR with the Firefox build.
  */
-import type { BrowserContext, Page } from '@playwright/test';
+import type { BrowserContext } from '@playwright/test';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { startStack } from '../stack/server.ts';
 import { useEndpoint } from './drive.ts';
+import { byTestId, firefoxXpiPath, launchFirefoxWithExtension, useEndpointInFirefox } from './firefox.ts';
 import { extensionDir, extensionIdOf, launchWithExtension, projectRoot } from './launch.ts';
 
 const port = Number(process.env.TAKO_STACK_PORT ?? 8787);
@@ -18,50 +20,110 @@ const headless = process.env.HEADLESS === '1' || (!process.env.DISPLAY && !proce
 const workDir = path.join(projectRoot, '.start');
 const step = (text: string) => console.log(`\u2022 ${text}`);
 
-async function walkThrough(context: BrowserContext, id: string, stackUrl: string): Promise<Page> {
-  await useEndpoint(context, id, stackUrl);
-  step(`Options: endpoint set to the local stack (${stackUrl}, v2)`);
-  await context.newPage().then((demo) => demo.goto(`${stackUrl}/${headless ? '?autoconfirm=1' : ''}`));
-  step(`Demo dapp open at ${stackUrl}/ with the dev wallet${headless ? ' (auto-confirm on)' : ''}`);
+/** What the walk-through needs of a browser with the extension, whichever browser it is. */
+interface Driver {
+  description: string;
+  /** Points the extension at the stack, opens the demo, signs in from the popup; resolves the popup's state. */
+  signIn(stackUrl: string): Promise<void>;
+  popupState(): Promise<{ address: string; expiresAt: number }>;
+  screenshot(file: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function chromiumDriver(profile: string): Promise<Driver> {
+  const context: BrowserContext = await launchWithExtension(profile, { headless });
+  const id = await extensionIdOf(context);
   const popup = await context.newPage();
   // The popup's own size, so the screenshot looks like the real thing.
   if (headless) await popup.setViewportSize({ width: 360, height: 520 });
-  await popup.goto(`chrome-extension://${id}/popup.html`);
-  const state = () => popup.getByTestId('session').getAttribute('data-state');
-  if ((await state()) !== 'signed-in') {
-    step(headless ? 'Popup: clicking "Sign in with wallet"' : 'Popup: click "Sign in with wallet", then Confirm in the dev wallet panel');
-    if (headless) await popup.getByTestId('sign-in').click();
-    await popup.locator('[data-testid="session"][data-state="signed-in"]').waitFor({ timeout: 5 * 60_000 });
-  }
-  const address = await popup.getByTestId('session-address').getAttribute('data-address');
-  const expiresAt = Number(await popup.getByTestId('token-expires').getAttribute('data-expires-at'));
-  step(`Signed in as ${address}; the access token expires at ${new Date(expiresAt).toISOString()}`);
-  return popup;
+  return {
+    description: `Chromium ${headless ? 'headless (no display found)' : 'window'} with the extension from ${extensionDir} (id ${id})`,
+    async signIn(stackUrl) {
+      await useEndpoint(context, id, stackUrl);
+      step(`Options: endpoint set to the local stack (${stackUrl}, v2)`);
+      await context.newPage().then((demo) => demo.goto(`${stackUrl}/${headless ? '?autoconfirm=1' : ''}`));
+      step(`Demo dapp open at ${stackUrl}/ with the dev wallet${headless ? ' (auto-confirm on)' : ''}`);
+      await popup.goto(`chrome-extension://${id}/popup.html`);
+      if ((await popup.getByTestId('session').getAttribute('data-state')) !== 'signed-in') {
+        step(headless ? 'Popup: clicking "Sign in with wallet"' : 'Popup: click "Sign in with wallet", then Confirm in the dev wallet panel');
+        if (headless) await popup.getByTestId('sign-in').click();
+        await popup.locator('[data-testid="session"][data-state="signed-in"]').waitFor({ timeout: 5 * 60_000 });
+      }
+    },
+    async popupState() {
+      await popup.reload();
+      await popup.locator('[data-testid="session"][data-state="signed-in"]').waitFor();
+      return {
+        address: (await popup.getByTestId('session-address').getAttribute('data-address')) ?? '',
+        expiresAt: Number(await popup.getByTestId('token-expires').getAttribute('data-expires-at')),
+      };
+    },
+    screenshot: async (file) => void (await popup.screenshot({ path: file })),
+    close: () => context.close(),
+  };
+}
+
+async function firefoxDriver(profile: string): Promise<Driver> {
+  const firefox = await launchFirefoxWithExtension(profile, { headless });
+  let popup = await firefox.openExtensionPage('popup.html');
+  const attribute = async (testId: string, name: string) =>
+    (await byTestId(popup, testId)).evaluate((node, key) => node.getAttribute(key) ?? '', name);
+  return {
+    description: `Firefox ESR ${headless ? 'headless (no display found)' : 'window'} with ${path.relative(projectRoot, firefoxXpiPath)} (${firefox.addonId})`,
+    async signIn(stackUrl) {
+      await useEndpointInFirefox(firefox, stackUrl);
+      step(`Options: endpoint set to the local stack (${stackUrl}, v2)`);
+      const demo = await firefox.openPage(`${stackUrl}/${headless ? '?autoconfirm=1' : ''}`);
+      step(`Demo dapp open at ${stackUrl}/ with the dev wallet${headless ? ' (auto-confirm on)' : ''}`);
+      await popup.close();
+      popup = await firefox.openExtensionPage('popup.html');
+      if (headless) await popup.setViewport({ width: 360, height: 520 });
+      if ((await attribute('session', 'data-state')) !== 'signed-in') {
+        step(headless ? 'Popup: clicking "Sign in with wallet"' : 'Popup: click "Sign in with wallet", then Confirm in the dev wallet panel');
+        // The popup signs in with the wallet of the web page used last.
+        await demo.bringToFront();
+        await popup.bringToFront();
+        if (headless) await (await byTestId(popup, 'sign-in', ':not([hidden])')).click();
+        await byTestId(popup, 'session', '[data-state="signed-in"]', 5 * 60_000);
+      }
+    },
+    async popupState() {
+      await popup.close();
+      popup = await firefox.openExtensionPage('popup.html');
+      if (headless) await popup.setViewport({ width: 360, height: 520 });
+      await byTestId(popup, 'session', '[data-state="signed-in"]');
+      return { address: await attribute('session-address', 'data-address'), expiresAt: Number(await attribute('token-expires', 'data-expires-at')) };
+    },
+    screenshot: async (file) => void (await popup.screenshot({ path: file })),
+    close: () => firefox.close(),
+  };
 }
 
 async function main(): Promise<void> {
+  const inFirefox = process.argv.includes('--firefox');
   await mkdir(workDir, { recursive: true });
   const stack = await startStack({ port, accessTtlSec });
   step(`Local Tako-compatible stack on ${stack.url} (access tokens live ${accessTtlSec} s)`);
   // A new profile each run: Chromium keeps an extension's service worker scripts per profile and
   // may run a previous build's worker when the version number has not changed.
-  await rm(path.join(workDir, 'profile'), { recursive: true, force: true });
-  const profile = path.join(workDir, 'profile');
-  const context = await launchWithExtension(profile, { headless });
-  const id = await extensionIdOf(context);
-  step(`Chromium ${headless ? 'headless (no display found)' : 'window'} with the extension from ${extensionDir} (id ${id}), profile ${profile}`);
+  const profile = path.join(workDir, inFirefox ? 'profile-firefox' : 'profile');
+  await rm(profile, { recursive: true, force: true });
+  const driver = await (inFirefox ? firefoxDriver(profile) : chromiumDriver(profile));
+  step(`${driver.description}, profile ${profile}`);
 
   const shutdown = async () => {
-    await context.close().catch(() => undefined);
+    await driver.close().catch(() => undefined);
     await stack.close();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown());
   process.on('SIGTERM', () => void shutdown());
 
-  const popup = await walkThrough(context, id, stack.url);
+  await driver.signIn(stack.url);
+  const first = await driver.popupState();
+  step(`Signed in as ${first.address}; the access token expires at ${new Date(first.expiresAt).toISOString()}`);
   const screenshot = path.join(workDir, 'popup.png');
-  await popup.screenshot({ path: screenshot });
+  await driver.screenshot(screenshot);
   step(`Screenshot of the popup: ${screenshot}`);
 
   step('Waiting for the background to refresh the token on its alarm…');
@@ -72,10 +134,9 @@ async function main(): Promise<void> {
   }
   const refreshed = stack.requests('/v2/refresh_token').slice(refreshesBefore);
   if (refreshed.length > 0) {
-    await popup.reload();
-    const next = Number(await popup.getByTestId('token-expires').getAttribute('data-expires-at'));
-    step(`Refreshed (HTTP ${refreshed[0]!.status}); the new token expires at ${new Date(next).toISOString()}`);
-    await popup.screenshot({ path: path.join(workDir, 'popup-refreshed.png') });
+    const next = await driver.popupState();
+    step(`Refreshed (HTTP ${refreshed[0]!.status}); the new token expires at ${new Date(next.expiresAt).toISOString()}`);
+    await driver.screenshot(path.join(workDir, 'popup-refreshed.png'));
   } else {
     step('No refresh seen yet: open the popup to see the state');
   }
