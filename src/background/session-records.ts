@@ -1,16 +1,28 @@
 /**
- * How a session is written to IndexedDB, by format version. The in-memory Session holds the
- * refresh token in clear; the stored record holds it sealed by the vault.
+ * How a session is written to IndexedDB, by format version. The in-memory Session holds its
+ * tokens in clear; the stored record holds them sealed by the vault, so nothing secret is readable
+ * in the database.
  *
- * Format 1 (first builds): the Session object as is, refresh token in clear.
- * Format 2: `{ format: 2, session: <Session without refreshToken>, refreshToken: SealedSecret }`.
+ * Format 1 (first builds): the Session object as is, both tokens in clear.
+ * Format 2: `{ format: 2, session: <Session without refreshToken>, refreshToken: SealedSecret }`
+ *           (the access token still in clear).
+ * Format 3: `{ format: 3, session: <Session without either token>, tokens: SealedSecret }`, the
+ *           sealed JSON of `{ accessToken, refreshToken }`. Older records are read, then written
+ *           back in this format.
  */
 import { keyOf, SESSION_RECORD_VERSION, type Session } from '../core/session.ts';
 import { isSealedSecret, type SealedSecret, type SecretVault } from './secret-vault.ts';
 
-export const CURRENT_FORMAT = 2;
+type SessionFacts = Omit<Session, 'accessToken' | 'refreshToken'>;
+type SessionTokens = Pick<Session, 'accessToken' | 'refreshToken'>;
 
-export interface SessionRecordV2 {
+export interface SessionRecordV3 {
+  format: 3;
+  session: SessionFacts;
+  tokens: SealedSecret;
+}
+
+interface SessionRecordV2 {
   format: 2;
   session: Omit<Session, 'refreshToken'>;
   refreshToken: SealedSecret;
@@ -23,33 +35,62 @@ export type OpenedRecord =
   | { kind: 'unreadable'; session: Session }
   | { kind: 'foreign' };
 
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
 function isV1(value: unknown): value is Session {
-  const record = value as Partial<Session> | null;
   return (
-    typeof record === 'object' &&
-    record !== null &&
-    record.v === SESSION_RECORD_VERSION &&
-    typeof record.accessToken === 'string' &&
-    typeof record.refreshToken === 'string' &&
-    typeof record.address === 'string'
+    isObject(value) &&
+    value['v'] === SESSION_RECORD_VERSION &&
+    typeof value['accessToken'] === 'string' &&
+    typeof value['refreshToken'] === 'string' &&
+    typeof value['address'] === 'string'
   );
 }
 
 function isV2(value: unknown): value is SessionRecordV2 {
-  const record = value as Partial<SessionRecordV2> | null;
   return (
-    typeof record === 'object' &&
-    record !== null &&
-    record.format === 2 &&
-    typeof record.session?.accessToken === 'string' &&
-    typeof record.session.address === 'string' &&
-    isSealedSecret(record.refreshToken)
+    isObject(value) &&
+    value['format'] === 2 &&
+    isObject(value['session']) &&
+    typeof value['session']['accessToken'] === 'string' &&
+    typeof value['session']['address'] === 'string' &&
+    isSealedSecret(value['refreshToken'])
   );
 }
 
-export async function sealSession(session: Session, vault: SecretVault): Promise<SessionRecordV2> {
-  const { refreshToken, ...rest } = session;
-  return { format: 2, session: rest, refreshToken: await vault.seal(refreshToken, keyOf(session)) };
+function isV3(value: unknown): value is SessionRecordV3 {
+  return (
+    isObject(value) &&
+    value['format'] === 3 &&
+    isObject(value['session']) &&
+    typeof value['session']['address'] === 'string' &&
+    isSealedSecret(value['tokens'])
+  );
+}
+
+function isTokens(value: unknown): value is SessionTokens {
+  return isObject(value) && typeof value['accessToken'] === 'string' && typeof value['refreshToken'] === 'string';
+}
+
+export async function sealSession(session: Session, vault: SecretVault): Promise<SessionRecordV3> {
+  const { accessToken, refreshToken, ...facts } = session;
+  const tokens: SessionTokens = { accessToken, refreshToken };
+  return { format: 3, session: facts, tokens: await vault.seal(JSON.stringify(tokens), keyOf(session)) };
+}
+
+/** What is left of a record whose secrets cannot be opened: an expired session, asking to sign in again. */
+function unreadable(facts: SessionFacts): OpenedRecord {
+  return {
+    kind: 'unreadable',
+    session: {
+      ...facts,
+      accessToken: '',
+      refreshToken: '',
+      state: 'expired',
+      retryAtMs: null,
+      lastError: 'The stored session could not be decrypted: sign in again',
+    },
+  };
 }
 
 export async function openSessionRecord(value: unknown, vault: SecretVault): Promise<OpenedRecord> {
@@ -57,20 +98,22 @@ export async function openSessionRecord(value: unknown, vault: SecretVault): Pro
     // Older records predate clock-skew tracking.
     return { kind: 'session', session: { ...value, skewMs: value.skewMs ?? 0 }, migrated: true };
   }
-  if (!isV2(value)) return { kind: 'foreign' };
-  try {
-    const refreshToken = await vault.open(value.refreshToken, keyOf(value.session));
-    return { kind: 'session', session: { ...value.session, refreshToken }, migrated: false };
-  } catch {
-    return {
-      kind: 'unreadable',
-      session: {
-        ...value.session,
-        refreshToken: '',
-        state: 'expired',
-        retryAtMs: null,
-        lastError: 'The stored session could not be decrypted: sign in again',
-      },
-    };
+  if (isV2(value)) {
+    const { accessToken, ...facts } = value.session;
+    try {
+      const refreshToken = await vault.open(value.refreshToken, keyOf(facts));
+      return { kind: 'session', session: { ...facts, accessToken, refreshToken }, migrated: true };
+    } catch {
+      return unreadable(facts);
+    }
   }
+  if (!isV3(value)) return { kind: 'foreign' };
+  let tokens: unknown;
+  try {
+    tokens = JSON.parse(await vault.open(value.tokens, keyOf(value.session)));
+  } catch {
+    return unreadable(value.session);
+  }
+  if (!isTokens(tokens)) return unreadable(value.session);
+  return { kind: 'session', session: { ...value.session, ...tokens }, migrated: false };
 }

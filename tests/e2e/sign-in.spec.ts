@@ -84,7 +84,7 @@ test('sign-out removes the tokens from storage and the refresh alarm', async ({ 
   await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-out');
   const after = await readStore(extension);
   expect(Object.keys(after).filter((key) => key.startsWith('session/'))).toEqual([]);
-  expect(JSON.stringify(after)).not.toContain((sessions[0]![1] as { session: { accessToken: string } }).session.accessToken);
+  expect(JSON.stringify(after)).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/);
   expect(await alarmNames(extension)).toEqual([]);
 });
 

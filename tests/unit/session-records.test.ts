@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { PRESET_ENDPOINTS } from '../../src/core/endpoints.ts';
-import { sessionFromGrant, type Session } from '../../src/core/session.ts';
+import { keyOf, sessionFromGrant, type Session } from '../../src/core/session.ts';
 import { parseTokenReply } from '../../src/core/tako-client.ts';
 import { createSecretVault, type KeyStore } from '../../src/background/secret-vault.ts';
 import { openSessionRecord, sealSession } from '../../src/background/session-records.ts';
@@ -30,16 +30,35 @@ function session(): Session {
   return sessionFromGrant(parseTokenReply(200, body, {}, 0), PRESET_ENDPOINTS['tako-v2'], getToken.token_claims.address, 1_690_959_847_000);
 }
 
-describe('refresh tokens at rest', () => {
-  test('the stored record holds no clear refresh token and opens back to the same session', async () => {
+/** The record as the bytes IndexedDB would hold, for searching them. */
+const recordBytes = (record: unknown) =>
+  JSON.stringify(record, (_, value) => (value instanceof ArrayBuffer ? Buffer.from(value).toString('latin1') : value));
+
+/** Guards: no token (access or refresh) is readable in a stored record; any part of one would do. */
+function assertNoTokenIn(record: unknown): void {
+  const bytes = recordBytes(record);
+  for (const token of [getToken.token, getToken.refresh_token]) {
+    for (const part of token.split('.').slice(1)) assert.ok(!bytes.includes(part), `a token part is readable: ${part.slice(0, 12)}…`);
+  }
+}
+
+describe('tokens at rest', () => {
+  test('the stored record holds neither token in clear and opens back to the same session', async () => {
     const keys = memoryKeys();
     const vault = createSecretVault(keys);
     const record = await sealSession(session(), vault);
-    const bytes = JSON.stringify(record, (_, value) => (value instanceof ArrayBuffer ? Buffer.from(value).toString('latin1') : value));
-    assert.ok(!bytes.includes(getToken.refresh_token));
-    assert.ok(!bytes.includes(getToken.refresh_token.split('.')[1]!));
-    assert.equal(record.session.accessToken, getToken.token);
+    assertNoTokenIn(record);
+    assert.equal(record.format, 3);
     assert.deepEqual(await openSessionRecord(record, vault), { kind: 'session', session: session(), migrated: false });
+  });
+
+  test('format 2 records (refresh token sealed, access token in clear) open and are written back sealed', async () => {
+    const vault = createSecretVault(memoryKeys());
+    const { refreshToken, ...rest } = session();
+    const v2 = { format: 2, session: rest, refreshToken: await vault.seal(refreshToken, keyOf(rest)) };
+    const opened = await openSessionRecord(v2, vault);
+    assert.deepEqual(opened, { kind: 'session', session: session(), migrated: true });
+    assertNoTokenIn(await sealSession(session(), vault));
   });
 
   test('the key is a non-extractable AES-GCM key, created once even under concurrent first use', async () => {
@@ -74,9 +93,17 @@ describe('refresh tokens at rest', () => {
     assert.deepEqual(opened, { kind: 'session', session: session(), migrated: true });
   });
 
+  test('a format 3 record whose sealed contents are not the two tokens is unreadable, not a broken session', async () => {
+    const vault = createSecretVault(memoryKeys());
+    const record = await sealSession(session(), vault);
+    const tampered = { ...record, tokens: await vault.seal('{"accessToken":1}', keyOf(session())) };
+    const opened = await openSessionRecord(tampered, vault);
+    assert.equal(opened.kind, 'unreadable');
+  });
+
   test('anything else is not a session', async () => {
     const vault = createSecretVault(memoryKeys());
-    for (const value of [undefined, null, 'x', { format: 2 }, { format: 3, session: {} }, { v: 1 }]) {
+    for (const value of [undefined, null, 'x', { format: 2 }, { format: 3, session: {} }, { format: 4, session: {}, tokens: {} }, { v: 1 }]) {
       assert.deepEqual(await openSessionRecord(value, vault), { kind: 'foreign' });
     }
   });
