@@ -15,7 +15,7 @@ export function createApprovals() {
   /** Several calls from one origin share one window. */
   const byOrigin = new Map<string, Promise<boolean>>();
 
-  function settle(requestId: string, approved: boolean): boolean {
+  function resolvePending(requestId: string, approved: boolean): boolean {
     const request = pending.get(requestId);
     if (!request) return false;
     pending.delete(requestId);
@@ -41,7 +41,8 @@ export function createApprovals() {
   }
 
   return {
-    ask(origin: string): Promise<boolean> {
+    /** The person's answer for `origin`: true to allow. */
+    decisionFor(origin: string): Promise<boolean> {
       const existing = byOrigin.get(origin);
       if (existing) return existing;
       const decision = open(origin).finally(() => byOrigin.delete(origin));
@@ -53,13 +54,13 @@ export function createApprovals() {
     },
     async answer(requestId: string, approved: boolean): Promise<boolean> {
       const windowId = pending.get(requestId)?.windowId;
-      const settled = settle(requestId, approved);
-      if (settled && windowId !== undefined) await browser.windows.remove(windowId).catch(() => undefined);
-      return settled;
+      const answered = resolvePending(requestId, approved);
+      if (answered && windowId !== undefined) await browser.windows.remove(windowId).catch(() => undefined);
+      return answered;
     },
     onWindowRemoved(windowId: number): void {
       for (const [requestId, request] of pending) {
-        if (request.windowId === windowId) settle(requestId, false);
+        if (request.windowId === windowId) resolvePending(requestId, false);
       }
     },
   };

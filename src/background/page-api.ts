@@ -44,7 +44,7 @@ export function createPageApi(deps: PageApiDeps) {
 
   async function requestAccess(caller: PageCaller): Promise<unknown> {
     if (!(await sites.isAllowed(caller.origin))) {
-      const approved = await approvals.ask(caller.origin);
+      const approved = await approvals.decisionFor(caller.origin);
       if (!approved) throw new TakoError('rejected', 'The person declined access for this site');
       await sites.allow(caller.origin);
       deps.onSitesChanged();

@@ -8,8 +8,6 @@
 import { keyOf, SESSION_RECORD_VERSION, type Session } from '../core/session.ts';
 import { isSealedSecret, type SealedSecret, type SecretVault } from './secret-vault.ts';
 
-export const CURRENT_FORMAT = 2;
-
 export interface SessionRecordV2 {
   format: 2;
   session: Omit<Session, 'refreshToken'>;

@@ -117,8 +117,8 @@ export function createUiApi(deps: UiApiDeps) {
         return { origin };
       }
       case 'answer-approval': {
-        const settled = await approvals.answer(message.requestId, message.approved);
-        if (!settled) throw new TakoError('invalid', 'This request is no longer pending');
+        const answered = await approvals.answer(message.requestId, message.approved);
+        if (!answered) throw new TakoError('invalid', 'This request is no longer pending');
         return null;
       }
       case 'get-metahuman':

@@ -4,6 +4,7 @@
  */
 import browser, { type Tabs } from 'webextension-polyfill';
 import type { Address } from '../core/address.ts';
+import { WALLET_TIMEOUT_MS } from '../core/channels.ts';
 import { TakoError } from '../core/errors.ts';
 import {
   parseMessage,
@@ -14,9 +15,6 @@ import {
   type WalletInfo,
 } from '../core/protocol.ts';
 import type { WalletPort } from './session-service.ts';
-
-/** The person may need a while to read and confirm in the wallet. */
-const WALLET_TIMEOUT_MS = 3 * 60_000;
 
 function isWebUrl(url: string | undefined): url is string {
   return url !== undefined && /^https?:\/\//.test(url);
@@ -56,7 +54,7 @@ async function ensureBridge(tabId: number): Promise<void> {
   }
 }
 
-async function ask(tabId: number, request: WalletAction): Promise<unknown> {
+async function sendWalletAction(tabId: number, request: WalletAction): Promise<unknown> {
   await ensureBridge(tabId);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -81,14 +79,14 @@ async function ask(tabId: number, request: WalletAction): Promise<unknown> {
 export function tabWallet(tabId: number): WalletPort {
   return {
     source: `tab ${tabId}`,
-    requestAccounts: (walletId) => ask(tabId, { action: 'request-accounts', ...(walletId ? { walletId } : {}) }),
+    requestAccounts: (walletId) => sendWalletAction(tabId, { action: 'request-accounts', ...(walletId ? { walletId } : {}) }),
     sign: (address: Address, message: string, walletId?: string) =>
-      ask(tabId, { action: 'sign', address, message, ...(walletId ? { walletId } : {}) }),
+      sendWalletAction(tabId, { action: 'sign', address, message, ...(walletId ? { walletId } : {}) }),
   };
 }
 
 export async function listTabWallets(tabId: number): Promise<WalletInfo[]> {
-  const result = await ask(tabId, { action: 'list-wallets' });
+  const result = await sendWalletAction(tabId, { action: 'list-wallets' });
   if (!Array.isArray(result)) throw new TakoError('wallet', 'The page sent an unreadable list of wallets');
   return result.flatMap((item) => {
     const wallet = parseMessage(WalletInfoSchema, item);

@@ -67,27 +67,14 @@ export const WalletActionSchema = v.variant('action', [
 ]);
 export type WalletAction = v.InferOutput<typeof WalletActionSchema>;
 
-export const PageToContentSchema = v.variant('kind', [
-  v.object({
-    channel: v.literal(PAGE_CHANNEL),
-    kind: v.literal('request'),
-    id: Id,
-    method: MethodName,
-    params: v.optional(v.unknown()),
-  }),
-  v.object({
-    channel: v.literal(PAGE_CHANNEL),
-    kind: v.literal('wallet-reply'),
-    id: Id,
-    reply: ReplySchema,
-  }),
-  v.object({
-    channel: v.literal(PAGE_CHANNEL),
-    kind: v.literal('wallet-accounts'),
-    accounts: Accounts,
-  }),
-]);
-export type PageToContent = v.InferOutput<typeof PageToContentSchema>;
+/**
+ * What the page world posts to the content script. A type only: the relay routes on a few
+ * structural checks and the background validates what it forwards (ContentToBackgroundSchema).
+ */
+export type PageToContent =
+  | { channel: typeof PAGE_CHANNEL; kind: 'request'; id: string; method: string; params?: unknown }
+  | { channel: typeof PAGE_CHANNEL; kind: 'wallet-reply'; id: string; reply: Reply }
+  | { channel: typeof PAGE_CHANNEL; kind: 'wallet-accounts'; accounts: string[] };
 
 export const ContentToPageSchema = v.variant('kind', [
   v.object({ channel: v.literal(CONTENT_CHANNEL), kind: v.literal('reply'), id: Id, reply: ReplySchema }),
@@ -152,7 +139,6 @@ export const UiToBackgroundSchema = v.variant('type', [
   v.object({ type: v.literal('save-metahuman-settings'), baseUrl: v.pipe(v.string(), v.maxLength(2048)) }),
 ]);
 export type UiToBackground = v.InferOutput<typeof UiToBackgroundSchema>;
-export type UiMessageType = UiToBackground['type'];
 
 /** Broadcast from the background to open extension pages when anything they show changed. */
 export const STATE_CHANGED = { type: 'state-changed' } as const;

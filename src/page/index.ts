@@ -2,7 +2,7 @@
  * Page world (MAIN) script: defines `window.takoSession` at document_start and bridges the page's
  * wallet for the background. It holds no secrets: tokens pass through one reply at a time.
  */
-import { CONTENT_CHANNEL, ContentToPageSchema, PAGE_CHANNEL, parseMessage, type ErrorPayload, type Reply } from '../core/protocol.ts';
+import { CONTENT_CHANNEL, ContentToPageSchema, PAGE_CHANNEL, parseMessage, type ErrorPayload, type PageToContent, type Reply } from '../core/protocol.ts';
 import type { TakoSession, TakoSessionError, TakoSessionInfo } from './tako-session-api.ts';
 import { createWalletBridge, WalletBridgeError } from './wallet-bridge.ts';
 
@@ -24,7 +24,7 @@ function errorPayloadOf(error: unknown): ErrorPayload {
 function install(win: Window & typeof globalThis) {
   const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const listeners = new Set<(session: TakoSessionInfo | null) => void>();
-  const post = (message: unknown) => win.postMessage(message, win.location.origin);
+  const post = (message: PageToContent) => win.postMessage(message, win.location.origin);
   const wallet = createWalletBridge(win, (accounts) => post({ channel: PAGE_CHANNEL, kind: 'wallet-accounts', accounts }));
 
   win.addEventListener('message', (event: MessageEvent) => {

@@ -77,7 +77,7 @@ export function initMetahumanSection(): void {
     if (!busy) getButton.textContent = token ? REPLACE_LABEL : GET_LABEL;
   }
 
-  async function refresh(): Promise<void> {
+  async function reload(): Promise<void> {
     render(await ask<MetahumanView>({ type: 'get-metahuman' }));
   }
 
@@ -187,6 +187,6 @@ export function initMetahumanSection(): void {
     inputs[field].addEventListener('input', () => showFieldError(`mh-${field}-error`, inputs[field], undefined));
   }
 
-  onStateChanged(() => void refresh().catch((error: unknown) => showError(describeError(error))));
-  refresh().catch((error: unknown) => showError(describeError(error)));
+  onStateChanged(() => void reload().catch((error: unknown) => showError(describeError(error))));
+  reload().catch((error: unknown) => showError(describeError(error)));
 }
