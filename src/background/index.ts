@@ -5,6 +5,7 @@
  */
 import browser, { type Runtime } from 'webextension-polyfill';
 import { describeError, isTakoError } from '../core/errors.ts';
+import { TakoSessionErrorCode } from '../core/tako-session-api.ts';
 import { ContentToBackgroundSchema, parseMessage, STATE_CHANGED, UiToBackgroundSchema, type Reply } from '../core/protocol.ts';
 import { createApprovals } from './approvals.ts';
 import { withMemoryCache } from './cached-store.ts';
@@ -88,10 +89,12 @@ function toReply(result: Promise<unknown>): Promise<Reply> {
       // Messages are cut to what the protocol carries (a server can send a long one).
       if (isTakoError(error)) return { ok: false, error: { code: error.code, message: error.message.slice(0, 2000) } };
       console.error('Tako Session: unexpected error', error);
-      return { ok: false, error: { code: -32603, message: `Internal error: ${describeError(error)}`.slice(0, 2000) } };
+      return { ok: false, error: { code: TakoSessionErrorCode.Internal, message: `Internal error: ${describeError(error)}`.slice(0, 2000) } };
     },
   );
 }
+
+const MALFORMED: Reply = { ok: false, error: { code: TakoSessionErrorCode.InvalidParams, message: 'Malformed request' } };
 
 function extensionPageSender(sender: Runtime.MessageSender): boolean {
   return sender.id === browser.runtime.id && typeof sender.url === 'string' && sender.url.startsWith(browser.runtime.getURL(''));
@@ -118,13 +121,13 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
   }
   if (extensionPageSender(sender)) {
     const request = parseMessage(UiToBackgroundSchema, message);
-    if (!request) return Promise.resolve({ ok: false, error: { code: -32602, message: 'Malformed request' } });
+    if (!request) return Promise.resolve(MALFORMED);
     return toReply(ready.then(() => uiApi.handle(request)));
   }
   const caller = pageCaller(sender);
   if (!caller) return undefined;
   const request = parseMessage(ContentToBackgroundSchema, message);
-  if (!request) return Promise.resolve({ ok: false, error: { code: -32602, message: 'Malformed request' } });
+  if (!request) return Promise.resolve(MALFORMED);
   if (request.type === 'wallet-accounts') {
     return toReply(ready.then(() => pageApi.onWalletAccounts(caller, request.accounts)));
   }

@@ -4,6 +4,7 @@
  * person has not allowed, and a refusal gives nothing away.
  */
 import { TakoError } from '../core/errors.ts';
+import type { TakoSessionMethod, TakoSessionMethods } from '../core/tako-session-api.ts';
 import type { Approvals } from './approvals.ts';
 import type { SessionService } from './session-service.ts';
 import type { Sites } from './sites.ts';
@@ -22,12 +23,19 @@ export interface PageApiDeps {
   onSitesChanged: () => void;
 }
 
-type Handler = (caller: PageCaller, params: unknown) => Promise<unknown>;
+/** Every method of the page contract but `tako_requestAccess`, which is answered before the gate. */
+type GatedMethod = Exclude<TakoSessionMethod, 'tako_requestAccess'>;
+
+/**
+ * One handler per method of the contract, answering what the contract says it resolves: a method
+ * added to the contract without a handler here, or the other way round, does not compile.
+ */
+type GatedHandlers = { [M in GatedMethod]: (caller: PageCaller, params: unknown) => Promise<TakoSessionMethods[M]> };
 
 export function createPageApi(deps: PageApiDeps) {
   const { service, sites, approvals } = deps;
 
-  const allowedOnly: Record<string, Handler> = {
+  const allowedOnly: GatedHandlers = {
     tako_getToken: () => service.getToken(),
     tako_getSession: () => service.sessionInfo(),
     tako_signIn: (caller) => service.signIn(tabWallet(caller.tabId)),
@@ -42,7 +50,7 @@ export function createPageApi(deps: PageApiDeps) {
     },
   };
 
-  async function requestAccess(caller: PageCaller): Promise<unknown> {
+  async function requestAccess(caller: PageCaller): Promise<TakoSessionMethods['tako_requestAccess']> {
     if (!(await sites.isAllowed(caller.origin))) {
       const approved = await approvals.decisionFor(caller.origin);
       if (!approved) throw new TakoError('rejected', 'The person declined access for this site');
@@ -54,7 +62,7 @@ export function createPageApi(deps: PageApiDeps) {
 
   async function handle(caller: PageCaller, method: string, params: unknown): Promise<unknown> {
     if (method === 'tako_requestAccess') return requestAccess(caller);
-    const handler = Object.hasOwn(allowedOnly, method) ? allowedOnly[method] : undefined;
+    const handler = Object.hasOwn(allowedOnly, method) ? allowedOnly[method as GatedMethod] : undefined;
     // Checked before the method name, so a stranger cannot even learn which methods exist.
     if (!(await sites.isAllowed(caller.origin))) {
       throw new TakoError('not-allowed', 'This site is not allowed: call tako_requestAccess first');

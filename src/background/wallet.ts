@@ -6,6 +6,7 @@ import browser, { type Tabs } from 'webextension-polyfill';
 import type { Address } from '../core/address.ts';
 import { WALLET_TIMEOUT_MS } from '../core/channels.ts';
 import { TakoError } from '../core/errors.ts';
+import { TakoSessionErrorCode } from '../core/tako-session-api.ts';
 import {
   parseMessage,
   ReplySchema,
@@ -72,7 +73,7 @@ async function sendWalletAction(tabId: number, request: WalletAction): Promise<u
   const reply = parseMessage(ReplySchema, raw);
   if (!reply) throw new TakoError('wallet', 'The page sent an unreadable wallet reply');
   if (reply.ok) return reply.result;
-  if (reply.error.code === 4001) throw new TakoError('rejected', 'You declined the request in your wallet');
+  if (reply.error.code === TakoSessionErrorCode.UserRejected) throw new TakoError('rejected', 'You declined the request in your wallet');
   throw new TakoError('wallet', `The wallet failed: ${reply.error.message}`);
 }
 

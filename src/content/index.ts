@@ -9,6 +9,7 @@
  */
 import { CONTENT_CHANNEL, PAGE_CHANNEL, WALLET_TIMEOUT_MS } from '../core/channels.ts';
 import type { Reply } from '../core/protocol.ts';
+import type { TakoSessionErrorCode } from '../core/tako-session-api.ts';
 
 const INSTALLED = '__takoSessionRelay';
 /**
@@ -23,12 +24,17 @@ const RELAY_STARTED = 'tako-session:relay-started';
  */
 const WALLET_WAITER_TTL_MS = WALLET_TIMEOUT_MS + 2 * 60_000;
 
-const errorReply = (code: number, message: string): Reply => ({ ok: false, error: { code, message } });
-const disconnected = errorReply(4900, 'Tako Session was updated or disabled: reload the page');
+/**
+ * The contract's error codes, written as numbers so that its object does not ship in every page;
+ * `satisfies` ties each one to the contract.
+ */
+type Code = typeof TakoSessionErrorCode;
+const errorReply = (code: Code[keyof Code], message: string): Reply => ({ ok: false, error: { code, message } });
+const disconnected = errorReply(4900 satisfies Code['NoSession'], 'Tako Session was updated or disabled: reload the page');
 // The background answers only top-level http(s) pages; any other sender gets no reply at all.
-const refused = errorReply(4100, 'Tako Session does not serve this page');
-const unreadable = errorReply(-32603, 'Tako Session sent an unreadable reply');
-const malformed = errorReply(-32602, 'Malformed request');
+const refused = errorReply(4100 satisfies Code['Unauthorized'], 'Tako Session does not serve this page');
+const unreadable = errorReply(-32603 satisfies Code['Internal'], 'Tako Session sent an unreadable reply');
+const malformed = errorReply(-32602 satisfies Code['InvalidParams'], 'Malformed request');
 
 const isId = (id: unknown): id is string => typeof id === 'string' && id.length > 0 && id.length <= 64;
 const isReply = (value: unknown): value is Reply => typeof (value as { ok?: unknown } | null)?.ok === 'boolean';
@@ -85,7 +91,7 @@ function relay() {
         const id = crypto.randomUUID();
         const timer = setTimeout(() => {
           walletWaiters.delete(id);
-          sendResponse(errorReply(-32603, 'The wallet did not answer'));
+          sendResponse(errorReply(-32603 satisfies Code['Internal'], 'The wallet did not answer'));
         }, WALLET_WAITER_TTL_MS);
         walletWaiters.set(id, (answer) => {
           clearTimeout(timer);

@@ -12,6 +12,7 @@ import * as v from 'valibot';
 import { API_VERSIONS, ENDPOINT_PRESETS } from './endpoints.ts';
 
 import { CONTENT_CHANNEL, PAGE_CHANNEL } from './channels.ts';
+import type { TakoSessionInfo } from './tako-session-api.ts';
 
 export { CONTENT_CHANNEL, PAGE_CHANNEL };
 
@@ -27,13 +28,13 @@ export const ErrorPayloadSchema = v.object({
 });
 export type ErrorPayload = v.InferOutput<typeof ErrorPayloadSchema>;
 
-/** The public view of a session (no tokens), as pages receive it. */
+/** The public view of a session (no tokens), as pages receive it: checked to be the contract's. */
 export const SessionInfoSchema = v.object({
-  address: v.pipe(v.string(), v.maxLength(42)),
-  state: v.picklist(['signed-in', 'refreshing', 'expired']),
+  address: v.custom<TakoSessionInfo['address']>((value) => typeof value === 'string' && value.startsWith('0x') && value.length <= 42),
+  state: v.picklist(['signed-in', 'refreshing', 'expired'] satisfies TakoSessionInfo['state'][]),
   expiresAt: v.number(),
   endpoint: v.pipe(v.string(), v.maxLength(2048)),
-});
+}) satisfies v.GenericSchema<unknown, TakoSessionInfo>;
 
 /** Every reply across a boundary: a result or an error with an EIP-1193 code. */
 export type Reply<T = unknown> = { ok: true; result: T } | { ok: false; error: ErrorPayload };

@@ -1,6 +1,7 @@
 /** How extension pages talk to the background: one typed request, one reply or a readable error. */
 import browser from 'webextension-polyfill';
 import type { Reply, UiToBackground } from '../../core/protocol.ts';
+import { TakoSessionErrorCode } from '../../core/tako-session-api.ts';
 
 export class BackgroundError extends Error {
   constructor(
@@ -13,7 +14,7 @@ export class BackgroundError extends Error {
 
 export async function ask<T>(message: UiToBackground): Promise<T> {
   const reply = (await browser.runtime.sendMessage(message)) as Reply<T> | undefined;
-  if (!reply) throw new BackgroundError('Tako Session did not answer; try again', -32603);
+  if (!reply) throw new BackgroundError('Tako Session did not answer; try again', TakoSessionErrorCode.Internal);
   if (!reply.ok) throw new BackgroundError(reply.error.message, reply.error.code);
   return reply.result;
 }
