@@ -2,7 +2,10 @@
  * Pending consent requests: one approval window per request, answered by the person. Closing
  * the window counts as a refusal.
  */
-import browser from 'webextension-polyfill';
+import type { WindowsPort } from './ports.ts';
+
+/** The extension page that asks the person (src/ui/approval/). */
+export const APPROVAL_PAGE = 'approval.html';
 
 interface Pending {
   origin: string;
@@ -10,7 +13,7 @@ interface Pending {
   resolve: (approved: boolean) => void;
 }
 
-export function createApprovals() {
+export function createApprovals(windows: WindowsPort) {
   const pending = new Map<string, Pending>();
   /** Several calls from one origin share one window. */
   const byOrigin = new Map<string, Promise<boolean>>();
@@ -28,15 +31,9 @@ export function createApprovals() {
     const decided = new Promise<boolean>((resolve) => {
       pending.set(requestId, { origin, windowId: undefined, resolve });
     });
-    const created = await browser.windows.create({
-      url: browser.runtime.getURL(`approval.html?request=${requestId}`),
-      type: 'popup',
-      width: 440,
-      height: 420,
-      focused: true,
-    });
+    const windowId = await windows.openPopup(`${APPROVAL_PAGE}?request=${requestId}`, { width: 440, height: 420 });
     const request = pending.get(requestId);
-    if (request) request.windowId = created.id;
+    if (request) request.windowId = windowId;
     return decided;
   }
 
@@ -55,7 +52,7 @@ export function createApprovals() {
     async answer(requestId: string, approved: boolean): Promise<boolean> {
       const windowId = pending.get(requestId)?.windowId;
       const answered = resolvePending(requestId, approved);
-      if (answered && windowId !== undefined) await browser.windows.remove(windowId).catch(() => undefined);
+      if (answered && windowId !== undefined) await windows.close(windowId).catch(() => undefined);
       return answered;
     },
     onWindowRemoved(windowId: number): void {

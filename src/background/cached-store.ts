@@ -5,7 +5,8 @@
  * and no decryption. The cache lives as long as the worker; a new worker starts from storage.
  */
 import { keyOf, type Session } from '../core/session.ts';
-import type { AllowedOrigin, Settings, Store } from './store.ts';
+import type { AllowedOrigin, MetahumanSettings, MetahumanTokenRecord, Settings } from '../core/records.ts';
+import type { Store } from './store.ts';
 
 /** Caches one value loaded on first use; a failed load is forgotten so the next use retries. */
 function lazy<T>(load: () => Promise<T>) {
@@ -29,6 +30,8 @@ export function withMemoryCache(inner: Store): Store {
   const active = lazy<Record<string, string>>(() => inner.getActive());
   const origins = lazy<AllowedOrigin[]>(() => inner.getAllowedOrigins());
   const sessions = lazy<Map<string, Session>>(async () => new Map((await inner.listSessions()).map((s) => [keyOf(s), s])));
+  const metahumanToken = lazy<MetahumanTokenRecord | undefined>(() => inner.getMetahumanToken());
+  const metahumanSettings = lazy<MetahumanSettings>(() => inner.getMetahumanSettings());
 
   return {
     getSettings: () => settings.get(),
@@ -60,6 +63,16 @@ export function withMemoryCache(inner: Store): Store {
     async setAllowedOrigins(next) {
       await inner.setAllowedOrigins(next);
       origins.set(next);
+    },
+    getMetahumanToken: () => metahumanToken.get(),
+    async putMetahumanToken(record) {
+      await inner.putMetahumanToken(record);
+      metahumanToken.set(record);
+    },
+    getMetahumanSettings: () => metahumanSettings.get(),
+    async saveMetahumanSettings(next) {
+      await inner.saveMetahumanSettings(next);
+      metahumanSettings.set(next);
     },
   };
 }

@@ -1,24 +1,23 @@
 /**
  * The page API (`window.takoSession.request`) as the background answers it. The origin always
- * comes from the browser's sender information; only `tako_requestAccess` works for an origin the
- * person has not allowed, and a refusal gives nothing away.
+ * comes from the browser's sender information (callers.ts); only `tako_requestAccess` works for an
+ * origin the person has not allowed, and a refusal gives nothing away.
  */
 import { TakoError } from '../core/errors.ts';
 import type { TakoSessionMethod, TakoSessionMethods } from '../core/tako-session-api.ts';
 import type { Approvals } from './approvals.ts';
+import type { PageCaller } from './callers.ts';
 import type { SessionService } from './session-service.ts';
 import type { Sites } from './sites.ts';
-import { tabWallet } from './wallet.ts';
+import type { TabWallets } from './wallet.ts';
 
-export interface PageCaller {
-  origin: string;
-  tabId: number;
-}
+export type { PageCaller };
 
 export interface PageApiDeps {
-  service: SessionService;
-  sites: Sites;
-  approvals: Approvals;
+  service: Pick<SessionService, 'getToken' | 'sessionInfo' | 'signIn' | 'signOut' | 'isSignInSource' | 'onWalletAccountsChanged'>;
+  sites: Pick<Sites, 'isAllowed' | 'allow'>;
+  approvals: Pick<Approvals, 'decisionFor'>;
+  wallets: Pick<TabWallets, 'tabWallet'>;
   metahumanToken: () => Promise<string | undefined>;
   onSitesChanged: () => void;
 }
@@ -33,12 +32,12 @@ type GatedMethod = Exclude<TakoSessionMethod, 'tako_requestAccess'>;
 type GatedHandlers = { [M in GatedMethod]: (caller: PageCaller, params: unknown) => Promise<TakoSessionMethods[M]> };
 
 export function createPageApi(deps: PageApiDeps) {
-  const { service, sites, approvals } = deps;
+  const { service, sites, approvals, wallets } = deps;
 
   const allowedOnly: GatedHandlers = {
     tako_getToken: () => service.getToken(),
     tako_getSession: () => service.sessionInfo(),
-    tako_signIn: (caller) => service.signIn(tabWallet(caller.tabId)),
+    tako_signIn: (caller) => service.signIn(wallets.tabWallet(caller.tabId)),
     tako_signOut: async () => {
       await service.signOut('active');
       return null;
@@ -76,10 +75,12 @@ export function createPageApi(deps: PageApiDeps) {
    * the page whose wallet signed in, so that other pages cannot steer the active account.
    */
   async function onWalletAccounts(caller: PageCaller, accounts: readonly string[]): Promise<null> {
-    const trusted = (await sites.isAllowed(caller.origin)) || service.isSignInSource(tabWallet(caller.tabId).source);
+    const trusted = (await sites.isAllowed(caller.origin)) || service.isSignInSource(wallets.tabWallet(caller.tabId).source);
     if (trusted) await service.onWalletAccountsChanged(accounts);
     return null;
   }
 
   return { handle, onWalletAccounts };
 }
+
+export type PageApi = ReturnType<typeof createPageApi>;

@@ -1,22 +1,22 @@
 /**
- * The one message protocol shared by every context. Each message is declared once here, as a
- * valibot schema (checked at runtime at each boundary) from which its TypeScript type is derived.
+ * The page protocol: the messages between the page world, the content script and the background.
+ * Each is declared once here, as a valibot schema (checked at runtime where it is consumed) from
+ * which its TypeScript type is derived. The extension pages' protocol is in ui-protocol.ts.
  *
  * Boundaries:
  *   page world  --window.postMessage-->  content script   (PageToContent / ContentToPage)
  *   content script --runtime message-->  background       (ContentToBackground)
  *   background  --tabs.sendMessage-->    content script   (BackgroundToContent)
- *   extension pages --runtime message--> background       (UiToBackground)
  */
 import * as v from 'valibot';
-import { API_VERSIONS, ENDPOINT_PRESETS } from './endpoints.ts';
 
 import { CONTENT_CHANNEL, PAGE_CHANNEL } from './channels.ts';
 import type { TakoSessionInfo } from './tako-session-api.ts';
 
 export { CONTENT_CHANNEL, PAGE_CHANNEL };
 
-const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
+/** Request ids, wallet ids: short non-empty strings. */
+export const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
 const MethodName = v.pipe(v.string(), v.maxLength(128));
 const ShortText = v.pipe(v.string(), v.maxLength(2048));
 const Accounts = v.pipe(v.array(v.pipe(v.string(), v.maxLength(42))), v.maxLength(16));
@@ -104,45 +104,6 @@ export const BackgroundToContentSchema = v.variant('type', [
   v.object({ type: v.literal('wallet-request'), request: WalletActionSchema }),
 ]);
 export type BackgroundToContent = v.InferOutput<typeof BackgroundToContentSchema>;
-
-// ---- extension pages <-> background ------------------------------------------------------------
-
-export const EndpointSettingSchema = v.object({
-  preset: v.picklist(ENDPOINT_PRESETS),
-  baseUrl: v.optional(v.pipe(v.string(), v.maxLength(2048))),
-  version: v.optional(v.picklist(API_VERSIONS)),
-});
-export type EndpointSetting = v.InferOutput<typeof EndpointSettingSchema>;
-
-export const UiToBackgroundSchema = v.variant('type', [
-  v.object({ type: v.literal('get-state') }),
-  v.object({ type: v.literal('list-wallets') }),
-  v.object({ type: v.literal('sign-in'), walletId: v.optional(Id) }),
-  v.object({ type: v.literal('refresh-now') }),
-  v.object({ type: v.literal('sign-out'), scope: v.picklist(['active', 'all']) }),
-  v.object({ type: v.literal('sign-out-account'), address: v.pipe(v.string(), v.maxLength(42)) }),
-  v.object({ type: v.literal('activate-account'), address: v.pipe(v.string(), v.maxLength(42)) }),
-  v.object({ type: v.literal('get-settings') }),
-  v.object({ type: v.literal('save-settings'), endpoint: EndpointSettingSchema }),
-  v.object({ type: v.literal('revoke-site'), origin: v.pipe(v.string(), v.maxLength(2048)) }),
-  v.object({ type: v.literal('get-approval'), requestId: Id }),
-  v.object({ type: v.literal('answer-approval'), requestId: Id, approved: v.boolean() }),
-  // MetaHuman SDK token (options page).
-  v.object({ type: v.literal('get-metahuman') }),
-  v.object({
-    type: v.literal('obtain-metahuman'),
-    name: v.pipe(v.string(), v.maxLength(2048)),
-    mail: v.pipe(v.string(), v.maxLength(2048)),
-    comment: v.pipe(v.string(), v.maxLength(4096)),
-    /** The stored token cannot be fetched again: replacing it needs the person's explicit yes. */
-    replaceExisting: v.boolean(),
-  }),
-  v.object({ type: v.literal('save-metahuman-settings'), baseUrl: v.pipe(v.string(), v.maxLength(2048)) }),
-]);
-export type UiToBackground = v.InferOutput<typeof UiToBackgroundSchema>;
-
-/** Broadcast from the background to open extension pages when anything they show changed. */
-export const STATE_CHANGED = { type: 'state-changed' } as const;
 
 export function parseMessage<S extends v.GenericSchema>(schema: S, value: unknown): v.InferOutput<S> | undefined {
   const result = v.safeParse(schema, value);

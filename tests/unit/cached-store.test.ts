@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { withMemoryCache } from '../../src/background/cached-store.ts';
+import { StorageKeys } from '../../src/background/storage-keys.ts';
 import type { Store } from '../../src/background/store.ts';
 import { DEFAULT_ENDPOINT, PRESET_ENDPOINTS } from '../../src/core/endpoints.ts';
 import { keyOf, sessionFromGrant, type Session } from '../../src/core/session.ts';
@@ -36,15 +37,15 @@ describe('withMemoryCache', () => {
     await cached.setAllowedOrigins([{ origin: 'https://dapp.example', allowedAt: 1 }]);
     await cached.saveSettings({ v: 1, endpoint: PRESET_ENDPOINTS['tako-v1'] });
     assert.deepEqual(await cached.getSession(keyOf(s)), s);
-    assert.deepEqual(data.get(`session/${keyOf(s)}`), s);
+    assert.deepEqual(data.get(StorageKeys.sessionPrefix + keyOf(s)), s);
     assert.deepEqual(await cached.getActive(), { x: keyOf(s) });
-    assert.deepEqual(data.get('active'), { x: keyOf(s) });
+    assert.deepEqual(data.get(StorageKeys.active), { x: keyOf(s) });
     assert.equal((await cached.getSettings()).endpoint.version, 'v1');
     assert.equal((await cached.getAllowedOrigins())[0]!.origin, 'https://dapp.example');
 
     await cached.deleteSessions([keyOf(s)]);
     assert.equal(await cached.getSession(keyOf(s)), undefined);
-    assert.equal(data.has(`session/${keyOf(s)}`), false);
+    assert.equal(data.has(StorageKeys.sessionPrefix + keyOf(s)), false);
   });
 
   test('a failed write changes neither storage nor the cache', async () => {

@@ -20,7 +20,7 @@ async function answer(approved: boolean): Promise<void> {
   window.close();
 }
 
-ask<{ origin: string }>({ type: 'get-approval', requestId }).then(({ origin }) => {
+ask({ type: 'get-approval', requestId }).then(({ origin }) => {
   originLabel.textContent = origin;
   document.title = `Allow ${origin}? — Tako Session`;
   approve.disabled = false;

@@ -5,7 +5,7 @@
 import browser from 'webextension-polyfill';
 import { hostPermissionFor, isLoopbackUrl, normalizeBaseUrl } from '../../core/endpoints.ts';
 import { metahumanFieldErrors, METAHUMAN_DEFAULT_BASE_URL, type MetahumanField } from '../../core/metahuman.ts';
-import type { MetahumanView } from '../../background/metahuman.ts';
+import type { MetahumanView } from '../../core/ui-protocol.ts';
 import { describeError } from '../../core/errors.ts';
 import { ask, byTestId, onStateChanged, showMessage } from '../shared/background.ts';
 import { formatWhen } from '../shared/time.ts';
@@ -78,7 +78,7 @@ export function initMetahumanSection(): void {
   }
 
   async function reload(): Promise<void> {
-    render(await ask<MetahumanView>({ type: 'get-metahuman' }));
+    render(await ask({ type: 'get-metahuman' }));
   }
 
   /** Per-field messages next to each field; true when everything can be sent. */
@@ -113,9 +113,9 @@ export function initMetahumanSection(): void {
     }
     setBusy(true);
     try {
-      if (target !== view?.baseUrl) render(await ask<MetahumanView>({ type: 'save-metahuman-settings', baseUrl: target }));
+      if (target !== view?.baseUrl) render(await ask({ type: 'save-metahuman-settings', baseUrl: target }));
       baseUrlEdited = false;
-      const next = await ask<MetahumanView>({
+      const next = await ask({
         type: 'obtain-metahuman',
         name: inputs.name.value,
         mail: inputs.mail.value,

@@ -4,8 +4,7 @@
  */
 import browser from 'webextension-polyfill';
 import { customEndpoint, hostPermissionFor, isLoopbackUrl, type EndpointPreset } from '../../core/endpoints.ts';
-import type { EndpointSetting } from '../../core/protocol.ts';
-import type { Settings } from '../../background/store.ts';
+import type { EndpointSetting } from '../../core/ui-protocol.ts';
 import { describeError } from '../../core/errors.ts';
 import { ask, byTestId, showMessage } from '../shared/background.ts';
 import { initMetahumanSection } from './metahuman-section.ts';
@@ -37,7 +36,7 @@ function enableEndpointForm(): void {
 }
 
 async function load(): Promise<void> {
-  const { endpoint } = await ask<Settings>({ type: 'get-settings' });
+  const { endpoint } = await ask({ type: 'get-settings' });
   preset.value = endpoint.preset;
   if (endpoint.preset === 'custom') {
     baseUrl.value = endpoint.baseUrl;
@@ -61,7 +60,7 @@ async function save(): Promise<void> {
     }
     setting = { preset: 'custom', baseUrl: endpoint.baseUrl, version: endpoint.version };
   }
-  const saved = await ask<Settings>({ type: 'save-settings', endpoint: setting });
+  const saved = await ask({ type: 'save-settings', endpoint: setting });
   baseUrl.value = saved.endpoint.preset === 'custom' ? saved.endpoint.baseUrl : baseUrl.value;
   status.textContent = `Saved: ${saved.endpoint.baseUrl} (${saved.endpoint.version})`;
 }

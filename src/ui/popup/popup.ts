@@ -1,7 +1,7 @@
 /** The toolbar popup: shows the session and signs in with one click. */
 import type { SessionInfo } from '../../core/session.ts';
 import type { WalletInfo } from '../../core/protocol.ts';
-import type { PopupState } from '../../background/ui-api.ts';
+import type { PopupState } from '../../core/ui-protocol.ts';
 import { describeError } from '../../core/errors.ts';
 import { ask, byTestId, onStateChanged, showMessage } from '../shared/background.ts';
 import { formatCountdown, formatWhen } from '../shared/time.ts';
@@ -154,7 +154,7 @@ let latestReload = 0;
 
 async function reload(): Promise<void> {
   const ticket = ++latestReload;
-  const state = await ask<PopupState>({ type: 'get-state' });
+  const state = await ask({ type: 'get-state' });
   if (ticket === latestReload) render(state);
 }
 
@@ -200,7 +200,7 @@ function showPicker(wallets: WalletInfo[]): void {
 /** Sign-in: one wallet on the page signs at once; several let the person pick by name and icon. */
 function startSignIn(): void {
   void run(async () => {
-    const { origin, wallets } = await ask<{ origin: string; wallets: WalletInfo[] }>({ type: 'list-wallets' });
+    const { origin, wallets } = await ask({ type: 'list-wallets' });
     if (wallets.length === 0) throw new Error(`No wallet found on ${origin}. Open a page where your wallet is available and try again.`);
     if (wallets.length > 1) {
       showPicker(wallets);
