@@ -48,6 +48,21 @@ describe('withMemoryCache', () => {
     assert.equal(data.has(StorageKeys.sessionPrefix + keyOf(s)), false);
   });
 
+  test('the MetaHuman token and settings go through the same store and cache', async () => {
+    const { store, data } = memoryStore();
+    const cached = withMemoryCache(store);
+    assert.equal(await cached.getMetahumanToken(), undefined);
+    const record = { v: 1, token: '3f2504e0-4f89-41d3-9a0c-0305e82c3301', obtainedAt: 5, baseUrl: 'http://127.0.0.1:8787', name: 'Ada', mail: 'ada@example.com' } as const;
+    await cached.putMetahumanToken(record);
+    await cached.saveMetahumanSettings({ v: 1, baseUrl: 'http://127.0.0.1:8787' });
+    assert.deepEqual(data.get(StorageKeys.metahumanToken), record);
+    assert.deepEqual(data.get(StorageKeys.metahumanSettings), { v: 1, baseUrl: 'http://127.0.0.1:8787' });
+    data.clear();
+    // Served from memory: the background is the only writer.
+    assert.deepEqual(await cached.getMetahumanToken(), record);
+    assert.equal((await cached.getMetahumanSettings()).baseUrl, 'http://127.0.0.1:8787');
+  });
+
   test('a failed write changes neither storage nor the cache', async () => {
     const { store } = memoryStore();
     const s = session();

@@ -6,24 +6,27 @@ import browser from 'webextension-polyfill';
 import { customEndpoint, hostPermissionFor, isLoopbackUrl, type EndpointPreset } from '../../core/endpoints.ts';
 import type { EndpointSetting } from '../../core/ui-protocol.ts';
 import { describeError } from '../../core/errors.ts';
-import { ask, byTestId, showMessage } from '../shared/background.ts';
+import { ask } from '../shared/background.ts';
+import { byTestId, byTestIds, showMessage } from '../shared/dom.ts';
 import { initMetahumanSection } from './metahuman-section.ts';
 
+const el = byTestIds({
+  customFields: 'custom-fields',
+  status: 'options-status',
+  error: 'options-error',
+});
 const form = byTestId<HTMLFormElement>('endpoint-form');
 const preset = byTestId<HTMLSelectElement>('endpoint');
-const customFields = byTestId('custom-fields');
-const baseUrl = byTestId<HTMLInputElement>('base-url');
 const version = byTestId<HTMLSelectElement>('api-version');
+const baseUrl = byTestId<HTMLInputElement>('base-url');
 const saveButton = byTestId<HTMLButtonElement>('save');
-const status = byTestId('options-status');
-const errorBox = byTestId('options-error');
 
 function showCustom(): void {
-  customFields.hidden = preset.value !== 'custom';
+  el.customFields.hidden = preset.value !== 'custom';
 }
 
 function showError(message: string | null): void {
-  showMessage(errorBox, message);
+  showMessage(el.error, message);
 }
 
 /**
@@ -46,7 +49,7 @@ async function load(): Promise<void> {
 }
 
 async function save(): Promise<void> {
-  status.textContent = '';
+  el.status.textContent = '';
   showError(null);
   const chosen = preset.value as EndpointPreset;
   let setting: EndpointSetting = { preset: chosen };
@@ -62,7 +65,7 @@ async function save(): Promise<void> {
   }
   const saved = await ask({ type: 'save-settings', endpoint: setting });
   baseUrl.value = saved.endpoint.preset === 'custom' ? saved.endpoint.baseUrl : baseUrl.value;
-  status.textContent = `Saved: ${saved.endpoint.baseUrl} (${saved.endpoint.version})`;
+  el.status.textContent = `Saved: ${saved.endpoint.baseUrl} (${saved.endpoint.version})`;
 }
 
 preset.addEventListener('change', showCustom);

@@ -32,15 +32,3 @@ export function onStateChanged(render: () => void): void {
     return undefined;
   });
 }
-
-/** Shows `message` in a box, or hides the box when there is none. */
-export function showMessage(box: HTMLElement, message: string | null | undefined): void {
-  box.textContent = message ?? '';
-  box.hidden = !message;
-}
-
-export function byTestId<T extends HTMLElement = HTMLElement>(id: string, root: ParentNode = document): T {
-  const element = root.querySelector<T>(`[data-testid="${id}"]`);
-  if (!element) throw new Error(`Missing element ${id}`);
-  return element;
-}
