@@ -25,6 +25,7 @@ const store = withMemoryCache(createIdbStore());
 const sites = createSites(store, () => Date.now());
 const approvals = createApprovals(windowsPort);
 const wallets = createTabWallets(tabsPort);
+/** Anything shown changed; the publisher is built below, before any listener can fire. */
 const changed = () => publisher.changed();
 
 const service = createSessionService({

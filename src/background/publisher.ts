@@ -56,6 +56,11 @@ export function createPublisher(deps: PublisherDeps) {
           .catch((error: unknown) => console.warn('Tako Session: could not publish state:', describeError(error)));
       });
     },
+    /** Resolves once every change signalled so far has been published. */
+    async idle(): Promise<void> {
+      await Promise.resolve(); // a publish queued by `changed` joins the chain first
+      await published;
+    },
   };
 }
 
