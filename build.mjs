@@ -44,8 +44,6 @@ export const eip6963OnlyPlugin = {
   },
 };
 
-const manifest = JSON.parse(await readFile(path.join(root, 'manifest.json'), 'utf8'));
-
 /** `background.js` → `src/background/index.ts`. */
 function scriptSource(file) {
   return `src/${path.basename(file, '.js')}/index.ts`;
@@ -64,7 +62,7 @@ async function extensionPages() {
 }
 
 /** Every file the manifest names, for the check after a build. */
-function manifestFiles() {
+function manifestFiles(manifest) {
   return [
     manifest.background.service_worker,
     ...manifest.content_scripts.flatMap((script) => script.js),
@@ -75,6 +73,7 @@ function manifestFiles() {
 }
 
 async function build({ watch, bench }) {
+  const manifest = JSON.parse(await readFile(path.join(root, 'manifest.json'), 'utf8'));
   const outdir = bench ? path.join(root, '.bench', 'extension') : path.join(root, 'extension');
   const pages = await extensionPages();
 
@@ -146,7 +145,7 @@ async function build({ watch, bench }) {
   }
 
   async function report() {
-    for (const file of manifestFiles()) {
+    for (const file of manifestFiles(manifest)) {
       await access(path.join(outdir, file)).catch(() => {
         throw new Error(`manifest.json names ${file}, which the build did not produce`);
       });

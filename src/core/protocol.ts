@@ -9,11 +9,8 @@
  *   background  --tabs.sendMessage-->    content script   (BackgroundToContent)
  */
 import * as v from 'valibot';
-
 import { CONTENT_CHANNEL, PAGE_CHANNEL } from './channels.ts';
 import type { TakoSessionInfo } from './tako-session-api.ts';
-
-export { CONTENT_CHANNEL, PAGE_CHANNEL };
 
 /** Request ids, wallet ids: short non-empty strings. */
 export const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(64));

@@ -2,7 +2,8 @@
  * Page world (MAIN) script: defines `window.takoSession` at document_start and bridges the page's
  * wallet for the background. It holds no secrets: tokens pass through one reply at a time.
  */
-import { CONTENT_CHANNEL, ContentToPageSchema, PAGE_CHANNEL, parseMessage, type ErrorPayload, type PageToContent, type Reply } from '../core/protocol.ts';
+import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../core/channels.ts';
+import { ContentToPageSchema, parseMessage, type ErrorPayload, type PageToContent, type Reply } from '../core/protocol.ts';
 import type { TakoSession, TakoSessionError, TakoSessionErrorCode, TakoSessionInfo } from '../core/tako-session-api.ts';
 import { createWalletBridge, WalletBridgeError } from './wallet-bridge.ts';
 
