@@ -13,8 +13,8 @@ const src = fileURLToPath(new URL('../../src/', import.meta.url));
 const CONTEXTS = ['background', 'content', 'page', 'ui'] as const;
 
 async function sourceFiles(folder: string): Promise<string[]> {
-  const entries = await readdir(path.join(src, folder), { recursive: true, withFileTypes: true });
-  return entries.filter((entry) => entry.isFile() && entry.name.endsWith('.ts')).map((entry) => path.join(entry.parentPath, entry.name));
+  const names = await readdir(path.join(src, folder), { recursive: true });
+  return names.filter((name) => name.endsWith('.ts')).map((name) => path.join(src, folder, name));
 }
 
 /** Every module specifier a file imports or re-exports. */
