@@ -4,113 +4,182 @@
 //   node build.mjs --watch   rebuild on every change (with inline source maps)
 //   node build.mjs --bench   the same extension plus a bare echo route, into .bench/extension/,
 //                            for `npm run bench` to measure our logic against the messaging floor
+//
+// Entry points are listed once. manifest.json names every script the browser runs; each comes
+// from the folder of its name (`background.js` from src/background/index.ts, `content.js` from
+// src/content/, `page.js` from src/page/). Every folder of src/ui with a page of its own name is an
+// extension page (`src/ui/popup/popup.{html,ts,css}` becomes `popup.{html,js,css}`). After a
+// build, every file the manifest names must exist in the output.
 import * as esbuild from 'esbuild';
-import { cp, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { access, cp, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { watch as watchFiles } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { eip6963OnlyPlugin, NODE_STUB_MARKER } from './src/eip6963-only-plugin.mjs';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
-const watch = process.argv.includes('--watch');
-const bench = process.argv.includes('--bench');
-const outdir = bench ? path.join(root, '.bench', 'extension') : path.join(root, 'extension');
+
+export const NODE_STUB_MARKER = 'tako-session: node builtin reached a browser bundle';
 
 /**
- * The worker and the extension pages are ES modules and share chunks (the polyfill and the
- * protocol schemas are loaded once, not once per page). Content scripts cannot be modules, so
- * each is one self-contained IIFE.
+ * esbuild plugin, also used by the local stack's demo bundle. @metamask/providers' root entry also
+ * exports its stream-based providers, and even its EIP-6963 module imports a helper file that
+ * reaches Node's `events`. Pages need only EIP-6963 discovery and announcement, so the bare
+ * specifier is pointed at that one module and `events` at a stub. Tree-shaking removes the stub;
+ * the build checks that it never reaches a bundle.
  */
-const moduleEntries = {
-  background: 'src/background/index.ts',
-  popup: 'src/ui/popup/popup.ts',
-  options: 'src/ui/options/options.ts',
-  approval: 'src/ui/approval/approval.ts',
-};
-const scriptEntries = { content: 'src/content/index.ts', page: 'src/page/index.ts' };
-
-/** Static files copied as they are: [from, to] relative to the root and to extension/. */
-const statics = [
-  ['manifest.json', 'manifest.json'],
-  ['src/ui/popup/popup.html', 'popup.html'],
-  ['src/ui/popup/popup.css', 'popup.css'],
-  ['src/ui/options/options.html', 'options.html'],
-  ['src/ui/options/options.css', 'options.css'],
-  ['src/ui/approval/approval.html', 'approval.html'],
-  ['src/ui/approval/approval.css', 'approval.css'],
-  ['src/ui/shared/base.css', 'base.css'],
-  ['src/ui/icons', 'icons'],
-];
-
-async function copyStatics() {
-  await Promise.all(statics.map(([from, to]) => cp(path.join(root, from), path.join(outdir, to), { recursive: true })));
-}
-
-const shared = {
-  outdir,
-  bundle: true,
-  platform: 'browser',
-  target: ['chrome111'],
-  minify: !watch,
-  sourcemap: watch ? 'inline' : false,
-  legalComments: 'none',
-  logLevel: 'warning',
-  plugins: [eip6963OnlyPlugin],
-  // Compiled out of the product; only the bench build answers its echo.
-  define: { __TAKO_BENCH__: JSON.stringify(bench) },
-};
-
-const builds = [
-  {
-    ...shared,
-    entryPoints: Object.entries(moduleEntries).map(([out, entry]) => ({ in: path.join(root, entry), out })),
-    format: 'esm',
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
+export const eip6963OnlyPlugin = {
+  name: 'metamask-eip6963-only',
+  setup(build) {
+    build.onResolve({ filter: /^@metamask\/providers$/ }, () => ({ path: 'eip6963', namespace: 'metamask-eip6963' }));
+    build.onLoad({ filter: /.*/, namespace: 'metamask-eip6963' }, () => ({
+      contents: `export { requestProvider as eip6963RequestProvider, announceProvider as eip6963AnnounceProvider } from ${JSON.stringify(
+        path.join(root, 'node_modules/@metamask/providers/dist/EIP6963.mjs'),
+      )};`,
+      resolveDir: root,
+    }));
+    build.onResolve({ filter: /^events$/ }, () => ({ path: 'events', namespace: 'node-stub' }));
+    build.onLoad({ filter: /.*/, namespace: 'node-stub' }, () => ({
+      contents: `export class EventEmitter { constructor() { throw new Error(${JSON.stringify(NODE_STUB_MARKER)}); } }`,
+    }));
   },
-  ...Object.entries(scriptEntries).map(([out, entry]) => ({
-    ...shared,
-    entryPoints: [{ in: path.join(root, entry), out }],
-    format: 'iife',
-  })),
-];
+};
 
-/** Every emitted script with its size, entry points first. */
-async function bundleSizes() {
-  const chunks = await readdir(path.join(outdir, 'chunks')).catch(() => []);
-  const files = [
-    ...[...Object.keys(moduleEntries), ...Object.keys(scriptEntries)].map((name) => `${name}.js`),
-    ...chunks.filter((file) => file.endsWith('.js')).map((file) => `chunks/${file}`),
+/** `background.js` → `src/background/index.ts`. */
+function scriptSource(file) {
+  return `src/${path.basename(file, '.js')}/index.ts`;
+}
+
+/** The extension pages: every folder of src/ui holding `<name>/<name>.html`. */
+async function extensionPages() {
+  const folders = await readdir(path.join(root, 'src/ui'), { withFileTypes: true });
+  const pages = [];
+  for (const folder of folders) {
+    if (!folder.isDirectory()) continue;
+    const exists = await access(path.join(root, 'src/ui', folder.name, `${folder.name}.html`)).then(() => true, () => false);
+    if (exists) pages.push(folder.name);
+  }
+  return pages;
+}
+
+/** Every file the manifest names, for the check after a build. */
+function manifestFiles(manifest) {
+  return [
+    manifest.background.service_worker,
+    ...manifest.content_scripts.flatMap((script) => script.js),
+    manifest.action.default_popup,
+    manifest.options_ui.page,
+    ...Object.values(manifest.icons),
   ];
-  return Promise.all(files.map(async (file) => ({ file, bytes: (await stat(path.join(outdir, file))).size })));
 }
 
-async function report() {
-  const sizes = await bundleSizes();
-  for (const { file } of sizes) {
-    const code = await readFile(path.join(outdir, file), 'utf8');
-    if (code.includes(NODE_STUB_MARKER)) throw new Error(`${file} pulled in a Node built-in; see src/eip6963-only-plugin.mjs`);
+async function build({ watch, bench }) {
+  const manifest = JSON.parse(await readFile(path.join(root, 'manifest.json'), 'utf8'));
+  const outdir = bench ? path.join(root, '.bench', 'extension') : path.join(root, 'extension');
+  const pages = await extensionPages();
+
+  /**
+   * The worker and the extension pages are ES modules and share chunks (the polyfill and the
+   * protocol schemas are loaded once, not once per page). Content scripts cannot be modules, so
+   * each is one self-contained IIFE.
+   */
+  const moduleEntries = Object.fromEntries([
+    [path.basename(manifest.background.service_worker, '.js'), scriptSource(manifest.background.service_worker)],
+    ...pages.map((page) => [page, `src/ui/${page}/${page}.ts`]),
+  ]);
+  const scriptEntries = Object.fromEntries(
+    manifest.content_scripts.flatMap((script) => script.js).map((file) => [path.basename(file, '.js'), scriptSource(file)]),
+  );
+
+  /** Static files copied as they are: [from, to] relative to the root and to extension/. */
+  const statics = [
+    ['manifest.json', 'manifest.json'],
+    ...pages.flatMap((page) => [
+      [`src/ui/${page}/${page}.html`, `${page}.html`],
+      [`src/ui/${page}/${page}.css`, `${page}.css`],
+    ]),
+    ['src/ui/shared/base.css', 'base.css'],
+    ['src/ui/icons', 'icons'],
+  ];
+
+  async function copyStatics() {
+    await Promise.all(statics.map(([from, to]) => cp(path.join(root, from), path.join(outdir, to), { recursive: true })));
   }
-  const total = sizes.reduce((sum, { bytes }) => sum + bytes, 0);
-  const rows = sizes.map(({ file, bytes }) => `  ${file.padEnd(28)} ${(bytes / 1024).toFixed(1).padStart(7)} KB`);
-  console.log(`Built ${path.relative(root, outdir)}/ (load it with "Load unpacked"):\n${rows.join('\n')}\n  ${'total'.padEnd(28)} ${(total / 1024).toFixed(1).padStart(7)} KB`);
-}
 
-await rm(outdir, { recursive: true, force: true });
-await mkdir(outdir, { recursive: true });
-await copyStatics();
+  const shared = {
+    outdir,
+    bundle: true,
+    platform: 'browser',
+    target: ['chrome111'],
+    minify: !watch,
+    sourcemap: watch ? 'inline' : false,
+    legalComments: 'none',
+    logLevel: 'warning',
+    plugins: [eip6963OnlyPlugin],
+    // Compiled out of the product; only the bench build answers its echo.
+    define: { __TAKO_BENCH__: JSON.stringify(bench) },
+  };
 
-if (watch) {
-  const contexts = await Promise.all(builds.map((options) => esbuild.context(options)));
-  await Promise.all(contexts.map((context) => context.watch()));
-  for (const [from] of statics) {
-    watchFiles(path.join(root, from), { recursive: true }, () => {
-      copyStatics().catch((error) => console.error('copy failed:', error.message));
-    });
+  const builds = [
+    {
+      ...shared,
+      entryPoints: Object.entries(moduleEntries).map(([out, entry]) => ({ in: path.join(root, entry), out })),
+      format: 'esm',
+      splitting: true,
+      chunkNames: 'chunks/[name]-[hash]',
+    },
+    ...Object.entries(scriptEntries).map(([out, entry]) => ({
+      ...shared,
+      entryPoints: [{ in: path.join(root, entry), out }],
+      format: 'iife',
+    })),
+  ];
+
+  /** Every emitted script with its size, entry points first. */
+  async function bundleSizes() {
+    const chunks = await readdir(path.join(outdir, 'chunks')).catch(() => []);
+    const files = [
+      ...[...Object.keys(moduleEntries), ...Object.keys(scriptEntries)].map((name) => `${name}.js`),
+      ...chunks.filter((file) => file.endsWith('.js')).map((file) => `chunks/${file}`),
+    ];
+    return Promise.all(files.map(async (file) => ({ file, bytes: (await stat(path.join(outdir, file))).size })));
   }
-  console.log('Watching src/ and manifest.json; reload the extension in chrome://extensions after a change.');
-} else {
-  await Promise.all(builds.map((options) => esbuild.build(options)));
-  await report();
+
+  async function report() {
+    for (const file of manifestFiles(manifest)) {
+      await access(path.join(outdir, file)).catch(() => {
+        throw new Error(`manifest.json names ${file}, which the build did not produce`);
+      });
+    }
+    const sizes = await bundleSizes();
+    for (const { file } of sizes) {
+      const code = await readFile(path.join(outdir, file), 'utf8');
+      if (code.includes(NODE_STUB_MARKER)) throw new Error(`${file} pulled in a Node built-in; see eip6963OnlyPlugin in build.mjs`);
+    }
+    const total = sizes.reduce((sum, { bytes }) => sum + bytes, 0);
+    const rows = sizes.map(({ file, bytes }) => `  ${file.padEnd(28)} ${(bytes / 1024).toFixed(1).padStart(7)} KB`);
+    console.log(`Built ${path.relative(root, outdir)}/ (load it with "Load unpacked"):\n${rows.join('\n')}\n  ${'total'.padEnd(28)} ${(total / 1024).toFixed(1).padStart(7)} KB`);
+  }
+
+  await rm(outdir, { recursive: true, force: true });
+  await mkdir(outdir, { recursive: true });
+  await copyStatics();
+
+  if (watch) {
+    const contexts = await Promise.all(builds.map((options) => esbuild.context(options)));
+    await Promise.all(contexts.map((context) => context.watch()));
+    for (const [from] of statics) {
+      watchFiles(path.join(root, from), { recursive: true }, () => {
+        copyStatics().catch((error) => console.error('copy failed:', error.message));
+      });
+    }
+    console.log('Watching src/ and manifest.json; reload the extension in chrome://extensions after a change.');
+  } else {
+    await Promise.all(builds.map((options) => esbuild.build(options)));
+    await report();
+  }
 }
 
+// Imported (by the local stack, for the plugin), it builds nothing.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await build({ watch: process.argv.includes('--watch'), bench: process.argv.includes('--bench') });
+}

@@ -2,7 +2,10 @@
  * Pending consent requests: one approval window per request, answered by the person. Closing
  * the window counts as a refusal.
  */
-import browser from 'webextension-polyfill';
+import type { WindowsPort } from './ports.ts';
+
+/** The extension page that asks the person (src/ui/approval/). */
+export const APPROVAL_PAGE = 'approval.html';
 
 interface Pending {
   origin: string;
@@ -10,12 +13,12 @@ interface Pending {
   resolve: (approved: boolean) => void;
 }
 
-export function createApprovals() {
+export function createApprovals(windows: WindowsPort) {
   const pending = new Map<string, Pending>();
   /** Several calls from one origin share one window. */
   const byOrigin = new Map<string, Promise<boolean>>();
 
-  function settle(requestId: string, approved: boolean): boolean {
+  function resolvePending(requestId: string, approved: boolean): boolean {
     const request = pending.get(requestId);
     if (!request) return false;
     pending.delete(requestId);
@@ -28,20 +31,15 @@ export function createApprovals() {
     const decided = new Promise<boolean>((resolve) => {
       pending.set(requestId, { origin, windowId: undefined, resolve });
     });
-    const created = await browser.windows.create({
-      url: browser.runtime.getURL(`approval.html?request=${requestId}`),
-      type: 'popup',
-      width: 440,
-      height: 420,
-      focused: true,
-    });
+    const windowId = await windows.openPopup(`${APPROVAL_PAGE}?request=${requestId}`, { width: 440, height: 420 });
     const request = pending.get(requestId);
-    if (request) request.windowId = created.id;
+    if (request) request.windowId = windowId;
     return decided;
   }
 
   return {
-    ask(origin: string): Promise<boolean> {
+    /** The person's answer for `origin`: true to allow. */
+    decisionFor(origin: string): Promise<boolean> {
       const existing = byOrigin.get(origin);
       if (existing) return existing;
       const decision = open(origin).finally(() => byOrigin.delete(origin));
@@ -53,13 +51,13 @@ export function createApprovals() {
     },
     async answer(requestId: string, approved: boolean): Promise<boolean> {
       const windowId = pending.get(requestId)?.windowId;
-      const settled = settle(requestId, approved);
-      if (settled && windowId !== undefined) await browser.windows.remove(windowId).catch(() => undefined);
-      return settled;
+      const answered = resolvePending(requestId, approved);
+      if (answered && windowId !== undefined) await windows.close(windowId).catch(() => undefined);
+      return answered;
     },
     onWindowRemoved(windowId: number): void {
       for (const [requestId, request] of pending) {
-        if (request.windowId === windowId) settle(requestId, false);
+        if (request.windowId === windowId) resolvePending(requestId, false);
       }
     },
   };

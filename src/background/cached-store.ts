@@ -5,7 +5,8 @@
  * and no decryption. The cache lives as long as the worker; a new worker starts from storage.
  */
 import { keyOf, type Session } from '../core/session.ts';
-import type { AllowedOrigin, Settings, Store } from './store.ts';
+import type { MetahumanTokenRecord } from '../core/records.ts';
+import type { Store } from './store.ts';
 
 /** Caches one value loaded on first use; a failed load is forgotten so the next use retries. */
 function lazy<T>(load: () => Promise<T>) {
@@ -24,18 +25,29 @@ function lazy<T>(load: () => Promise<T>) {
   };
 }
 
+/** A value read through the cache and written through to the store (`W`: what may be written). */
+function cachedRecord<T, W extends T = T>(load: () => Promise<T>, save: (value: W) => Promise<void>) {
+  const cached = lazy(load);
+  return {
+    get: () => cached.get(),
+    async set(next: W): Promise<void> {
+      await save(next);
+      cached.set(next);
+    },
+  };
+}
+
 export function withMemoryCache(inner: Store): Store {
-  const settings = lazy<Settings>(() => inner.getSettings());
-  const active = lazy<Record<string, string>>(() => inner.getActive());
-  const origins = lazy<AllowedOrigin[]>(() => inner.getAllowedOrigins());
+  const settings = cachedRecord(() => inner.getSettings(), (next) => inner.saveSettings(next));
+  const active = cachedRecord(() => inner.getActive(), (next) => inner.setActive(next));
+  const origins = cachedRecord(() => inner.getAllowedOrigins(), (next) => inner.setAllowedOrigins(next));
+  const metahumanToken = cachedRecord(() => inner.getMetahumanToken(), (next: MetahumanTokenRecord) => inner.putMetahumanToken(next));
+  const metahumanSettings = cachedRecord(() => inner.getMetahumanSettings(), (next) => inner.saveMetahumanSettings(next));
   const sessions = lazy<Map<string, Session>>(async () => new Map((await inner.listSessions()).map((s) => [keyOf(s), s])));
 
   return {
-    getSettings: () => settings.get(),
-    async saveSettings(next) {
-      await inner.saveSettings(next);
-      settings.set(next);
-    },
+    getSettings: settings.get,
+    saveSettings: settings.set,
     async listSessions() {
       return [...(await sessions.get()).values()];
     },
@@ -51,15 +63,13 @@ export function withMemoryCache(inner: Store): Store {
       const map = await sessions.get();
       for (const key of keys) map.delete(key);
     },
-    getActive: () => active.get(),
-    async setActive(next) {
-      await inner.setActive(next);
-      active.set(next);
-    },
-    getAllowedOrigins: () => origins.get(),
-    async setAllowedOrigins(next) {
-      await inner.setAllowedOrigins(next);
-      origins.set(next);
-    },
+    getActive: active.get,
+    setActive: active.set,
+    getAllowedOrigins: origins.get,
+    setAllowedOrigins: origins.set,
+    getMetahumanToken: metahumanToken.get,
+    putMetahumanToken: metahumanToken.set,
+    getMetahumanSettings: metahumanSettings.get,
+    saveMetahumanSettings: metahumanSettings.set,
   };
 }

@@ -1,36 +1,43 @@
 /**
  * The page API (`window.takoSession.request`) as the background answers it. The origin always
- * comes from the browser's sender information; only `tako_requestAccess` works for an origin the
- * person has not allowed, and a refusal gives nothing away.
+ * comes from the browser's sender information (callers.ts); only `tako_requestAccess` works for an
+ * origin the person has not allowed, and a refusal gives nothing away.
  */
 import { TakoError } from '../core/errors.ts';
+import type { TakoSessionMethod, TakoSessionMethods } from '../core/tako-session-api.ts';
 import type { Approvals } from './approvals.ts';
+import type { PageCaller } from './callers.ts';
 import type { SessionService } from './session-service.ts';
 import type { Sites } from './sites.ts';
-import { tabWallet } from './wallet.ts';
+import type { TabWallets } from './wallet.ts';
 
-export interface PageCaller {
-  origin: string;
-  tabId: number;
-}
+export type { PageCaller };
 
 export interface PageApiDeps {
-  service: SessionService;
-  sites: Sites;
-  approvals: Approvals;
+  service: Pick<SessionService, 'getToken' | 'sessionInfo' | 'signIn' | 'signOut' | 'isSignInSource' | 'onWalletAccountsChanged'>;
+  sites: Pick<Sites, 'isAllowed' | 'allow'>;
+  approvals: Pick<Approvals, 'decisionFor'>;
+  wallets: Pick<TabWallets, 'tabWallet'>;
   metahumanToken: () => Promise<string | undefined>;
   onSitesChanged: () => void;
 }
 
-type Handler = (caller: PageCaller, params: unknown) => Promise<unknown>;
+/** Every method of the page contract but `tako_requestAccess`, which is answered before the gate. */
+type GatedMethod = Exclude<TakoSessionMethod, 'tako_requestAccess'>;
+
+/**
+ * One handler per method of the contract, answering what the contract says it resolves: a method
+ * added to the contract without a handler here, or the other way round, does not compile.
+ */
+type GatedHandlers = { [M in GatedMethod]: (caller: PageCaller, params: unknown) => Promise<TakoSessionMethods[M]> };
 
 export function createPageApi(deps: PageApiDeps) {
-  const { service, sites, approvals } = deps;
+  const { service, sites, approvals, wallets } = deps;
 
-  const allowedOnly: Record<string, Handler> = {
+  const allowedOnly: GatedHandlers = {
     tako_getToken: () => service.getToken(),
     tako_getSession: () => service.sessionInfo(),
-    tako_signIn: (caller) => service.signIn(tabWallet(caller.tabId)),
+    tako_signIn: (caller) => service.signIn(wallets.tabWallet(caller.tabId)),
     tako_signOut: async () => {
       await service.signOut('active');
       return null;
@@ -42,9 +49,9 @@ export function createPageApi(deps: PageApiDeps) {
     },
   };
 
-  async function requestAccess(caller: PageCaller): Promise<unknown> {
+  async function requestAccess(caller: PageCaller): Promise<TakoSessionMethods['tako_requestAccess']> {
     if (!(await sites.isAllowed(caller.origin))) {
-      const approved = await approvals.ask(caller.origin);
+      const approved = await approvals.decisionFor(caller.origin);
       if (!approved) throw new TakoError('rejected', 'The person declined access for this site');
       await sites.allow(caller.origin);
       deps.onSitesChanged();
@@ -54,7 +61,7 @@ export function createPageApi(deps: PageApiDeps) {
 
   async function handle(caller: PageCaller, method: string, params: unknown): Promise<unknown> {
     if (method === 'tako_requestAccess') return requestAccess(caller);
-    const handler = Object.hasOwn(allowedOnly, method) ? allowedOnly[method] : undefined;
+    const handler = Object.hasOwn(allowedOnly, method) ? allowedOnly[method as GatedMethod] : undefined;
     // Checked before the method name, so a stranger cannot even learn which methods exist.
     if (!(await sites.isAllowed(caller.origin))) {
       throw new TakoError('not-allowed', 'This site is not allowed: call tako_requestAccess first');
@@ -68,10 +75,12 @@ export function createPageApi(deps: PageApiDeps) {
    * the page whose wallet signed in, so that other pages cannot steer the active account.
    */
   async function onWalletAccounts(caller: PageCaller, accounts: readonly string[]): Promise<null> {
-    const trusted = (await sites.isAllowed(caller.origin)) || service.isSignInSource(tabWallet(caller.tabId).source);
+    const trusted = (await sites.isAllowed(caller.origin)) || service.isSignInSource(wallets.tabWallet(caller.tabId).source);
     if (trusted) await service.onWalletAccountsChanged(accounts);
     return null;
   }
 
   return { handle, onWalletAccounts };
 }
+
+export type PageApi = ReturnType<typeof createPageApi>;

@@ -23,11 +23,14 @@ import {
   toSessionInfo,
   type Session,
   type SessionInfo,
+  type TokenForPage,
 } from '../core/session.ts';
 import { buildSignInMessage } from '../core/sign-in-message.ts';
 import { recoverPersonalSigner } from '../core/signature.ts';
 import { probeServerDate, requestRefresh, requestSignIn, type TakoClientDeps } from '../core/tako-client.ts';
 import type { Store } from './store.ts';
+
+export type { TokenForPage };
 
 export const REFRESH_ALARM_PREFIX = 'refresh ';
 
@@ -59,13 +62,6 @@ export interface SessionServiceDeps {
   onChange: () => void;
   /** Called once when a session becomes expired. */
   onExpired: (session: Session) => void;
-}
-
-export interface TokenForPage {
-  token: string;
-  tokenType: 'Bearer';
-  expiresAt: number;
-  address: Address;
 }
 
 export function refreshAlarmName(key: string): string {

@@ -1,5 +1,6 @@
 /** The origins the person allowed, in the approval window, to use `window.takoSession`. */
-import type { AllowedOrigin, Store } from './store.ts';
+import type { AllowedOrigin } from '../core/records.ts';
+import type { Store } from './store.ts';
 
 export function createSites(store: Store, now: () => number) {
   return {

@@ -4,26 +4,15 @@
  * single atomic put: the new pair is written before the old one is gone.
  */
 import { createStore, delMany, entries, get, set, type UseStore } from 'idb-keyval';
-import { DEFAULT_ENDPOINT, type Endpoint } from '../core/endpoints.ts';
+import { DEFAULT_ENDPOINT } from '../core/endpoints.ts';
+import { isMetahumanToken, METAHUMAN_DEFAULT_BASE_URL } from '../core/metahuman.ts';
+import type { AllowedOrigin, MetahumanSettings, MetahumanTokenRecord, Settings } from '../core/records.ts';
 import { keyOf, type Session } from '../core/session.ts';
 import { createSecretVault } from './secret-vault.ts';
 import { openSessionRecord, sealSession } from './session-records.ts';
+import { DB_NAME, OBJECT_STORE_NAME, StorageKeys } from './storage-keys.ts';
 
-const SESSION_PREFIX = 'session/';
-const SETTINGS_KEY = 'settings';
-const ACTIVE_KEY = 'active';
-const ORIGINS_KEY = 'allowed-origins';
-const VAULT_KEY = 'vault-key';
-
-export interface Settings {
-  v: 1;
-  endpoint: Endpoint;
-}
-
-export interface AllowedOrigin {
-  origin: string;
-  allowedAt: number;
-}
+const { sessionPrefix: SESSION_PREFIX } = StorageKeys;
 
 export interface Store {
   getSettings(): Promise<Settings>;
@@ -37,11 +26,24 @@ export interface Store {
   setActive(active: Record<string, string>): Promise<void>;
   getAllowedOrigins(): Promise<AllowedOrigin[]>;
   setAllowedOrigins(origins: AllowedOrigin[]): Promise<void>;
+  getMetahumanToken(): Promise<MetahumanTokenRecord | undefined>;
+  /** One put: until it lands, the previous token stays. */
+  putMetahumanToken(record: MetahumanTokenRecord): Promise<void>;
+  getMetahumanSettings(): Promise<MetahumanSettings>;
+  saveMetahumanSettings(settings: MetahumanSettings): Promise<void>;
 }
 
-export function createIdbStore(dbName = 'tako-session'): Store {
-  const db: UseStore = createStore(dbName, 'state');
-  const vault = createSecretVault({ get: () => get<CryptoKey>(VAULT_KEY, db), set: (key) => set(VAULT_KEY, key, db) });
+function isMetahumanTokenRecord(value: unknown): value is MetahumanTokenRecord {
+  const record = value as Partial<MetahumanTokenRecord> | null;
+  return typeof record === 'object' && record !== null && record.v === 1 && isMetahumanToken(record.token);
+}
+
+export function createIdbStore(dbName = DB_NAME): Store {
+  const db: UseStore = createStore(dbName, OBJECT_STORE_NAME);
+  const vault = createSecretVault({
+    get: () => get<CryptoKey>(StorageKeys.vaultKey, db),
+    set: (key) => set(StorageKeys.vaultKey, key, db),
+  });
 
   async function open(storeKey: string, value: unknown): Promise<Session | undefined> {
     const opened = await openSessionRecord(value, vault);
@@ -53,10 +55,10 @@ export function createIdbStore(dbName = 'tako-session'): Store {
 
   return {
     async getSettings() {
-      const stored = await get<Settings>(SETTINGS_KEY, db);
+      const stored = await get<Settings>(StorageKeys.settings, db);
       return stored?.v === 1 ? stored : { v: 1, endpoint: DEFAULT_ENDPOINT };
     },
-    saveSettings: (settings) => set(SETTINGS_KEY, settings, db),
+    saveSettings: (settings) => set(StorageKeys.settings, settings, db),
     async listSessions() {
       const all = await entries<string, unknown>(db);
       const opened = await Promise.all(
@@ -75,12 +77,24 @@ export function createIdbStore(dbName = 'tako-session'): Store {
     },
     deleteSessions: (keys) => delMany(keys.map((key) => SESSION_PREFIX + key), db),
     async getActive() {
-      return (await get<Record<string, string>>(ACTIVE_KEY, db)) ?? {};
+      return (await get<Record<string, string>>(StorageKeys.active, db)) ?? {};
     },
-    setActive: (active) => set(ACTIVE_KEY, active, db),
+    setActive: (active) => set(StorageKeys.active, active, db),
     async getAllowedOrigins() {
-      return (await get<AllowedOrigin[]>(ORIGINS_KEY, db)) ?? [];
+      return (await get<AllowedOrigin[]>(StorageKeys.allowedOrigins, db)) ?? [];
     },
-    setAllowedOrigins: (origins) => set(ORIGINS_KEY, origins, db),
+    setAllowedOrigins: (origins) => set(StorageKeys.allowedOrigins, origins, db),
+    async getMetahumanToken() {
+      const value = await get<unknown>(StorageKeys.metahumanToken, db);
+      return isMetahumanTokenRecord(value) ? value : undefined;
+    },
+    putMetahumanToken: (record) => set(StorageKeys.metahumanToken, record, db),
+    async getMetahumanSettings() {
+      const stored = await get<Partial<MetahumanSettings>>(StorageKeys.metahumanSettings, db);
+      return stored?.v === 1 && typeof stored.baseUrl === 'string'
+        ? { v: 1, baseUrl: stored.baseUrl }
+        : { v: 1, baseUrl: METAHUMAN_DEFAULT_BASE_URL };
+    },
+    saveMetahumanSettings: (settings) => set(StorageKeys.metahumanSettings, settings, db),
   };
 }

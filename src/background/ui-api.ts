@@ -1,70 +1,46 @@
 /** What the extension's own pages (popup, options, approval) may ask the background. */
-import browser from 'webextension-polyfill';
-import { customEndpoint, hostPermissionFor, isLoopbackUrl, PRESET_ENDPOINTS, type Endpoint } from '../core/endpoints.ts';
+import { customEndpoint, isLoopbackUrl, PRESET_ENDPOINTS, type Endpoint } from '../core/endpoints.ts';
 import { TakoError } from '../core/errors.ts';
-import type { EndpointSetting, UiToBackground } from '../core/protocol.ts';
-import type { SessionInfo } from '../core/session.ts';
+import type { Settings } from '../core/records.ts';
+import { popupStateName, type EndpointSetting, type PopupState, type UiHandlers, type UiRequest } from '../core/ui-protocol.ts';
 import type { Approvals } from './approvals.ts';
 import type { Metahuman } from './metahuman.ts';
+import type { HasHostPermission } from './ports.ts';
 import type { SessionService } from './session-service.ts';
 import type { Sites } from './sites.ts';
-import type { AllowedOrigin, Settings, Store } from './store.ts';
-import { findTargetTab, listTabWallets, tabWallet } from './wallet.ts';
-
-export type PopupStateName = 'signed-out' | 'signing-in' | 'signed-in' | 'refreshing' | 'expired';
-
-export interface AccountInfo extends SessionInfo {
-  active: boolean;
-}
-
-export interface PopupState {
-  state: PopupStateName;
-  session: SessionInfo | null;
-  /** Every account signed in on the current endpoint. */
-  accounts: AccountInfo[];
-  /** The wallet switched to this account, which has no session yet. */
-  switchedAccount: string | null;
-  refreshExpiresAt: number | null;
-  /**
-   * When the current token pair arrived. Every sign-in and refresh changes it, even when the new
-   * token's expiry (whole seconds) equals the old one's.
-   */
-  tokenObtainedAt: number | null;
-  error: string | null;
-  endpoint: Endpoint;
-  sites: AllowedOrigin[];
-}
+import type { Store } from './store.ts';
+import type { TabWallets } from './wallet.ts';
 
 export interface UiApiDeps {
-  service: SessionService;
-  store: Store;
-  sites: Sites;
-  approvals: Approvals;
-  metahuman: Metahuman;
-  onSitesChanged: () => void;
-  onSettingsChanged: () => void;
-}
-
-async function endpointFrom(setting: EndpointSetting): Promise<Endpoint> {
-  if (setting.preset !== 'custom') return PRESET_ENDPOINTS[setting.preset];
-  const endpoint = customEndpoint(setting.baseUrl, setting.version);
-  // The options page asks for the host when the person saves; refuse to point at a host we
-  // cannot reach rather than fail at sign-in.
-  if (!isLoopbackUrl(endpoint.baseUrl)) {
-    const granted = await browser.permissions.contains({ origins: [hostPermissionFor(endpoint.baseUrl)] });
-    if (!granted) throw new TakoError('rejected', `Access to ${new URL(endpoint.baseUrl).host} was not granted, so it cannot be used`);
-  }
-  return endpoint;
+  service: Pick<SessionService, 'snapshot' | 'signIn' | 'refreshNow' | 'signOut' | 'activate'>;
+  store: Pick<Store, 'getSettings' | 'saveSettings'>;
+  sites: Pick<Sites, 'list' | 'revoke'>;
+  approvals: Pick<Approvals, 'originOf' | 'answer'>;
+  metahuman: Pick<Metahuman, 'view' | 'obtain' | 'saveSettings'>;
+  wallets: Pick<TabWallets, 'findTargetTab' | 'tabWallet' | 'listTabWallets'>;
+  hasHostPermission: HasHostPermission;
+  /** The site list or the settings changed. */
+  onChanged: () => void;
 }
 
 export function createUiApi(deps: UiApiDeps) {
-  const { service, store, sites, approvals } = deps;
+  const { service, store, sites, approvals, metahuman, wallets } = deps;
+
+  async function endpointFrom(setting: EndpointSetting): Promise<Endpoint> {
+    if (setting.preset !== 'custom') return PRESET_ENDPOINTS[setting.preset];
+    const endpoint = customEndpoint(setting.baseUrl, setting.version);
+    // The options page asks for the host when the person saves; refuse to point at a host we
+    // cannot reach rather than fail at sign-in.
+    if (!isLoopbackUrl(endpoint.baseUrl) && !(await deps.hasHostPermission(endpoint.baseUrl))) {
+      throw new TakoError('rejected', `Access to ${new URL(endpoint.baseUrl).host} was not granted, so it cannot be used`);
+    }
+    return endpoint;
+  }
 
   async function popupState(): Promise<PopupState> {
     const [snapshot, settings, allowed] = await Promise.all([service.snapshot(), store.getSettings(), sites.list()]);
-    const state: PopupStateName = snapshot.signingIn ? 'signing-in' : (snapshot.session?.state ?? 'signed-out');
     return {
-      state,
+      state: popupStateName(snapshot.signingIn, snapshot.session),
       session: snapshot.session,
       accounts: snapshot.accounts,
       switchedAccount: snapshot.switchedAccount,
@@ -76,59 +52,60 @@ export function createUiApi(deps: UiApiDeps) {
     };
   }
 
-  async function handle(message: UiToBackground): Promise<unknown> {
-    switch (message.type) {
-      case 'get-state':
-        return popupState();
-      case 'list-wallets': {
-        const tab = await findTargetTab();
-        return { origin: new URL(tab.url).origin, wallets: await listTabWallets(tab.id) };
-      }
-      case 'sign-in': {
-        const tab = await findTargetTab();
-        return service.signIn(tabWallet(tab.id), message.walletId);
-      }
-      case 'refresh-now':
-        return service.refreshNow();
-      case 'sign-out':
-        await service.signOut(message.scope);
-        return null;
-      case 'sign-out-account':
-        await service.signOut({ address: message.address });
-        return null;
-      case 'activate-account':
-        return service.activate(message.address);
-      case 'get-settings':
-        return store.getSettings();
-      case 'save-settings': {
-        const settings: Settings = { v: 1, endpoint: await endpointFrom(message.endpoint) };
-        await store.saveSettings(settings);
-        deps.onSettingsChanged();
-        return settings;
-      }
-      case 'revoke-site': {
-        await sites.revoke(message.origin);
-        deps.onSitesChanged();
-        return null;
-      }
-      case 'get-approval': {
-        const origin = approvals.originOf(message.requestId);
-        if (!origin) throw new TakoError('invalid', 'This request is no longer pending');
-        return { origin };
-      }
-      case 'answer-approval': {
-        const settled = await approvals.answer(message.requestId, message.approved);
-        if (!settled) throw new TakoError('invalid', 'This request is no longer pending');
-        return null;
-      }
-      case 'get-metahuman':
-        return deps.metahuman.view();
-      case 'obtain-metahuman':
-        return deps.metahuman.obtain(message);
-      case 'save-metahuman-settings':
-        return deps.metahuman.saveSettings(message.baseUrl);
-    }
-  }
+  const handlers: UiHandlers = {
+    'get-state': popupState,
+    'list-wallets': async () => {
+      const tab = await wallets.findTargetTab();
+      return { origin: new URL(tab.url).origin, wallets: await wallets.listTabWallets(tab.id) };
+    },
+    'sign-in': async (request) => {
+      const tab = await wallets.findTargetTab();
+      return service.signIn(wallets.tabWallet(tab.id), request.walletId);
+    },
+    'refresh-now': () => service.refreshNow(),
+    'sign-out': async (request) => {
+      await service.signOut(request.scope);
+      return null;
+    },
+    'sign-out-account': async (request) => {
+      await service.signOut({ address: request.address });
+      return null;
+    },
+    'activate-account': (request) => service.activate(request.address),
+    'get-settings': () => store.getSettings(),
+    'save-settings': async (request) => {
+      const settings: Settings = { v: 1, endpoint: await endpointFrom(request.endpoint) };
+      await store.saveSettings(settings);
+      deps.onChanged();
+      return settings;
+    },
+    'revoke-site': async (request) => {
+      await sites.revoke(request.origin);
+      deps.onChanged();
+      return null;
+    },
+    'get-approval': async (request) => {
+      const origin = approvals.originOf(request.requestId);
+      if (!origin) throw new TakoError('invalid', 'This request is no longer pending');
+      return { origin };
+    },
+    'answer-approval': async (request) => {
+      const answered = await approvals.answer(request.requestId, request.approved);
+      if (!answered) throw new TakoError('invalid', 'This request is no longer pending');
+      return null;
+    },
+    'get-metahuman': () => metahuman.view(),
+    'obtain-metahuman': (request) => metahuman.obtain(request),
+    'save-metahuman-settings': (request) => metahuman.saveSettings(request.baseUrl),
+  };
 
-  return { handle, popupState };
+  return {
+    /** Each request type has exactly one handler, typed by its reply (`UiHandlers`). */
+    handle(request: UiRequest): Promise<unknown> {
+      const handler = handlers[request.type] as (request: UiRequest) => Promise<unknown>;
+      return handler(request);
+    },
+  };
 }
+
+export type UiApi = ReturnType<typeof createUiApi>;

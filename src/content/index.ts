@@ -7,8 +7,9 @@
  * background sends. That, and the native `chrome` API instead of the polyfill (MV3 runtime calls
  * already return promises), keeps this script small: it runs in every page.
  */
-import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../core/channels.ts';
+import { CONTENT_CHANNEL, PAGE_CHANNEL, WALLET_TIMEOUT_MS } from '../core/channels.ts';
 import type { Reply } from '../core/protocol.ts';
+import type { TakoSessionErrorCode } from '../core/tako-session-api.ts';
 
 const INSTALLED = '__takoSessionRelay';
 /**
@@ -17,14 +18,23 @@ const INSTALLED = '__takoSessionRelay';
  * itself on the shared DOM and the old one stands down.
  */
 const RELAY_STARTED = 'tako-session:relay-started';
-const WALLET_TIMEOUT_MS = 5 * 60_000;
+/**
+ * A wallet request's waiter is dropped this long after it was relayed: later than the background
+ * gives up, so that the background's own timeout message is the one the person reads.
+ */
+const WALLET_WAITER_TTL_MS = WALLET_TIMEOUT_MS + 2 * 60_000;
 
-const reply = (code: number, message: string): Reply => ({ ok: false, error: { code, message } });
-const disconnected = reply(4900, 'Tako Session was updated or disabled: reload the page');
+/**
+ * The contract's error codes, written as numbers so that its object does not ship in every page;
+ * `satisfies` ties each one to the contract.
+ */
+type Code = typeof TakoSessionErrorCode;
+const errorReply = (code: Code[keyof Code], message: string): Reply => ({ ok: false, error: { code, message } });
+const disconnected = errorReply(4900 satisfies Code['NoSession'], 'Tako Session was updated or disabled: reload the page');
 // The background answers only top-level http(s) pages; any other sender gets no reply at all.
-const refused = reply(4100, 'Tako Session does not serve this page');
-const unreadable = reply(-32603, 'Tako Session sent an unreadable reply');
-const malformed = reply(-32602, 'Malformed request');
+const refused = errorReply(4100 satisfies Code['Unauthorized'], 'Tako Session does not serve this page');
+const unreadable = errorReply(-32603 satisfies Code['Internal'], 'Tako Session sent an unreadable reply');
+const malformed = errorReply(-32602 satisfies Code['InvalidParams'], 'Malformed request');
 
 const isId = (id: unknown): id is string => typeof id === 'string' && id.length > 0 && id.length <= 64;
 const isReply = (value: unknown): value is Reply => typeof (value as { ok?: unknown } | null)?.ok === 'boolean';
@@ -81,8 +91,8 @@ function relay() {
         const id = crypto.randomUUID();
         const timer = setTimeout(() => {
           walletWaiters.delete(id);
-          sendResponse(reply(-32603, 'The wallet did not answer'));
-        }, WALLET_TIMEOUT_MS);
+          sendResponse(errorReply(-32603 satisfies Code['Internal'], 'The wallet did not answer'));
+        }, WALLET_WAITER_TTL_MS);
         walletWaiters.set(id, (answer) => {
           clearTimeout(timer);
           sendResponse(answer);

@@ -2,6 +2,8 @@
  * One error type for the whole product. `kind` says what went wrong, `code` is the EIP-1193 style
  * number a page can branch on, `transient` tells the lifecycle whether retrying can help.
  */
+import { TakoSessionErrorCode } from './tako-session-api.ts';
+
 export type ErrorKind =
   | 'network' // the request never got a reply (offline, DNS, connection dropped)
   | 'timeout' // no reply within the client's deadline
@@ -16,30 +18,22 @@ export type ErrorKind =
   | 'wallet' // the wallet failed or is missing
   | 'internal';
 
-export const ErrorCodes = {
-  userRejected: 4001,
-  unauthorized: 4100,
-  unsupportedMethod: 4200,
-  disconnected: 4900,
-  invalidParams: -32602,
-  internal: -32603,
-} as const;
-
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+/** The EIP-1193 style codes of the page contract. */
+export type ErrorCode = (typeof TakoSessionErrorCode)[keyof typeof TakoSessionErrorCode];
 
 const codeForKind: Record<ErrorKind, ErrorCode> = {
-  network: ErrorCodes.internal,
-  timeout: ErrorCodes.internal,
-  http: ErrorCodes.internal,
-  api: ErrorCodes.internal,
-  malformed: ErrorCodes.internal,
-  invalid: ErrorCodes.invalidParams,
-  rejected: ErrorCodes.userRejected,
-  'not-allowed': ErrorCodes.unauthorized,
-  'unknown-method': ErrorCodes.unsupportedMethod,
-  'no-session': ErrorCodes.disconnected,
-  wallet: ErrorCodes.internal,
-  internal: ErrorCodes.internal,
+  network: TakoSessionErrorCode.Internal,
+  timeout: TakoSessionErrorCode.Internal,
+  http: TakoSessionErrorCode.Internal,
+  api: TakoSessionErrorCode.Internal,
+  malformed: TakoSessionErrorCode.Internal,
+  invalid: TakoSessionErrorCode.InvalidParams,
+  rejected: TakoSessionErrorCode.UserRejected,
+  'not-allowed': TakoSessionErrorCode.Unauthorized,
+  'unknown-method': TakoSessionErrorCode.UnsupportedMethod,
+  'no-session': TakoSessionErrorCode.NoSession,
+  wallet: TakoSessionErrorCode.Internal,
+  internal: TakoSessionErrorCode.Internal,
 };
 
 export interface TakoErrorOptions {

@@ -2,6 +2,7 @@ import { sameAddress, type Address } from './address.ts';
 import { measureSkewMs } from './clock-skew.ts';
 import { endpointKey, type Endpoint } from './endpoints.ts';
 import { TakoError } from './errors.ts';
+import type { TakoSessionInfo, TakoSessionState, TakoToken } from './tako-session-api.ts';
 import type { TokenGrant } from './tako-client.ts';
 
 export const SESSION_RECORD_VERSION = 1;
@@ -37,15 +38,13 @@ export interface Session {
 }
 
 /** The state a page or the popup sees. */
-export type SessionState = 'signed-in' | 'refreshing' | 'expired';
+export type SessionState = TakoSessionState;
 
-/** The public view of a session: no tokens in it. */
-export interface SessionInfo {
-  address: Address;
-  state: SessionState;
-  expiresAt: number;
-  endpoint: string;
-}
+/** The public view of a session, no tokens in it: what the page contract calls TakoSessionInfo. */
+export type SessionInfo = TakoSessionInfo;
+
+/** A token as a page receives it. */
+export type TokenForPage = TakoToken;
 
 export function sessionKey(endpoint: Endpoint, address: Address): string {
   return `${endpointKey(endpoint)} ${address}`;

@@ -2,11 +2,15 @@
  * Page world (MAIN) script: defines `window.takoSession` at document_start and bridges the page's
  * wallet for the background. It holds no secrets: tokens pass through one reply at a time.
  */
-import { CONTENT_CHANNEL, ContentToPageSchema, PAGE_CHANNEL, parseMessage, type ErrorPayload, type Reply } from '../core/protocol.ts';
-import type { TakoSession, TakoSessionError, TakoSessionInfo } from './tako-session-api.ts';
+import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../core/channels.ts';
+import { ContentToPageSchema, parseMessage, type ErrorPayload, type PageToContent, type Reply } from '../core/protocol.ts';
+import type { TakoSession, TakoSessionError, TakoSessionErrorCode, TakoSessionInfo } from '../core/tako-session-api.ts';
 import { createWalletBridge, WalletBridgeError } from './wallet-bridge.ts';
 
 const INSTALLED = Symbol.for('tako-session.installed');
+
+/** Error codes as numbers, so the contract's object does not ship in every page; `satisfies` ties each to it. */
+type Code = typeof TakoSessionErrorCode;
 
 function toError(payload: ErrorPayload): TakoSessionError {
   const error = new Error(payload.message) as TakoSessionError;
@@ -18,13 +22,13 @@ function toError(payload: ErrorPayload): TakoSessionError {
 function errorPayloadOf(error: unknown): ErrorPayload {
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : typeof error === 'string' ? error : 'The wallet failed';
-  return { code: typeof code === 'number' ? code : -32603, message: String(message).slice(0, 2000) };
+  return { code: typeof code === 'number' ? code : (-32603 satisfies Code['Internal']), message: String(message).slice(0, 2000) };
 }
 
 function install(win: Window & typeof globalThis) {
   const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   const listeners = new Set<(session: TakoSessionInfo | null) => void>();
-  const post = (message: unknown) => win.postMessage(message, win.location.origin);
+  const post = (message: PageToContent) => win.postMessage(message, win.location.origin);
   const wallet = createWalletBridge(win, (accounts) => post({ channel: PAGE_CHANNEL, kind: 'wallet-accounts', accounts }));
 
   win.addEventListener('message', (event: MessageEvent) => {
@@ -43,7 +47,7 @@ function install(win: Window & typeof globalThis) {
       case 'event':
         for (const listener of [...listeners]) {
           try {
-            listener(message.data as TakoSessionInfo | null);
+            listener(message.data);
           } catch (error) {
             // A dapp's listener failing must not stop the others.
             queueMicrotask(() => {
@@ -69,10 +73,10 @@ function install(win: Window & typeof globalThis) {
       return new Promise((resolve, reject) => {
         const fail = (code: number, message: string) => reject(toError({ code, message }));
         const method = (args as { method?: unknown } | null)?.method;
-        if (typeof method !== 'string') return fail(-32602, 'request() takes { method: string, params? }');
+        if (typeof method !== 'string') return fail(-32602 satisfies Code['InvalidParams'], 'request() takes { method: string, params? }');
         // A sandboxed page's origin is opaque: nothing it posts reaches the relay, and no person
         // could allow it anyway.
-        if (win.origin === 'null') return fail(4100, 'Tako Session does not serve sandboxed pages');
+        if (win.origin === 'null') return fail(4100 satisfies Code['Unauthorized'], 'Tako Session does not serve sandboxed pages');
         const id = crypto.randomUUID();
         pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
         try {
@@ -81,7 +85,7 @@ function install(win: Window & typeof globalThis) {
           // Params that cannot cross to the extension (functions, DOM nodes): the documented code
           // rather than the browser's DataCloneError.
           pending.delete(id);
-          fail(-32602, 'request() params must be plain data (JSON-like values)');
+          fail(-32602 satisfies Code['InvalidParams'], 'request() params must be plain data (JSON-like values)');
         }
       });
     },

@@ -5,6 +5,7 @@
  */
 import { eip6963RequestProvider, type EIP6963ProviderDetail } from '@metamask/providers';
 import type { WalletAction, WalletInfo } from '../core/protocol.ts';
+import type { TakoSessionErrorCode } from '../core/tako-session-api.ts';
 
 interface Eip1193Provider {
   request(args: { method: string; params?: unknown[] }): Promise<unknown>;
@@ -61,12 +62,12 @@ export function createWalletBridge(win: Window & { ethereum?: unknown }, onAccou
   function pick(walletId: string | undefined): Eip1193Provider {
     if (walletId !== undefined && walletId !== INJECTED_ID) {
       const detail = announced.get(walletId);
-      if (!detail) throw new WalletBridgeError('The chosen wallet is no longer on this page', -32603);
+      if (!detail) throw new WalletBridgeError('The chosen wallet is no longer on this page', -32603 satisfies typeof TakoSessionErrorCode.Internal);
       return detail.provider as unknown as Eip1193Provider;
     }
     const first = announced.values().next().value as EIP6963ProviderDetail | undefined;
     const provider = (first?.provider as unknown as Eip1193Provider | undefined) ?? injected();
-    if (!provider) throw new WalletBridgeError('No wallet found on this page', -32603);
+    if (!provider) throw new WalletBridgeError('No wallet found on this page', -32603 satisfies typeof TakoSessionErrorCode.Internal);
     return provider;
   }
 

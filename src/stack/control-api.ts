@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { describeError } from '../core/errors.ts';
 import { FaultRequestSchema, describeIssues, type FaultPlan } from './faults.ts';
-import { jsonReply, type Reply } from './http-io.ts';
+import { jsonReply, type HttpReply } from './http-io.ts';
 import type { RequestLog } from './request-log.ts';
 import type { StackConfig } from './stack-config.ts';
 import { takoError } from './tako-api.ts';
@@ -26,7 +26,7 @@ export interface ControlTarget {
  *   GET  /__stack/config                      POST /__stack/config {accessTtlSec, refreshTtlSec, clockOffsetMs}
  *   POST /__stack/revoke-access-tokens        (authenticated routes then answer 401 to them)
  */
-export function answerControl(target: ControlTarget, method: string, url: URL, bodyText: string): Reply {
+export function answerControl(target: ControlTarget, method: string, url: URL, bodyText: string): HttpReply {
   // Parsed whatever the Content-Type, since `curl -d '{...}'` labels JSON as a form.
   let json: unknown = {};
   try {

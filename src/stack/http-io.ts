@@ -15,13 +15,13 @@ export interface RequestBody {
 }
 
 /** What a route hands back; the server adds the headers every reply carries. */
-export interface Reply {
+export interface HttpReply {
   status: number;
   headers: Record<string, string>;
   body: string;
 }
 
-export function jsonReply(status: number, value: unknown, headers: Record<string, string> = {}): Reply {
+export function jsonReply(status: number, value: unknown, headers: Record<string, string> = {}): HttpReply {
   return {
     status,
     headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers },
@@ -29,7 +29,7 @@ export function jsonReply(status: number, value: unknown, headers: Record<string
   };
 }
 
-export function textReply(status: number, contentType: string, body: string, headers: Record<string, string> = {}): Reply {
+export function textReply(status: number, contentType: string, body: string, headers: Record<string, string> = {}): HttpReply {
   return { status, headers: { 'Content-Type': contentType, ...headers }, body };
 }
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import * as v from 'valibot';
-import { jsonReply, type Reply, type RequestBody } from './http-io.ts';
+import { jsonReply, type HttpReply, type RequestBody } from './http-io.ts';
 
 /** Error codes this stand-in uses; the real service documents only the envelope's shape. */
-export const MetaHumanErrorCodes = {
+export const MetahumanErrorCodes = {
   wrongContentType: 1000,
   missingName: 1001,
   badMail: 1002,
@@ -16,16 +16,16 @@ const MAX_COMMENT = 1000;
 const MailSchema = v.pipe(v.string(), v.maxLength(254), v.email());
 
 /** The MetaHuman error envelope. */
-export function metaHumanError(status: number, code: number, message: string, headers: Record<string, string> = {}): Reply {
+export function metahumanError(status: number, code: number, message: string, headers: Record<string, string> = {}): HttpReply {
   return jsonReply(status, { error: { code, message } }, headers);
 }
 
 /** POST /auth/token: a form with name, mail and optional comment; answers with a new v4 UUID. */
-export function issueMetaHumanToken(body: RequestBody): Reply {
+export function issueMetahumanToken(body: RequestBody): HttpReply {
   if (!body.form) {
-    return metaHumanError(
+    return metahumanError(
       400,
-      MetaHumanErrorCodes.wrongContentType,
+      MetahumanErrorCodes.wrongContentType,
       `Content-Type must be application/x-www-form-urlencoded (got ${body.mediaType || 'none'})`,
     );
   }
@@ -33,18 +33,18 @@ export function issueMetaHumanToken(body: RequestBody): Reply {
   const mail = (body.form.get('mail') ?? '').trim();
   const comment = body.form.get('comment') ?? '';
 
-  const refuse = (code: number, message: string) => metaHumanError(400, code, message);
+  const refuse = (code: number, message: string) => metahumanError(400, code, message);
 
-  if (name === '') return refuse(MetaHumanErrorCodes.missingName, 'Field "name" is required');
+  if (name === '') return refuse(MetahumanErrorCodes.missingName, 'Field "name" is required');
   if (name.length > MAX_NAME) {
-    return refuse(MetaHumanErrorCodes.nameTooLong, `Field "name" must be at most ${MAX_NAME} characters`);
+    return refuse(MetahumanErrorCodes.nameTooLong, `Field "name" must be at most ${MAX_NAME} characters`);
   }
-  if (mail === '') return refuse(MetaHumanErrorCodes.badMail, 'Field "mail" is required');
+  if (mail === '') return refuse(MetahumanErrorCodes.badMail, 'Field "mail" is required');
   if (!v.safeParse(MailSchema, mail).success) {
-    return refuse(MetaHumanErrorCodes.badMail, `Field "mail" is not an e-mail address: ${mail.slice(0, 80)}`);
+    return refuse(MetahumanErrorCodes.badMail, `Field "mail" is not an e-mail address: ${mail.slice(0, 80)}`);
   }
   if (comment.length > MAX_COMMENT) {
-    return refuse(MetaHumanErrorCodes.commentTooLong, `Field "comment" must be at most ${MAX_COMMENT} characters`);
+    return refuse(MetahumanErrorCodes.commentTooLong, `Field "comment" must be at most ${MAX_COMMENT} characters`);
   }
   return jsonReply(200, { result: { token: randomUUID() } });
 }

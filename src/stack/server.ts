@@ -12,8 +12,8 @@ import { bundleDemoScript } from './demo/bundle.ts';
 import { DEMO_PAGE_CSP, DEMO_PAGE_HTML } from './demo/page-html.ts';
 import { answerControl, CONTROL_PREFIX, type ControlTarget } from './control-api.ts';
 import { FaultPlan, type FaultSpec, type PendingFault } from './faults.ts';
-import { bodyForLog, readBody, textReply, MAX_BODY_BYTES, type Reply, type RequestBody } from './http-io.ts';
-import { issueMetaHumanToken, metaHumanError } from './metahuman-api.ts';
+import { bodyForLog, readBody, textReply, MAX_BODY_BYTES, type HttpReply, type RequestBody } from './http-io.ts';
+import { issueMetahumanToken, metahumanError } from './metahuman-api.ts';
 import { RequestLog, type LoggedRequest } from './request-log.ts';
 import { ignoreBid, refresh, signIn, takoError, type TakoApiContext } from './tako-api.ts';
 import { DEFAULT_CONFIG, parseConfigChanges, type StackConfig } from './stack-config.ts';
@@ -74,7 +74,7 @@ interface RouteRequest {
 
 interface Route {
   method: 'GET' | 'POST';
-  handle(request: RouteRequest): Reply | Promise<Reply>;
+  handle(request: RouteRequest): HttpReply | Promise<HttpReply>;
 }
 
 export const PROBE_PAGE_PATH = '/probe';
@@ -84,8 +84,8 @@ const PROBE_PAGE_HTML = `<!doctype html><meta charset="utf-8"><title>probe</titl
 const PROBE_SCRIPT = 'window.probe = { atFirstScript: typeof window.takoSession };';
 
 /** The error envelope of whichever API the path belongs to. */
-function errorReply(path: string, status: number, message: string, headers: Record<string, string> = {}): Reply {
-  return path.startsWith('/auth/') ? metaHumanError(status, status, message, headers) : takoError(status, message, headers);
+function errorReply(path: string, status: number, message: string, headers: Record<string, string> = {}): HttpReply {
+  return path.startsWith('/auth/') ? metahumanError(status, status, message, headers) : takoError(status, message, headers);
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -110,7 +110,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     routes.set(`/${version}/refresh_token`, post(({ body }) => refresh(tako, body)));
     routes.set(`/${version}/farcaster/ignore_bid`, post(({ authorization }) => ignoreBid(tako, authorization)));
   }
-  routes.set('/auth/token', post(({ body }) => issueMetaHumanToken(body)));
+  routes.set('/auth/token', post(({ body }) => issueMetahumanToken(body)));
   routes.set('/', {
     method: 'GET',
     handle: () => textReply(200, 'text/html; charset=utf-8', DEMO_PAGE_HTML, { 'Content-Security-Policy': DEMO_PAGE_CSP }),
@@ -128,7 +128,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const revokeAccessTokens = () => tako.tokens.revokeAccessTokens();
   const controlTarget: ControlTarget = { log, faults, configure, now, revokeAccessTokens };
 
-  function send(res: ServerResponse, reply: Reply): void {
+  function send(res: ServerResponse, reply: HttpReply): void {
     res.writeHead(reply.status, {
       ...CORS_HEADERS,
       // Node would stamp the real time; the server clock is the one clients must see.
@@ -142,7 +142,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
 
   /** The reply to an API or page request, or 'drop' to hang up without one. */
-  async function answer(method: string, path: string, request: RouteRequest): Promise<Reply | 'drop'> {
+  async function answer(method: string, path: string, request: RouteRequest): Promise<HttpReply | 'drop'> {
     if (request.body.tooLarge) return errorReply(path, 413, `The request body is over ${MAX_BODY_BYTES} bytes`);
     const fault = faults.take(path);
     if (fault?.kind === 'drop') return 'drop';
@@ -187,7 +187,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       status: null,
       authorization: req.headers.authorization !== undefined,
     });
-    let reply: Reply | 'drop';
+    let reply: HttpReply | 'drop';
     try {
       reply = await answer(method, path, { body, authorization: req.headers.authorization });
     } catch (error) {

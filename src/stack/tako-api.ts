@@ -2,7 +2,7 @@ import { parseSignInMessage } from '../core/sign-in-message.ts';
 import { recoverPersonalSigner } from '../core/signature.ts';
 import { sameAddress } from '../core/address.ts';
 import { describeError } from '../core/errors.ts';
-import { jsonReply, type Reply, type RequestBody } from './http-io.ts';
+import { jsonReply, type HttpReply, type RequestBody } from './http-io.ts';
 import { TokenRejected, type TokenIssuer, type TokenLifetimes } from './tokens.ts';
 
 /** How far ISSUED AT may be from the server clock, either way. */
@@ -16,11 +16,11 @@ export interface TakoApiContext {
 }
 
 /** The Tako error envelope. */
-export function takoError(status: number, message: string, headers: Record<string, string> = {}): Reply {
+export function takoError(status: number, message: string, headers: Record<string, string> = {}): HttpReply {
   return jsonReply(status, { status: 'error', message }, headers);
 }
 
-function success(data: unknown): Reply {
+function success(data: unknown): HttpReply {
   return jsonReply(200, { status: 'success', data });
 }
 
@@ -36,7 +36,7 @@ function jsonObject(body: RequestBody): Record<string, unknown> | string {
 }
 
 /** POST /{v1,v2}/token: `{message, signature}` signed with personal_sign by the ACCOUNT. */
-export async function signIn(context: TakoApiContext, body: RequestBody): Promise<Reply> {
+export async function signIn(context: TakoApiContext, body: RequestBody): Promise<HttpReply> {
   const fields = jsonObject(body);
   if (typeof fields === 'string') return takoError(400, fields);
   const { message, signature } = fields;
@@ -75,7 +75,7 @@ export async function signIn(context: TakoApiContext, body: RequestBody): Promis
 }
 
 /** POST /{v1,v2}/refresh_token: `{refresh_token}`; rotates, and each refresh token works once. */
-export async function refresh(context: TakoApiContext, body: RequestBody): Promise<Reply> {
+export async function refresh(context: TakoApiContext, body: RequestBody): Promise<HttpReply> {
   const fields = jsonObject(body);
   if (typeof fields === 'string') return takoError(400, fields);
   const refreshToken = fields['refresh_token'];
@@ -95,7 +95,7 @@ export async function refresh(context: TakoApiContext, body: RequestBody): Promi
 const unauthorized = (message: string) => takoError(401, message, { 'WWW-Authenticate': 'Bearer' });
 
 /** POST /{v1,v2}/farcaster/ignore_bid: stands in for any endpoint that needs a live access token. */
-export async function ignoreBid(context: TakoApiContext, authorization: string | undefined): Promise<Reply> {
+export async function ignoreBid(context: TakoApiContext, authorization: string | undefined): Promise<HttpReply> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
   if (!match) return unauthorized('Missing "Authorization: Bearer <token>" header');
   try {

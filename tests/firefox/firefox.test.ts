@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'puppeteer-core';
 import { REFRESH_ALARM_PREFIX } from '../../src/background/session-service.ts';
-import { ErrorCodes } from '../../src/core/errors.ts';
+import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
 import { byTestId, launchFirefoxWithExtension, useEndpointInFirefox, type FirefoxWithExtension } from '../../src/dev/firefox.ts';
 import { PROBE_PAGE_PATH, startStack, type Stack } from '../../src/stack/server.ts';
 
@@ -138,8 +138,8 @@ describe('Firefox', () => {
       const demo = await firefox.openPage(`${stack.url}/?autoconfirm=1`);
       // Another origin (same server, other name) that the person will refuse.
       const stranger = await firefox.openPage(`http://localhost:${stack.port}${PROBE_PAGE_PATH}`);
-      assert.equal((await callFrom(stranger, 'tako_getSession')).code, ErrorCodes.unauthorized);
-      assert.equal((await answerAccess(firefox, stranger, 'deny')).code, ErrorCodes.userRejected);
+      assert.equal((await callFrom(stranger, 'tako_getSession')).code, TakoSessionErrorCode.Unauthorized);
+      assert.equal((await answerAccess(firefox, stranger, 'deny')).code, TakoSessionErrorCode.UserRejected);
 
       // The popup signs in with the wallet of the web page used last: the demo's.
       await demo.bringToFront();
@@ -159,7 +159,7 @@ describe('Firefox', () => {
 
       // The refused origin still gets nothing, and gives nothing away.
       const refused = await callFrom(stranger, 'tako_getToken');
-      assert.equal(refused.code, ErrorCodes.unauthorized);
+      assert.equal(refused.code, TakoSessionErrorCode.Unauthorized);
       assert.doesNotMatch(JSON.stringify(refused), /0x[0-9a-f]{40}/i);
     } finally {
       await firefox.close();

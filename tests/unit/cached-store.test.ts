@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { withMemoryCache } from '../../src/background/cached-store.ts';
+import { StorageKeys } from '../../src/background/storage-keys.ts';
 import type { Store } from '../../src/background/store.ts';
 import { DEFAULT_ENDPOINT, PRESET_ENDPOINTS } from '../../src/core/endpoints.ts';
 import { keyOf, sessionFromGrant, type Session } from '../../src/core/session.ts';
@@ -36,15 +37,30 @@ describe('withMemoryCache', () => {
     await cached.setAllowedOrigins([{ origin: 'https://dapp.example', allowedAt: 1 }]);
     await cached.saveSettings({ v: 1, endpoint: PRESET_ENDPOINTS['tako-v1'] });
     assert.deepEqual(await cached.getSession(keyOf(s)), s);
-    assert.deepEqual(data.get(`session/${keyOf(s)}`), s);
+    assert.deepEqual(data.get(StorageKeys.sessionPrefix + keyOf(s)), s);
     assert.deepEqual(await cached.getActive(), { x: keyOf(s) });
-    assert.deepEqual(data.get('active'), { x: keyOf(s) });
+    assert.deepEqual(data.get(StorageKeys.active), { x: keyOf(s) });
     assert.equal((await cached.getSettings()).endpoint.version, 'v1');
     assert.equal((await cached.getAllowedOrigins())[0]!.origin, 'https://dapp.example');
 
     await cached.deleteSessions([keyOf(s)]);
     assert.equal(await cached.getSession(keyOf(s)), undefined);
-    assert.equal(data.has(`session/${keyOf(s)}`), false);
+    assert.equal(data.has(StorageKeys.sessionPrefix + keyOf(s)), false);
+  });
+
+  test('the MetaHuman token and settings go through the same store and cache', async () => {
+    const { store, data } = memoryStore();
+    const cached = withMemoryCache(store);
+    assert.equal(await cached.getMetahumanToken(), undefined);
+    const record = { v: 1, token: '3f2504e0-4f89-41d3-9a0c-0305e82c3301', obtainedAt: 5, baseUrl: 'http://127.0.0.1:8787', name: 'Ada', mail: 'ada@example.com' } as const;
+    await cached.putMetahumanToken(record);
+    await cached.saveMetahumanSettings({ v: 1, baseUrl: 'http://127.0.0.1:8787' });
+    assert.deepEqual(data.get(StorageKeys.metahumanToken), record);
+    assert.deepEqual(data.get(StorageKeys.metahumanSettings), { v: 1, baseUrl: 'http://127.0.0.1:8787' });
+    data.clear();
+    // Served from memory: the background is the only writer.
+    assert.deepEqual(await cached.getMetahumanToken(), record);
+    assert.equal((await cached.getMetahumanSettings()).baseUrl, 'http://127.0.0.1:8787');
   });
 
   test('a failed write changes neither storage nor the cache', async () => {

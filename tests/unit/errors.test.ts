@@ -1,18 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ErrorCodes, TakoError, describeError, isTakoError, type ErrorKind } from '../../src/core/errors.ts';
+import { TakoError, describeError, isTakoError, type ErrorKind } from '../../src/core/errors.ts';
+import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
 
-describe('ErrorCodes', () => {
+describe('TakoSessionErrorCode', () => {
   test('are the EIP-1193 / JSON-RPC numbers the page API documents', () => {
     assert.deepEqual(
-      { ...ErrorCodes },
+      { ...TakoSessionErrorCode },
       {
-        userRejected: 4001,
-        unauthorized: 4100,
-        unsupportedMethod: 4200,
-        disconnected: 4900,
-        invalidParams: -32602,
-        internal: -32603,
+        UserRejected: 4001,
+        Unauthorized: 4100,
+        UnsupportedMethod: 4200,
+        NoSession: 4900,
+        InvalidParams: -32602,
+        Internal: -32603,
       },
     );
   });
@@ -75,7 +76,7 @@ describe('TakoError', () => {
   });
 
   test('an explicit code overrides the one for the kind', () => {
-    const error = new TakoError('wallet', 'The wallet refused', { code: ErrorCodes.userRejected });
+    const error = new TakoError('wallet', 'The wallet refused', { code: TakoSessionErrorCode.UserRejected });
     assert.equal(error.kind, 'wallet');
     assert.equal(error.code, 4001);
   });

@@ -1,7 +1,12 @@
 /** The background's Store over plain maps, standing in for IndexedDB in Node tests. */
-import type { AllowedOrigin, Settings, Store } from '../../src/background/store.ts';
+import { StorageKeys } from '../../src/background/storage-keys.ts';
+import type { Store } from '../../src/background/store.ts';
 import { DEFAULT_ENDPOINT } from '../../src/core/endpoints.ts';
+import { METAHUMAN_DEFAULT_BASE_URL } from '../../src/core/metahuman.ts';
+import type { AllowedOrigin, MetahumanSettings, MetahumanTokenRecord, Settings } from '../../src/core/records.ts';
 import { keyOf, type Session } from '../../src/core/session.ts';
+
+const { sessionPrefix } = StorageKeys;
 
 export function memoryStore() {
   const data = new Map<string, unknown>();
@@ -16,16 +21,21 @@ export function memoryStore() {
     return Promise.resolve(value());
   };
   const store: Store = {
-    getSettings: () => read('settings', () => (data.get('settings') as Settings) ?? { v: 1, endpoint: DEFAULT_ENDPOINT }),
-    saveSettings: async (s) => void data.set('settings', s),
-    listSessions: () => read('sessions', () => [...data.entries()].filter(([k]) => k.startsWith('session/')).map(([, v]) => v as Session)),
-    getSession: async (key) => data.get(`session/${key}`) as Session | undefined,
-    putSession: async (s) => void data.set(`session/${keyOf(s)}`, s),
-    deleteSessions: async (keys) => keys.forEach((k) => data.delete(`session/${k}`)),
-    getActive: () => read('active', () => (data.get('active') as Record<string, string>) ?? {}),
-    setActive: async (a) => void data.set('active', a),
-    getAllowedOrigins: () => read('origins', () => (data.get('origins') as AllowedOrigin[]) ?? []),
-    setAllowedOrigins: async (o) => void data.set('origins', o),
+    getSettings: () => read('settings', () => (data.get(StorageKeys.settings) as Settings) ?? { v: 1, endpoint: DEFAULT_ENDPOINT }),
+    saveSettings: async (s) => void data.set(StorageKeys.settings, s),
+    listSessions: () => read('sessions', () => [...data.entries()].filter(([k]) => k.startsWith(sessionPrefix)).map(([, v]) => v as Session)),
+    getSession: async (key) => data.get(sessionPrefix + key) as Session | undefined,
+    putSession: async (s) => void data.set(sessionPrefix + keyOf(s), s),
+    deleteSessions: async (keys) => keys.forEach((k) => data.delete(sessionPrefix + k)),
+    getActive: () => read('active', () => (data.get(StorageKeys.active) as Record<string, string>) ?? {}),
+    setActive: async (a) => void data.set(StorageKeys.active, a),
+    getAllowedOrigins: () => read('origins', () => (data.get(StorageKeys.allowedOrigins) as AllowedOrigin[]) ?? []),
+    setAllowedOrigins: async (o) => void data.set(StorageKeys.allowedOrigins, o),
+    getMetahumanToken: async () => data.get(StorageKeys.metahumanToken) as MetahumanTokenRecord | undefined,
+    putMetahumanToken: async (record) => void data.set(StorageKeys.metahumanToken, record),
+    getMetahumanSettings: async () =>
+      (data.get(StorageKeys.metahumanSettings) as MetahumanSettings | undefined) ?? { v: 1, baseUrl: METAHUMAN_DEFAULT_BASE_URL },
+    saveMetahumanSettings: async (settings) => void data.set(StorageKeys.metahumanSettings, settings),
   };
   return { store, data, reads, failOnce: () => (failNextRead = true) };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ErrorCodes } from '../../src/core/errors.ts';
+import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
 import {
   maskMetahumanToken,
   metahumanApiError,
@@ -73,7 +73,7 @@ describe('field validation', () => {
   test('invalid fields throw one TakoError (invalid, -32602) naming every wrong field', () => {
     const error = catchTakoError(() => validateMetahumanFields({ name: '', mail: 'nope', comment: 'c'.repeat(1001) }));
     assert.equal(error.kind, 'invalid');
-    assert.equal(error.code, ErrorCodes.invalidParams);
+    assert.equal(error.code, TakoSessionErrorCode.InvalidParams);
     assert.equal(
       error.message,
       'Name: Enter your name. E-mail: Enter an e-mail address such as ada@example.com. Comment: Use at most 1000 characters (now 1001)',

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { eip6963OnlyPlugin, NODE_STUB_MARKER } from '../../eip6963-only-plugin.mjs';
+import { eip6963OnlyPlugin, NODE_STUB_MARKER } from '../../../build.mjs';
 
 const ENTRY = fileURLToPath(new URL('./demo-page.ts', import.meta.url));
 

@@ -131,7 +131,7 @@ export function createDevWallet(options: DevWalletOptions = {}): DevWallet {
     }
   }
 
-  function settle(id: number | undefined, outcome: 'confirm' | 'reject'): void {
+  function decide(id: number | undefined, outcome: 'confirm' | 'reject'): void {
     const entry = id === undefined ? waiting.values().next().value : waiting.get(id);
     if (!entry) return;
     waiting.delete(entry.request.id);
@@ -156,7 +156,7 @@ export function createDevWallet(options: DevWalletOptions = {}): DevWallet {
     const request: SignatureRequest = { id: nextId++, message: decodePersonalMessage(raw), address: account() };
     return new Promise<string>((resolve, reject) => {
       waiting.set(request.id, { request, resolve, reject });
-      if (autoConfirm) settle(request.id, 'confirm');
+      if (autoConfirm) decide(request.id, 'confirm');
       else changed(`Waiting for you to confirm request ${request.id}`);
     });
   }
@@ -215,8 +215,8 @@ export function createDevWallet(options: DevWalletOptions = {}): DevWallet {
       stateListeners.add(listener);
       return () => stateListeners.delete(listener);
     },
-    confirm: (id) => settle(id, 'confirm'),
-    reject: (id) => settle(id, 'reject'),
+    confirm: (id) => decide(id, 'confirm'),
+    reject: (id) => decide(id, 'reject'),
     selectAccount(index) {
       if (index === accountIndex) return;
       accountIndex = index;

@@ -8,7 +8,7 @@ import {
   type TakoSession,
   type TakoSessionError,
   type TakoSessionInfo,
-} from '../../page/tako-session-api.ts';
+} from '../../core/tako-session-api.ts';
 import { element } from './dom.ts';
 
 /** The stack that serves this page answers the Tako API too; `connect-src 'self'` allows it. */

@@ -1,6 +1,7 @@
 /** The consent window: names the requesting origin (as the browser reported it) and asks. */
 import { describeError } from '../../core/errors.ts';
-import { ask, byTestId, showMessage } from '../shared/background.ts';
+import { ask } from '../shared/background.ts';
+import { byTestId, showMessage } from '../shared/dom.ts';
 
 const requestId = new URLSearchParams(location.search).get('request') ?? '';
 const originLabel = byTestId('request-origin');
@@ -20,7 +21,7 @@ async function answer(approved: boolean): Promise<void> {
   window.close();
 }
 
-ask<{ origin: string }>({ type: 'get-approval', requestId }).then(({ origin }) => {
+ask({ type: 'get-approval', requestId }).then(({ origin }) => {
   originLabel.textContent = origin;
   document.title = `Allow ${origin}? — Tako Session`;
   approve.disabled = false;

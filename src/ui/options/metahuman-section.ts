@@ -5,9 +5,10 @@
 import browser from 'webextension-polyfill';
 import { hostPermissionFor, isLoopbackUrl, normalizeBaseUrl } from '../../core/endpoints.ts';
 import { metahumanFieldErrors, METAHUMAN_DEFAULT_BASE_URL, type MetahumanField } from '../../core/metahuman.ts';
-import type { MetahumanView } from '../../background/metahuman.ts';
+import type { MetahumanView } from '../../core/ui-protocol.ts';
 import { describeError } from '../../core/errors.ts';
-import { ask, byTestId, onStateChanged, showMessage } from '../shared/background.ts';
+import { ask, onStateChanged } from '../shared/background.ts';
+import { byTestId, byTestIds, showMessage } from '../shared/dom.ts';
 import { formatWhen } from '../shared/time.ts';
 
 const FIELDS: readonly MetahumanField[] = ['name', 'mail', 'comment'];
@@ -23,16 +24,23 @@ export function initMetahumanSection(): void {
     mail: byTestId<HTMLInputElement>('mh-mail'),
     comment: byTestId<HTMLTextAreaElement>('mh-comment'),
   };
-  const stored = byTestId('mh-stored');
-  const tokenText = byTestId('mh-token');
-  const tokenInfo = byTestId('mh-token-info');
-  const copyButton = byTestId<HTMLButtonElement>('mh-copy');
-  const confirmBox = byTestId('mh-confirm');
-  const confirmButton = byTestId<HTMLButtonElement>('mh-confirm-replace');
-  const cancelButton = byTestId<HTMLButtonElement>('mh-cancel-replace');
-  const getButton = byTestId<HTMLButtonElement>('mh-get-token');
-  const status = byTestId('mh-status');
-  const errorBox = byTestId('mh-error');
+  const el = byTestIds({
+    stored: 'mh-stored',
+    token: 'mh-token',
+    tokenInfo: 'mh-token-info',
+    confirm: 'mh-confirm',
+    status: 'mh-status',
+    error: 'mh-error',
+  });
+  const buttons = byTestIds(
+    {
+      copy: 'mh-copy',
+      confirmReplace: 'mh-confirm-replace',
+      cancelReplace: 'mh-cancel-replace',
+      getToken: 'mh-get-token',
+    },
+    HTMLButtonElement,
+  );
 
   let view: MetahumanView | undefined;
   let busy = false;
@@ -41,7 +49,7 @@ export function initMetahumanSection(): void {
   let copyReset: ReturnType<typeof setTimeout> | undefined;
 
   function showError(message: string | null): void {
-    showMessage(errorBox, message);
+    showMessage(el.error, message);
   }
 
   function showFieldError(testId: string, input: HTMLElement, message: string | undefined): void {
@@ -51,17 +59,17 @@ export function initMetahumanSection(): void {
   }
 
   function showConfirm(visible: boolean): void {
-    confirmBox.hidden = !visible;
-    getButton.hidden = visible;
-    if (visible) confirmButton.focus();
+    el.confirm.hidden = !visible;
+    buttons.getToken.hidden = visible;
+    if (visible) buttons.confirmReplace.focus();
   }
 
   function setBusy(value: boolean): void {
     busy = value;
-    getButton.disabled = value;
-    confirmButton.disabled = value;
-    cancelButton.disabled = value;
-    getButton.textContent = value ? 'Requesting…' : view?.token ? REPLACE_LABEL : GET_LABEL;
+    buttons.getToken.disabled = value;
+    buttons.confirmReplace.disabled = value;
+    buttons.cancelReplace.disabled = value;
+    buttons.getToken.textContent = value ? 'Requesting…' : view?.token ? REPLACE_LABEL : GET_LABEL;
   }
 
   function render(next: MetahumanView): void {
@@ -69,16 +77,16 @@ export function initMetahumanSection(): void {
     if (!baseUrlEdited) baseUrl.value = next.baseUrl;
     baseUrl.placeholder = next.defaultBaseUrl;
     const token = next.token;
-    stored.hidden = !token;
-    tokenText.textContent = token?.masked ?? '';
-    tokenInfo.textContent = token
+    el.stored.hidden = !token;
+    el.token.textContent = token?.masked ?? '';
+    el.tokenInfo.textContent = token
       ? `Obtained ${formatWhen(token.obtainedAt)} for ${token.name} <${token.mail}> from ${new URL(token.baseUrl).host}`
       : '';
-    if (!busy) getButton.textContent = token ? REPLACE_LABEL : GET_LABEL;
+    if (!busy) buttons.getToken.textContent = token ? REPLACE_LABEL : GET_LABEL;
   }
 
-  async function refresh(): Promise<void> {
-    render(await ask<MetahumanView>({ type: 'get-metahuman' }));
+  async function reload(): Promise<void> {
+    render(await ask({ type: 'get-metahuman' }));
   }
 
   /** Per-field messages next to each field; true when everything can be sent. */
@@ -113,9 +121,9 @@ export function initMetahumanSection(): void {
     }
     setBusy(true);
     try {
-      if (target !== view?.baseUrl) render(await ask<MetahumanView>({ type: 'save-metahuman-settings', baseUrl: target }));
+      if (target !== view?.baseUrl) render(await ask({ type: 'save-metahuman-settings', baseUrl: target }));
       baseUrlEdited = false;
-      const next = await ask<MetahumanView>({
+      const next = await ask({
         type: 'obtain-metahuman',
         name: inputs.name.value,
         mail: inputs.mail.value,
@@ -123,14 +131,14 @@ export function initMetahumanSection(): void {
         replaceExisting,
       });
       render(next);
-      status.textContent = 'Token received and saved. The MetaHuman SDK will not show it again; Tako Session keeps it for you.';
+      el.status.textContent = 'Token received and saved. The MetaHuman SDK will not show it again; Tako Session keeps it for you.';
     } finally {
       setBusy(false);
     }
   }
 
   function run(task: () => Promise<void>): void {
-    status.textContent = '';
+    el.status.textContent = '';
     showError(null);
     task().catch((error: unknown) => showError(describeError(error)));
   }
@@ -138,7 +146,7 @@ export function initMetahumanSection(): void {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     if (busy) return;
-    status.textContent = '';
+    el.status.textContent = '';
     showError(null);
     if (!checkFields()) return;
     // The stored token cannot be fetched again: replacing it is a separate, explicit step.
@@ -149,30 +157,30 @@ export function initMetahumanSection(): void {
     run(() => obtain(false));
   });
 
-  confirmButton.addEventListener('click', () => {
+  buttons.confirmReplace.addEventListener('click', () => {
     if (busy) return;
     showConfirm(false);
     if (!checkFields()) return;
     run(() => obtain(true));
   });
 
-  cancelButton.addEventListener('click', () => {
+  buttons.cancelReplace.addEventListener('click', () => {
     showConfirm(false);
     showError(null);
-    status.textContent = 'Kept your current token.';
-    getButton.focus();
+    el.status.textContent = 'Kept your current token.';
+    buttons.getToken.focus();
   });
 
-  copyButton.addEventListener('click', () => {
+  buttons.copy.addEventListener('click', () => {
     const token = view?.token?.token;
     if (!token) return;
     showError(null);
     navigator.clipboard.writeText(token).then(
       () => {
-        copyButton.textContent = 'Copied';
+        buttons.copy.textContent = 'Copied';
         clearTimeout(copyReset);
         copyReset = setTimeout(() => {
-          copyButton.textContent = COPY_LABEL;
+          buttons.copy.textContent = COPY_LABEL;
         }, 3000);
       },
       (error: unknown) => showError(`Could not copy the token: ${describeError(error)}`),
@@ -187,6 +195,6 @@ export function initMetahumanSection(): void {
     inputs[field].addEventListener('input', () => showFieldError(`mh-${field}-error`, inputs[field], undefined));
   }
 
-  onStateChanged(() => void refresh().catch((error: unknown) => showError(describeError(error))));
-  refresh().catch((error: unknown) => showError(describeError(error)));
+  onStateChanged(() => void reload().catch((error: unknown) => showError(describeError(error))));
+  reload().catch((error: unknown) => showError(describeError(error)));
 }

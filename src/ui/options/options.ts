@@ -4,27 +4,29 @@
  */
 import browser from 'webextension-polyfill';
 import { customEndpoint, hostPermissionFor, isLoopbackUrl, type EndpointPreset } from '../../core/endpoints.ts';
-import type { EndpointSetting } from '../../core/protocol.ts';
-import type { Settings } from '../../background/store.ts';
+import type { EndpointSetting } from '../../core/ui-protocol.ts';
 import { describeError } from '../../core/errors.ts';
-import { ask, byTestId, showMessage } from '../shared/background.ts';
+import { ask } from '../shared/background.ts';
+import { byTestId, byTestIds, showMessage } from '../shared/dom.ts';
 import { initMetahumanSection } from './metahuman-section.ts';
 
+const el = byTestIds({
+  customFields: 'custom-fields',
+  status: 'options-status',
+  error: 'options-error',
+});
 const form = byTestId<HTMLFormElement>('endpoint-form');
 const preset = byTestId<HTMLSelectElement>('endpoint');
-const customFields = byTestId('custom-fields');
-const baseUrl = byTestId<HTMLInputElement>('base-url');
 const version = byTestId<HTMLSelectElement>('api-version');
+const baseUrl = byTestId<HTMLInputElement>('base-url');
 const saveButton = byTestId<HTMLButtonElement>('save');
-const status = byTestId('options-status');
-const errorBox = byTestId('options-error');
 
 function showCustom(): void {
-  customFields.hidden = preset.value !== 'custom';
+  el.customFields.hidden = preset.value !== 'custom';
 }
 
 function showError(message: string | null): void {
-  showMessage(errorBox, message);
+  showMessage(el.error, message);
 }
 
 /**
@@ -37,7 +39,7 @@ function enableEndpointForm(): void {
 }
 
 async function load(): Promise<void> {
-  const { endpoint } = await ask<Settings>({ type: 'get-settings' });
+  const { endpoint } = await ask({ type: 'get-settings' });
   preset.value = endpoint.preset;
   if (endpoint.preset === 'custom') {
     baseUrl.value = endpoint.baseUrl;
@@ -47,7 +49,7 @@ async function load(): Promise<void> {
 }
 
 async function save(): Promise<void> {
-  status.textContent = '';
+  el.status.textContent = '';
   showError(null);
   const chosen = preset.value as EndpointPreset;
   let setting: EndpointSetting = { preset: chosen };
@@ -61,9 +63,9 @@ async function save(): Promise<void> {
     }
     setting = { preset: 'custom', baseUrl: endpoint.baseUrl, version: endpoint.version };
   }
-  const saved = await ask<Settings>({ type: 'save-settings', endpoint: setting });
+  const saved = await ask({ type: 'save-settings', endpoint: setting });
   baseUrl.value = saved.endpoint.preset === 'custom' ? saved.endpoint.baseUrl : baseUrl.value;
-  status.textContent = `Saved: ${saved.endpoint.baseUrl} (${saved.endpoint.version})`;
+  el.status.textContent = `Saved: ${saved.endpoint.baseUrl} (${saved.endpoint.version})`;
 }
 
 preset.addEventListener('change', showCustom);

@@ -1,33 +1,41 @@
 /** The toolbar popup: shows the session and signs in with one click. */
 import type { SessionInfo } from '../../core/session.ts';
 import type { WalletInfo } from '../../core/protocol.ts';
-import type { PopupState } from '../../background/ui-api.ts';
+import type { PopupState } from '../../core/ui-protocol.ts';
 import { describeError } from '../../core/errors.ts';
-import { ask, byTestId, onStateChanged, showMessage } from '../shared/background.ts';
+import { ask, onStateChanged } from '../shared/background.ts';
+import { byTestIds, showMessage } from '../shared/dom.ts';
 import { formatCountdown, formatWhen } from '../shared/time.ts';
 
-const root = byTestId('session');
-const stateLabel = byTestId('state-label');
-const address = byTestId('session-address');
-const times = byTestId('session-times');
-const expires = byTestId('token-expires');
-const lapses = byTestId('session-lapses');
-const errorBox = byTestId('error');
-const signInButton = byTestId<HTMLButtonElement>('sign-in');
-const refreshButton = byTestId<HTMLButtonElement>('refresh-now');
-const signOutButton = byTestId<HTMLButtonElement>('sign-out');
-const picker = byTestId('wallet-picker');
-const walletList = byTestId('wallets');
-const sites = byTestId('sites');
-const sitesEmpty = byTestId('sites-empty');
-const endpointLabel = byTestId('endpoint-label');
-const accountsSection = byTestId('accounts-section');
-const accountList = byTestId('accounts');
-const addAccountButton = byTestId<HTMLButtonElement>('add-account');
-const signOutAllButton = byTestId<HTMLButtonElement>('sign-out-all');
-const switchOffer = byTestId('switch-offer');
-const switchedAddress = byTestId('switched-address');
-const signInSwitchedButton = byTestId<HTMLButtonElement>('sign-in-switched');
+const el = byTestIds({
+  session: 'session',
+  stateLabel: 'state-label',
+  address: 'session-address',
+  times: 'session-times',
+  expires: 'token-expires',
+  lapses: 'session-lapses',
+  error: 'error',
+  picker: 'wallet-picker',
+  wallets: 'wallets',
+  sites: 'sites',
+  sitesEmpty: 'sites-empty',
+  endpointLabel: 'endpoint-label',
+  accountsSection: 'accounts-section',
+  accounts: 'accounts',
+  switchOffer: 'switch-offer',
+  switchedAddress: 'switched-address',
+});
+const buttons = byTestIds(
+  {
+    signIn: 'sign-in',
+    refreshNow: 'refresh-now',
+    signOut: 'sign-out',
+    addAccount: 'add-account',
+    signOutAll: 'sign-out-all',
+    signInSwitched: 'sign-in-switched',
+  },
+  HTMLButtonElement,
+);
 
 const LABELS: Record<PopupState['state'], string> = {
   'signed-out': 'Signed out',
@@ -46,17 +54,17 @@ let localErrorSession = '';
 let current: PopupState | undefined;
 
 function showError(message: string | null): void {
-  showMessage(errorBox, message);
+  showMessage(el.error, message);
 }
 
 function tick(): void {
   const session = current?.session;
   if (!session) return;
-  expires.textContent = formatCountdown(session.expiresAt - Date.now());
+  el.expires.textContent = formatCountdown(session.expiresAt - Date.now());
 }
 
 function renderSites(state: PopupState): void {
-  sites.replaceChildren(
+  el.sites.replaceChildren(
     ...state.sites.map(({ origin }) => {
       const item = document.createElement('li');
       item.dataset.testid = 'site';
@@ -73,7 +81,7 @@ function renderSites(state: PopupState): void {
       return item;
     }),
   );
-  sitesEmpty.hidden = state.sites.length > 0;
+  el.sitesEmpty.hidden = state.sites.length > 0;
 }
 
 function shortAddress(address: string): string {
@@ -91,8 +99,8 @@ function accountButton(testid: string, label: string, action: () => Promise<unkn
 
 /** Several accounts on this endpoint: each can be made active or signed out on its own. */
 function renderAccounts(state: PopupState): void {
-  accountsSection.hidden = state.accounts.length < 2;
-  accountList.replaceChildren(
+  el.accountsSection.hidden = state.accounts.length < 2;
+  el.accounts.replaceChildren(
     ...state.accounts.map((account) => {
       const item = document.createElement('li');
       item.dataset.testid = 'account';
@@ -111,10 +119,10 @@ function renderAccounts(state: PopupState): void {
       return item;
     }),
   );
-  signOutAllButton.hidden = state.accounts.length < 2;
-  addAccountButton.hidden = !state.session || state.state === 'signing-in';
-  switchOffer.hidden = !state.switchedAccount || state.state === 'signing-in';
-  switchedAddress.textContent = state.switchedAccount ?? '';
+  buttons.signOutAll.hidden = state.accounts.length < 2;
+  buttons.addAccount.hidden = !state.session || state.state === 'signing-in';
+  el.switchOffer.hidden = !state.switchedAccount || state.state === 'signing-in';
+  el.switchedAddress.textContent = state.switchedAccount ?? '';
 }
 
 /** Which token pair the popup shows: a new one means whatever failed before has been overtaken. */
@@ -125,25 +133,25 @@ function tokenIdentity(state: PopupState): string {
 function render(state: PopupState): void {
   current = state;
   if (localError && tokenIdentity(state) !== localErrorSession) localError = null;
-  root.dataset.state = state.state;
-  stateLabel.textContent = LABELS[state.state];
-  endpointLabel.textContent = state.endpoint.baseUrl.replace(/^https?:\/\//, '');
-  endpointLabel.title = `${state.endpoint.baseUrl} (${state.endpoint.version})`;
+  el.session.dataset.state = state.state;
+  el.stateLabel.textContent = LABELS[state.state];
+  el.endpointLabel.textContent = state.endpoint.baseUrl.replace(/^https?:\/\//, '');
+  el.endpointLabel.title = `${state.endpoint.baseUrl} (${state.endpoint.version})`;
   const session: SessionInfo | null = state.session;
-  address.hidden = !session;
-  times.hidden = !session;
-  address.textContent = session?.address ?? '';
-  address.dataset.address = session?.address ?? '';
-  expires.dataset.expiresAt = session ? String(session.expiresAt) : '';
-  lapses.textContent = state.refreshExpiresAt ? `${formatWhen(state.refreshExpiresAt)} unless refreshed` : '';
+  el.address.hidden = !session;
+  el.times.hidden = !session;
+  el.address.textContent = session?.address ?? '';
+  el.address.dataset.address = session?.address ?? '';
+  el.expires.dataset.expiresAt = session ? String(session.expiresAt) : '';
+  el.lapses.textContent = state.refreshExpiresAt ? `${formatWhen(state.refreshExpiresAt)} unless refreshed` : '';
   tick();
   const busy = state.state === 'signing-in';
-  signInButton.hidden = !(state.state === 'signed-out' || state.state === 'expired' || busy);
-  signInButton.disabled = busy;
-  refreshButton.hidden = !(state.state === 'signed-in' || state.state === 'refreshing');
-  refreshButton.disabled = state.state === 'refreshing';
-  signOutButton.hidden = !session;
-  if (session || busy) picker.hidden = true;
+  buttons.signIn.hidden = !(state.state === 'signed-out' || state.state === 'expired' || busy);
+  buttons.signIn.disabled = busy;
+  buttons.refreshNow.hidden = !(state.state === 'signed-in' || state.state === 'refreshing');
+  buttons.refreshNow.disabled = state.state === 'refreshing';
+  buttons.signOut.hidden = !session;
+  if (session || busy) el.picker.hidden = true;
   showError(localError ?? state.error);
   renderAccounts(state);
   renderSites(state);
@@ -154,7 +162,7 @@ let latestReload = 0;
 
 async function reload(): Promise<void> {
   const ticket = ++latestReload;
-  const state = await ask<PopupState>({ type: 'get-state' });
+  const state = await ask({ type: 'get-state' });
   if (ticket === latestReload) render(state);
 }
 
@@ -171,12 +179,12 @@ async function run(action: () => Promise<unknown>): Promise<void> {
 }
 
 function signIn(walletId?: string): Promise<void> {
-  picker.hidden = true;
+  el.picker.hidden = true;
   return run(() => ask({ type: 'sign-in', ...(walletId ? { walletId } : {}) }));
 }
 
 function showPicker(wallets: WalletInfo[]): void {
-  walletList.replaceChildren(
+  el.wallets.replaceChildren(
     ...wallets.map((wallet) => {
       const item = document.createElement('li');
       const button = document.createElement('button');
@@ -194,13 +202,13 @@ function showPicker(wallets: WalletInfo[]): void {
       return item;
     }),
   );
-  picker.hidden = false;
+  el.picker.hidden = false;
 }
 
 /** Sign-in: one wallet on the page signs at once; several let the person pick by name and icon. */
 function startSignIn(): void {
   void run(async () => {
-    const { origin, wallets } = await ask<{ origin: string; wallets: WalletInfo[] }>({ type: 'list-wallets' });
+    const { origin, wallets } = await ask({ type: 'list-wallets' });
     if (wallets.length === 0) throw new Error(`No wallet found on ${origin}. Open a page where your wallet is available and try again.`);
     if (wallets.length > 1) {
       showPicker(wallets);
@@ -211,12 +219,12 @@ function startSignIn(): void {
   });
 }
 
-signInButton.addEventListener('click', startSignIn);
-addAccountButton.addEventListener('click', startSignIn);
-signInSwitchedButton.addEventListener('click', startSignIn);
-signOutAllButton.addEventListener('click', () => void run(() => ask({ type: 'sign-out', scope: 'all' })));
-refreshButton.addEventListener('click', () => void run(() => ask({ type: 'refresh-now' })));
-signOutButton.addEventListener('click', () => void run(() => ask({ type: 'sign-out', scope: 'active' })));
+buttons.signIn.addEventListener('click', startSignIn);
+buttons.addAccount.addEventListener('click', startSignIn);
+buttons.signInSwitched.addEventListener('click', startSignIn);
+buttons.signOutAll.addEventListener('click', () => void run(() => ask({ type: 'sign-out', scope: 'all' })));
+buttons.refreshNow.addEventListener('click', () => void run(() => ask({ type: 'refresh-now' })));
+buttons.signOut.addEventListener('click', () => void run(() => ask({ type: 'sign-out', scope: 'active' })));
 
 onStateChanged(() => void reload().catch((error: unknown) => showError(describeError(error))));
 setInterval(tick, 1000);

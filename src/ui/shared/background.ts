@@ -1,6 +1,8 @@
 /** How extension pages talk to the background: one typed request, one reply or a readable error. */
 import browser from 'webextension-polyfill';
-import type { Reply, UiToBackground } from '../../core/protocol.ts';
+import type { Reply } from '../../core/protocol.ts';
+import { STATE_CHANGED, type UiReply, type UiRequest } from '../../core/ui-protocol.ts';
+import { TakoSessionErrorCode } from '../../core/tako-session-api.ts';
 
 export class BackgroundError extends Error {
   constructor(
@@ -11,9 +13,14 @@ export class BackgroundError extends Error {
   }
 }
 
-export async function ask<T>(message: UiToBackground): Promise<T> {
-  const reply = (await browser.runtime.sendMessage(message)) as Reply<T> | undefined;
-  if (!reply) throw new BackgroundError('Tako Session did not answer; try again', -32603);
+/**
+ * Asks the background; the reply's type follows from the request's. The background answers each
+ * request type with one handler typed by the same map (`UiHandlers`), which is what makes the
+ * message API's untyped reply safe to read as that type here.
+ */
+export async function ask<R extends UiRequest>(request: R): Promise<UiReply<R['type']>> {
+  const reply = (await browser.runtime.sendMessage(request)) as Reply<UiReply<R['type']>> | undefined;
+  if (!reply) throw new BackgroundError('Tako Session did not answer; try again', TakoSessionErrorCode.Internal);
   if (!reply.ok) throw new BackgroundError(reply.error.message, reply.error.code);
   return reply.result;
 }
@@ -21,19 +28,7 @@ export async function ask<T>(message: UiToBackground): Promise<T> {
 /** Calls `render` now and whenever the background says something changed. */
 export function onStateChanged(render: () => void): void {
   browser.runtime.onMessage.addListener((message: unknown) => {
-    if ((message as { type?: unknown } | null)?.type === 'state-changed') render();
+    if ((message as { type?: unknown } | null)?.type === STATE_CHANGED.type) render();
     return undefined;
   });
-}
-
-/** Shows `message` in a box, or hides the box when there is none. */
-export function showMessage(box: HTMLElement, message: string | null | undefined): void {
-  box.textContent = message ?? '';
-  box.hidden = !message;
-}
-
-export function byTestId<T extends HTMLElement = HTMLElement>(id: string, root: ParentNode = document): T {
-  const element = root.querySelector<T>(`[data-testid="${id}"]`);
-  if (!element) throw new Error(`Missing element ${id}`);
-  return element;
 }

@@ -38,6 +38,12 @@ export interface TakoSessionMethods {
 
 export type TakoSessionMethod = keyof TakoSessionMethods;
 
+/*
+ * In this project the file is the one source of the page contract: the extension's session view,
+ * its message schemas, its error codes and the background's method table are derived from it or
+ * checked against it, so a change on one side only does not compile. Keep it free of imports.
+ */
+
 /** Error codes a dapp can branch on (`error.code`). */
 export const TakoSessionErrorCode = {
   /** The person refused (approval window or wallet). */

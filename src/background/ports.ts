@@ -1,0 +1,37 @@
+/**
+ * The browser as the background's modules see it: narrow ports passed in through their deps, so
+ * that each module runs in Node tests with fakes. browser-ports.ts makes them from the real API.
+ */
+import type { BackgroundToContent } from '../core/protocol.ts';
+
+export interface TabInfo {
+  id?: number;
+  url?: string;
+  lastAccessed?: number;
+}
+
+export interface TabsPort {
+  query(query: { active?: true; lastFocusedWindow?: true; url?: string[] }): Promise<TabInfo[]>;
+  /** A message to the content script in the tab's top frame; rejects when nothing there answers. */
+  send(tabId: number, message: BackgroundToContent): Promise<unknown>;
+  /** Adds the scripts the manifest declares for web pages to a tab that was open before install. */
+  injectBridge(tabId: number): Promise<void>;
+}
+
+export interface WindowsPort {
+  /** Opens an extension page in a popup window; resolves the window's id. */
+  openPopup(path: string, size: { width: number; height: number }): Promise<number | undefined>;
+  close(windowId: number): Promise<void>;
+}
+
+/** The toolbar button's badge and tooltip. */
+export interface Badge {
+  text: string;
+  color: string;
+  title: string;
+}
+
+export type ShowBadge = (badge: Badge) => Promise<void>;
+
+/** Whether the browser granted the extension the host of this base URL. */
+export type HasHostPermission = (baseUrl: string) => Promise<boolean>;

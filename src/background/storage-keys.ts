@@ -1,0 +1,20 @@
+/**
+ * Where the background keeps its state: one IndexedDB database with one object store, and the
+ * key of every record in it. Everything persisted is read and written through `Store`
+ * (store.ts); tests import these names rather than spelling them again.
+ */
+export const DB_NAME = 'tako-session';
+export const OBJECT_STORE_NAME = 'state';
+
+export const StorageKeys = {
+  /** Followed by the session key (`<endpoint key> <address>`): one record per session. */
+  sessionPrefix: 'session/',
+  settings: 'settings',
+  /** The active session key per endpoint key. */
+  active: 'active',
+  allowedOrigins: 'allowed-origins',
+  /** The non-extractable AES-GCM key that seals refresh tokens. */
+  vaultKey: 'vault-key',
+  metahumanToken: 'metahuman-token',
+  metahumanSettings: 'metahuman-settings',
+} as const;

@@ -1,0 +1,58 @@
+/**
+ * The layout's rule, enforced: code is foldered by where it runs, and the contexts meet only in
+ * core/. The background, the content script, the page world and the extension pages each import
+ * from core/ (and their own folder), never from one another; core/ uses no browser API.
+ */
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const src = fileURLToPath(new URL('../../src/', import.meta.url));
+const CONTEXTS = ['background', 'content', 'page', 'ui'] as const;
+
+async function sourceFiles(folder: string): Promise<string[]> {
+  const names = await readdir(path.join(src, folder), { recursive: true });
+  return names.filter((name) => name.endsWith('.ts')).map((name) => path.join(src, folder, name));
+}
+
+/** Every module specifier a file imports or re-exports. */
+async function importsOf(file: string): Promise<string[]> {
+  const text = await readFile(file, 'utf8');
+  return [...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'/gm)].map((match) => match[1]!);
+}
+
+/** The top folder of src/ that a relative import from `file` lands in. */
+function folderOf(file: string, specifier: string): string {
+  return path.relative(src, path.resolve(path.dirname(file), specifier)).split(path.sep)[0]!;
+}
+
+for (const context of CONTEXTS) {
+  test(`src/${context}/ imports only from core/ and itself`, async () => {
+    const crossings: string[] = [];
+    for (const file of await sourceFiles(context)) {
+      for (const specifier of await importsOf(file)) {
+        if (!specifier.startsWith('.')) continue;
+        const folder = folderOf(file, specifier);
+        if (folder !== 'core' && folder !== context) crossings.push(`${path.relative(src, file)} imports ${specifier}`);
+      }
+    }
+    assert.deepEqual(crossings, []);
+  });
+}
+
+test('src/core/ imports nothing outside core/ and uses no browser API', async () => {
+  const problems: string[] = [];
+  for (const file of await sourceFiles('core')) {
+    for (const specifier of await importsOf(file)) {
+      if (specifier.startsWith('.') ? folderOf(file, specifier) !== 'core' : specifier === 'webextension-polyfill') {
+        problems.push(`${path.relative(src, file)} imports ${specifier}`);
+      }
+    }
+    if (/\b(browser|chrome)\.(runtime|tabs|storage|alarms|windows|scripting|action|notifications|permissions)\b/.test(await readFile(file, 'utf8'))) {
+      problems.push(`${path.relative(src, file)} calls a browser API`);
+    }
+  }
+  assert.deepEqual(problems, []);
+});

@@ -1,0 +1,215 @@
+/**
+ * The page API's security boundary in Node: the real createPageApi, sites and approvals, over a
+ * map-backed store, a fake window port and a session service that records what it was asked.
+ * Each test names the guarantee it guards.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { APPROVAL_PAGE, createApprovals } from '../../src/background/approvals.ts';
+import { createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/page-api.ts';
+import type { WindowsPort } from '../../src/background/ports.ts';
+import { createSites } from '../../src/background/sites.ts';
+import type { TakoSessionInfo, TakoSessionMethod, TakoToken } from '../../src/core/tako-session-api.ts';
+import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
+import { rejectsTakoError } from './assert-tako-error.ts';
+import { memoryStore } from './memory-store.ts';
+
+const ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
+const SESSION: TakoSessionInfo = { address: ADDRESS, state: 'signed-in', expiresAt: 2_000_000_000_000, endpoint: 'https://api.tako.so' };
+const TOKEN: TakoToken = { token: 'header.payload.signature', tokenType: 'Bearer', expiresAt: SESSION.expiresAt, address: ADDRESS };
+
+const APP: PageCaller = { origin: 'https://app.example', tabId: 7 };
+const STRANGER: PageCaller = { origin: 'https://stranger.example', tabId: 9 };
+
+/** Every method of the contract that needs an allowed origin; a method added to the contract must be added here. */
+const GATED_METHODS = {
+  tako_getToken: true,
+  tako_getSession: true,
+  tako_signIn: true,
+  tako_signOut: true,
+  metahuman_getToken: true,
+} satisfies Record<Exclude<TakoSessionMethod, 'tako_requestAccess'>, true>;
+
+function harness() {
+  const { store } = memoryStore();
+  const sites = createSites(store, () => 1_000);
+  /** What the service (and the MetaHuman token) were asked, in order. */
+  const calls: string[] = [];
+  let signInSource: string | null = null;
+  const service: PageApiDeps['service'] = {
+    getToken: async () => (calls.push('getToken'), TOKEN),
+    sessionInfo: async () => (calls.push('sessionInfo'), SESSION),
+    signIn: async () => (calls.push('signIn'), SESSION),
+    signOut: async () => void calls.push('signOut'),
+    isSignInSource: (source) => source === signInSource,
+    onWalletAccountsChanged: async (accounts) => void calls.push(`accountsChanged ${accounts.join(',')}`),
+  };
+  const opened: Array<{ requestId: string; windowId: number }> = [];
+  const closed: number[] = [];
+  const windows: WindowsPort = {
+    async openPopup(path) {
+      const url = new URL(path, 'chrome-extension://test/');
+      assert.equal(url.pathname, `/${APPROVAL_PAGE}`);
+      const windowId = 100 + opened.length;
+      opened.push({ requestId: url.searchParams.get('request') ?? '', windowId });
+      return windowId;
+    },
+    close: async (windowId) => void closed.push(windowId),
+  };
+  const approvals = createApprovals(windows);
+  let sitesChanged = 0;
+  const pageApi = createPageApi({
+    service,
+    sites,
+    approvals,
+    wallets: {
+      tabWallet: (tabId) => ({
+        source: `tab ${tabId}`,
+        requestAccounts: () => Promise.reject(new Error('no wallet in this test')),
+        sign: () => Promise.reject(new Error('no wallet in this test')),
+      }),
+    },
+    metahumanToken: async () => (calls.push('metahumanToken'), '3f2504e0-4f89-41d3-9a0c-0305e82c3301'),
+    onSitesChanged: () => void sitesChanged++,
+  });
+
+  /** Resolves once an approval window has been asked for (the page API awaits the store first). */
+  async function nextWindow(count = opened.length + 1): Promise<{ requestId: string; windowId: number }> {
+    while (opened.length < count) await new Promise((resolve) => setImmediate(resolve));
+    return opened[count - 1]!;
+  }
+
+  return {
+    pageApi,
+    sites,
+    approvals,
+    calls,
+    opened,
+    closed,
+    nextWindow,
+    sitesChanged: () => sitesChanged,
+    signedInFrom: (tabId: number) => (signInSource = `tab ${tabId}`),
+  };
+}
+
+async function allow(h: ReturnType<typeof harness>, caller: PageCaller): Promise<void> {
+  const access = h.pageApi.handle(caller, 'tako_requestAccess', undefined);
+  const { requestId } = await h.nextWindow();
+  assert.equal(await h.approvals.answer(requestId, true), true);
+  assert.deepEqual(await access, SESSION);
+  h.calls.length = 0;
+}
+
+describe('page API origin gate', () => {
+  // Guards: an origin the person has not allowed gets 4100 for everything but tako_requestAccess,
+  // and the gate runs before any handler, so a stranger reaches no session, token or wallet.
+  test('an origin not allowed gets 4100 for every gated method, before any handler runs', async () => {
+    const h = harness();
+    for (const method of Object.keys(GATED_METHODS)) {
+      const error = await rejectsTakoError(h.pageApi.handle(STRANGER, method, undefined));
+      assert.equal(error.code, TakoSessionErrorCode.Unauthorized, method);
+    }
+    assert.deepEqual(h.calls, [], 'no handler may run for a stranger');
+    assert.equal(h.opened.length, 0, 'and no approval window opens');
+  });
+
+  // Guards: a stranger cannot learn which methods exist (4100, not 4200); an allowed origin is told
+  // the method is unknown.
+  test('an unknown method is 4100 from a stranger and 4200 from an allowed origin', async () => {
+    const h = harness();
+    assert.equal((await rejectsTakoError(h.pageApi.handle(STRANGER, 'tako_nope', undefined))).code, TakoSessionErrorCode.Unauthorized);
+    assert.equal((await rejectsTakoError(h.pageApi.handle(STRANGER, 'toString', undefined))).code, TakoSessionErrorCode.Unauthorized);
+    await allow(h, APP);
+    assert.equal((await rejectsTakoError(h.pageApi.handle(APP, 'tako_nope', undefined))).code, TakoSessionErrorCode.UnsupportedMethod);
+    // Inherited names are no methods either.
+    assert.equal((await rejectsTakoError(h.pageApi.handle(APP, 'toString', undefined))).code, TakoSessionErrorCode.UnsupportedMethod);
+    assert.deepEqual(h.calls, []);
+  });
+
+  // Guards: approving allows exactly that origin, and only then do its calls reach the service.
+  test('approving tako_requestAccess allows the origin; its calls then reach the service', async () => {
+    const h = harness();
+    await allow(h, APP);
+    assert.equal(await h.sites.isAllowed(APP.origin), true);
+    assert.equal(await h.sites.isAllowed(STRANGER.origin), false);
+    assert.equal(h.sitesChanged(), 1);
+    assert.deepEqual(await h.pageApi.handle(APP, 'tako_getToken', undefined), TOKEN);
+    assert.deepEqual(h.calls, ['getToken']);
+    // Already allowed: resolves at once, no window.
+    assert.deepEqual(await h.pageApi.handle(APP, 'tako_requestAccess', undefined), SESSION);
+    assert.equal(h.opened.length, 1);
+    assert.equal((await rejectsTakoError(h.pageApi.handle(STRANGER, 'tako_getToken', undefined))).code, TakoSessionErrorCode.Unauthorized);
+  });
+
+  // Guards: several calls from one origin share one window and one answer.
+  test('two requests from one origin share one approval', async () => {
+    const h = harness();
+    const first = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
+    const second = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
+    const { requestId } = await h.nextWindow();
+    // Give the second call every chance to open a window of its own before answering.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(h.opened.length, 1, 'one window for both calls');
+    await h.approvals.answer(requestId, true);
+    assert.deepEqual(await Promise.all([first, second]), [SESSION, SESSION]);
+    assert.equal(h.opened.length, 1);
+  });
+
+  // Guards: a refusal (Deny, or closing the window) is 4001 and allows nothing.
+  test('a denied approval is 4001 and the origin stays not allowed', async () => {
+    const h = harness();
+    const denied = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
+    const { requestId, windowId } = await h.nextWindow();
+    await h.approvals.answer(requestId, false);
+    assert.equal((await rejectsTakoError(denied)).code, TakoSessionErrorCode.UserRejected);
+    assert.deepEqual(h.closed, [windowId], 'the answered window is closed');
+
+    const closedWindow = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
+    const second = await h.nextWindow(2);
+    h.approvals.onWindowRemoved(second.windowId);
+    assert.equal((await rejectsTakoError(closedWindow)).code, TakoSessionErrorCode.UserRejected);
+
+    assert.equal(await h.sites.isAllowed(APP.origin), false);
+    assert.equal((await rejectsTakoError(h.pageApi.handle(APP, 'tako_getSession', undefined))).code, TakoSessionErrorCode.Unauthorized);
+    assert.deepEqual(h.calls, []);
+  });
+
+  // Guards: revoking takes effect on the origin's next call.
+  test('after revocation the origin gets 4100 again', async () => {
+    const h = harness();
+    await allow(h, APP);
+    assert.deepEqual(await h.pageApi.handle(APP, 'tako_getSession', undefined), SESSION);
+    await h.sites.revoke(APP.origin);
+    h.calls.length = 0;
+    for (const method of Object.keys(GATED_METHODS)) {
+      assert.equal((await rejectsTakoError(h.pageApi.handle(APP, method, undefined))).code, TakoSessionErrorCode.Unauthorized, method);
+    }
+    assert.deepEqual(h.calls, []);
+  });
+});
+
+describe("the wallet's accountsChanged from a page", () => {
+  // Guards: a page that is neither allowed nor the page that signed in cannot steer the active account.
+  test('from an origin not allowed and not the sign-in source, it changes nothing', async () => {
+    const h = harness();
+    h.signedInFrom(APP.tabId);
+    assert.equal(await h.pageApi.onWalletAccounts(STRANGER, [ADDRESS]), null);
+    assert.deepEqual(h.calls, [], 'the account-switch handler was not called');
+  });
+
+  // Guards: the page whose wallet signed in is followed even when its origin is not allowed.
+  test('from the sign-in source it is followed', async () => {
+    const h = harness();
+    h.signedInFrom(STRANGER.tabId);
+    await h.pageApi.onWalletAccounts(STRANGER, [ADDRESS]);
+    assert.deepEqual(h.calls, [`accountsChanged ${ADDRESS}`]);
+  });
+
+  // Guards: an allowed origin is followed.
+  test('from an allowed origin it is followed', async () => {
+    const h = harness();
+    await allow(h, APP);
+    await h.pageApi.onWalletAccounts(APP, [ADDRESS]);
+    assert.deepEqual(h.calls, [`accountsChanged ${ADDRESS}`]);
+  });
+});

@@ -1,0 +1,133 @@
+/**
+ * Publishing in Node: the real publisher over a fake tabs port, badge and extension-page notice.
+ * Each test names the guarantee it guards.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { BADGES } from '../../src/background/badge.ts';
+import type { Badge, TabsPort } from '../../src/background/ports.ts';
+import { createPublisher, type PublisherDeps } from '../../src/background/publisher.ts';
+import type { AllowedOrigin } from '../../src/core/records.ts';
+import type { SessionInfo } from '../../src/core/session.ts';
+import type { BackgroundToContent } from '../../src/core/protocol.ts';
+
+type Snapshot = Awaited<ReturnType<PublisherDeps['service']['snapshot']>>;
+
+const SESSION: SessionInfo = {
+  address: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266',
+  state: 'signed-in',
+  expiresAt: 2_000_000_000_000,
+  endpoint: 'https://api.tako.so',
+};
+
+function snapshot(session: SessionInfo | null, tokenObtainedAt: number | null, signingIn = false): Snapshot {
+  return {
+    accounts: [],
+    switchedAccount: null,
+    signingIn,
+    lastSignInError: null,
+    session,
+    refreshExpiresAt: null,
+    tokenObtainedAt,
+    lastError: null,
+  };
+}
+
+function harness() {
+  let current = snapshot(null, null);
+  let allowed: AllowedOrigin[] = [];
+  let snapshotReads = 0;
+  const badges: Badge[] = [];
+  const sent: Array<{ tabId: number; message: BackgroundToContent }> = [];
+  let notices = 0;
+  const tabs: TabsPort = {
+    query: async () => [
+      { id: 1, url: 'https://app.example/one' },
+      { id: 2, url: 'https://app.example/two' },
+      { id: 3, url: 'https://stranger.example/' },
+      { id: 4, url: 'http://127.0.0.1:8787/' },
+      { url: 'https://app.example/no-id' },
+    ],
+    send: async (tabId, message) => void sent.push({ tabId, message }),
+    injectBridge: async () => undefined,
+  };
+  const publisher = createPublisher({
+    service: { snapshot: async () => (snapshotReads++, current) },
+    sites: { list: async () => allowed },
+    showBadge: async (badge) => void badges.push(badge),
+    tabs,
+    notifyExtensionPages: async () => void notices++,
+  });
+  /** Signals a change and resolves once it is published. */
+  function publish(): Promise<void> {
+    publisher.changed();
+    return publisher.idle();
+  }
+  return {
+    publisher,
+    publish,
+    badges,
+    sent,
+    notices: () => notices,
+    snapshotReads: () => snapshotReads,
+    set: (next: Snapshot) => (current = next),
+    allow: (...origins: string[]) => (allowed = origins.map((origin) => ({ origin, allowedAt: 1 }))),
+  };
+}
+
+describe('publisher', () => {
+  // Guards: sessionChanged reaches the tabs of allowed origins, and never any other page.
+  test('the session goes to the tabs of allowed origins only', async () => {
+    const h = harness();
+    h.allow('https://app.example', 'http://127.0.0.1:8787');
+    h.set(snapshot(SESSION, 10));
+    await h.publish();
+    assert.deepEqual(
+      h.sent.map(({ tabId, message }) => [tabId, message]),
+      [
+        [1, { type: 'session-changed', origin: 'https://app.example', session: SESSION }],
+        [2, { type: 'session-changed', origin: 'https://app.example', session: SESSION }],
+        [4, { type: 'session-changed', origin: 'http://127.0.0.1:8787', session: SESSION }],
+      ],
+    );
+  });
+
+  // Guards: pages hear of changes of the session (a new token pair included), not of every publish.
+  test('pages are told again only when the session or its token pair changed', async () => {
+    const h = harness();
+    h.allow('https://app.example');
+    h.set(snapshot(SESSION, 10));
+    await h.publish();
+    await h.publish();
+    assert.equal(h.sent.length, 2, 'the same session is not sent twice');
+    h.set(snapshot(SESSION, 20));
+    await h.publish();
+    assert.equal(h.sent.length, 4, 'a refresh is news even with the same expiry');
+    h.set(snapshot(null, null));
+    await h.publish();
+    assert.deepEqual(h.sent.at(-1)?.message, { type: 'session-changed', origin: 'https://app.example', session: null });
+    assert.equal(h.notices(), 4, 'open extension pages hear of every publish');
+  });
+
+  // Guards: a burst of changes costs one publish.
+  test('changes in one burst are published once', async () => {
+    const h = harness();
+    h.publisher.changed();
+    h.publisher.changed();
+    h.publisher.changed();
+    await h.publisher.idle();
+    assert.equal(h.snapshotReads(), 1);
+    assert.equal(h.badges.length, 1);
+  });
+
+  // Guards: the badge shows what the popup shows.
+  test('the badge mirrors the popup state', async () => {
+    const h = harness();
+    await h.publish();
+    h.set(snapshot(null, null, true));
+    await h.publish();
+    h.set(snapshot({ ...SESSION, state: 'expired' }, 10));
+    await h.publish();
+    assert.deepEqual(h.badges, [BADGES['signed-out'], BADGES['signing-in'], BADGES.expired]);
+  });
+});
