@@ -86,7 +86,7 @@ function toReply(result: Promise<unknown>): Promise<Reply> {
     (value): Reply => ({ ok: true, result: value ?? null }),
     (error: unknown): Reply => {
       // Messages are cut to what the protocol carries (a server can send a long one).
-      if (isTakoError(error)) return { ok: false, error: { code: error.code, message: error.message.slice(0, 2000) } };
+      if (isTakoError(error)) return { ok: false, error: { code: error.code, message: error.message.slice(0, 2000), ...(error.data === undefined ? {} : { data: error.data }) } };
       console.error('Tako Session: unexpected error', error);
       return { ok: false, error: { code: -32603, message: `Internal error: ${describeError(error)}`.slice(0, 2000) } };
     },
