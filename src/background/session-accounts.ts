@@ -4,7 +4,7 @@
  */
 import { parseAddress, sameAddress, type Address } from '../core/address.ts';
 import { endpointKey } from '../core/endpoints.ts';
-import { TakoError } from '../core/errors.ts';
+import { noSession } from '../core/errors.ts';
 import { keyOf, sessionKey, type Session } from '../core/session.ts';
 import { refreshAlarmName } from './session-refresh.ts';
 import type { SessionServiceDeps } from './session-service.ts';
@@ -43,7 +43,7 @@ export function createAccounts(deps: Pick<SessionServiceDeps, 'store' | 'alarms'
         : scope === 'active'
           ? here.filter((s) => keyOf(s) === activeKey)
           : here.filter((s) => sameAddress(s.address, scope.address));
-    if (typeof scope === 'object' && doomed.length === 0) throw new TakoError('no-session', `${scope.address} is not signed in`);
+    if (typeof scope === 'object' && doomed.length === 0) throw noSession('signed-out', `${scope.address} is not signed in`);
     await store.deleteSessions(doomed.map(keyOf));
     await Promise.all(doomed.map((s) => alarms.clear(refreshAlarmName(keyOf(s)))));
     const pointers = await store.getActive();
@@ -61,7 +61,7 @@ export function createAccounts(deps: Pick<SessionServiceDeps, 'store' | 'alarms'
     const { endpoint } = await store.getSettings();
     const key = sessionKey(endpoint, parseAddress(address));
     const session = await store.getSession(key);
-    if (!session) throw new TakoError('no-session', `${address} is not signed in on this endpoint`);
+    if (!session) throw noSession('signed-out', `${address} is not signed in on this endpoint`);
     await store.setActive({ ...(await store.getActive()), [endpointKey(endpoint)]: key });
     if (switchedAccount && sameAddress(switchedAccount, address)) switchedAccount = null;
     deps.onChange();

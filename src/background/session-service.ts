@@ -7,7 +7,7 @@
  * This file hands tokens out (the decision comes from the pure core) and shows the state.
  */
 import type { Address } from '../core/address.ts';
-import { TakoError } from '../core/errors.ts';
+import { noSession, TakoError } from '../core/errors.ts';
 import { decideTokenRequest } from '../core/lifecycle.ts';
 import { keyOf, serverNow, toSessionInfo, type Session, type SessionInfo } from '../core/session.ts';
 import type { TakoClientDeps } from '../core/tako-client.ts';
@@ -66,15 +66,19 @@ export function createSessionService(deps: SessionServiceDeps) {
     return toSessionInfo(session, refresher.isRefreshing(keyOf(session)));
   }
 
-  /** A token for a page (or the popup): refreshed first when it is too close to expiry. */
+  /**
+   * A token for a page (or the popup): refreshed first when it is too close to expiry. A 4900
+   * says why there is none in `data.reason`: nobody is signed in, the session expired, or the
+   * token is about to expire and refreshing it is failing.
+   */
   async function getToken(): Promise<TokenForPage> {
     let session = await accounts.activeSession();
-    if (!session) throw new TakoError('no-session', 'Nobody is signed in');
+    if (!session) throw noSession('signed-out', 'Nobody is signed in');
     let decision = decideTokenRequest(session, serverNow(session, clock.now()));
     if (decision.kind === 'refresh') {
       const refreshed = await refresher.refresh(keyOf(session));
       // Signed out while the refresh was out.
-      if (!refreshed) throw new TakoError('no-session', 'Nobody is signed in');
+      if (!refreshed) throw noSession('signed-out', 'Nobody is signed in');
       session = refreshed;
       decision = decideTokenRequest(session, serverNow(session, clock.now()));
     }
@@ -82,18 +86,18 @@ export function createSessionService(deps: SessionServiceDeps) {
       return { token: session.accessToken, tokenType: 'Bearer', expiresAt: session.accessExpMs, address: session.address };
     }
     if (decision.kind === 'unavailable' && decision.reason === 'expired') {
-      throw new TakoError('no-session', 'The session expired: sign in again');
+      throw noSession('expired', 'The session expired: sign in again');
     }
-    throw new TakoError('no-session', `The token is about to expire and refreshing it is failing: ${session.lastError ?? 'unknown error'}`);
+    throw noSession('refresh-failing', `The token is about to expire and refreshing it is failing: ${session.lastError ?? 'unknown error'}`);
   }
 
   async function refreshNow(): Promise<SessionInfo> {
     const session = await accounts.activeSession();
-    if (!session) throw new TakoError('no-session', 'Nobody is signed in');
-    if (session.state === 'expired') throw new TakoError('no-session', 'The session expired: sign in again');
+    if (!session) throw noSession('signed-out', 'Nobody is signed in');
+    if (session.state === 'expired') throw noSession('expired', 'The session expired: sign in again');
     const next = await refresher.refresh(keyOf(session));
-    if (!next) throw new TakoError('no-session', 'Nobody is signed in');
-    if (next.state === 'expired') throw new TakoError('no-session', next.lastError ?? 'The session expired');
+    if (!next) throw noSession('signed-out', 'Nobody is signed in');
+    if (next.state === 'expired') throw noSession('expired', next.lastError ?? 'The session expired');
     if (next.failures > 0) throw new TakoError('network', next.lastError ?? 'Refreshing failed; retrying soon');
     return info(next);
   }
