@@ -16,6 +16,11 @@ export function refreshAlarmName(key: string): string {
 }
 
 export const LAPSED_MESSAGE = 'The session lapsed: the refresh token expired';
+/**
+ * What the person is told when a refresh cut off by the worker stopping (after the API rotated the
+ * pair, before the new pair was written) is refused at the next start: the pair is gone.
+ */
+export const NOT_SAVED_MESSAGE = 'The session could not be saved: sign in again';
 
 export function createRefreshScheduler(deps: SessionServiceDeps, client: TakoClientDeps) {
   const { store, clock, alarms } = deps;
@@ -57,8 +62,12 @@ export function createRefreshScheduler(deps: SessionServiceDeps, client: TakoCli
       const failure = error instanceof TakoError ? error : new TakoError('internal', describeError(error), { transient: true });
       next = failure.transient
         ? afterTransientFailure(before, failure, serverNow(before, clock.now()), clock.random())
-        : expire(before, failure.message);
+        : // A marker left by an earlier attempt: that attempt may have rotated the pair on the
+          // server and died before writing it. A refusal now means exactly that.
+          expire(before, before.refreshStartedAtMs !== undefined ? NOT_SAVED_MESSAGE : failure.message);
     }
+    // No other await before the write: every moment between the parsed reply and the stored
+    // pair is one in which a stopped worker loses the rotated pair.
     return settle(before, next);
   }
 

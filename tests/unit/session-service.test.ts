@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { createSessionService, refreshAlarmName, type WalletPort } from '../../src/background/session-service.ts';
+import { NOT_SAVED_MESSAGE } from '../../src/background/session-refresh.ts';
 import { customEndpoint } from '../../src/core/endpoints.ts';
 import { keyOf, type Session } from '../../src/core/session.ts';
 import { signPersonalMessage } from '../../src/core/signature.ts';
@@ -212,6 +213,34 @@ describe('session service', () => {
     const token = await late.service.getToken();
     assert.notEqual(token.token, session!.accessToken, 'a refreshed token');
     assert.deepEqual(stack.requests('/v2/refresh_token').map((r) => r.status), [500, 500, 200]);
+  });
+
+  // Guards what the person is told when the worker stopped after the API rotated the pair and
+  // before the new pair was written: the next start finds the refresh cut off, the API refuses
+  // the spent refresh token, and the session expires saying so plainly.
+  test('a cut-off refresh whose pair was lost expires with "could not be saved: sign in again"', async () => {
+    const h = harness(stack);
+    await h.ready;
+    await h.service.signIn(devWallet);
+    const [session] = h.stored();
+    // The dead worker's refresh: sent, answered (rotated), never written.
+    await h.store.putSession({ ...session!, refreshStartedAtMs: Date.now() });
+    const spent = await fetch(`${stack.url}/v2/refresh_token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refresh_token: session!.refreshToken }),
+    });
+    assert.equal(spent.status, 200);
+
+    const restarted = harness(stack, { store: { store: h.store, data: h.data } as ReturnType<typeof memoryStore> });
+    await restarted.service.reconcile();
+    await until(() => restarted.stored()[0]!.state === 'expired', 'the session expired');
+    const [after] = restarted.stored();
+    assert.equal(after!.lastError, NOT_SAVED_MESSAGE);
+    assert.match(NOT_SAVED_MESSAGE, /could not be saved: sign in again/);
+    assert.equal(restarted.expired.length, 1);
+    assert.equal((await restarted.service.snapshot()).lastError, NOT_SAVED_MESSAGE);
+    await assert.rejects(restarted.service.getToken(), { code: 4900, data: { reason: 'expired' } });
   });
 
   test('a transient failure schedules the retry alarm and keeps the pair; a refusal expires once', async () => {
