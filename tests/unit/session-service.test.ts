@@ -133,13 +133,15 @@ describe('session service', () => {
   });
 
   test('signing out while a refresh is in flight does not bring the session back', async () => {
-    const h = harness(stack);
+    const hold = gate();
+    const h = harness(stack, { holdRefreshReplies: hold.passed });
     await h.ready;
     await h.service.signIn(devWallet);
-    stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'delay', delayMs: 300 });
     const refreshing = h.service.refreshNow().catch((error: unknown) => error);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The server has answered; its reply is held until the sign-out is done.
+    await until(() => stack.requests('/v2/refresh_token')[0]?.status === 200, 'the refresh was answered');
     await h.service.signOut('active');
+    hold.open();
     await refreshing;
     assert.deepEqual(h.stored(), []);
     assert.equal(await h.service.sessionInfo(), null);
