@@ -27,7 +27,11 @@ function toReply(result: Promise<unknown>): Promise<Reply> {
   return result.then(
     (value): Reply => ({ ok: true, result: value ?? null }),
     (error: unknown): Reply => {
-      if (isTakoError(error)) return { ok: false, error: { code: error.code, message: error.message.slice(0, 2000) } };
+      // Messages are cut to what the protocol carries (a server can send a long one); `data` says
+      // more where the code alone does not (why a 4900 has no token).
+      if (isTakoError(error)) {
+        return { ok: false, error: { code: error.code, message: error.message.slice(0, 2000), ...(error.data === undefined ? {} : { data: error.data }) } };
+      }
       console.error('Tako Session: unexpected error', error);
       return { ok: false, error: { code: TakoSessionErrorCode.Internal, message: `Internal error: ${describeError(error)}`.slice(0, 2000) } };
     },

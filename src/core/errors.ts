@@ -45,7 +45,17 @@ export interface TakoErrorOptions {
   /** From a `Retry-After` header, in milliseconds. */
   retryAfterMs?: number;
   code?: ErrorCode;
+  /** Extra facts for the page, sent along with the code (4900 says why there is no session). */
+  data?: unknown;
   cause?: unknown;
+}
+
+/** Why there is no token to hand out: the `data.reason` of a 4900. */
+export type NoSessionReason = 'signed-out' | 'expired' | 'refresh-failing';
+
+/** A 4900 "no session" error carrying `data: { reason }` as the page API documents. */
+export function noSession(reason: NoSessionReason, message: string): TakoError {
+  return new TakoError('no-session', message, { data: { reason } });
 }
 
 export class TakoError extends Error {
@@ -56,6 +66,7 @@ export class TakoError extends Error {
   readonly httpStatus: number | undefined;
   readonly serverMessage: string | undefined;
   readonly retryAfterMs: number | undefined;
+  readonly data: unknown;
 
   constructor(kind: ErrorKind, message: string, options: TakoErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -65,6 +76,7 @@ export class TakoError extends Error {
     this.httpStatus = options.httpStatus;
     this.serverMessage = options.serverMessage;
     this.retryAfterMs = options.retryAfterMs;
+    this.data = options.data;
   }
 }
 

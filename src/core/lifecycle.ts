@@ -44,8 +44,19 @@ export type TokenDecision =
   | { kind: 'unavailable'; reason: 'expired' | 'failing' };
 
 /**
- * Whether the current access token may be handed out now. While refreshes are failing the
- * current token is still served until it expires, never after.
+ * While refreshes are failing, the current token is still handed out while at least this much of
+ * it is left: half the hand-out minimum (1 s of a 20 s token, 15 s of a 3600 s one). The margin is
+ * what lets a token decided on now still be alive when it reaches the page, even when the worker,
+ * the content script or the page is slow to pass it on.
+ */
+export function failingHandOutMs(lifetimeMs: number): number {
+  return minValidityMs(lifetimeMs) / 2;
+}
+
+/**
+ * Whether the current access token may be handed out now. Healthy: only with the hand-out minimum
+ * left, otherwise refresh first. While refreshes are failing (a retry is pending): only with half
+ * that minimum left, then none ("failing"), so that no page receives a token already expired.
  */
 export function decideTokenRequest(session: Session, nowMs: number): TokenDecision {
   if (session.state === 'expired') return { kind: 'unavailable', reason: 'expired' };
@@ -54,7 +65,7 @@ export function decideTokenRequest(session: Session, nowMs: number): TokenDecisi
   if (!isRefreshTokenAlive(session, nowMs)) return { kind: 'unavailable', reason: 'expired' };
   const backingOff = session.retryAtMs !== null && nowMs < session.retryAtMs;
   if (!backingOff) return { kind: 'refresh' };
-  return remaining > 0 ? { kind: 'serve' } : { kind: 'unavailable', reason: 'failing' };
+  return remaining >= failingHandOutMs(session.lifetimeMs) ? { kind: 'serve' } : { kind: 'unavailable', reason: 'failing' };
 }
 
 /**
@@ -69,12 +80,29 @@ export function backoffDelayMs(failures: number, random: number, retryAfterMs?: 
   return Math.max(jittered, retryAfterMs ?? 0);
 }
 
+/**
+ * When to retry after transient failure number `failures` at `nowMs`: the backoff, except that a
+ * retry the backoff would carry past the access token's `exp` is pulled in while the token is
+ * still alive, first to the moment the token stops being handed out (`exp - failingHandOutMs`),
+ * once that has passed to `exp` itself. Pages then wait out as little of the gap as the server
+ * allows: never sooner than its Retry-After. At most two retries per token are pulled in, since
+ * each pulled one lands on a later one of those two moments.
+ */
+export function retryAtMs(session: Session, failures: number, nowMs: number, random: number, retryAfterMs?: number): number {
+  const backoffAt = nowMs + backoffDelayMs(failures, random, retryAfterMs);
+  const exp = session.accessExpMs;
+  if (backoffAt <= exp || nowMs >= exp) return backoffAt;
+  const stopsBeingServed = exp - failingHandOutMs(session.lifetimeMs);
+  const target = stopsBeingServed > nowMs ? stopsBeingServed : exp;
+  return Math.max(target, nowMs + (retryAfterMs ?? 0));
+}
+
 /** The session after a refresh failed in a way retrying may fix. */
 export function afterTransientFailure(session: Session, error: TakoError, nowMs: number, random: number): Session {
   const failures = session.failures + 1;
-  const retryAtMs = nowMs + backoffDelayMs(failures, random, error.retryAfterMs);
-  if (retryAtMs >= session.refreshExpMs) return expire(session, error.message);
-  return { ...session, failures, retryAtMs, lastError: error.message };
+  const retryAt = retryAtMs(session, failures, nowMs, random, error.retryAfterMs);
+  if (retryAt >= session.refreshExpMs) return expire(session, error.message);
+  return { ...session, failures, retryAtMs: retryAt, lastError: error.message };
 }
 
 /** The session once it can no longer be refreshed: the person has to sign in again. */

@@ -5,12 +5,17 @@ const wholeNumber = (min: number, max: number) => v.pipe(v.number(), v.integer()
 /** How the next `count` requests to a path fail. Strict so that a typo in a curl call is an error. */
 export const FaultSchema = v.strictObject({
   count: wholeNumber(1, 1_000_000),
-  kind: v.picklist(['status', 'delay', 'drop', 'malformed', 'redirect']),
+  /**
+   * `delay` holds the request before the server handles it; `delay-reply` handles it at once (a
+   * refresh rotates the pair, the log shows the status) and holds only the reply: the client has
+   * not got the answer the server already acted on.
+   */
+  kind: v.picklist(['status', 'delay', 'delay-reply', 'drop', 'malformed', 'redirect']),
   /** For `status`; 500 when left out. */
   status: v.optional(wholeNumber(400, 599)),
   /** For `status`: sent as a Retry-After header (seconds). */
   retryAfterSec: v.optional(wholeNumber(0, 86_400)),
-  /** For `delay`; 1000 when left out. */
+  /** For `delay` and `delay-reply`; 1000 when left out. */
   delayMs: v.optional(wholeNumber(0, 600_000)),
   /** For `redirect`: a 307 to this path on the same server; `<path>/moved` when left out. */
   location: v.optional(v.pipe(v.string(), v.startsWith('/'), v.maxLength(2048))),

@@ -6,7 +6,7 @@ export interface LoggedRequest {
   path: string;
   /** Parsed JSON, the form fields, or the raw text; null when empty. */
   body: unknown;
-  /** The status replied with; null while pending or when the connection was dropped. */
+  /** The status replied with (set once the server acted, even while a `delay-reply` holds it); null while pending or when the connection was dropped. */
   status: number | null;
   /** Whether an Authorization header was sent (its value is never kept). */
   authorization: boolean;

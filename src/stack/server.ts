@@ -141,8 +141,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     res.end(reply.body);
   }
 
-  /** The reply to an API or page request, or 'drop' to hang up without one. */
-  async function answer(method: string, path: string, request: RouteRequest): Promise<HttpReply | 'drop'> {
+  /**
+   * The reply to an API or page request, or 'drop' to hang up without one. `answered` is told the
+   * status as soon as the server has acted on the request, before a `delay-reply` holds it.
+   */
+  async function answer(method: string, path: string, request: RouteRequest, answered: (status: number) => void): Promise<HttpReply | 'drop'> {
     if (request.body.tooLarge) return errorReply(path, 413, `The request body is over ${MAX_BODY_BYTES} bytes`);
     const fault = faults.take(path);
     if (fault?.kind === 'drop') return 'drop';
@@ -156,7 +159,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // 307 keeps the method and body: a client that followed it would send them on.
     if (fault?.kind === 'redirect') return textReply(307, 'text/plain; charset=utf-8', '', { Location: fault.location ?? `${path}/moved` });
     if (fault?.kind === 'delay') await sleep(fault.delayMs ?? 1000, undefined, { signal: closing.signal });
+    if (fault?.kind === 'delay-reply') {
+      const reply = await answerRoute(method, path, request);
+      answered(reply.status);
+      await sleep(fault.delayMs ?? 1000, undefined, { signal: closing.signal });
+      return reply;
+    }
+    return answerRoute(method, path, request);
+  }
 
+  async function answerRoute(method: string, path: string, request: RouteRequest): Promise<HttpReply> {
     const route = routes.get(path);
     if (!route) return errorReply(path, 404, `Not found: ${method} ${path}`);
     // HEAD is GET without the body (node leaves the body out by itself).
@@ -189,7 +201,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     let reply: HttpReply | 'drop';
     try {
-      reply = await answer(method, path, { body, authorization: req.headers.authorization });
+      reply = await answer(method, path, { body, authorization: req.headers.authorization }, (status) => (entry.status = status));
     } catch (error) {
       reply = closing.signal.aborted ? 'drop' : errorReply(path, 500, `Internal error: ${describeError(error)}`);
     }

@@ -4,7 +4,11 @@
  * Prints a table and writes bench-results.json. Not part of `npm test`.
  *
  * Flags: --calls N (cached getToken calls, default 2000), --cold N (cold starts, 30),
- *        --burst N (concurrent calls, 1000), --soak-minutes N (10).
+ *        --burst N (concurrent calls, 1000), --soak-minutes N (10),
+ *        --restart-cycles N (restart soak: browser restarts across refresh times with 5xx
+ *        bursts, 8), --save-window N (refreshes timed from reply to stored pair, 40, and as many
+ *        worker stops at random moments of a refresh),
+ *        --only a,b (run only these parts: cached, cold, burst, soak, restart-soak, save-window).
  */
 import type { BrowserContext, Page } from '@playwright/test';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
@@ -12,8 +16,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { allowPageOrigin, useEndpoint } from '../../src/dev/drive.ts';
-import { extensionDir, extensionIdOf, launchWithExtension, projectRoot } from '../../src/dev/launch.ts';
+import { extensionDir, extensionIdOf, launchWithExtension, projectRoot, serviceWorkerOf } from '../../src/dev/launch.ts';
 import { startStack, type Stack } from '../../src/stack/server.ts';
+import { arrivedExpired, startTokenPoll, stopTokenPoll, tokenPollEntries } from '../e2e/token-poll.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -21,8 +26,17 @@ const { values: flags } = parseArgs({
     cold: { type: 'string', default: '30' },
     burst: { type: 'string', default: '1000' },
     'soak-minutes': { type: 'string', default: '10' },
+    'restart-cycles': { type: 'string', default: '8' },
+    'save-window': { type: 'string', default: '40' },
+    only: { type: 'string', default: '' },
   },
 });
+const PARTS = ['cached', 'cold', 'burst', 'soak', 'restart-soak', 'save-window'] as const;
+const only = flags.only ? flags.only.split(',').map((part) => part.trim()) : [...PARTS];
+for (const part of only) if (!(PARTS as readonly string[]).includes(part)) throw new Error(`--only: unknown part ${part}`);
+const runs = (part: (typeof PARTS)[number]) => only.includes(part);
+const RESTART_CYCLES = Number(flags['restart-cycles']);
+const SAVE_WINDOW_RUNS = Number(flags['save-window']);
 const CALLS = Number(flags.calls);
 const COLD_RUNS = Number(flags.cold);
 const BURST_CALLS = Number(flags.burst);
@@ -73,6 +87,17 @@ async function signIn(context: BrowserContext, id: string, stack: Stack): Promis
   await popup.getByTestId('sign-in').click();
   await popup.locator('[data-testid="session"][data-state="signed-in"]').waitFor();
   await allowPageOrigin(context, demo);
+  return { demo, popup };
+}
+
+/** Signs in again after the session was lost (the endpoint is set and the demo origin allowed). */
+async function signInAgain(context: BrowserContext, id: string, stack: Stack): Promise<{ demo: Page; popup: Page }> {
+  const demo = await context.newPage();
+  await demo.goto(`${stack.url}/?autoconfirm=1`);
+  const popup = await context.newPage();
+  await popup.goto(`chrome-extension://${id}/popup.html`);
+  await popup.getByTestId('sign-in').click();
+  await popup.locator('[data-testid="session"][data-state="signed-in"]').waitFor();
   return { demo, popup };
 }
 
@@ -174,6 +199,175 @@ async function measureSoak(stack: Stack, popup: Page, demo: Page) {
   return { minutes: SOAK_MINUTES, refreshes, expected, expiredServed: samples.expired, served: samples.served };
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The token a page gets now (the demo page must be allowed). */
+async function currentToken(page: Page): Promise<{ token: string; expiresAt: number }> {
+  return page.evaluate(() => window.takoSession!.request({ method: 'tako_getToken' }));
+}
+
+/**
+ * Restart soak: RESTART_CYCLES browser restarts across refresh times with 5xx bursts. Each cycle
+ * closes the browser right after a refresh, injects 0 to 3 failures (500/502/503) for the next
+ * refreshes, starts the browser again at a random moment from 4 s before the refresh is due to 1 s
+ * after the token expired, and has a page ask for a token every 200 ms until it gets the next token.
+ * Counts tokens that reached the page already expired (target 0).
+ */
+async function measureRestartSoak() {
+  const lifetimeSec = 10; // refresh due 2 s before exp; hand-out minimum 1 s, 0.5 s while failing
+  const stack = await startStack({ port: 0, accessTtlSec: lifetimeSec });
+  const profile = await mkdtemp(path.join(os.tmpdir(), 'tako-bench-restart-'));
+  let context = await launchWithExtension(profile, { extensionPath: benchExtension });
+  const totals = { cycles: 0, tokens: 0, expiredReceived: 0, refreshFailing: 0, otherRefusals: 0, injected5xx: 0, sessionsLost: 0 };
+  const worstMarginMs: number[] = [];
+  try {
+    const id = await extensionIdOf(context);
+    let { demo } = await signIn(context, id, stack);
+    for (let cycle = 0; cycle < RESTART_CYCLES; cycle++) {
+      const before = await currentToken(demo);
+      await context.close();
+      const burst = Math.floor(Math.random() * 4);
+      for (let i = 0; i < burst; i++) {
+        stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: [500, 502, 503][i % 3]! });
+      }
+      totals.injected5xx += burst;
+      // From 4 s before the refresh is due (exp - 2 s) to 1 s after the token expired: the
+      // page's first request lands before, at or after the refresh time.
+      const restartAt = before.expiresAt - 6000 + Math.random() * 7000;
+      await sleep(Math.max(0, restartAt - Date.now()));
+      context = await launchWithExtension(profile, { extensionPath: benchExtension });
+      await serviceWorkerOf(context);
+      demo = await context.newPage();
+      await demo.goto(`${stack.url}/`);
+      await startTokenPoll(demo);
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        const entries = await tokenPollEntries(demo);
+        if (entries.some((e) => e.token !== undefined && e.token !== before.token) || entries.some((e) => e.reason === 'expired')) break;
+        await sleep(100);
+      }
+      const entries = await stopTokenPoll(demo);
+      stack.faults.clear();
+      totals.cycles++;
+      totals.tokens += entries.filter((e) => e.token !== undefined).length;
+      totals.expiredReceived += arrivedExpired(entries).length;
+      totals.refreshFailing += entries.filter((e) => e.reason === 'refresh-failing').length;
+      totals.otherRefusals += entries.filter((e) => e.code !== undefined && e.reason !== 'refresh-failing').length;
+      const margins = entries.filter((e) => e.exp !== undefined).map((e) => e.exp! - e.at);
+      if (margins.length > 0) worstMarginMs.push(Math.min(...margins));
+      if (!entries.some((e) => e.token !== undefined && e.token !== before.token)) {
+        totals.sessionsLost++;
+        ({ demo } = await signInAgain(context, id, stack));
+      }
+    }
+  } finally {
+    await context.close();
+    await stack.close();
+    await rm(profile, { recursive: true, force: true });
+  }
+  return { ...totals, lowestMarginOnArrivalMs: worstMarginMs.length ? Math.min(...worstMarginMs) : null };
+}
+
+/**
+ * The "stopped between the API's answer and the write" window. Part 1 times it inside the worker:
+ * from the refresh reply's body in hand to the IndexedDB transaction that stores the new pair
+ * committed (and to the moment that write started). Part 2 stops the worker at a uniformly random
+ * moment of a refresh (from the request reaching the API to 30 ms later) and counts the pairs lost:
+ * the next worker's recovery is refused and the session expires ("could not be saved").
+ */
+async function measureSaveWindow() {
+  const stack = await startStack({ port: 0, accessTtlSec: 3600 });
+  const profile = await mkdtemp(path.join(os.tmpdir(), 'tako-bench-window-'));
+  const context = await launchWithExtension(profile, { extensionPath: benchExtension });
+  try {
+    const id = await extensionIdOf(context);
+    let { popup } = await signIn(context, id, stack);
+    const refreshNow = (page: Page) =>
+      page.evaluate(() => chrome.runtime.sendMessage({ type: 'refresh-now' }).catch(() => undefined));
+
+    // Part 1: timed inside the worker.
+    const worker = await serviceWorkerOf(context);
+    await worker.evaluate(() => {
+      const marks: Array<{ read: number; put?: number; commit?: number }> = [];
+      (self as unknown as { __saveMarks: typeof marks }).__saveMarks = marks;
+      const originalFetch = self.fetch.bind(self);
+      self.fetch = async (input, init) => {
+        const response = await originalFetch(input, init);
+        if (!String(input).endsWith('/refresh_token')) return response;
+        const text = response.text.bind(response);
+        response.text = async () => {
+          const body = await text();
+          marks.push({ read: performance.now() });
+          return body;
+        };
+        return response;
+      };
+      const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+        const record = value as { session?: { refreshStartedAtMs?: number } } | null;
+        const mark = marks.at(-1);
+        if (typeof key === 'string' && key.startsWith('session/') && record?.session && record.session.refreshStartedAtMs === undefined && mark && mark.put === undefined) {
+          mark.put = performance.now();
+          this.transaction.addEventListener('complete', () => (mark.commit = performance.now()));
+        }
+        return put.call(this, value, key);
+      };
+    });
+    for (let i = 0; i < SAVE_WINDOW_RUNS; i++) await refreshNow(popup);
+    const marks = await worker.evaluate(() => (self as unknown as { __saveMarks: Array<{ read: number; put?: number; commit?: number }> }).__saveMarks);
+    const complete = marks.filter((m) => m.put !== undefined && m.commit !== undefined);
+    const toWrite = complete.map((m) => m.put! - m.read);
+    const toCommit = complete.map((m) => m.commit! - m.read);
+
+    // Part 2: stops at random moments.
+    const outcomes = { stops: 0, saved: 0, lost: 0, recovered: 0 };
+    for (let i = 0; i < SAVE_WINDOW_RUNS; i++) {
+      const before = stack.requests('/v2/refresh_token').length;
+      void refreshNow(popup);
+      while (stack.requests('/v2/refresh_token').length === before) await new Promise((resolve) => setImmediate(resolve));
+      await sleep(Math.random() * 30);
+      const cdp = await context.newCDPSession(popup);
+      await cdp.send('ServiceWorker.enable');
+      await cdp.send('ServiceWorker.stopAllWorkers');
+      await cdp.detach();
+      outcomes.stops++;
+      // The next worker settles whatever was cut off; the popup shows the outcome.
+      await popup.reload();
+      const session = popup.getByTestId('session');
+      await popup.waitForFunction(() => {
+        const state = document.querySelector('[data-testid="session"]')?.getAttribute('data-state');
+        return state === 'signed-in' || state === 'expired';
+      });
+      const after = stack.requests('/v2/refresh_token').slice(before);
+      // Let a recovery refresh, if the worker is sending one, finish before classifying.
+      while (stack.requests('/v2/refresh_token').some((r) => r.status === null)) await sleep(10);
+      await popup.reload();
+      const state = await session.getAttribute('data-state');
+      if (state === 'expired') {
+        outcomes.lost++;
+        await popup.close();
+        ({ popup } = await signInAgain(context, id, stack));
+      } else if (after.length > 1) {
+        outcomes.recovered++;
+      } else {
+        outcomes.saved++;
+      }
+    }
+    const p = (values: number[], q: number) => (values.length ? round(percentile(values, q)) : null);
+    return {
+      refreshesTimed: complete.length,
+      replyToWriteStartP50Ms: p(toWrite, 50),
+      replyToCommitP50Ms: p(toCommit, 50),
+      replyToCommitP99Ms: p(toCommit, 99),
+      ...outcomes,
+    };
+  } finally {
+    await context.close();
+    await stack.close();
+    await rm(profile, { recursive: true, force: true });
+  }
+}
+
 async function bundleSizes(): Promise<Record<string, number>> {
   const files: Record<string, number> = {};
   async function walk(dir: string) {
@@ -188,43 +382,86 @@ async function bundleSizes(): Promise<Record<string, number>> {
 }
 
 async function main() {
-  const stack = await startStack({ port: 0 });
-  const profile = await mkdtemp(path.join(os.tmpdir(), 'tako-bench-'));
-  const context = await launchWithExtension(profile, { extensionPath: benchExtension });
-  try {
-    const id = await extensionIdOf(context);
-    const { demo, popup } = await signIn(context, id, stack);
-    log(`Signed in against ${stack.url}; measuring ${CALLS} cached calls…`);
-    const getToken = await measureCached(demo);
-    log(`Cold starts (${COLD_RUNS} of each)…`);
-    const coldStart = await measureColdStart(context, demo);
-    log(`Burst of ${BURST_CALLS} calls from ${BURST_TABS} tabs at refresh time…`);
-    const burst = await measureBurst(context, id, stack, popup);
-    log(`Soak: ${SOAK_MINUTES} min with 10 s tokens…`);
-    const soak = await measureSoak(stack, popup, demo);
-    const bundles = await bundleSizes();
-    const results = { getToken, coldStart, burst, bundles, soak };
-    await writeFile(path.join(projectRoot, 'bench-results.json'), `${JSON.stringify(results, null, 2)}\n`);
-
-    const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
-    console.log(`
-| measure | result | target |
-|---|---|---|
-| cached tako_getToken p50 / p99 | ${getToken.p50Ms} / ${getToken.p99Ms} ms | |
-| bare echo p50 | ${getToken.echoP50Ms} ms | |
-| getToken / echo at p50 | ${getToken.ratioP50} | <= 1.3 |
-| cold start getToken / echo p50 | ${coldStart.p50Ms} / ${coldStart.echoP50Ms} ms = ${coldStart.ratio} | <= 1.5 |
-| burst: refresh requests for ${burst.calls} calls | ${burst.refreshRequests} (p99 ${burst.p99Ms} ms, stale ${burst.staleTokens}) | exactly 1 |
-| content.js / page.js | ${kb(bundles['content.js'] ?? 0)} / ${kb(bundles['page.js'] ?? 0)} | <= 5 KB / <= 15 KB |
-| all scripts | ${kb(bundles.total ?? 0)} | <= 150 KB |
-| soak ${soak.minutes} min: refreshes / expected, expired served | ${soak.refreshes} / ${soak.expected}, ${soak.expiredServed} | within 1, 0 |
-`);
-    log(`Wrote ${path.join(projectRoot, 'bench-results.json')}`);
-  } finally {
-    await context.close();
-    await stack.close();
-    await rm(profile, { recursive: true, force: true });
+  const results: Record<string, unknown> = {};
+  if (runs('cached') || runs('cold') || runs('burst') || runs('soak')) {
+    const stack = await startStack({ port: 0 });
+    const profile = await mkdtemp(path.join(os.tmpdir(), 'tako-bench-'));
+    const context = await launchWithExtension(profile, { extensionPath: benchExtension });
+    try {
+      const id = await extensionIdOf(context);
+      const { demo, popup } = await signIn(context, id, stack);
+      if (runs('cached')) {
+        log(`Signed in against ${stack.url}; measuring ${CALLS} cached calls…`);
+        results.getToken = await measureCached(demo);
+      }
+      if (runs('cold')) {
+        log(`Cold starts (${COLD_RUNS} of each)…`);
+        results.coldStart = await measureColdStart(context, demo);
+      }
+      if (runs('burst')) {
+        log(`Burst of ${BURST_CALLS} calls from ${BURST_TABS} tabs at refresh time…`);
+        results.burst = await measureBurst(context, id, stack, popup);
+      }
+      if (runs('soak')) {
+        log(`Soak: ${SOAK_MINUTES} min with 10 s tokens…`);
+        results.soak = await measureSoak(stack, popup, demo);
+      }
+    } finally {
+      await context.close();
+      await stack.close();
+      await rm(profile, { recursive: true, force: true });
+    }
   }
+  if (runs('restart-soak')) {
+    log(`Restart soak: ${RESTART_CYCLES} browser restarts across refresh times with 5xx bursts…`);
+    results.restartSoak = await measureRestartSoak();
+  }
+  if (runs('save-window')) {
+    log(`Save window: ${SAVE_WINDOW_RUNS} timed refreshes, ${SAVE_WINDOW_RUNS} worker stops mid-refresh…`);
+    results.saveWindow = await measureSaveWindow();
+  }
+  results.bundles = await bundleSizes();
+  await writeFile(path.join(projectRoot, 'bench-results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log(table(results));
+  log(`Wrote ${path.join(projectRoot, 'bench-results.json')}`);
+}
+
+type Results = {
+  getToken?: Awaited<ReturnType<typeof measureCached>>;
+  coldStart?: Awaited<ReturnType<typeof measureColdStart>>;
+  burst?: Awaited<ReturnType<typeof measureBurst>>;
+  soak?: Awaited<ReturnType<typeof measureSoak>>;
+  restartSoak?: Awaited<ReturnType<typeof measureRestartSoak>>;
+  saveWindow?: Awaited<ReturnType<typeof measureSaveWindow>>;
+  bundles?: Record<string, number>;
+};
+
+function table(all: Results): string {
+  const { getToken, coldStart, burst, soak, restartSoak, saveWindow, bundles = {} } = all;
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+  const rows = ['| measure | result | target |', '|---|---|---|'];
+  if (getToken) {
+    rows.push(`| cached tako_getToken p50 / p99 | ${getToken.p50Ms} / ${getToken.p99Ms} ms | |`);
+    rows.push(`| bare echo p50 | ${getToken.echoP50Ms} ms | |`);
+    rows.push(`| getToken / echo at p50 | ${getToken.ratioP50} | <= 1.3 |`);
+  }
+  if (coldStart) rows.push(`| cold start getToken / echo p50 | ${coldStart.p50Ms} / ${coldStart.echoP50Ms} ms = ${coldStart.ratio} | <= 1.5 |`);
+  if (burst) rows.push(`| burst: refresh requests for ${burst.calls} calls | ${burst.refreshRequests} (p99 ${burst.p99Ms} ms, stale ${burst.staleTokens}) | exactly 1 |`);
+  rows.push(`| content.js / page.js | ${kb(bundles['content.js'] ?? 0)} / ${kb(bundles['page.js'] ?? 0)} | <= 5 KB / <= 15 KB |`);
+  rows.push(`| all scripts | ${kb(bundles.total ?? 0)} | <= 150 KB |`);
+  if (soak) rows.push(`| soak ${soak.minutes} min: refreshes / expected, expired served | ${soak.refreshes} / ${soak.expected}, ${soak.expiredServed} | within 1, 0 |`);
+  if (restartSoak) {
+    const r = restartSoak;
+    rows.push(
+      `| restart soak: ${r.cycles} restarts, ${r.injected5xx} injected 5xx: expired tokens received | ${r.expiredReceived} of ${r.tokens} (refresh-failing ${r.refreshFailing}, other refusals ${r.otherRefusals}, sessions lost ${r.sessionsLost}, lowest margin on arrival ${r.lowestMarginOnArrivalMs} ms) | 0 |`,
+    );
+  }
+  if (saveWindow) {
+    const w = saveWindow;
+    rows.push(`| save window: reply in hand to write started / committed, p50 (p99) | ${w.replyToWriteStartP50Ms} / ${w.replyToCommitP50Ms} (${w.replyToCommitP99Ms}) ms | |`);
+    rows.push(`| worker stopped at a random moment of a refresh: pair lost | ${w.lost} of ${w.stops} (saved ${w.saved}, recovered by a second refresh ${w.recovered}) | |`);
+  }
+  return `\n${rows.join('\n')}\n`;
 }
 
 main().catch((error: unknown) => {

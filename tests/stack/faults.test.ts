@@ -51,6 +51,22 @@ describe('injected faults', () => {
     assert.deepEqual(finished, ['quick', 'delayed']);
   });
 
+  // Guards what the lost-reply tests rely on: the server has acted (rotated) and logged its
+  // status while the client is still waiting for the reply.
+  it('delay-reply: acts at once (the log shows the status), then holds the reply', async () => {
+    const { refresh_token } = await signIn(stack());
+    stack().faults.inject('/v2/refresh_token', { count: 1, kind: 'delay-reply', delayMs: 60_000 });
+    const pending = post(stack(), '/v2/refresh_token', { refresh_token }).catch(() => 'closed');
+    for (let i = 0; i < 500 && stack().requests('/v2/refresh_token')[0]?.status !== 200; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.equal(stack().requests('/v2/refresh_token')[0]?.status, 200);
+    // Rotated already: the same refresh token is refused while the first reply is still held.
+    const again = await post(stack(), '/v2/refresh_token', { refresh_token });
+    assert.equal(again.status, 401);
+    void pending;
+  });
+
   it('drop: the connection closes with no reply, and the log shows no status', async () => {
     stack().faults.inject('/v2/token', { count: 1, kind: 'drop' });
     await assert.rejects(post(stack(), '/v2/token', signInBody(devKey.privateKey, stack().now())), TypeError);

@@ -11,11 +11,13 @@ import {
   backoffDelayMs,
   decideTokenRequest,
   expire,
+  failingHandOutMs,
   isRefreshDue,
   isRefreshTokenAlive,
   minValidityMs,
   nextRefreshAt,
   refreshLeadMs,
+  retryAtMs,
 } from '../../src/core/lifecycle.ts';
 import { sessionFromGrant, type Session } from '../../src/core/session.ts';
 import { parseTokenReply } from '../../src/core/tako-client.ts';
@@ -165,12 +167,29 @@ describe('decideTokenRequest', () => {
     assert.deepEqual(decideTokenRequest(both, ISSUED + 19_000 - 2_000), { kind: 'serve' });
   });
 
-  test('while backing off: serve the current token until it expires, then "failing"', () => {
+  // Guards the failing-mode hand-out margin (SPEC, Page API): while refreshes fail, the current
+  // token is handed out only while half the hand-out minimum is left, so that it cannot expire on
+  // its way to the page. Serving it "until it expires" (the old rule) handed a page a token that
+  // arrived 438 ms dead.
+  test('while backing off: serve the current token while half the minimum is left, then "failing"', () => {
     const session: Session = { ...hourSession(), failures: 3, retryAtMs: ACCESS_EXP + 10_000 };
-    assert.deepEqual(decideTokenRequest(session, ACCESS_EXP - 10_000), { kind: 'serve' });
-    assert.deepEqual(decideTokenRequest(session, ACCESS_EXP - 1), { kind: 'serve' });
+    assert.equal(failingHandOutMs(session.lifetimeMs), 15_000);
+    assert.deepEqual(decideTokenRequest(session, ACCESS_EXP - 29_999), { kind: 'serve' });
+    assert.deepEqual(decideTokenRequest(session, ACCESS_EXP - 15_000), { kind: 'serve' });
+    assert.deepEqual(decideTokenRequest(session, ACCESS_EXP - 14_999), { kind: 'unavailable', reason: 'failing' });
+    assert.deepEqual(decideTokenRequest(session, ACCESS_EXP - 1), { kind: 'unavailable', reason: 'failing' });
     assert.deepEqual(decideTokenRequest(session, ACCESS_EXP), { kind: 'unavailable', reason: 'failing' });
     assert.deepEqual(decideTokenRequest(session, ACCESS_EXP + 9_999), { kind: 'unavailable', reason: 'failing' });
+  });
+
+  // The incident's timeline on a 20 s token: 1 s is the failing-mode margin, and a token with a
+  // sliver of life left is never handed out while the refresh that would replace it is failing.
+  test('20 s token while backing off: served down to 1 s left, never with less', () => {
+    const session: Session = { ...shortSession(), failures: 2, retryAtMs: ISSUED + 21_000 };
+    assert.equal(failingHandOutMs(session.lifetimeMs), 1_000);
+    assert.deepEqual(decideTokenRequest(session, ISSUED + 19_000), { kind: 'serve' });
+    assert.deepEqual(decideTokenRequest(session, ISSUED + 19_001), { kind: 'unavailable', reason: 'failing' });
+    assert.deepEqual(decideTokenRequest(session, ISSUED + 19_562), { kind: 'unavailable', reason: 'failing' });
   });
 
   test('once the retry is due, refresh again', () => {
@@ -275,6 +294,47 @@ describe('afterTransientFailure', () => {
       retryAfterMs: 86_400_000,
     });
     assert.equal(afterTransientFailure(session, longRetryAfter, alarmAt, 1).state, 'expired');
+  });
+});
+
+// Guards the late-start edge: a token refreshed only inside its last stretch (the browser was
+// closed at its refresh time) must not have its next retry carried past its `exp` by the backoff
+// when the server allows an earlier one, or pages wait out a dead token for nothing.
+describe('retryAtMs: a retry is not carried past the token exp when an earlier one is allowed', () => {
+  const exp = ISSUED + 20_000; // shortSession(): 20 s token, lead 4 s, hand-out minimum 2 s (1 s failing)
+
+  test('a backoff that lands before exp is kept as is', () => {
+    assert.equal(retryAtMs(shortSession(), 1, ISSUED + 16_000, 1), ISSUED + 17_000);
+    assert.equal(retryAtMs(shortSession(), 2, ISSUED + 17_000, 1), ISSUED + 19_000);
+  });
+
+  test('past exp, pulled in to when the token stops being handed out (exp - 1 s)', () => {
+    // The incident: second failure 159 ms before exp - 1 s; the backoff (1-2 s) lands after exp.
+    assert.equal(retryAtMs(shortSession(), 2, exp - 1_159, 1), exp - 1_000);
+    assert.equal(retryAtMs(shortSession(), 4, ISSUED + 17_500, 0), exp - 1_000);
+  });
+
+  test('once that moment has passed, pulled in to exp itself', () => {
+    assert.equal(retryAtMs(shortSession(), 2, exp - 159, 1), exp);
+    assert.equal(retryAtMs(shortSession(), 3, exp - 1_000, 1), exp);
+  });
+
+  test('after exp the plain backoff applies (no storm of pulled-in retries)', () => {
+    assert.equal(retryAtMs(shortSession(), 3, exp, 1), exp + 4_000);
+    assert.equal(retryAtMs(shortSession(), 4, exp + 10, 0), exp + 10 + 4_000);
+  });
+
+  test('never sooner than Retry-After: it may still carry the retry past exp', () => {
+    assert.equal(retryAtMs(shortSession(), 2, exp - 1_500, 1, 300), exp - 1_000);
+    assert.equal(retryAtMs(shortSession(), 2, exp - 1_500, 1, 1_200), exp - 300);
+    assert.equal(retryAtMs(shortSession(), 2, exp - 1_500, 1, 3_000), exp + 1_500);
+  });
+
+  test('afterTransientFailure schedules the pulled-in retry', () => {
+    const failed = afterTransientFailure({ ...shortSession(), failures: 1 }, networkError, exp - 1_159, 1);
+    assert.equal(failed.failures, 2);
+    assert.equal(failed.retryAtMs, exp - 1_000);
+    assert.equal(nextRefreshAt(failed), exp - 1_000);
   });
 });
 

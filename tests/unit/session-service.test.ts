@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { createSessionService, refreshAlarmName, type WalletPort } from '../../src/background/session-service.ts';
+import { NOT_SAVED_MESSAGE } from '../../src/background/session-refresh.ts';
 import { customEndpoint } from '../../src/core/endpoints.ts';
 import { keyOf, type Session } from '../../src/core/session.ts';
 import { signPersonalMessage } from '../../src/core/signature.ts';
@@ -20,17 +21,43 @@ const devWallet: WalletPort = {
   sign: async (_address, message) => signPersonalMessage(message, key.privateKey),
 };
 
-function harness(stack: Stack) {
-  const { store, data } = memoryStore();
+/** Resolves once `condition` holds, checking every 10 ms: a wait on state, not on time. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`Never happened: ${what}`);
+}
+
+/** A gate that holds whatever awaits `passed` until `open()` is called. */
+function gate() {
+  let open!: () => void;
+  const passed = new Promise<void>((resolve) => (open = resolve));
+  return { passed, open };
+}
+
+interface HarnessOptions {
+  /** Holds each refresh reply, once the server has answered it, until this resolves. */
+  holdRefreshReplies?: Promise<void>;
+  store?: ReturnType<typeof memoryStore>;
+  /** The service's clock: Date.now() by default. */
+  now?: () => number;
+}
+
+function harness(stack: Stack, options: HarnessOptions = {}) {
+  const { store, data } = options.store ?? memoryStore();
   const alarms = new Map<string, number>();
   const expired: Session[] = [];
   let fetches = 0;
   const service = createSessionService({
     store,
-    clock: { now: () => Date.now(), random: () => 0.5 },
-    fetch: (input, init) => {
+    clock: { now: options.now ?? (() => Date.now()), random: () => 0.5 },
+    fetch: async (input, init) => {
       fetches++;
-      return fetch(input, init);
+      const response = await fetch(input, init);
+      if (options.holdRefreshReplies && String(input).endsWith('/refresh_token')) await options.holdRefreshReplies;
+      return response;
     },
     alarms: {
       schedule: async (name, when) => void alarms.set(name, when),
@@ -42,7 +69,7 @@ function harness(stack: Stack) {
   });
   const ready = store.saveSettings({ v: 1, endpoint: customEndpoint(stack.url, 'v2') });
   const stored = () => [...data.entries()].filter(([k]) => k.startsWith('session/')).map(([, v]) => v as Session);
-  return { service, store, alarms, expired, stored, ready, fetches: () => fetches };
+  return { service, store, data, alarms, expired, stored, ready, fetches: () => fetches };
 }
 
 describe('session service', () => {
@@ -106,17 +133,116 @@ describe('session service', () => {
   });
 
   test('signing out while a refresh is in flight does not bring the session back', async () => {
-    const h = harness(stack);
+    const hold = gate();
+    const h = harness(stack, { holdRefreshReplies: hold.passed });
     await h.ready;
     await h.service.signIn(devWallet);
-    stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'delay', delayMs: 300 });
     const refreshing = h.service.refreshNow().catch((error: unknown) => error);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The server has answered; its reply is held until the sign-out is done.
+    await until(() => stack.requests('/v2/refresh_token')[0]?.status === 200, 'the refresh was answered');
     await h.service.signOut('active');
+    hold.open();
     await refreshing;
     assert.deepEqual(h.stored(), []);
     assert.equal(await h.service.sessionInfo(), null);
     assert.deepEqual([...h.alarms.keys()], []);
+  });
+
+  // Guards `settle`'s check that the session is still the one the refresh started from: a reply
+  // to a refresh sent before the person signed in again must not replace the newer pair.
+  test('a late refresh reply does not overwrite a newer sign-in of the same account', async () => {
+    const hold = gate();
+    const h = harness(stack, { holdRefreshReplies: hold.passed });
+    await h.ready;
+    await h.service.signIn(devWallet);
+    const [first] = h.stored();
+    const refreshing = h.service.refreshNow();
+    // The server has answered (and rotated); its reply is held until the sign-in is done.
+    await until(() => stack.requests('/v2/refresh_token')[0]?.status === 200, 'the refresh was answered');
+    await h.service.signIn(devWallet);
+    const [second] = h.stored();
+    assert.notEqual(second!.refreshToken, first!.refreshToken);
+    hold.open();
+    await refreshing;
+    const [after] = h.stored();
+    assert.equal(after!.refreshToken, second!.refreshToken);
+    assert.equal(after!.accessToken, second!.accessToken);
+    assert.equal(after!.obtainedAtMs, second!.obtainedAtMs);
+  });
+
+  // Guards the reason a 4900 gives pages (SPEC, Page API: data.reason).
+  test('4900 says why: signed-out, expired', async () => {
+    const h = harness(stack);
+    await h.ready;
+    await assert.rejects(h.service.getToken(), { code: 4900, data: { reason: 'signed-out' } });
+    await h.service.signIn(devWallet);
+    stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 401 });
+    await assert.rejects(h.service.refreshNow(), { code: 4900, data: { reason: 'expired' } });
+    await assert.rejects(h.service.getToken(), { code: 4900, data: { reason: 'expired' } });
+    await h.service.signOut('active');
+    await assert.rejects(h.service.getToken(), { code: 4900, data: { reason: 'signed-out' } });
+  });
+
+  // The incident, in Node: the browser was closed at the refresh time and starts 900 ms before
+  // the token's exp, with the API failing twice. Guards (1) the refresh starting at once at a
+  // late start, (2) the retry not carried past exp by the backoff, (3) the failing-mode margin:
+  // a page asking in the gap gets 4900 refresh-failing, not a token with a sliver of life.
+  test('late start inside the refresh lead with the API failing twice: at once, retry by exp, refresh-failing in the gap', async () => {
+    const h = harness(stack);
+    await h.ready;
+    await h.service.signIn(devWallet);
+    const [session] = h.stored();
+    const exp = session!.accessExpMs;
+    const offset = exp - 900 - Date.now();
+    const late = harness(stack, { store: { store: h.store, data: h.data } as ReturnType<typeof memoryStore>, now: () => Date.now() + offset });
+    const name = refreshAlarmName(keyOf(session!));
+    stack.clearRequests();
+    stack.faults.inject('/v2/refresh_token', { count: 2, kind: 'status', status: 500 });
+
+    await late.service.reconcile();
+    await until(() => late.stored()[0]!.failures === 1, 'the refresh at start failed');
+    assert.equal(stack.requests('/v2/refresh_token').length, 1, 'refreshed at start, without waiting for an alarm');
+    assert.ok(late.alarms.get(name)! <= exp, 'first retry by exp');
+    await assert.rejects(late.service.getToken(), { code: 4900, data: { reason: 'refresh-failing' } });
+
+    await late.service.onAlarm(name);
+    assert.equal(late.stored()[0]!.failures, 2);
+    // The backoff (1 to 2 s) would land after exp; the retry is pulled in to exp.
+    assert.equal(late.alarms.get(name), exp);
+    await assert.rejects(late.service.getToken(), { code: 4900, data: { reason: 'refresh-failing' } });
+
+    await late.service.onAlarm(name);
+    const token = await late.service.getToken();
+    assert.notEqual(token.token, session!.accessToken, 'a refreshed token');
+    assert.deepEqual(stack.requests('/v2/refresh_token').map((r) => r.status), [500, 500, 200]);
+  });
+
+  // Guards what the person is told when the worker stopped after the API rotated the pair and
+  // before the new pair was written: the next start finds the refresh cut off, the API refuses
+  // the spent refresh token, and the session expires saying so plainly.
+  test('a cut-off refresh whose pair was lost expires with "could not be saved: sign in again"', async () => {
+    const h = harness(stack);
+    await h.ready;
+    await h.service.signIn(devWallet);
+    const [session] = h.stored();
+    // The dead worker's refresh: sent, answered (rotated), never written.
+    await h.store.putSession({ ...session!, refreshStartedAtMs: Date.now() });
+    const spent = await fetch(`${stack.url}/v2/refresh_token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refresh_token: session!.refreshToken }),
+    });
+    assert.equal(spent.status, 200);
+
+    const restarted = harness(stack, { store: { store: h.store, data: h.data } as ReturnType<typeof memoryStore> });
+    await restarted.service.reconcile();
+    await until(() => restarted.stored()[0]!.state === 'expired', 'the session expired');
+    const [after] = restarted.stored();
+    assert.equal(after!.lastError, NOT_SAVED_MESSAGE);
+    assert.match(NOT_SAVED_MESSAGE, /could not be saved: sign in again/);
+    assert.equal(restarted.expired.length, 1);
+    assert.equal((await restarted.service.snapshot()).lastError, NOT_SAVED_MESSAGE);
+    await assert.rejects(restarted.service.getToken(), { code: 4900, data: { reason: 'expired' } });
   });
 
   test('a transient failure schedules the retry alarm and keeps the pair; a refusal expires once', async () => {
