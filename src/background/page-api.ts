@@ -4,7 +4,9 @@
  * origin the person has not allowed, and a refusal gives nothing away.
  */
 import { TakoError } from '../core/errors.ts';
-import type { TakoSessionMethod, TakoSessionMethods } from '../core/tako-session-api.ts';
+import * as v from 'valibot';
+import { parseMessage } from '../core/protocol.ts';
+import type { TakoSessionMethod, TakoSessionMethods, TakoSessionParams } from '../core/tako-session-api.ts';
 import type { Approvals } from './approvals.ts';
 import type { PageCaller } from './callers.ts';
 import type { SessionService } from './session-service.ts';
@@ -13,9 +15,17 @@ import type { TabWallets } from './wallet.ts';
 
 export type { PageCaller };
 
+/**
+ * `tako_getToken`'s params: nothing, or `{ rejectedToken }` (the token an API refused). Strict, so
+ * a misspelt key is an error rather than a silent plain `getToken`.
+ */
+const GetTokenParamsSchema = v.optional(
+  v.strictObject({ rejectedToken: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(8192))) }),
+) satisfies v.GenericSchema<unknown, TakoSessionParams['tako_getToken']>;
+
 export interface PageApiDeps {
   service: Pick<SessionService, 'getToken' | 'sessionInfo' | 'signIn' | 'signOut' | 'isSignInSource' | 'onWalletAccountsChanged'>;
-  sites: Pick<Sites, 'isAllowed' | 'allow'>;
+  sites: Pick<Sites, 'isAllowed' | 'allow' | 'revoke'>;
   approvals: Pick<Approvals, 'decisionFor'>;
   wallets: Pick<TabWallets, 'tabWallet'>;
   metahumanToken: () => Promise<string | undefined>;
@@ -35,11 +45,24 @@ export function createPageApi(deps: PageApiDeps) {
   const { service, sites, approvals, wallets } = deps;
 
   const allowedOnly: GatedHandlers = {
-    tako_getToken: () => service.getToken(),
+    tako_getToken: async (_caller, params) => {
+      // Checked before anything runs: bad params never force a refresh.
+      const parsed = parseMessage(GetTokenParamsSchema, params);
+      if (parsed === undefined && params !== undefined) {
+        throw new TakoError('invalid', 'tako_getToken takes no params or { rejectedToken: string }');
+      }
+      return service.getToken(parsed ?? {});
+    },
     tako_getSession: () => service.sessionInfo(),
     tako_signIn: (caller) => service.signIn(wallets.tabWallet(caller.tabId)),
     tako_signOut: async () => {
       await service.signOut('active');
+      return null;
+    },
+    tako_revokeAccess: async (caller) => {
+      await sites.revoke(caller.origin);
+      // The publisher tells the origin's tabs (accessChanged); from the next call on, 4100.
+      deps.onSitesChanged();
       return null;
     },
     metahuman_getToken: async () => {

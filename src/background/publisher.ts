@@ -1,6 +1,7 @@
 /**
  * Publishing state after changes: the toolbar badge, `sessionChanged` to the tabs of allowed
- * origins, and a notice to open extension pages so they re-read what they show. Driven by the
+ * origins, `accessChanged` to the tabs of an origin that was allowed or lost its access, and a
+ * notice to open extension pages so they re-read what they show. Driven by the
  * change events of the session service, the site list, the settings and the MetaHuman token.
  */
 import { describeError } from '../core/errors.ts';
@@ -9,7 +10,7 @@ import { BADGES } from './badge.ts';
 import type { ShowBadge, TabsPort } from './ports.ts';
 import type { SessionService } from './session-service.ts';
 import type { Sites } from './sites.ts';
-import { sendSessionToAllowedTabs } from './tabs.ts';
+import { sendAccessToTabs, sendSessionToAllowedTabs } from './tabs.ts';
 
 export interface PublisherDeps {
   service: Pick<SessionService, 'snapshot'>;
@@ -25,6 +26,14 @@ export function createPublisher(deps: PublisherDeps) {
   let published: Promise<void> = Promise.resolve();
   /** The session and token pair pages were last told about. */
   let lastSentToPages = '';
+  /**
+   * The allowed origins as of the last publish. Read when the publisher is made (worker start),
+   * before any change of this worker's life, so the change that woke the worker is news too.
+   */
+  let knownOrigins: Promise<Set<string>> = deps.sites.list().then(
+    (sites) => new Set(sites.map((site) => site.origin)),
+    () => new Set(),
+  );
 
   async function publish(): Promise<void> {
     const [snapshot, allowed] = await Promise.all([deps.service.snapshot(), deps.sites.list()]);
@@ -33,6 +42,14 @@ export function createPublisher(deps: PublisherDeps) {
     // or revoking a site is no news to the others (a newly allowed site gets the session as the
     // answer to tako_requestAccess). `tokenObtainedAt` tells a new token pair from the last one: a
     // refresh is news even when the new token's expiry, in whole seconds, equals the old one's.
+    // Allowed, revoked in the popup, or revoked by the site itself: each is news to that origin's tabs.
+    const before = await knownOrigins;
+    const now = new Set(allowed.map((site) => site.origin));
+    knownOrigins = Promise.resolve(now);
+    const accessChanges = new Map<string, boolean>();
+    for (const origin of now) if (!before.has(origin)) accessChanges.set(origin, true);
+    for (const origin of before) if (!now.has(origin)) accessChanges.set(origin, false);
+    await sendAccessToTabs(deps.tabs, accessChanges);
     const sentToPages = JSON.stringify([snapshot.session, snapshot.tokenObtainedAt]);
     if (sentToPages !== lastSentToPages) {
       lastSentToPages = sentToPages;

@@ -61,13 +61,46 @@ export function createSessionService(deps: SessionServiceDeps) {
   }
 
   /**
-   * A token for a page (or the popup): refreshed first when it is too close to expiry. A 4900
-   * says why there is none in `data.reason`: nobody is signed in, the session expired, or the
-   * token is about to expire and refreshing it is failing.
+   * Access tokens that a page reported refused and that a refresh was forced for: one forced
+   * refresh per token, however many tabs or calls report it. Only the newest few are kept: an
+   * older token is no longer current, so reporting it forces nothing anyway.
    */
-  async function getToken(): Promise<TokenForPage> {
+  const forcedFor = new Set<string>();
+  const FORCED_KEPT = 16;
+
+  /**
+   * The API refused the current token before its exp (revoked, a server restart): refresh once and
+   * return the session with the new pair. Callers reporting the same token join that one refresh;
+   * a token already replaced forces nothing.
+   */
+  async function replaceRejected(session: Session, rejectedToken: string): Promise<Session> {
+    if (rejectedToken !== session.accessToken || session.state === 'expired') return session;
+    const key = keyOf(session);
+    if (!forcedFor.has(rejectedToken)) {
+      forcedFor.add(rejectedToken);
+      // A Set iterates in insertion order: the first value is the oldest.
+      if (forcedFor.size > FORCED_KEPT) forcedFor.delete(forcedFor.values().next().value!);
+    } else if (!refresher.isRefreshing(key)) {
+      throw noSession('refresh-failing', `The API refused the token and refreshing it failed: ${session.lastError ?? 'unknown error'}`);
+    }
+    const refreshed = await refresher.refresh(key);
+    if (!refreshed) throw noSession('signed-out', 'Nobody is signed in');
+    if (refreshed.state === 'expired') throw noSession('expired', refreshed.lastError ?? 'The session expired: sign in again');
+    if (refreshed.accessToken === rejectedToken) {
+      throw noSession('refresh-failing', `The API refused the token and refreshing it failed: ${refreshed.lastError ?? 'unknown error'}`);
+    }
+    return refreshed;
+  }
+
+  /**
+   * A token for a page (or the popup): refreshed first when it is too close to expiry, or when
+   * the page reports it as `rejectedToken` (the API answered 401). A 4900 says why there is none
+   * in `data.reason`: nobody is signed in, the session expired, or refreshing it is failing.
+   */
+  async function getToken({ rejectedToken }: { rejectedToken?: string } = {}): Promise<TokenForPage> {
     let session = await accounts.activeSession();
     if (!session) throw noSession('signed-out', 'Nobody is signed in');
+    if (rejectedToken !== undefined) session = await replaceRejected(session, rejectedToken);
     let decision = decideTokenRequest(session, serverNow(session, clock.now()));
     if (decision.kind === 'refresh') {
       const refreshed = await refresher.refresh(keyOf(session));

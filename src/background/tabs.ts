@@ -1,4 +1,4 @@
-/** Telling allowed pages that the session changed, and never any other page. */
+/** Telling pages what concerns them: the session to allowed origins only, access changes to that origin only. */
 import type { AllowedOrigin } from '../core/records.ts';
 import type { SessionInfo } from '../core/session.ts';
 import type { TabsPort } from './ports.ts';
@@ -13,6 +13,21 @@ export async function sendSessionToAllowedTabs(tabs: TabsPort, session: SessionI
       const origin = new URL(tab.url).origin;
       if (!origins.has(origin)) return;
       await tabs.send(tab.id, { type: 'session-changed', origin, session }).catch(() => undefined);
+    }),
+  );
+}
+
+/** Tells every tab of each origin that it was allowed (`true`) or lost its access (`false`). */
+export async function sendAccessToTabs(tabs: TabsPort, changes: ReadonlyMap<string, boolean>): Promise<void> {
+  if (changes.size === 0) return;
+  const open = await tabs.query({ url: WEB_PAGE_URLS });
+  await Promise.all(
+    open.map(async (tab) => {
+      if (tab.id === undefined || !tab.url) return;
+      const origin = new URL(tab.url).origin;
+      const allowed = changes.get(origin);
+      if (allowed === undefined) return;
+      await tabs.send(tab.id, { type: 'access-changed', origin, access: { allowed } }).catch(() => undefined);
     }),
   );
 }

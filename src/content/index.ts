@@ -76,7 +76,7 @@ function relay() {
 
   chrome.runtime.onMessage.addListener((raw: unknown, sender, sendResponse: (reply: unknown) => void) => {
     if (sender.id !== chrome.runtime.id || sender.tab) return false;
-    const message = raw as { type?: unknown; origin?: unknown; session?: unknown; request?: unknown } | null;
+    const message = raw as { type?: unknown; origin?: unknown; session?: unknown; access?: unknown; request?: unknown } | null;
     switch (message?.type) {
       case 'ping':
         sendResponse({ ok: true, result: 'pong' });
@@ -85,6 +85,11 @@ function relay() {
         // The tab may have navigated to another site since the background picked it.
         if (message.origin === window.location.origin) {
           post({ channel: CONTENT_CHANNEL, kind: 'event', event: 'sessionChanged', data: message.session });
+        }
+        return false;
+      case 'access-changed':
+        if (message.origin === window.location.origin) {
+          post({ channel: CONTENT_CHANNEL, kind: 'event', event: 'accessChanged', data: message.access });
         }
         return false;
       case 'wallet-request': {

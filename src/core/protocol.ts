@@ -10,7 +10,7 @@
  */
 import * as v from 'valibot';
 import { CONTENT_CHANNEL, PAGE_CHANNEL } from './channels.ts';
-import type { TakoSessionInfo } from './tako-session-api.ts';
+import type { TakoAccess, TakoSessionInfo } from './tako-session-api.ts';
 
 /** Request ids, wallet ids: short non-empty strings. */
 export const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(64));
@@ -32,6 +32,9 @@ export const SessionInfoSchema = v.object({
   expiresAt: v.number(),
   endpoint: v.pipe(v.string(), v.maxLength(2048)),
 }) satisfies v.GenericSchema<unknown, TakoSessionInfo>;
+
+/** Whether an origin may use the session, as its pages are told. */
+export const AccessSchema = v.object({ allowed: v.boolean() }) satisfies v.GenericSchema<unknown, TakoAccess>;
 
 /** Every reply across a boundary: a result or an error with an EIP-1193 code. */
 export type Reply<T = unknown> = { ok: true; result: T } | { ok: false; error: ErrorPayload };
@@ -77,6 +80,7 @@ export type PageToContent =
 export const ContentToPageSchema = v.variant('kind', [
   v.object({ channel: v.literal(CONTENT_CHANNEL), kind: v.literal('reply'), id: Id, reply: ReplySchema }),
   v.object({ channel: v.literal(CONTENT_CHANNEL), kind: v.literal('event'), event: v.literal('sessionChanged'), data: v.nullable(SessionInfoSchema) }),
+  v.object({ channel: v.literal(CONTENT_CHANNEL), kind: v.literal('event'), event: v.literal('accessChanged'), data: AccessSchema }),
   v.object({ channel: v.literal(CONTENT_CHANNEL), kind: v.literal('wallet-request'), id: Id, request: WalletActionSchema }),
 ]);
 export type ContentToPage = v.InferOutput<typeof ContentToPageSchema>;
@@ -99,6 +103,8 @@ export const BackgroundToContentSchema = v.variant('type', [
   /** `origin`: the site the tab showed when it was picked; the content script checks it still does. */
   v.object({ type: v.literal('session-changed'), origin: v.string(), session: v.nullable(SessionInfoSchema) }),
   v.object({ type: v.literal('wallet-request'), request: WalletActionSchema }),
+  /** The origin was allowed or lost its access; sent to its tabs only, checked again by the relay. */
+  v.object({ type: v.literal('access-changed'), origin: v.string(), access: AccessSchema }),
 ]);
 export type BackgroundToContent = v.InferOutput<typeof BackgroundToContentSchema>;
 

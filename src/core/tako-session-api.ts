@@ -27,16 +27,47 @@ export interface TakoToken {
 export interface TakoSessionMethods {
   /** Ask the person to allow this origin. Resolves the session (null when nobody is signed in). */
   tako_requestAccess: TakoSessionInfo | null;
-  /** A valid access token (refreshed first when it is about to expire). */
+  /**
+   * A valid access token (refreshed first when it is about to expire). With `{ rejectedToken }`,
+   * the token an API just refused (401): a fresh one, refreshed once however many tabs report it.
+   */
   tako_getToken: TakoToken;
   tako_getSession: TakoSessionInfo | null;
   /** Sign in with this page's wallet. */
   tako_signIn: TakoSessionInfo;
   tako_signOut: null;
+  /** This origin gives up its access (and is told so with `accessChanged`). */
+  tako_revokeAccess: null;
   metahuman_getToken: { token: string };
 }
 
 export type TakoSessionMethod = keyof TakoSessionMethods;
+
+/** The params each method takes; a method not listed takes none. */
+export interface TakoSessionParams {
+  tako_getToken: { rejectedToken?: string } | undefined;
+}
+
+/** Arguments of `request`: `params` only where the method takes them. */
+export type TakoSessionRequest<M extends TakoSessionMethod> = M extends keyof TakoSessionParams
+  ? { method: M; params?: TakoSessionParams[M] }
+  : { method: M };
+
+/** Whether this origin may use the session. */
+export interface TakoAccess {
+  allowed: boolean;
+}
+
+/** The events of `on` / `removeListener` and what their listeners receive. */
+export interface TakoSessionEvents {
+  sessionChanged: TakoSessionInfo | null;
+  accessChanged: TakoAccess;
+}
+
+export type TakoSessionEvent = keyof TakoSessionEvents;
+
+/** Why a 4900 has no token (`error.data.reason`). */
+export type TakoNoSessionReason = 'signed-out' | 'expired' | 'refresh-failing';
 
 /*
  * In this project the file is the one source of the page contract: the extension's session view,
@@ -51,7 +82,7 @@ export const TakoSessionErrorCode = {
   /** This origin is not allowed. Call tako_requestAccess. */
   Unauthorized: 4100,
   UnsupportedMethod: 4200,
-  /** Nobody is signed in, or the session expired. */
+  /** No token: `error.data.reason` says why (TakoNoSessionReason). */
   NoSession: 4900,
   InvalidParams: -32602,
   Internal: -32603,
@@ -63,9 +94,9 @@ export interface TakoSessionError extends Error {
 }
 
 export interface TakoSession {
-  request<M extends TakoSessionMethod>(args: { method: M; params?: unknown }): Promise<TakoSessionMethods[M]>;
-  on(event: 'sessionChanged', listener: (session: TakoSessionInfo | null) => void): void;
-  removeListener(event: 'sessionChanged', listener: (session: TakoSessionInfo | null) => void): void;
+  request<M extends TakoSessionMethod>(args: TakoSessionRequest<M>): Promise<TakoSessionMethods[M]>;
+  on<E extends TakoSessionEvent>(event: E, listener: (data: TakoSessionEvents[E]) => void): void;
+  removeListener<E extends TakoSessionEvent>(event: E, listener: (data: TakoSessionEvents[E]) => void): void;
 }
 
 declare global {

@@ -4,7 +4,7 @@
  */
 import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../core/channels.ts';
 import { ContentToPageSchema, parseMessage, type ErrorPayload, type PageToContent, type Reply } from '../core/protocol.ts';
-import type { TakoSession, TakoSessionError, TakoSessionErrorCode, TakoSessionInfo } from '../core/tako-session-api.ts';
+import type { TakoSession, TakoSessionError, TakoSessionErrorCode, TakoSessionEvent, TakoSessionEvents } from '../core/tako-session-api.ts';
 import { createWalletBridge, WalletBridgeError } from './wallet-bridge.ts';
 
 const INSTALLED = Symbol.for('tako-session.installed');
@@ -27,7 +27,12 @@ function errorPayloadOf(error: unknown): ErrorPayload {
 
 function install(win: Window & typeof globalThis) {
   const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  const listeners = new Set<(session: TakoSessionInfo | null) => void>();
+  /** Listeners by event; anything else given to `on` is ignored, as EIP-1193 providers do. */
+  const listeners: { [E in TakoSessionEvent]: Set<(data: TakoSessionEvents[E]) => void> } = {
+    sessionChanged: new Set(),
+    accessChanged: new Set(),
+  };
+  const isEvent = (event: unknown): event is TakoSessionEvent => event === 'sessionChanged' || event === 'accessChanged';
   const post = (message: PageToContent) => win.postMessage(message, win.location.origin);
   const wallet = createWalletBridge(win, (accounts) => post({ channel: PAGE_CHANNEL, kind: 'wallet-accounts', accounts }));
 
@@ -44,10 +49,12 @@ function install(win: Window & typeof globalThis) {
         else waiter.reject(toError(message.reply.error));
         return;
       }
-      case 'event':
-        for (const listener of [...listeners]) {
+      case 'event': {
+        // Checked together by the schema: each event arrives with its own kind of data.
+        const { event: name, data } = message;
+        for (const listener of [...(listeners[name] as Set<(value: typeof data) => void>)]) {
           try {
-            listener(message.data);
+            listener(data);
           } catch (error) {
             // A dapp's listener failing must not stop the others.
             queueMicrotask(() => {
@@ -56,6 +63,7 @@ function install(win: Window & typeof globalThis) {
           }
         }
         return;
+      }
       case 'wallet-request':
         void wallet.perform(message.request).then(
           (result): Reply => ({ ok: true, result }),
@@ -80,7 +88,7 @@ function install(win: Window & typeof globalThis) {
         const id = crypto.randomUUID();
         pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
         try {
-          post({ channel: PAGE_CHANNEL, kind: 'request', id, method, params: args.params });
+          post({ channel: PAGE_CHANNEL, kind: 'request', id, method, params: (args as { params?: unknown }).params });
         } catch {
           // Params that cannot cross to the extension (functions, DOM nodes): the documented code
           // rather than the browser's DataCloneError.
@@ -90,10 +98,10 @@ function install(win: Window & typeof globalThis) {
       });
     },
     on(event, listener) {
-      if (event === 'sessionChanged' && typeof listener === 'function') listeners.add(listener);
+      if (isEvent(event) && typeof listener === 'function') listeners[event].add(listener);
     },
     removeListener(event, listener) {
-      if (event === 'sessionChanged') listeners.delete(listener);
+      if (isEvent(event)) listeners[event].delete(listener);
     },
   };
 

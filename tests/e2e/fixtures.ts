@@ -9,6 +9,7 @@ import path from 'node:path';
 import { answerApproval, useEndpoint } from '../../src/dev/drive.ts';
 import { extensionIdOf, launchWithExtension, serviceWorkerOf } from '../../src/dev/launch.ts';
 import { startStack, type Stack, type StackOptions } from '../../src/stack/server.ts';
+import { DB_NAME, OBJECT_STORE_NAME } from '../../src/background/storage-keys.ts';
 
 export interface Extension {
   id: string;
@@ -81,13 +82,13 @@ export const DEV_ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
 export async function readStore(extension: Extension): Promise<Record<string, unknown>> {
   const page = await extension.openPage('options.html');
   const entries = await page.evaluate(
-    () =>
+    ({ dbName, storeName }) =>
       new Promise<Record<string, unknown>>((resolve, reject) => {
-        const open = indexedDB.open('tako-session');
+        const open = indexedDB.open(dbName);
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
           const db = open.result;
-          const store = db.transaction('state', 'readonly').objectStore('state');
+          const store = db.transaction(storeName, 'readonly').objectStore(storeName);
           const keys = store.getAllKeys();
           const values = store.getAll();
           values.onsuccess = () => {
@@ -97,6 +98,7 @@ export async function readStore(extension: Extension): Promise<Record<string, un
           values.onerror = () => reject(values.error);
         };
       }),
+    { dbName: DB_NAME, storeName: OBJECT_STORE_NAME },
   );
   await page.close();
   return entries;

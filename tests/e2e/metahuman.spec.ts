@@ -1,6 +1,7 @@
 import type { Page } from '@playwright/test';
 import type { Stack } from '../../src/stack/server.ts';
 import { allowOrigin, expect, readStore, test, type Extension } from './fixtures.ts';
+import { StorageKeys } from '../../src/background/storage-keys.ts';
 
 const ADA = { name: 'Ada Lovelace', mail: 'ada@example.com', comment: 'end-to-end test' };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -16,7 +17,7 @@ interface TokenRecord {
 }
 
 async function storedRecord(extension: Extension): Promise<TokenRecord | undefined> {
-  return (await readStore(extension))['metahuman-token'] as TokenRecord | undefined;
+  return (await readStore(extension))[StorageKeys.metahumanToken] as TokenRecord | undefined;
 }
 
 function maskOf(token: string): string {
@@ -81,7 +82,7 @@ test('obtains a token through the options page: one form POST, shown masked, sto
   expect(posts[0]!.body).toEqual(ADA);
 
   const stored = await readStore(extension);
-  const record = stored['metahuman-token'] as TokenRecord;
+  const record = stored[StorageKeys.metahumanToken] as TokenRecord;
   expect(record).toEqual({
     v: 1,
     token: expect.stringMatching(UUID),
@@ -114,7 +115,7 @@ test('invalid fields are explained next to each field and nothing is sent', asyn
   await expect(page.getByTestId('mh-mail-error')).toBeVisible();
 
   expect(stack.requests('/auth/token')).toHaveLength(0);
-  expect((await readStore(extension))['metahuman-token']).toBeUndefined();
+  expect((await readStore(extension))[StorageKeys.metahumanToken]).toBeUndefined();
   await expect(page.getByTestId('mh-token')).toBeHidden();
 });
 
@@ -130,7 +131,7 @@ test("the API's error is shown readably and stores nothing", async ({ extension,
   await expect(page.getByTestId('mh-get-token')).toHaveText('Get token');
   await expect(page.getByTestId('mh-token')).toBeHidden();
   expect(stack.requests('/auth/token')).toHaveLength(1);
-  expect((await readStore(extension))['metahuman-token']).toBeUndefined();
+  expect((await readStore(extension))[StorageKeys.metahumanToken]).toBeUndefined();
 
   // The same form goes through once the API accepts it.
   await page.getByTestId('mh-get-token').click();

@@ -15,6 +15,7 @@ import {
   test,
   type Extension,
 } from './fixtures.ts';
+import { StorageKeys } from '../../src/background/storage-keys.ts';
 
 test.use({ stackOptions: { accessTtlSec: 20 } });
 
@@ -94,9 +95,10 @@ test.describe('a refresh token that lapsed while the browser was closed', () => 
     await extension.openDemo({ autoconfirm: '1' });
     const popup = await signInFromPopup(extension);
     await expectSignedIn(popup);
-    const stored = Object.values(await readStore(extension)).find((v) => (v as { format?: number }).format === 2) as {
-      session: { refreshExpMs: number };
-    };
+    const [, stored] = Object.entries(await readStore(extension)).find(([key]) => key.startsWith(StorageKeys.sessionPrefix)) as [
+      string,
+      { session: { refreshExpMs: number } },
+    ];
     await extension.context.close();
     stack.faults.inject('/v2/refresh_token', { count: 1000, kind: 'status', status: 503 });
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, stored.session.refreshExpMs - Date.now()) + 1000));
@@ -165,7 +167,7 @@ test('several accounts: follow the wallet, offer sign-in for a new one, sign out
   await popup.locator(`[data-testid="account"][data-address="${DEV_ADDRESS}"]`).getByTestId('sign-out-account').click();
   await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', second);
   await expect(popup.getByTestId('accounts-section')).toBeHidden();
-  expect(Object.keys(await readStore(extension)).filter((k) => k.startsWith('session/'))).toHaveLength(1);
+  expect(Object.keys(await readStore(extension)).filter((k) => k.startsWith(StorageKeys.sessionPrefix))).toHaveLength(1);
 
   // The wallet is still on the first account: "Add account" signs it in again.
   await popup.getByTestId('add-account').click();
@@ -173,7 +175,7 @@ test('several accounts: follow the wallet, offer sign-in for a new one, sign out
   await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', DEV_ADDRESS);
   await popup.getByTestId('sign-out-all').click();
   await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-out');
-  expect(Object.keys(await readStore(extension)).filter((k) => k.startsWith('session/'))).toHaveLength(0);
+  expect(Object.keys(await readStore(extension)).filter((k) => k.startsWith(StorageKeys.sessionPrefix))).toHaveLength(0);
 });
 
 test('refresh tokens are stored encrypted with a non-extractable AES-GCM key', async ({ extension, stack }) => {

@@ -1,5 +1,6 @@
 import { buildSignInMessage, parseSignInMessage } from '../../src/core/sign-in-message.ts';
 import { alarmNames, DEV_ADDRESS, expect, expectSignedIn, readStore, signInFromPopup, test } from './fixtures.ts';
+import { StorageKeys } from '../../src/background/storage-keys.ts';
 
 test('popup sign-in through the demo wallet posts one canonical, fresh message', async ({ extension, stack }) => {
   await extension.useEndpoint(stack.url);
@@ -34,7 +35,7 @@ test('the wallet refusing leaves a readable error and stores nothing', async ({ 
   await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-out');
   expect(stack.requests('/v2/token')).toHaveLength(0);
   const stored = await readStore(extension);
-  expect(Object.keys(stored).filter((key) => key.startsWith('session/'))).toEqual([]);
+  expect(Object.keys(stored).filter((key) => key.startsWith(StorageKeys.sessionPrefix))).toEqual([]);
 });
 
 test('a signature from another key is refused before anything is sent', async ({ extension, stack }) => {
@@ -76,14 +77,14 @@ test('sign-out removes the tokens from storage and the refresh alarm', async ({ 
   await expectSignedIn(popup);
 
   const stored = await readStore(extension);
-  const sessions = Object.entries(stored).filter(([key]) => key.startsWith('session/'));
+  const sessions = Object.entries(stored).filter(([key]) => key.startsWith(StorageKeys.sessionPrefix));
   expect(sessions).toHaveLength(1);
   expect(await alarmNames(extension)).toEqual([expect.stringMatching(/^refresh /)]);
 
   await popup.getByTestId('sign-out').click();
   await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-out');
   const after = await readStore(extension);
-  expect(Object.keys(after).filter((key) => key.startsWith('session/'))).toEqual([]);
+  expect(Object.keys(after).filter((key) => key.startsWith(StorageKeys.sessionPrefix))).toEqual([]);
   expect(JSON.stringify(after)).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/);
   expect(await alarmNames(extension)).toEqual([]);
 });

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const src = fileURLToPath(new URL('../../src/', import.meta.url));
-const CONTEXTS = ['background', 'content', 'page', 'ui'] as const;
+const CONTEXTS = ['background', 'content', 'page', 'ui', 'client'] as const;
 
 async function sourceFiles(folder: string): Promise<string[]> {
   const names = await readdir(path.join(src, folder), { recursive: true });

@@ -27,6 +27,7 @@ const GATED_METHODS = {
   tako_getSession: true,
   tako_signIn: true,
   tako_signOut: true,
+  tako_revokeAccess: true,
   metahuman_getToken: true,
 } satisfies Record<Exclude<TakoSessionMethod, 'tako_requestAccess'>, true>;
 
@@ -37,7 +38,7 @@ function harness() {
   const calls: string[] = [];
   let signInSource: string | null = null;
   const service: PageApiDeps['service'] = {
-    getToken: async () => (calls.push('getToken'), TOKEN),
+    getToken: async (options) => (calls.push(options?.rejectedToken === undefined ? 'getToken' : `getToken rejected ${options.rejectedToken}`), TOKEN),
     sessionInfo: async () => (calls.push('sessionInfo'), SESSION),
     signIn: async () => (calls.push('signIn'), SESSION),
     signOut: async () => void calls.push('signOut'),
@@ -185,6 +186,53 @@ describe('page API origin gate', () => {
       assert.equal((await rejectsTakoError(h.pageApi.handle(APP, method, undefined))).code, TakoSessionErrorCode.Unauthorized, method);
     }
     assert.deepEqual(h.calls, []);
+  });
+});
+
+describe('tako_getToken params and tako_revokeAccess', () => {
+  // Guards: bad params get -32602 and never reach the service, so they can never force a refresh.
+  test('rejectedToken that is not a string, too long or empty, or an unknown key, is -32602 before the service', async () => {
+    const h = harness();
+    await allow(h, APP);
+    const bad: unknown[] = [
+      { rejectedToken: 42 },
+      { rejectedToken: null },
+      { rejectedToken: '' },
+      { rejectedToken: 'x'.repeat(8193) },
+      { rejectedToken: TOKEN.token, force: true },
+      { rejected_token: TOKEN.token },
+      'a string',
+      [TOKEN.token],
+      null,
+    ];
+    for (const params of bad) {
+      const error = await rejectsTakoError(h.pageApi.handle(APP, 'tako_getToken', params));
+      assert.equal(error.code, TakoSessionErrorCode.InvalidParams, JSON.stringify(params)?.slice(0, 40));
+    }
+    assert.deepEqual(h.calls, []);
+  });
+
+  test('no params, an empty object, or { rejectedToken } reach the service as such', async () => {
+    const h = harness();
+    await allow(h, APP);
+    await h.pageApi.handle(APP, 'tako_getToken', undefined);
+    await h.pageApi.handle(APP, 'tako_getToken', {});
+    await h.pageApi.handle(APP, 'tako_getToken', { rejectedToken: TOKEN.token });
+    assert.deepEqual(h.calls, ['getToken', 'getToken', `getToken rejected ${TOKEN.token}`]);
+  });
+
+  // Guards: a site can give up its own access; from its next call on it is a stranger again.
+  test('tako_revokeAccess removes the origin, tells the publisher, and the next call is 4100', async () => {
+    const h = harness();
+    await allow(h, APP);
+    await allow(h, { origin: 'https://other.example', tabId: 8 });
+    const changesBefore = h.sitesChanged();
+    assert.equal(await h.pageApi.handle(APP, 'tako_revokeAccess', undefined), null);
+    assert.equal(h.sitesChanged(), changesBefore + 1);
+    assert.equal(await h.sites.isAllowed(APP.origin), false);
+    assert.equal(await h.sites.isAllowed('https://other.example'), true, 'only the calling origin');
+    assert.equal((await rejectsTakoError(h.pageApi.handle(APP, 'tako_getToken', undefined))).code, TakoSessionErrorCode.Unauthorized);
+    assert.equal((await rejectsTakoError(h.pageApi.handle(STRANGER, 'tako_revokeAccess', undefined))).code, TakoSessionErrorCode.Unauthorized);
   });
 });
 

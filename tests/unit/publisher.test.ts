@@ -68,6 +68,9 @@ function harness() {
     publish,
     badges,
     sent,
+    /** What went to pages about the session (access changes left out). */
+    sessionSent: () => sent.filter(({ message }) => message.type === 'session-changed'),
+    accessSent: () => sent.filter(({ message }) => message.type === 'access-changed').map(({ tabId, message }) => [tabId, message]),
     notices: () => notices,
     snapshotReads: () => snapshotReads,
     set: (next: Snapshot) => (current = next),
@@ -83,7 +86,7 @@ describe('publisher', () => {
     h.set(snapshot(SESSION, 10));
     await h.publish();
     assert.deepEqual(
-      h.sent.map(({ tabId, message }) => [tabId, message]),
+      h.sessionSent().map(({ tabId, message }) => [tabId, message]),
       [
         [1, { type: 'session-changed', origin: 'https://app.example', session: SESSION }],
         [2, { type: 'session-changed', origin: 'https://app.example', session: SESSION }],
@@ -99,13 +102,13 @@ describe('publisher', () => {
     h.set(snapshot(SESSION, 10));
     await h.publish();
     await h.publish();
-    assert.equal(h.sent.length, 2, 'the same session is not sent twice');
+    assert.equal(h.sessionSent().length, 2, 'the same session is not sent twice');
     h.set(snapshot(SESSION, 20));
     await h.publish();
-    assert.equal(h.sent.length, 4, 'a refresh is news even with the same expiry');
+    assert.equal(h.sessionSent().length, 4, 'a refresh is news even with the same expiry');
     h.set(snapshot(null, null));
     await h.publish();
-    assert.deepEqual(h.sent.at(-1)?.message, { type: 'session-changed', origin: 'https://app.example', session: null });
+    assert.deepEqual(h.sessionSent().at(-1)?.message, { type: 'session-changed', origin: 'https://app.example', session: null });
     assert.equal(h.notices(), 4, 'open extension pages hear of every publish');
   });
 
@@ -129,5 +132,27 @@ describe('publisher', () => {
     h.set(snapshot({ ...SESSION, state: 'expired' }, 10));
     await h.publish();
     assert.deepEqual(h.badges, [BADGES['signed-out'], BADGES['signing-in'], BADGES.expired]);
+  });
+
+  // Guards: an origin that is allowed or loses its access hears it in every one of its tabs, and
+  // no other page hears anything; the first change after a worker start counts too.
+  test('accessChanged goes to every tab of the origin allowed or revoked, and to no other', async () => {
+    const h = harness();
+    h.allow('https://app.example');
+    await h.publish();
+    assert.deepEqual(h.accessSent(), [
+      [1, { type: 'access-changed', origin: 'https://app.example', access: { allowed: true } }],
+      [2, { type: 'access-changed', origin: 'https://app.example', access: { allowed: true } }],
+    ]);
+    h.sent.length = 0;
+    await h.publish();
+    assert.deepEqual(h.accessSent(), [], 'no news, no event');
+    h.allow('http://127.0.0.1:8787');
+    await h.publish();
+    assert.deepEqual(h.accessSent(), [
+      [1, { type: 'access-changed', origin: 'https://app.example', access: { allowed: false } }],
+      [2, { type: 'access-changed', origin: 'https://app.example', access: { allowed: false } }],
+      [4, { type: 'access-changed', origin: 'http://127.0.0.1:8787', access: { allowed: true } }],
+    ]);
   });
 });

@@ -104,7 +104,7 @@ function mountPage(): void {
   }
   for (const { slot, info, wallet } of wallets) mountWalletPanel(panels, wallet, info, slot);
 
-  mountPageApiPanel(document.querySelector<HTMLElement>('#page-api')!, () => pageWindow.takoSession);
+  mountPageApiPanel(document.querySelector<HTMLElement>('#page-api')!);
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', mountPage, { once: true });

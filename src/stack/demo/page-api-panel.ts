@@ -1,14 +1,17 @@
 /**
- * The demo dapp's use of `window.takoSession`, written the way a dapp would: ask for access, show
- * the session, get a fresh token for each call, call an authenticated Tako endpoint with it, and
- * follow `sessionChanged`. Every outcome, errors included, is shown on the page.
+ * The demo dapp's use of Tako Session, written the way a dapp would, through the client module
+ * (src/client/): wait for the extension, ask for access, show the session, call an authenticated
+ * Tako endpoint with the client's fetch (a fresh token each call, one retry after a 401), follow
+ * `sessionChanged` and `accessChanged`, and give up access. Every outcome, errors included, is
+ * shown on the page.
  */
 import {
-  TakoSessionErrorCode,
-  type TakoSession,
-  type TakoSessionError,
-  type TakoSessionInfo,
-} from '../../core/tako-session-api.ts';
+  connectTakoSession,
+  isTakoSessionError,
+  noSessionReason,
+  type TakoSessionClient,
+} from '../../client/tako-session-client.ts';
+import { TakoSessionErrorCode, type TakoAccess, type TakoSessionInfo } from '../../core/tako-session-api.ts';
 import { element } from './dom.ts';
 
 /** The stack that serves this page answers the Tako API too; `connect-src 'self'` allows it. */
@@ -21,14 +24,10 @@ const ADVICE: Record<number, string> = {
   [TakoSessionErrorCode.UserRejected]: 'You declined.',
   [TakoSessionErrorCode.Unauthorized]: 'This site is not connected: click "Request access".',
   [TakoSessionErrorCode.UnsupportedMethod]: 'The extension does not know this method.',
-  [TakoSessionErrorCode.NoSession]: 'Nobody is signed in: sign in from the extension or with "Sign in".',
+  [TakoSessionErrorCode.NoSession]: 'No session: sign in from the extension or with "Sign in".',
   [TakoSessionErrorCode.InvalidParams]: 'The request was malformed.',
   [TakoSessionErrorCode.Internal]: 'Something failed inside the extension.',
 };
-
-function isTakoSessionError(error: unknown): error is TakoSessionError {
-  return error instanceof Error && typeof (error as { code?: unknown }).code === 'number';
-}
 
 /** Shortens a token for display: enough to tell two apart, not enough to reuse from a screenshot. */
 function maskToken(token: string): string {
@@ -39,7 +38,14 @@ function clockTime(ms: number): string {
   return new Date(ms).toLocaleTimeString();
 }
 
-export function mountPageApiPanel(section: HTMLElement, getTakoSession: () => TakoSession | undefined): void {
+/** What a 4900's reason means for the person. */
+const NO_SESSION_ADVICE: Record<string, string> = {
+  'signed-out': 'Nobody is signed in: sign in from the extension or with "Sign in".',
+  expired: 'The session expired: sign in again.',
+  'refresh-failing': 'The Tako API is not answering; the extension keeps trying.',
+};
+
+export function mountPageApiPanel(section: HTMLElement): void {
   const connection = element('p', { 'data-testid': 'demo-connection' }, 'Checking…');
 
   const address = element('code', { 'data-testid': 'demo-address', 'data-address': '' }, '—');
@@ -64,6 +70,7 @@ export function mountPageApiPanel(section: HTMLElement, getTakoSession: () => Ta
   const callApi = button('demo-call-api', `Call ${IGNORE_BID_PATH}`);
   const signIn = button('demo-sign-in', 'Sign in with this page’s wallet');
   const signOut = button('demo-sign-out', 'Sign out');
+  const revokeAccess = button('demo-revoke-access', 'Give up access');
 
   const token = element('p', { 'data-testid': 'demo-token', class: 'mono' }, 'No token fetched yet.');
   const result = element('pre', { 'data-testid': 'demo-result', 'data-status': '' });
@@ -71,7 +78,7 @@ export function mountPageApiPanel(section: HTMLElement, getTakoSession: () => Ta
   const errorBox = element('p', { 'data-testid': 'demo-error', class: 'error', role: 'alert', 'data-code': '' });
   errorBox.hidden = true;
   const events = element('ol', { 'data-testid': 'demo-events', 'data-count': '0', class: 'events' });
-  const eventsHeading = element('h3', {}, 'sessionChanged events');
+  const eventsHeading = element('h3', {}, 'sessionChanged and accessChanged events');
 
   section.append(connection, facts, buttons, token, result, errorBox, eventsHeading, events);
 
@@ -98,27 +105,33 @@ export function mountPageApiPanel(section: HTMLElement, getTakoSession: () => Ta
 
   function showError(error: unknown): void {
     if (isTakoSessionError(error)) {
+      const reason = noSessionReason(error);
       errorBox.dataset['code'] = String(error.code);
-      errorBox.textContent = `Error ${error.code}: ${error.message}. ${ADVICE[error.code] ?? ''}`.trim();
+      errorBox.dataset['reason'] = reason ?? '';
+      const advice = reason ? NO_SESSION_ADVICE[reason] : ADVICE[error.code];
+      errorBox.textContent = `Error ${error.code}: ${error.message}. ${advice ?? ''}`.trim();
       if (error.code === TakoSessionErrorCode.Unauthorized) showConnected(false);
     } else {
       errorBox.dataset['code'] = '';
+      errorBox.dataset['reason'] = '';
       errorBox.textContent = `Error: ${error instanceof Error ? error.message : String(error)}`;
     }
     errorBox.hidden = false;
   }
 
+  /** Once the extension is here: the client every action goes through. */
+  let client: TakoSessionClient | undefined;
+
   /** Runs one action; its error, if any, replaces the last one on screen. */
-  async function run(action: (takoSession: TakoSession) => Promise<void>): Promise<void> {
+  async function run(action: (tako: TakoSessionClient) => Promise<void>): Promise<void> {
     errorBox.hidden = true;
-    const takoSession = getTakoSession();
-    if (!takoSession) {
+    if (!client) {
       showError(new Error('window.takoSession is not here: is the Tako Session extension installed and enabled?'));
       return;
     }
     section.dataset['busy'] = 'true';
     try {
-      await action(takoSession);
+      await action(client);
     } catch (error) {
       showError(error);
     } finally {
@@ -127,33 +140,29 @@ export function mountPageApiPanel(section: HTMLElement, getTakoSession: () => Ta
   }
 
   requestAccess.addEventListener('click', () =>
-    void run(async (takoSession) => {
-      const session = await takoSession.request({ method: 'tako_requestAccess' });
+    void run(async (tako) => {
+      const session = await tako.requestAccess();
       showConnected(true);
       showSession(session);
     }),
   );
   getSession.addEventListener('click', () =>
-    void run(async (takoSession) => {
-      showSession(await takoSession.request({ method: 'tako_getSession' }));
+    void run(async (tako) => {
+      showSession(await tako.getSession());
       showConnected(true);
     }),
   );
   getToken.addEventListener('click', () =>
-    void run(async (takoSession) => {
-      const granted = await takoSession.request({ method: 'tako_getToken' });
+    void run(async (tako) => {
+      const granted = await tako.getToken();
       token.textContent = `${granted.tokenType} ${maskToken(granted.token)} for ${granted.address}, valid until ${clockTime(granted.expiresAt)}`;
       token.dataset['expiresAt'] = String(granted.expiresAt);
     }),
   );
   callApi.addEventListener('click', () =>
-    void run(async (takoSession) => {
-      // A fresh token for every call: the extension refreshes it ahead of expiry, the page never does.
-      const granted = await takoSession.request({ method: 'tako_getToken' });
-      const response = await fetch(IGNORE_BID_PATH, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${granted.token}` },
-      });
+    void run(async (tako) => {
+      // The client adds a fresh token to every call, and asks for a new one once if the API says 401.
+      const response = await tako.fetch(IGNORE_BID_PATH, { method: 'POST' });
       const text = await response.text();
       let body: unknown = text;
       try {
@@ -167,52 +176,64 @@ export function mountPageApiPanel(section: HTMLElement, getTakoSession: () => Ta
     }),
   );
   signIn.addEventListener('click', () =>
-    void run(async (takoSession) => {
-      showSession(await takoSession.request({ method: 'tako_signIn' }));
+    void run(async (tako) => {
+      showSession(await tako.signIn());
     }),
   );
   signOut.addEventListener('click', () =>
-    void run(async (takoSession) => {
-      await takoSession.request({ method: 'tako_signOut' });
+    void run(async (tako) => {
+      await tako.signOut();
       showSession(null);
     }),
   );
+  revokeAccess.addEventListener('click', () =>
+    void run(async (tako) => {
+      await tako.revokeAccess();
+      showConnected(false);
+    }),
+  );
 
-  function onSessionChanged(session: TakoSessionInfo | null): void {
-    showConnected(true);
-    showSession(session);
-    const item = element(
-      'li',
-      {},
-      `${clockTime(Date.now())}: ${session ? `${session.state} ${session.address}, token until ${clockTime(session.expiresAt)}` : 'signed out'}`,
-    );
-    events.prepend(item);
+  function logEvent(text: string): void {
+    events.prepend(element('li', {}, `${clockTime(Date.now())}: ${text}`));
     while (events.children.length > MAX_EVENTS) events.lastElementChild!.remove();
     events.dataset['count'] = String(Number(events.dataset['count']) + 1);
   }
 
-  let listening = false;
-  /** Once takoSession is here: follow its events and show where we stand, without an error if not connected. */
-  function attach(): void {
-    const takoSession = getTakoSession();
-    if (!takoSession || listening) return;
-    listening = true;
-    takoSession.on('sessionChanged', onSessionChanged);
-    takoSession.request({ method: 'tako_getSession' }).then(
-      (session) => {
-        showConnected(true);
-        showSession(session);
-      },
-      (error: unknown) => {
-        if (isTakoSessionError(error) && error.code === TakoSessionErrorCode.Unauthorized) showConnected(false);
-        else showError(error);
-      },
-    );
+  function onSessionChanged(session: TakoSessionInfo | null): void {
+    showConnected(true);
+    showSession(session);
+    logEvent(`sessionChanged: ${session ? `${session.state} ${session.address}, token until ${clockTime(session.expiresAt)}` : 'signed out'}`);
   }
 
-  attach();
-  if (!listening) {
-    connection.textContent = 'Waiting for the Tako Session extension…';
-    window.addEventListener('takoSession#initialized', attach);
+  function onAccessChanged(access: TakoAccess): void {
+    showConnected(access.allowed);
+    logEvent(`accessChanged: ${access.allowed ? 'allowed' : 'access revoked'}`);
   }
+
+  // The extension defines window.takoSession at document_start, or later when it is injected into
+  // a tab that was open before it was installed: wait for it, then follow its events.
+  connection.textContent = 'Waiting for the Tako Session extension…';
+  // `?waitMs=` shortens the wait, to see the page without the extension sooner.
+  const waitMs = Number(new URLSearchParams(window.location.search).get('waitMs')) || 10_000;
+  connectTakoSession({ timeoutMs: waitMs }).then(
+    (connected) => {
+      client = connected;
+      connected.onSessionChanged(onSessionChanged);
+      connected.onAccessChanged(onAccessChanged);
+      connected.getSession().then(
+        (session) => {
+          showConnected(true);
+          showSession(session);
+        },
+        (error: unknown) => {
+          if (isTakoSessionError(error) && error.code === TakoSessionErrorCode.Unauthorized) showConnected(false);
+          else showError(error);
+        },
+      );
+    },
+    (error: unknown) => {
+      connection.dataset['connected'] = 'false';
+      connection.textContent = error instanceof Error ? error.message : String(error);
+    },
+  );
 }

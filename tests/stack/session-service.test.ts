@@ -3,15 +3,17 @@
  * that signs with the published dev key, against the real local stack over HTTP.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { createSessionService, refreshAlarmName, type WalletPort } from '../../src/background/session-service.ts';
 import { NOT_SAVED_MESSAGE } from '../../src/background/session-refresh.ts';
 import { customEndpoint } from '../../src/core/endpoints.ts';
 import { keyOf, type Session } from '../../src/core/session.ts';
 import { signPersonalMessage } from '../../src/core/signature.ts';
 import { DEV_KEYS } from '../../src/stack/demo/dev-keys.ts';
-import { startStack, type Stack } from '../../src/stack/server.ts';
-import { memoryStore } from './memory-store.ts';
+import type { Stack } from '../../src/stack/server.ts';
+import { memoryStore } from '../unit/memory-store.ts';
+import { useStack } from './helpers.ts';
+import { StorageKeys } from '../../src/background/storage-keys.ts';
 
 const key = DEV_KEYS[0];
 
@@ -68,47 +70,39 @@ function harness(stack: Stack, options: HarnessOptions = {}) {
     onExpired: (session) => expired.push(session),
   });
   const ready = store.saveSettings({ v: 1, endpoint: customEndpoint(stack.url, 'v2') });
-  const stored = () => [...data.entries()].filter(([k]) => k.startsWith('session/')).map(([, v]) => v as Session);
+  const stored = () => [...data.entries()].filter(([k]) => k.startsWith(StorageKeys.sessionPrefix)).map(([, v]) => v as Session);
   return { service, store, data, alarms, expired, stored, ready, fetches: () => fetches };
 }
 
 describe('session service', () => {
-  let stack: Stack;
-  before(async () => {
-    stack = await startStack({ port: 0, accessTtlSec: 20 });
-  });
-  after(() => stack.close());
-  beforeEach(() => {
-    stack.clearRequests();
-    stack.faults.clear();
-  });
+  const stack = useStack({ accessTtlSec: 20 });
 
   test('signs in, stores the pair and schedules the refresh at exp - 20% of the lifetime', async () => {
-    const h = harness(stack);
+    const h = harness(stack());
     await h.ready;
     const info = await h.service.signIn(devWallet);
     assert.equal(info.address, key.address);
     const [session] = h.stored();
     assert.ok(session);
     assert.equal(h.alarms.get(refreshAlarmName(keyOf(session))), session.accessExpMs - 4000 - session.skewMs);
-    assert.equal(stack.requests('/v2/token').length, 1);
+    assert.equal(stack().requests('/v2/token').length, 1);
   });
 
   test('any number of concurrent callers of a token that must be refreshed share one request', async () => {
-    const h = harness(stack);
+    const h = harness(stack());
     await h.ready;
     await h.service.signIn(devWallet);
     const [session] = h.stored();
     // Down to one second of validity: under the 2 s minimum, so every caller needs a refresh.
     await h.store.putSession({ ...session!, accessExpMs: Date.now() + 1000 });
     const tokens = await Promise.all(Array.from({ length: 50 }, () => h.service.getToken()));
-    assert.equal(stack.requests('/v2/refresh_token').length, 1);
+    assert.equal(stack().requests('/v2/refresh_token').length, 1);
     assert.equal(new Set(tokens.map((t) => t.token)).size, 1);
     assert.ok(tokens[0]!.expiresAt > Date.now() + 10_000);
   });
 
   test('a worker start refreshes at once a session whose refresh was cut off', async () => {
-    const h = harness(stack);
+    const h = harness(stack());
     await h.ready;
     await h.service.signIn(devWallet);
     const [session] = h.stored();
@@ -126,7 +120,7 @@ describe('session service', () => {
     for (let i = 0; i < 100 && h.stored()[0]!.refreshStartedAtMs !== undefined; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    assert.equal(stack.requests('/v2/refresh_token').length, 1);
+    assert.equal(stack().requests('/v2/refresh_token').length, 1);
     const [after] = h.stored();
     assert.equal(after!.refreshStartedAtMs, undefined);
     assert.notEqual(after!.refreshToken, session!.refreshToken);
@@ -134,12 +128,12 @@ describe('session service', () => {
 
   test('signing out while a refresh is in flight does not bring the session back', async () => {
     const hold = gate();
-    const h = harness(stack, { holdRefreshReplies: hold.passed });
+    const h = harness(stack(), { holdRefreshReplies: hold.passed });
     await h.ready;
     await h.service.signIn(devWallet);
     const refreshing = h.service.refreshNow().catch((error: unknown) => error);
     // The server has answered; its reply is held until the sign-out is done.
-    await until(() => stack.requests('/v2/refresh_token')[0]?.status === 200, 'the refresh was answered');
+    await until(() => stack().requests('/v2/refresh_token')[0]?.status === 200, 'the refresh was answered');
     await h.service.signOut('active');
     hold.open();
     await refreshing;
@@ -152,13 +146,13 @@ describe('session service', () => {
   // to a refresh sent before the person signed in again must not replace the newer pair.
   test('a late refresh reply does not overwrite a newer sign-in of the same account', async () => {
     const hold = gate();
-    const h = harness(stack, { holdRefreshReplies: hold.passed });
+    const h = harness(stack(), { holdRefreshReplies: hold.passed });
     await h.ready;
     await h.service.signIn(devWallet);
     const [first] = h.stored();
     const refreshing = h.service.refreshNow();
     // The server has answered (and rotated); its reply is held until the sign-in is done.
-    await until(() => stack.requests('/v2/refresh_token')[0]?.status === 200, 'the refresh was answered');
+    await until(() => stack().requests('/v2/refresh_token')[0]?.status === 200, 'the refresh was answered');
     await h.service.signIn(devWallet);
     const [second] = h.stored();
     assert.notEqual(second!.refreshToken, first!.refreshToken);
@@ -172,11 +166,11 @@ describe('session service', () => {
 
   // Guards the reason a 4900 gives pages (SPEC, Page API: data.reason).
   test('4900 says why: signed-out, expired', async () => {
-    const h = harness(stack);
+    const h = harness(stack());
     await h.ready;
     await assert.rejects(h.service.getToken(), { code: 4900, data: { reason: 'signed-out' } });
     await h.service.signIn(devWallet);
-    stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 401 });
+    stack().faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 401 });
     await assert.rejects(h.service.refreshNow(), { code: 4900, data: { reason: 'expired' } });
     await assert.rejects(h.service.getToken(), { code: 4900, data: { reason: 'expired' } });
     await h.service.signOut('active');
@@ -188,20 +182,20 @@ describe('session service', () => {
   // late start, (2) the retry not carried past exp by the backoff, (3) the failing-mode margin:
   // a page asking in the gap gets 4900 refresh-failing, not a token with a sliver of life.
   test('late start inside the refresh lead with the API failing twice: at once, retry by exp, refresh-failing in the gap', async () => {
-    const h = harness(stack);
+    const h = harness(stack());
     await h.ready;
     await h.service.signIn(devWallet);
     const [session] = h.stored();
     const exp = session!.accessExpMs;
     const offset = exp - 900 - Date.now();
-    const late = harness(stack, { store: { store: h.store, data: h.data } as ReturnType<typeof memoryStore>, now: () => Date.now() + offset });
+    const late = harness(stack(), { store: { store: h.store, data: h.data } as ReturnType<typeof memoryStore>, now: () => Date.now() + offset });
     const name = refreshAlarmName(keyOf(session!));
-    stack.clearRequests();
-    stack.faults.inject('/v2/refresh_token', { count: 2, kind: 'status', status: 500 });
+    stack().clearRequests();
+    stack().faults.inject('/v2/refresh_token', { count: 2, kind: 'status', status: 500 });
 
     await late.service.reconcile();
     await until(() => late.stored()[0]!.failures === 1, 'the refresh at start failed');
-    assert.equal(stack.requests('/v2/refresh_token').length, 1, 'refreshed at start, without waiting for an alarm');
+    assert.equal(stack().requests('/v2/refresh_token').length, 1, 'refreshed at start, without waiting for an alarm');
     assert.ok(late.alarms.get(name)! <= exp, 'first retry by exp');
     await assert.rejects(late.service.getToken(), { code: 4900, data: { reason: 'refresh-failing' } });
 
@@ -214,27 +208,27 @@ describe('session service', () => {
     await late.service.onAlarm(name);
     const token = await late.service.getToken();
     assert.notEqual(token.token, session!.accessToken, 'a refreshed token');
-    assert.deepEqual(stack.requests('/v2/refresh_token').map((r) => r.status), [500, 500, 200]);
+    assert.deepEqual(stack().requests('/v2/refresh_token').map((r) => r.status), [500, 500, 200]);
   });
 
   // Guards what the person is told when the worker stopped after the API rotated the pair and
   // before the new pair was written: the next start finds the refresh cut off, the API refuses
   // the spent refresh token, and the session expires saying so plainly.
   test('a cut-off refresh whose pair was lost expires with "could not be saved: sign in again"', async () => {
-    const h = harness(stack);
+    const h = harness(stack());
     await h.ready;
     await h.service.signIn(devWallet);
     const [session] = h.stored();
     // The dead worker's refresh: sent, answered (rotated), never written.
     await h.store.putSession({ ...session!, refreshStartedAtMs: Date.now() });
-    const spent = await fetch(`${stack.url}/v2/refresh_token`, {
+    const spent = await fetch(`${stack().url}/v2/refresh_token`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ refresh_token: session!.refreshToken }),
     });
     assert.equal(spent.status, 200);
 
-    const restarted = harness(stack, { store: { store: h.store, data: h.data } as ReturnType<typeof memoryStore> });
+    const restarted = harness(stack(), { store: { store: h.store, data: h.data } as ReturnType<typeof memoryStore> });
     await restarted.service.reconcile();
     await until(() => restarted.stored()[0]!.state === 'expired', 'the session expired');
     const [after] = restarted.stored();
@@ -246,11 +240,11 @@ describe('session service', () => {
   });
 
   test('a transient failure schedules the retry alarm and keeps the pair; a refusal expires once', async () => {
-    const h = harness(stack);
+    const h = harness(stack());
     await h.ready;
     await h.service.signIn(devWallet);
     const [session] = h.stored();
-    stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 503 });
+    stack().faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 503 });
     await assert.rejects(h.service.refreshNow(), /503/);
     const [retrying] = h.stored();
     assert.equal(retrying!.failures, 1);
@@ -259,7 +253,7 @@ describe('session service', () => {
     assert.equal(h.alarms.get(refreshAlarmName(keyOf(session!))), retrying!.retryAtMs! - retrying!.skewMs);
     assert.ok(retrying!.retryAtMs! - Date.now() <= 750);
 
-    stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 401 });
+    stack().faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 401 });
     await assert.rejects(h.service.refreshNow(), /401/);
     const [expired] = h.stored();
     assert.equal(expired!.state, 'expired');
@@ -269,16 +263,16 @@ describe('session service', () => {
   });
 
   test('a wallet signing with another key is refused before any request', async () => {
-    const h = harness(stack);
+    const h = harness(stack());
     await h.ready;
     const impostor: WalletPort = { ...devWallet, sign: async (_a, message) => signPersonalMessage(message, DEV_KEYS[1].privateKey) };
     await assert.rejects(h.service.signIn(impostor), new RegExp(`signed with ${DEV_KEYS[1].address}`));
     assert.equal(h.fetches(), 1); // the clock probe only
-    assert.equal(stack.requests('/v2/token').length, 0);
+    assert.equal(stack().requests('/v2/token').length, 0);
     assert.deepEqual(h.stored(), []);
   });
   test('a snapshot taken across the end of a sign-in never reads as signed out', async () => {
-    const h = harness(stack);
+    const h = harness(stack());
     await h.ready;
     let sign!: () => void;
     const signed = new Promise<void>((resolve) => (sign = resolve));
@@ -305,5 +299,53 @@ describe('session service', () => {
     const now = await h.service.snapshot();
     assert.equal(now.signingIn, false);
     assert.equal(now.session?.address, key.address);
+  });
+
+  // Guards (SPEC, Page API, rejectedToken): a token the API refused before its exp is replaced by
+  // one refresh, however many callers report it; a token already replaced forces nothing.
+  test('a rejected current token is refreshed once for any number of callers; the new one works', async () => {
+    const h = harness(stack());
+    await h.ready;
+    await h.service.signIn(devWallet);
+    const { token: rejected } = await h.service.getToken();
+    stack().revokeAccessTokens();
+    const replies = await Promise.all(Array.from({ length: 5 }, () => h.service.getToken({ rejectedToken: rejected })));
+    assert.equal(stack().requests('/v2/refresh_token').length, 1);
+    assert.equal(new Set(replies.map((reply) => reply.token)).size, 1);
+    assert.notEqual(replies[0]!.token, rejected);
+    const call = await fetch(`${stack().url}/v2/farcaster/ignore_bid`, { method: 'POST', headers: { Authorization: `Bearer ${replies[0]!.token}` } });
+    assert.equal(call.status, 200);
+
+    // Reported again after it was replaced (a slow tab): the current token, no request.
+    assert.equal((await h.service.getToken({ rejectedToken: rejected })).token, replies[0]!.token);
+    // A token that was never ours forces nothing either.
+    assert.equal((await h.service.getToken({ rejectedToken: 'eyJhbGciOiJub25lIn0.e30.' })).token, replies[0]!.token);
+    assert.equal(stack().requests('/v2/refresh_token').length, 1);
+  });
+
+  // Guards: a page cannot force more than one refresh per token; a failing one is said, not hidden.
+  test('a forced refresh that fails is 4900 refresh-failing, and the same token forces no second one', async () => {
+    const h = harness(stack());
+    await h.ready;
+    await h.service.signIn(devWallet);
+    const { token: rejected } = await h.service.getToken();
+    stack().faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 503 });
+    await assert.rejects(h.service.getToken({ rejectedToken: rejected }), { code: 4900, data: { reason: 'refresh-failing' } });
+    await assert.rejects(h.service.getToken({ rejectedToken: rejected }), { code: 4900, data: { reason: 'refresh-failing' } });
+    assert.equal(stack().requests('/v2/refresh_token').length, 1);
+    // Without the report, the token (still within its life) is handed out as before.
+    assert.equal((await h.service.getToken()).token, rejected);
+  });
+
+  // Guards: a refresh the API refuses makes the session expired (SPEC: rejectedToken).
+  test('a forced refresh the API refuses expires the session: 4900 expired', async () => {
+    const h = harness(stack());
+    await h.ready;
+    await h.service.signIn(devWallet);
+    const { token: rejected } = await h.service.getToken();
+    stack().faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 401 });
+    await assert.rejects(h.service.getToken({ rejectedToken: rejected }), { code: 4900, data: { reason: 'expired' } });
+    assert.equal(h.stored()[0]?.state, 'expired');
+    assert.equal(h.expired.length, 1);
   });
 });
