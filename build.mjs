@@ -1,9 +1,12 @@
-// Builds the unpacked extension into extension/: bundles each entry point with esbuild and copies
-// the manifest, pages, styles and icons.
-//   node build.mjs           production build into extension/
-//   node build.mjs --watch   rebuild on every change (with inline source maps)
-//   node build.mjs --bench   the same extension plus a bare echo route, into .bench/extension/,
+// Builds the extension for both engines from the same bundles: bundles each entry point with
+// esbuild and copies the manifest, pages, styles and icons.
+//   node build.mjs           extension/chromium/ (Load unpacked), extension/firefox/ and the
+//                            unsigned extension/tako-session-firefox.xpi
+//   node build.mjs --watch   rebuild extension/chromium/ on every change (with inline source maps)
+//   node build.mjs --bench   the Chromium extension plus a bare echo route, into .bench/extension/,
 //                            for `npm run bench` to measure our logic against the messaging floor
+//
+// The two builds differ only in their manifest (firefoxManifest below): the scripts are the same.
 //
 // Entry points are listed once. manifest.json names every script the browser runs; each comes
 // from the folder of its name (`background.js` from src/background/index.ts, `content.js` from
@@ -11,7 +14,8 @@
 // extension page (`src/ui/popup/popup.{html,ts,css}` becomes `popup.{html,js,css}`). After a
 // build, every file the manifest names must exist in the output.
 import * as esbuild from 'esbuild';
-import { access, cp, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { zipSync } from 'fflate';
+import { access, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { watch as watchFiles } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +48,56 @@ export const eip6963OnlyPlugin = {
   },
 };
 
+const extensionRoot = path.join(root, 'extension');
+export const CHROMIUM_DIR = path.join(extensionRoot, 'chromium');
+export const FIREFOX_DIR = path.join(extensionRoot, 'firefox');
+export const FIREFOX_XPI = path.join(extensionRoot, 'tako-session-firefox.xpi');
+
+/**
+ * Firefox's manifest, from the one in the repository. Everything that differs between the engines
+ * at build time is here: Firefox runs the background as an event page (`background.scripts`; it
+ * refuses `service_worker`), identifies an add-on by its gecko id, and wants its minimum version
+ * and data-collection statement; `minimum_chrome_version` means nothing to it.
+ */
+function firefoxManifest(manifest) {
+  const { minimum_chrome_version: _chromeOnly, background, ...rest } = manifest;
+  return {
+    ...rest,
+    background: { scripts: [background.service_worker], type: background.type },
+    browser_specific_settings: {
+      gecko: {
+        id: '{3f6b1c2d-8e4a-4f7b-9c1d-2e5a7b9c0d4f}',
+        // 142: the first release that reads data_collection_permissions, on desktop and Android.
+        strict_min_version: '142.0',
+        // Nothing leaves the browser but the requests to the APIs the person chose.
+        data_collection_permissions: { required: ['none'] },
+      },
+    },
+  };
+}
+
+/** Every file under `dir`, by its path relative to `dir` with forward slashes, for the XPI. */
+async function filesUnder(dir, prefix = '') {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const files = {};
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    const name = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) Object.assign(files, await filesUnder(full, name));
+    else files[name] = new Uint8Array(await readFile(full));
+  }
+  return files;
+}
+
+/** The Firefox build: the Chromium build's files with Firefox's manifest, and the same as an XPI. */
+async function buildFirefox(manifest) {
+  await rm(FIREFOX_DIR, { recursive: true, force: true });
+  await cp(CHROMIUM_DIR, FIREFOX_DIR, { recursive: true });
+  await writeFile(path.join(FIREFOX_DIR, 'manifest.json'), `${JSON.stringify(firefoxManifest(manifest), null, 2)}\n`);
+  await writeFile(FIREFOX_XPI, zipSync(await filesUnder(FIREFOX_DIR)));
+  console.log(`Built ${path.relative(root, FIREFOX_DIR)}/ and ${path.relative(root, FIREFOX_XPI)} (the same scripts, Firefox's manifest)`);
+}
+
 /** `background.js` → `src/background/index.ts`. */
 function scriptSource(file) {
   return `src/${path.basename(file, '.js')}/index.ts`;
@@ -74,7 +128,7 @@ function manifestFiles(manifest) {
 
 async function build({ watch, bench }) {
   const manifest = JSON.parse(await readFile(path.join(root, 'manifest.json'), 'utf8'));
-  const outdir = bench ? path.join(root, '.bench', 'extension') : path.join(root, 'extension');
+  const outdir = bench ? path.join(root, '.bench', 'extension') : CHROMIUM_DIR;
   const pages = await extensionPages();
 
   /**
@@ -109,7 +163,7 @@ async function build({ watch, bench }) {
     outdir,
     bundle: true,
     platform: 'browser',
-    target: ['chrome111'],
+    target: ['chrome111', 'firefox142'],
     minify: !watch,
     sourcemap: watch ? 'inline' : false,
     legalComments: 'none',
@@ -160,6 +214,8 @@ async function build({ watch, bench }) {
     console.log(`Built ${path.relative(root, outdir)}/ (load it with "Load unpacked"):\n${rows.join('\n')}\n  ${'total'.padEnd(28)} ${(total / 1024).toFixed(1).padStart(7)} KB`);
   }
 
+  // A build from before the engines had folders of their own leaves files at the top: cleared.
+  if (!bench) await rm(extensionRoot, { recursive: true, force: true });
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
   await copyStatics();
@@ -176,6 +232,7 @@ async function build({ watch, bench }) {
   } else {
     await Promise.all(builds.map((options) => esbuild.build(options)));
     await report();
+    if (!bench) await buildFirefox(manifest);
   }
 }
 

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const extensionDir = path.join(projectRoot, 'extension');
+/** The Chromium build (`npm run build`); the Firefox one is beside it (firefox.ts). */
+export const extensionDir = path.join(projectRoot, 'extension', 'chromium');
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export async function launchWithExtension(
