@@ -424,6 +424,37 @@ async function main() {
   await writeFile(path.join(projectRoot, 'bench-results.json'), `${JSON.stringify(results, null, 2)}\n`);
   console.log(table(results));
   log(`Wrote ${path.join(projectRoot, 'bench-results.json')}`);
+  const missed = missedTargets(results);
+  if (missed.length > 0) {
+    console.error(`\nMissed ${missed.length} target(s):\n${missed.map((line) => `- ${line}`).join('\n')}`);
+    process.exitCode = 1;
+  } else {
+    log('Every target measured in this run was met.');
+  }
+}
+
+/** Each stated target this run measured and missed, as a line naming it and what was measured. */
+function missedTargets(all: Results): string[] {
+  const { getToken, coldStart, burst, soak, restartSoak, bundles } = all;
+  const checks: Array<[measured: boolean, met: boolean, line: string]> = [
+    [!!getToken, (getToken?.ratioP50 ?? 0) <= 1.3, `cached getToken / echo at p50 is ${getToken?.ratioP50} (target <= 1.3)`],
+    [!!coldStart, (coldStart?.ratio ?? 0) <= 1.5, `cold start getToken / echo is ${coldStart?.ratio} (target <= 1.5)`],
+    [
+      !!burst,
+      burst?.refreshRequests === 1 && burst.staleTokens === 0,
+      `burst sent ${burst?.refreshRequests} refresh requests with ${burst?.staleTokens} stale tokens (target exactly 1, none stale)`,
+    ],
+    [!!bundles, (bundles?.['content.js'] ?? 0) <= 5 * 1024, `content.js is ${bundles?.['content.js']} bytes (target <= 5 KB)`],
+    [!!bundles, (bundles?.['page.js'] ?? 0) <= 15 * 1024, `page.js is ${bundles?.['page.js']} bytes (target <= 15 KB)`],
+    [!!bundles, (bundles?.total ?? 0) <= 150 * 1024, `all scripts are ${bundles?.total} bytes (target <= 150 KB)`],
+    [
+      !!soak,
+      !!soak && Math.abs(soak.refreshes - soak.expected) <= 1 && soak.expiredServed === 0,
+      `soak: ${soak?.refreshes} refreshes of ${soak?.expected} expected, ${soak?.expiredServed} expired served (target within 1, none)`,
+    ],
+    [!!restartSoak, restartSoak?.expiredReceived === 0, `restart soak: ${restartSoak?.expiredReceived} expired tokens received (target 0)`],
+  ];
+  return checks.filter(([measured, met]) => measured && !met).map(([, , line]) => line);
 }
 
 type Results = {
