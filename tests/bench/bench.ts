@@ -80,14 +80,9 @@ async function stopWorker(context: BrowserContext, page: Page): Promise<void> {
 
 async function signIn(context: BrowserContext, id: string, stack: Stack): Promise<{ demo: Page; popup: Page }> {
   await useEndpoint(context, id, stack.url);
-  const demo = await context.newPage();
-  await demo.goto(`${stack.url}/?autoconfirm=1`);
-  const popup = await context.newPage();
-  await popup.goto(`chrome-extension://${id}/popup.html`);
-  await popup.getByTestId('sign-in').click();
-  await popup.locator('[data-testid="session"][data-state="signed-in"]').waitFor();
-  await allowPageOrigin(context, demo);
-  return { demo, popup };
+  const signedIn = await signInAgain(context, id, stack);
+  await allowPageOrigin(context, signedIn.demo);
+  return signedIn;
 }
 
 /** Signs in again after the session was lost (the endpoint is set and the demo origin allowed). */
