@@ -47,25 +47,17 @@ function isV1(value: unknown): value is Session {
   );
 }
 
+/** A record of the given format whose session names its account; the format's own fields are checked by the caller. */
+function isFormat(value: unknown, format: 2 | 3): value is Record<string, unknown> & { session: Record<string, unknown> } {
+  return isObject(value) && value['format'] === format && isObject(value['session']) && typeof value['session']['address'] === 'string';
+}
+
 function isV2(value: unknown): value is SessionRecordV2 {
-  return (
-    isObject(value) &&
-    value['format'] === 2 &&
-    isObject(value['session']) &&
-    typeof value['session']['accessToken'] === 'string' &&
-    typeof value['session']['address'] === 'string' &&
-    isSealedSecret(value['refreshToken'])
-  );
+  return isFormat(value, 2) && typeof value.session['accessToken'] === 'string' && isSealedSecret(value['refreshToken']);
 }
 
 function isV3(value: unknown): value is SessionRecordV3 {
-  return (
-    isObject(value) &&
-    value['format'] === 3 &&
-    isObject(value['session']) &&
-    typeof value['session']['address'] === 'string' &&
-    isSealedSecret(value['tokens'])
-  );
+  return isFormat(value, 3) && isSealedSecret(value['tokens']);
 }
 
 function isTokens(value: unknown): value is SessionTokens {
