@@ -57,6 +57,8 @@ function nextApprovalWindow(firefox: FirefoxWithExtension): Promise<Page> {
 
 /** `tako_requestAccess` from `page`, answered in the approval window. */
 async function answerAccess(firefox: FirefoxWithExtension, page: Page, answer: 'approve' | 'deny'): Promise<CallOutcome> {
+  // An approval is shown for the tab in front.
+  await page.bringToFront();
   const approvalOpened = nextApprovalWindow(firefox);
   const outcome = callFrom(page, 'tako_requestAccess');
   // Settled later; until then a failure of the window must not leave it unhandled.
