@@ -5,9 +5,10 @@
  */
 import { createStore, delMany, entries, get, set, type UseStore } from 'idb-keyval';
 import { DEFAULT_ENDPOINT } from '../core/endpoints.ts';
-import { isMetahumanToken, METAHUMAN_DEFAULT_BASE_URL } from '../core/metahuman.ts';
+import { METAHUMAN_DEFAULT_BASE_URL } from '../core/metahuman.ts';
 import type { AllowedOrigin, MetahumanSettings, MetahumanTokenRecord, Settings } from '../core/records.ts';
 import { keyOf, type Session } from '../core/session.ts';
+import { openMetahumanRecord, sealMetahumanRecord } from './metahuman-records.ts';
 import { createSecretVault } from './secret-vault.ts';
 import { openSessionRecord, sealSession } from './session-records.ts';
 import { DB_NAME, OBJECT_STORE_NAME, StorageKeys } from './storage-keys.ts';
@@ -31,11 +32,6 @@ export interface Store {
   putMetahumanToken(record: MetahumanTokenRecord): Promise<void>;
   getMetahumanSettings(): Promise<MetahumanSettings>;
   saveMetahumanSettings(settings: MetahumanSettings): Promise<void>;
-}
-
-function isMetahumanTokenRecord(value: unknown): value is MetahumanTokenRecord {
-  const record = value as Partial<MetahumanTokenRecord> | null;
-  return typeof record === 'object' && record !== null && record.v === 1 && isMetahumanToken(record.token);
 }
 
 export function createIdbStore(dbName = DB_NAME): Store {
@@ -85,10 +81,15 @@ export function createIdbStore(dbName = DB_NAME): Store {
     },
     setAllowedOrigins: (origins) => set(StorageKeys.allowedOrigins, origins, db),
     async getMetahumanToken() {
-      const value = await get<unknown>(StorageKeys.metahumanToken, db);
-      return isMetahumanTokenRecord(value) ? value : undefined;
+      const opened = await openMetahumanRecord(await get<unknown>(StorageKeys.metahumanToken, db), vault);
+      if (opened.kind === 'none') return undefined;
+      // A token stored in clear by an older build is sealed and written back the first time it is read.
+      if (opened.migrated) await set(StorageKeys.metahumanToken, await sealMetahumanRecord(opened.record, vault), db);
+      return opened.record;
     },
-    putMetahumanToken: (record) => set(StorageKeys.metahumanToken, record, db),
+    async putMetahumanToken(record) {
+      await set(StorageKeys.metahumanToken, await sealMetahumanRecord(record, vault), db);
+    },
     async getMetahumanSettings() {
       const stored = await get<Partial<MetahumanSettings>>(StorageKeys.metahumanSettings, db);
       return stored?.v === 1 && typeof stored.baseUrl === 'string'
