@@ -13,6 +13,8 @@ export const StorageKeys = {
   /** The active session key per endpoint key. */
   active: 'active',
   allowedOrigins: 'allowed-origins',
+  /** Approvals waiting for the person, and cool-downs after a refusal. */
+  consent: 'consent',
   /** The non-extractable AES-GCM key that seals every stored secret. */
   vaultKey: 'vault-key',
   metahumanToken: 'metahuman-token',

@@ -6,7 +6,7 @@
 import { createStore, delMany, entries, get, set, type UseStore } from 'idb-keyval';
 import { DEFAULT_ENDPOINT } from '../core/endpoints.ts';
 import { METAHUMAN_DEFAULT_BASE_URL } from '../core/metahuman.ts';
-import type { AllowedOrigin, MetahumanSettings, MetahumanTokenRecord, Settings } from '../core/records.ts';
+import type { AllowedOrigin, ConsentRecord, MetahumanSettings, MetahumanTokenRecord, Settings } from '../core/records.ts';
 import { keyOf, type Session } from '../core/session.ts';
 import { openMetahumanRecord, sealMetahumanRecord } from './metahuman-records.ts';
 import { createSecretVault } from './secret-vault.ts';
@@ -32,6 +32,18 @@ export interface Store {
   putMetahumanToken(record: MetahumanTokenRecord): Promise<void>;
   getMetahumanSettings(): Promise<MetahumanSettings>;
   saveMetahumanSettings(settings: MetahumanSettings): Promise<void>;
+  getConsent(): Promise<ConsentRecord>;
+  setConsent(record: ConsentRecord): Promise<void>;
+}
+
+export const EMPTY_CONSENT: ConsentRecord = { v: 1, pending: [], cooldowns: [] };
+
+/** Sites allowed before the MetaHuman grant existed have no such grant. */
+export function readAllowedOrigins(stored: unknown): AllowedOrigin[] {
+  if (!Array.isArray(stored)) return [];
+  return stored
+    .filter((site): site is AllowedOrigin => typeof site?.origin === 'string')
+    .map((site) => ({ origin: site.origin, allowedAt: Number(site.allowedAt) || 0, metahuman: site.metahuman === true }));
 }
 
 export function createIdbStore(dbName = DB_NAME): Store {
@@ -77,7 +89,7 @@ export function createIdbStore(dbName = DB_NAME): Store {
     },
     setActive: (active) => set(StorageKeys.active, active, db),
     async getAllowedOrigins() {
-      return (await get<AllowedOrigin[]>(StorageKeys.allowedOrigins, db)) ?? [];
+      return readAllowedOrigins(await get<unknown>(StorageKeys.allowedOrigins, db));
     },
     setAllowedOrigins: (origins) => set(StorageKeys.allowedOrigins, origins, db),
     async getMetahumanToken() {
@@ -97,5 +109,10 @@ export function createIdbStore(dbName = DB_NAME): Store {
         : { v: 1, baseUrl: METAHUMAN_DEFAULT_BASE_URL };
     },
     saveMetahumanSettings: (settings) => set(StorageKeys.metahumanSettings, settings, db),
+    async getConsent() {
+      const stored = await get<ConsentRecord>(StorageKeys.consent, db);
+      return stored?.v === 1 && Array.isArray(stored.pending) && Array.isArray(stored.cooldowns) ? stored : EMPTY_CONSENT;
+    },
+    setConsent: (record) => set(StorageKeys.consent, record, db),
   };
 }
