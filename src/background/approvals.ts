@@ -205,7 +205,11 @@ export function createApprovals(deps: ApprovalsDeps) {
 
     /** Another tab or window came to the front: a waiting request may be shown now. */
     onFocusChanged(): Promise<void> {
-      return serial(async () => show(await load())).catch((error: unknown) => {
+      return serial(async () => {
+        const state = await load();
+        // Every tab switch lands here: with nothing waiting, it costs one read and no write.
+        if (state.pending.length > 0) await show(state);
+      }).catch((error: unknown) => {
         console.warn('Tako Session: could not show an approval:', describeError(error));
       });
     },
