@@ -31,6 +31,13 @@ export const windowsPort: WindowsPort = {
   async close(windowId) {
     await browser.windows.remove(windowId);
   },
+  async focus(windowId) {
+    await browser.windows.update(windowId, { focused: true, drawAttention: true });
+  },
+  exists: (windowId) => browser.windows.get(windowId).then(
+    () => true,
+    () => false,
+  ),
 };
 
 export const showBadge: ShowBadge = async (badge) => {

@@ -71,5 +71,8 @@ export function withMemoryCache(inner: Store): Store {
     putMetahumanToken: metahumanToken.set,
     getMetahumanSettings: metahumanSettings.get,
     saveMetahumanSettings: metahumanSettings.set,
+    // Pending approvals are read and written by the approvals' own queue, one change at a time.
+    getConsent: () => inner.getConsent(),
+    setConsent: (record) => inner.setConsent(record),
   };
 }

@@ -23,7 +23,18 @@ import { createTabWallets } from './wallet.ts';
 
 const store = withMemoryCache(createIdbStore());
 const sites = createSites(store, () => Date.now());
-const approvals = createApprovals(windowsPort);
+const approvals = createApprovals({
+  windows: windowsPort,
+  tabs: tabsPort,
+  store,
+  now: () => Date.now(),
+  async grant(origin, scope) {
+    if (scope === 'session') await sites.allow(origin);
+    else await sites.grantMetahuman(origin);
+    changed();
+  },
+  onChanged: () => changed(),
+});
 const wallets = createTabWallets(tabsPort);
 /** Anything shown changed; the publisher is built below, before any listener can fire. */
 const changed = () => publisher.changed();
@@ -62,7 +73,11 @@ browser.alarms.onAlarm.addListener((alarm) => {
   });
 });
 
-browser.windows.onRemoved.addListener((windowId) => approvals.onWindowRemoved(windowId));
+browser.windows.onRemoved.addListener((windowId) => void approvals.onWindowRemoved(windowId));
+// One approval window at a time, shown for a tab in front: a tab coming to the front may be next.
+browser.tabs.onActivated.addListener(() => void approvals.onFocusChanged());
+browser.windows.onFocusChanged.addListener(() => void approvals.onFocusChanged());
+browser.tabs.onRemoved.addListener((tabId) => void approvals.onTabRemoved(tabId));
 
 browser.notifications.onClicked.addListener((notificationId) => onExpiryNoticeClicked({ ready, service, wallets }, notificationId));
 

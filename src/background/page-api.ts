@@ -25,7 +25,7 @@ const GetTokenParamsSchema = v.optional(
 
 export interface PageApiDeps {
   service: Pick<SessionService, 'getToken' | 'sessionInfo' | 'signIn' | 'signOut' | 'isSignInSource' | 'onWalletAccountsChanged'>;
-  sites: Pick<Sites, 'isAllowed' | 'allow' | 'revoke'>;
+  sites: Pick<Sites, 'isAllowed' | 'allow' | 'revoke' | 'hasMetahuman'>;
   approvals: Pick<Approvals, 'decisionFor'>;
   wallets: Pick<TabWallets, 'tabWallet'>;
   metahumanToken: () => Promise<string | undefined>;
@@ -65,19 +65,23 @@ export function createPageApi(deps: PageApiDeps) {
       deps.onSitesChanged();
       return null;
     },
-    metahuman_getToken: async () => {
+    metahuman_getToken: async (caller) => {
       const token = await deps.metahumanToken();
       if (!token) throw new TakoError('no-session', 'No MetaHuman SDK token is stored yet: get one in the Tako Session options');
+      // A separate grant: the token never expires, so the person allows it on its own (approvals
+      // write the grant when the person answers).
+      if (!(await sites.hasMetahuman(caller.origin)) && !(await approvals.decisionFor(caller.origin, 'metahuman', caller.tabId))) {
+        throw new TakoError('rejected', 'The person declined the MetaHuman SDK token for this site');
+      }
       return { token };
     },
   };
 
   async function requestAccess(caller: PageCaller): Promise<TakoSessionMethods['tako_requestAccess']> {
-    if (!(await sites.isAllowed(caller.origin))) {
-      const approved = await approvals.decisionFor(caller.origin);
-      if (!approved) throw new TakoError('rejected', 'The person declined access for this site');
-      await sites.allow(caller.origin);
-      deps.onSitesChanged();
+    // The grant is written by approvals when the person answers, so that it holds even when this
+    // worker was stopped in between and the page asked again.
+    if (!(await sites.isAllowed(caller.origin)) && !(await approvals.decisionFor(caller.origin, 'session', caller.tabId))) {
+      throw new TakoError('rejected', 'The person declined access for this site');
     }
     return service.sessionInfo();
   }

@@ -22,6 +22,9 @@ export interface WindowsPort {
   /** Opens an extension page in a popup window; resolves the window's id. */
   openPopup(path: string, size: { width: number; height: number }): Promise<number | undefined>;
   close(windowId: number): Promise<void>;
+  /** Brings the window to the front. */
+  focus(windowId: number): Promise<void>;
+  exists(windowId: number): Promise<boolean>;
 }
 
 /** The toolbar button's badge and tooltip. */

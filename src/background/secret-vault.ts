@@ -1,5 +1,5 @@
 /**
- * Encryption at rest for refresh tokens: AES-GCM with a 256-bit key that WebCrypto creates as
+ * Encryption at rest for every stored secret (session tokens, the MetaHuman SDK token): AES-GCM with a 256-bit key that WebCrypto creates as
  * non-extractable and IndexedDB keeps as a CryptoKey object, so the key's bytes never exist in
  * script memory and a copy of the database's values alone does not reveal the tokens.
  */

@@ -13,7 +13,9 @@ export const StorageKeys = {
   /** The active session key per endpoint key. */
   active: 'active',
   allowedOrigins: 'allowed-origins',
-  /** The non-extractable AES-GCM key that seals refresh tokens. */
+  /** Approvals waiting for the person, and cool-downs after a refusal. */
+  consent: 'consent',
+  /** The non-extractable AES-GCM key that seals every stored secret. */
   vaultKey: 'vault-key',
   metahumanToken: 'metahuman-token',
   metahumanSettings: 'metahuman-settings',

@@ -5,9 +5,10 @@
  */
 import { createStore, delMany, entries, get, set, type UseStore } from 'idb-keyval';
 import { DEFAULT_ENDPOINT } from '../core/endpoints.ts';
-import { isMetahumanToken, METAHUMAN_DEFAULT_BASE_URL } from '../core/metahuman.ts';
-import type { AllowedOrigin, MetahumanSettings, MetahumanTokenRecord, Settings } from '../core/records.ts';
+import { METAHUMAN_DEFAULT_BASE_URL } from '../core/metahuman.ts';
+import type { AllowedOrigin, ConsentRecord, MetahumanSettings, MetahumanTokenRecord, Settings } from '../core/records.ts';
 import { keyOf, type Session } from '../core/session.ts';
+import { openMetahumanRecord, sealMetahumanRecord } from './metahuman-records.ts';
 import { createSecretVault } from './secret-vault.ts';
 import { openSessionRecord, sealSession } from './session-records.ts';
 import { DB_NAME, OBJECT_STORE_NAME, StorageKeys } from './storage-keys.ts';
@@ -31,11 +32,18 @@ export interface Store {
   putMetahumanToken(record: MetahumanTokenRecord): Promise<void>;
   getMetahumanSettings(): Promise<MetahumanSettings>;
   saveMetahumanSettings(settings: MetahumanSettings): Promise<void>;
+  getConsent(): Promise<ConsentRecord>;
+  setConsent(record: ConsentRecord): Promise<void>;
 }
 
-function isMetahumanTokenRecord(value: unknown): value is MetahumanTokenRecord {
-  const record = value as Partial<MetahumanTokenRecord> | null;
-  return typeof record === 'object' && record !== null && record.v === 1 && isMetahumanToken(record.token);
+export const EMPTY_CONSENT: ConsentRecord = { v: 1, pending: [], cooldowns: [] };
+
+/** Sites allowed before the MetaHuman grant existed have no such grant. */
+export function readAllowedOrigins(stored: unknown): AllowedOrigin[] {
+  if (!Array.isArray(stored)) return [];
+  return stored
+    .filter((site): site is AllowedOrigin => typeof site?.origin === 'string')
+    .map((site) => ({ origin: site.origin, allowedAt: Number(site.allowedAt) || 0, metahuman: site.metahuman === true }));
 }
 
 export function createIdbStore(dbName = DB_NAME): Store {
@@ -81,14 +89,19 @@ export function createIdbStore(dbName = DB_NAME): Store {
     },
     setActive: (active) => set(StorageKeys.active, active, db),
     async getAllowedOrigins() {
-      return (await get<AllowedOrigin[]>(StorageKeys.allowedOrigins, db)) ?? [];
+      return readAllowedOrigins(await get<unknown>(StorageKeys.allowedOrigins, db));
     },
     setAllowedOrigins: (origins) => set(StorageKeys.allowedOrigins, origins, db),
     async getMetahumanToken() {
-      const value = await get<unknown>(StorageKeys.metahumanToken, db);
-      return isMetahumanTokenRecord(value) ? value : undefined;
+      const opened = await openMetahumanRecord(await get<unknown>(StorageKeys.metahumanToken, db), vault);
+      if (opened.kind === 'none') return undefined;
+      // A token stored in clear by an older build is sealed and written back the first time it is read.
+      if (opened.migrated) await set(StorageKeys.metahumanToken, await sealMetahumanRecord(opened.record, vault), db);
+      return opened.record;
     },
-    putMetahumanToken: (record) => set(StorageKeys.metahumanToken, record, db),
+    async putMetahumanToken(record) {
+      await set(StorageKeys.metahumanToken, await sealMetahumanRecord(record, vault), db);
+    },
     async getMetahumanSettings() {
       const stored = await get<Partial<MetahumanSettings>>(StorageKeys.metahumanSettings, db);
       return stored?.v === 1 && typeof stored.baseUrl === 'string'
@@ -96,5 +109,10 @@ export function createIdbStore(dbName = DB_NAME): Store {
         : { v: 1, baseUrl: METAHUMAN_DEFAULT_BASE_URL };
     },
     saveMetahumanSettings: (settings) => set(StorageKeys.metahumanSettings, settings, db),
+    async getConsent() {
+      const stored = await get<ConsentRecord>(StorageKeys.consent, db);
+      return stored?.v === 1 && Array.isArray(stored.pending) && Array.isArray(stored.cooldowns) ? stored : EMPTY_CONSENT;
+    },
+    setConsent: (record) => set(StorageKeys.consent, record, db),
   };
 }

@@ -15,7 +15,7 @@ export interface UiApiDeps {
   service: Pick<SessionService, 'snapshot' | 'signIn' | 'refreshNow' | 'signOut' | 'activate'>;
   store: Pick<Store, 'getSettings' | 'saveSettings'>;
   sites: Pick<Sites, 'list' | 'revoke'>;
-  approvals: Pick<Approvals, 'originOf' | 'answer'>;
+  approvals: Pick<Approvals, 'view' | 'answer' | 'cooldowns' | 'lift'>;
   metahuman: Pick<Metahuman, 'view' | 'obtain' | 'saveSettings'>;
   wallets: Pick<TabWallets, 'findTargetTab' | 'tabWallet' | 'listTabWallets'>;
   hasHostPermission: HasHostPermission;
@@ -38,7 +38,12 @@ export function createUiApi(deps: UiApiDeps) {
   }
 
   async function popupState(): Promise<PopupState> {
-    const [snapshot, settings, allowed] = await Promise.all([service.snapshot(), store.getSettings(), sites.list()]);
+    const [snapshot, settings, allowed, cooldowns] = await Promise.all([
+      service.snapshot(),
+      store.getSettings(),
+      sites.list(),
+      approvals.cooldowns(),
+    ]);
     return {
       state: popupStateName(snapshot.signingIn, snapshot.session),
       session: snapshot.session,
@@ -49,6 +54,7 @@ export function createUiApi(deps: UiApiDeps) {
       error: snapshot.signingIn ? null : (snapshot.lastSignInError ?? snapshot.lastError),
       endpoint: settings.endpoint,
       sites: allowed,
+      cooldowns,
     };
   }
 
@@ -85,13 +91,17 @@ export function createUiApi(deps: UiApiDeps) {
       return null;
     },
     'get-approval': async (request) => {
-      const origin = approvals.originOf(request.requestId);
-      if (!origin) throw new TakoError('invalid', 'This request is no longer pending');
-      return { origin };
+      const view = await approvals.view(request.requestId);
+      if (!view) throw new TakoError('invalid', 'This request is no longer pending');
+      return view;
     },
     'answer-approval': async (request) => {
       const answered = await approvals.answer(request.requestId, request.approved);
       if (!answered) throw new TakoError('invalid', 'This request is no longer pending');
+      return null;
+    },
+    'lift-cooldown': async (request) => {
+      await approvals.lift(request.origin);
       return null;
     },
     'get-metahuman': () => metahuman.view(),

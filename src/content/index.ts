@@ -36,6 +36,14 @@ const refused = errorReply(4100 satisfies Code['Unauthorized'], 'Tako Session do
 const unreadable = errorReply(-32603 satisfies Code['Internal'], 'Tako Session sent an unreadable reply');
 const malformed = errorReply(-32602 satisfies Code['InvalidParams'], 'Malformed request');
 
+/**
+ * Requests that wait for the person in the approval window. The worker can be stopped while they
+ * wait; the new one keeps the request (or the answer, once given), so asking again, with the
+ * extension still there, resumes the same request rather than opening another window.
+ */
+const RESUMABLE = new Set<unknown>(['tako_requestAccess', 'metahuman_getToken']);
+const MAX_RESUMES = 5;
+
 const isId = (id: unknown): id is string => typeof id === 'string' && id.length > 0 && id.length <= 64;
 const isReply = (value: unknown): value is Reply => typeof (value as { ok?: unknown } | null)?.ok === 'boolean';
 
@@ -63,8 +71,12 @@ function relay() {
     } else if (data.kind === 'wallet-accounts') {
       void send({ type: 'wallet-accounts', accounts: data.accounts });
     } else if (data.kind === 'request' && isId(data.id)) {
-      const { id } = data;
-      void send({ type: 'page-request', method: data.method, params: data.params })
+      const { id, method, params } = data;
+      const ask = (resumes: number): Promise<unknown> =>
+        send({ type: 'page-request', method, params }).then((answer) =>
+          answer === disconnected && chrome.runtime?.id && RESUMABLE.has(method) && resumes < MAX_RESUMES ? ask(resumes + 1) : answer,
+        );
+      void ask(0)
         .then((answer) => (answer === undefined ? refused : isReply(answer) ? answer : unreadable))
         .then((answer) => post({ channel: CONTENT_CHANNEL, kind: 'reply', id, reply: answer }));
     }

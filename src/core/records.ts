@@ -2,6 +2,7 @@
  * What the background stores besides sessions, by format version (`v`). Extension pages are shown
  * some of these records as they are, so the types live below both.
  */
+import type { ConsentScope, Cooldown } from './consent.ts';
 import type { Endpoint } from './endpoints.ts';
 
 export interface Settings {
@@ -13,6 +14,32 @@ export interface Settings {
 export interface AllowedOrigin {
   origin: string;
   allowedAt: number;
+  /**
+   * The separate grant of the MetaHuman SDK token (which never expires). Records stored before
+   * this grant existed read as false.
+   */
+  metahuman: boolean;
+}
+
+/** An approval waiting for the person, kept so that a new worker can finish it. */
+export interface PendingApproval {
+  requestId: string;
+  origin: string;
+  scope: ConsentScope;
+  /** The tabs that asked; the window is shown once one of them is in front. */
+  tabIds: number[];
+  createdAt: number;
+  /** The approval window showing it, and when it was shown. */
+  windowId?: number;
+  shownAt?: number;
+}
+
+/** Approvals waiting for the person and origins refused for a while. */
+export interface ConsentRecord {
+  v: 1;
+  pending: PendingApproval[];
+  /** One per origin and scope (`Cooldown.origin` is the origin). */
+  cooldowns: Array<Cooldown & { scope: ConsentScope }>;
 }
 
 /** The MetaHuman SDK token: it never expires and the API will not show it again. */

@@ -5,6 +5,7 @@
  * no cast and a background handler that answers the wrong shape, or is missing, fails tsc.
  */
 import * as v from 'valibot';
+import type { ConsentScope } from './consent.ts';
 import { API_VERSIONS, ENDPOINT_PRESETS, type Endpoint } from './endpoints.ts';
 import { Id, type WalletInfo } from './protocol.ts';
 import type { AllowedOrigin, MetahumanTokenRecord, Settings } from './records.ts';
@@ -30,6 +31,8 @@ export const UiRequestSchema = v.variant('type', [
   v.object({ type: v.literal('revoke-site'), origin: v.pipe(v.string(), v.maxLength(2048)) }),
   v.object({ type: v.literal('get-approval'), requestId: Id }),
   v.object({ type: v.literal('answer-approval'), requestId: Id, approved: v.boolean() }),
+  /** The person lets a refused origin ask again before its cool-down ends. */
+  v.object({ type: v.literal('lift-cooldown'), origin: v.pipe(v.string(), v.maxLength(2048)) }),
   // MetaHuman SDK token (options page).
   v.object({ type: v.literal('get-metahuman') }),
   v.object({
@@ -73,6 +76,8 @@ export interface PopupState {
   error: string | null;
   endpoint: Endpoint;
   sites: AllowedOrigin[];
+  /** Origins refused without a window until `until`, after the person refused them. */
+  cooldowns: Array<{ origin: string; scope: ConsentScope; until: number }>;
 }
 
 /** What the options page shows. The full token is there so the person can copy it. */
@@ -94,8 +99,10 @@ export interface UiReplies {
   'get-settings': Settings;
   'save-settings': Settings;
   'revoke-site': null;
-  'get-approval': { origin: string };
+  /** `insecure`: an http:// origin that is not this computer. */
+  'get-approval': { origin: string; scope: ConsentScope; insecure: boolean };
   'answer-approval': null;
+  'lift-cooldown': null;
   'get-metahuman': MetahumanView;
   'obtain-metahuman': MetahumanView;
   'save-metahuman-settings': MetahumanView;

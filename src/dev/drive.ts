@@ -30,6 +30,8 @@ export async function answerApproval(approval: Page, answer: 'approve' | 'deny')
 
 /** Asks for access from `page` and approves it; resolves what tako_requestAccess resolved. */
 export async function allowPageOrigin(context: BrowserContext, page: Page): Promise<unknown> {
+  // The approval window opens only for a tab in front.
+  await page.bringToFront();
   const approvalOpened = context.waitForEvent('page', (p) => p.url().includes('/approval.html'));
   const access = page.evaluate(() => window.takoSession!.request({ method: 'tako_requestAccess' }));
   await answerApproval(await approvalOpened, 'approve');

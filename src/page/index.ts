@@ -25,6 +25,14 @@ function errorPayloadOf(error: unknown): ErrorPayload {
   return { code: typeof code === 'number' ? code : (-32603 satisfies Code['Internal']), message: String(message).slice(0, 2000) };
 }
 
+/**
+ * A request id. `crypto.randomUUID` exists only in secure contexts, and an http:// page that is
+ * not loopback is none; `getRandomValues` works everywhere.
+ */
+function newId(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
 function install(win: Window & typeof globalThis) {
   const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   /** Listeners by event; anything else given to `on` is ignored, as EIP-1193 providers do. */
@@ -85,7 +93,7 @@ function install(win: Window & typeof globalThis) {
         // A sandboxed page's origin is opaque: nothing it posts reaches the relay, and no person
         // could allow it anyway.
         if (win.origin === 'null') return fail(4100 satisfies Code['Unauthorized'], 'Tako Session does not serve sandboxed pages');
-        const id = crypto.randomUUID();
+        const id = newId();
         pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
         try {
           post({ channel: PAGE_CHANNEL, kind: 'request', id, method, params: (args as { params?: unknown }).params });

@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { answerApproval, useEndpoint } from '../../src/dev/drive.ts';
 import { extensionIdOf, launchWithExtension, serviceWorkerOf } from '../../src/dev/launch.ts';
-import { startStack, type Stack, type StackOptions } from '../../src/stack/server.ts';
 import { DB_NAME, OBJECT_STORE_NAME } from '../../src/background/storage-keys.ts';
+import { startStack, type Stack, type StackOptions } from '../../src/stack/server.ts';
 
 export interface Extension {
   id: string;
@@ -102,6 +102,43 @@ export async function readStore(extension: Extension): Promise<Record<string, un
   );
   await page.close();
   return entries;
+}
+
+/**
+ * Every key and value the background keeps in IndexedDB as one text, bytes (ciphertexts, IVs)
+ * spelled one character per byte, to search for secrets in clear.
+ */
+export async function storedText(extension: Extension): Promise<string> {
+  const page = await extension.openPage('options.html');
+  const text = await page.evaluate(
+    ({ dbName, storeName }) =>
+      new Promise<string>((resolve, reject) => {
+        const open = indexedDB.open(dbName);
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const db = open.result;
+          const store = db.transaction(storeName, 'readonly').objectStore(storeName);
+          const keys = store.getAllKeys();
+          const values = store.getAll();
+          values.onsuccess = () => {
+            const bytes = (value: ArrayBuffer | ArrayBufferView) =>
+              Array.from(value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength))
+                .map((b) => String.fromCharCode(b))
+                .join('');
+            resolve(
+              JSON.stringify([keys.result, values.result], (_, value) =>
+                value instanceof ArrayBuffer || ArrayBuffer.isView(value) ? bytes(value) : value,
+              ),
+            );
+            db.close();
+          };
+          values.onerror = () => reject(values.error);
+        };
+      }),
+    { dbName: DB_NAME, storeName: OBJECT_STORE_NAME },
+  );
+  await page.close();
+  return text;
 }
 
 export async function alarmNames(extension: Extension): Promise<string[]> {
@@ -259,6 +296,8 @@ export function windowMessages(target: Page | import('@playwright/test').Frame):
 
 /** `tako_requestAccess` from `page`, approved in the window it opens; resolves what the page got. */
 export async function approveAccess(extension: Extension, page: Page): Promise<PageCallOutcome> {
+  // The approval window opens for a tab in front only, as a person would have it.
+  await page.bringToFront();
   const approvalOpened = nextApprovalWindow(extension);
   const access = callFrom(page, 'tako_requestAccess');
   const approval = await approvalOpened;

@@ -1,7 +1,8 @@
 import type { Page } from '@playwright/test';
 import type { Stack } from '../../src/stack/server.ts';
-import { allowOrigin, expect, readStore, test, type Extension } from './fixtures.ts';
 import { StorageKeys } from '../../src/background/storage-keys.ts';
+import type { UiReplies } from '../../src/core/ui-protocol.ts';
+import { allowOrigin, answerApproval, expect, nextApprovalWindow, readStore, storedText, test, type Extension } from './fixtures.ts';
 
 const ADA = { name: 'Ada Lovelace', mail: 'ada@example.com', comment: 'end-to-end test' };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -16,8 +17,16 @@ interface TokenRecord {
   mail: string;
 }
 
+/**
+ * The stored token as the background reads it back (it is sealed at rest, so the database alone
+ * does not show it): what the options page is given.
+ */
 async function storedRecord(extension: Extension): Promise<TokenRecord | undefined> {
-  return (await readStore(extension))[StorageKeys.metahumanToken] as TokenRecord | undefined;
+  const page = await extension.openPage('options.html');
+  const view = await page.evaluate(() => chrome.runtime.sendMessage({ type: 'get-metahuman' }) as Promise<{ ok: true; result: UiReplies['get-metahuman'] }>);
+  await page.close();
+  const token = view.result.token;
+  return token ? { v: 1, token: token.token, obtainedAt: token.obtainedAt, baseUrl: token.baseUrl, name: token.name, mail: token.mail } : undefined;
 }
 
 function maskOf(token: string): string {
@@ -55,6 +64,17 @@ function metahumanTokenFrom(page: Page) {
   });
 }
 
+/** `metahuman_getToken` from `page`, approved in the window it opens. */
+async function approveMetahuman(extension: Extension, page: Page) {
+  await page.bringToFront();
+  const opened = nextApprovalWindow(extension);
+  const call = metahumanTokenFrom(page);
+  const approval = await opened;
+  await expect(approval.getByTestId('request-scope')).toHaveAttribute('data-scope', 'metahuman');
+  await answerApproval(approval, 'approve');
+  return call;
+}
+
 test('obtains a token through the options page: one form POST, shown masked, stored', async ({ extension, stack }) => {
   const page = await extension.openPage('options.html');
   await expect(page.getByTestId('mh-base-url')).toHaveValue('https://api.metahumansdk.io');
@@ -82,7 +102,7 @@ test('obtains a token through the options page: one form POST, shown masked, sto
   expect(posts[0]!.body).toEqual(ADA);
 
   const stored = await readStore(extension);
-  const record = stored[StorageKeys.metahumanToken] as TokenRecord;
+  const record = (await storedRecord(extension))!;
   expect(record).toEqual({
     v: 1,
     token: expect.stringMatching(UUID),
@@ -91,7 +111,11 @@ test('obtains a token through the options page: one form POST, shown masked, sto
     name: ADA.name,
     mail: ADA.mail,
   });
-  expect(stored['metahuman-settings']).toEqual({ v: 1, baseUrl: stack.url });
+  expect(stored[StorageKeys.metahumanSettings]).toEqual({ v: 1, baseUrl: stack.url });
+  // Sealed at rest: no part of the token is readable in the database.
+  const text = await storedText(extension);
+  // Parts long enough not to occur by chance (its 4-digit groups could be in a timestamp).
+  for (const part of record.token.split('-').filter((p) => p.length >= 8)) expect(text).not.toContain(part);
   await expect(form.getByTestId('mh-token')).toHaveText(maskOf(record.token));
   // The full token is not in the page's markup, only behind the copy button.
   expect(await form.content()).not.toContain(record.token);
@@ -210,6 +234,8 @@ test('a page gets the token with metahuman_getToken only once allowed', async ({
 
   // Nobody is signed in to Tako here, so access resolves with no session.
   expect(await allowOrigin(extension, demo)).toBeNull();
+  // The token is a grant of its own: approved in its own window.
+  expect(await approveMetahuman(extension, demo)).toEqual({ result: { token } });
   expect(await metahumanTokenFrom(demo)).toEqual({ result: { token } });
 });
 
@@ -221,7 +247,9 @@ test('an allowed page is told plainly when no token is stored yet', async ({ ext
 
 test('the token survives a browser restart', async ({ extension, stack }) => {
   const { token } = await obtainFirstToken(extension, stack);
-  await allowOrigin(extension, await extension.openDemo());
+  const allowed = await extension.openDemo();
+  await allowOrigin(extension, allowed);
+  expect(await approveMetahuman(extension, allowed)).toEqual({ result: { token } });
 
   await extension.restart();
 

@@ -33,6 +33,14 @@ interface SessionInfo {
 /** The same stack under another name: http://localhost:PORT is a different origin from 127.0.0.1. */
 const otherOrigin = (port: number) => `http://localhost:${port}`;
 
+/** Lifts the cool-down that follows a refusal, in the popup, as the person would. */
+async function liftCooldown(extension: Extension, origin: string): Promise<void> {
+  const popup = await extension.openPage('popup.html');
+  await popup.locator(`[data-testid="cooldown"][data-origin="${origin}"]`).getByTestId('lift-cooldown').click();
+  await expect(popup.getByTestId('cooldown')).toHaveCount(0);
+  await popup.close();
+}
+
 /** Counts the approval windows opened from now on. */
 function countApprovalWindows(extension: Extension): () => number {
   let opened = 0;
@@ -60,8 +68,11 @@ test('consent: deny and closing the window refuse with 4001; approve allows; the
   await answerApproval(approvalPage, 'deny');
   expect(await access).toMatchObject({ isError: true, code: 4001 });
   expect(await callFrom(demo, 'tako_getToken')).toMatchObject({ code: 4100 });
+  // A refused origin is refused without a window for a while; the person lets it ask again.
+  await liftCooldown(extension, origin);
 
   // Closing the window is a refusal too.
+  await demo.bringToFront();
   approval = nextApprovalWindow(extension);
   access = callFrom(demo, 'tako_requestAccess');
   approvalPage = await approval;
@@ -69,6 +80,7 @@ test('consent: deny and closing the window refuse with 4001; approve allows; the
   await approvalPage.close();
   expect(await access).toMatchObject({ isError: true, code: 4001 });
   expect(await callFrom(demo, 'tako_getSession')).toMatchObject({ code: 4100 });
+  await liftCooldown(extension, origin);
 
   // Approve while nobody is signed in: null.
   expect(await approveAccess(extension, demo)).toEqual({ result: null });
@@ -238,6 +250,7 @@ test('connected sites are listed in the popup; revoking one takes effect on its 
   expect(await sessionEvents(second)).toEqual([]);
 
   // Asking again needs the person again.
+  await second.bringToFront();
   const approval = nextApprovalWindow(extension);
   const access = callFrom(second, 'tako_requestAccess');
   await answerApproval(await approval, 'deny');

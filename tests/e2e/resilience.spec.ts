@@ -1,6 +1,10 @@
 import type { Page } from '@playwright/test';
+import { DB_NAME, OBJECT_STORE_NAME, StorageKeys } from '../../src/background/storage-keys.ts';
 import {
   allowOrigin,
+  answerApproval,
+  nextApprovalWindow,
+  storedText,
   badgeAndNotifications,
   callFrom,
   DEV_ADDRESS,
@@ -15,7 +19,6 @@ import {
   test,
   type Extension,
 } from './fixtures.ts';
-import { StorageKeys } from '../../src/background/storage-keys.ts';
 
 test.use({ stackOptions: { accessTtlSec: 20 } });
 
@@ -95,10 +98,11 @@ test.describe('a refresh token that lapsed while the browser was closed', () => 
     await extension.openDemo({ autoconfirm: '1' });
     const popup = await signInFromPopup(extension);
     await expectSignedIn(popup);
-    const [, stored] = Object.entries(await readStore(extension)).find(([key]) => key.startsWith(StorageKeys.sessionPrefix)) as [
-      string,
-      { session: { refreshExpMs: number } },
-    ];
+    // The session record, whatever its format: the facts are in clear, the tokens sealed.
+    const records = await readStore(extension);
+    const stored = records[Object.keys(records).find((key) => key.startsWith(StorageKeys.sessionPrefix))!] as {
+      session: { refreshExpMs: number };
+    };
     await extension.context.close();
     stack.faults.inject('/v2/refresh_token', { count: 1000, kind: 'status', status: 503 });
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, stored.session.refreshExpMs - Date.now()) + 1000));
@@ -178,46 +182,122 @@ test('several accounts: follow the wallet, offer sign-in for a new one, sign out
   expect(Object.keys(await readStore(extension)).filter((k) => k.startsWith(StorageKeys.sessionPrefix))).toHaveLength(0);
 });
 
-test('refresh tokens are stored encrypted with a non-extractable AES-GCM key', async ({ extension, stack }) => {
+// Guards: the session tokens are sealed at rest (record format 3) with a key that WebCrypto made
+// non-extractable: the extension can open them, nobody can export the key, and neither token is
+// readable in the stored bytes.
+test('session tokens are stored encrypted with a non-extractable AES-GCM key', async ({ extension, stack }) => {
   await extension.useEndpoint(stack.url);
-  await extension.openDemo({ autoconfirm: '1' });
+  const demo = await extension.openDemo({ autoconfirm: '1' });
   const popup = await signInFromPopup(extension);
   await expectSignedIn(popup);
+  await allowOrigin(extension, demo);
+  const handedOut = ((await getTokenFrom(demo)) as { token: { token: string } }).token.token;
 
   const page = await extension.openPage('options.html');
-  const inspection = await page.evaluate(async () => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const open = indexedDB.open('tako-session');
-      open.onsuccess = () => resolve(open.result);
-      open.onerror = () => reject(open.error);
-    });
-    const read = <T,>(request: IDBRequest<T>) =>
-      new Promise<T>((resolve, reject) => {
-        request.onsuccess = () => resolve(request.result);
-        request.onerror = () => reject(request.error);
+  const inspection = await page.evaluate(
+    async ({ dbName, storeName, sessionPrefix, vaultKey }) => {
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const open = indexedDB.open(dbName);
+        open.onsuccess = () => resolve(open.result);
+        open.onerror = () => reject(open.error);
       });
-    const store = db.transaction('state').objectStore('state');
-    const keys = (await read(store.getAllKeys())).map(String);
-    const values = await read(store.getAll());
-    const sessionKey = keys.find((k) => k.startsWith('session/'))!;
-    const record = values[keys.indexOf(sessionKey)] as { session: { address: string; endpoint: { version: string; baseUrl: string } }; refreshToken: { alg: string; iv: Uint8Array<ArrayBuffer>; data: ArrayBuffer } };
-    const key = values[keys.indexOf('vault-key')] as CryptoKey;
-    // The extension itself can use the key (that is how it refreshes), but nobody can export it.
-    const context = sessionKey.slice('session/'.length);
-    const plain = new TextDecoder().decode(
-      await crypto.subtle.decrypt({ name: 'AES-GCM', iv: record.refreshToken.iv, additionalData: new TextEncoder().encode(context) }, key, record.refreshToken.data),
-    );
-    const exportable = await crypto.subtle.exportKey('raw', key).then(() => true, () => false);
-    // Every stored byte, as text, to search for the token in clear.
-    const dump = JSON.stringify(values, (_, value) =>
-      value instanceof ArrayBuffer || ArrayBuffer.isView(value) ? Array.from(new Uint8Array(value instanceof ArrayBuffer ? value : value.buffer)).map((b) => String.fromCharCode(b)).join('') : value,
-    );
-    db.close();
-    return { alg: record.refreshToken.alg, keyType: key.type, extractable: key.extractable, algorithm: key.algorithm, exportable, plain, dumpHasPlain: dump.includes(plain) };
-  });
+      const read = <T,>(request: IDBRequest<T>) =>
+        new Promise<T>((resolve, reject) => {
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        });
+      const store = db.transaction(storeName).objectStore(storeName);
+      const keys = (await read(store.getAllKeys())).map(String);
+      const values = await read(store.getAll());
+      const sessionKey = keys.find((k) => k.startsWith(sessionPrefix))!;
+      const record = values[keys.indexOf(sessionKey)] as { format: number; session: Record<string, unknown>; tokens: { alg: string; iv: Uint8Array<ArrayBuffer>; data: ArrayBuffer } };
+      const key = values[keys.indexOf(vaultKey)] as CryptoKey;
+      // The extension itself can use the key (that is how it refreshes), but nobody can export it.
+      const context = sessionKey.slice(sessionPrefix.length);
+      const plain = new TextDecoder().decode(
+        await crypto.subtle.decrypt({ name: 'AES-GCM', iv: record.tokens.iv, additionalData: new TextEncoder().encode(context) }, key, record.tokens.data),
+      );
+      const exportable = await crypto.subtle.exportKey('raw', key).then(() => true, () => false);
+      // Every stored byte, as text, to search for the tokens in clear.
+      const dump = JSON.stringify(values, (_, value) =>
+        value instanceof ArrayBuffer || ArrayBuffer.isView(value) ? Array.from(new Uint8Array(value instanceof ArrayBuffer ? value : value.buffer)).map((b) => String.fromCharCode(b)).join('') : value,
+      );
+      db.close();
+      return {
+        format: record.format,
+        sessionFields: Object.keys(record.session),
+        alg: record.tokens.alg,
+        keyType: key.type,
+        extractable: key.extractable,
+        algorithm: key.algorithm,
+        exportable,
+        plain,
+        dump,
+      };
+    },
+    { dbName: DB_NAME, storeName: OBJECT_STORE_NAME, sessionPrefix: StorageKeys.sessionPrefix, vaultKey: StorageKeys.vaultKey },
+  );
   await page.close();
-  expect(inspection).toMatchObject({ alg: 'AES-GCM', keyType: 'secret', extractable: false, algorithm: { name: 'AES-GCM', length: 256 }, exportable: false, dumpHasPlain: false });
-  expect(jwtPayload(inspection.plain)).toMatchObject({ type: 'refresh_token', address: DEV_ADDRESS });
+  expect(inspection).toMatchObject({ format: 3, alg: 'AES-GCM', keyType: 'secret', extractable: false, algorithm: { name: 'AES-GCM', length: 256 }, exportable: false });
+  expect(inspection.sessionFields).not.toContain('accessToken');
+  expect(inspection.sessionFields).not.toContain('refreshToken');
+  const tokens = JSON.parse(inspection.plain) as { accessToken: string; refreshToken: string };
+  expect(jwtPayload(tokens.accessToken)).toMatchObject({ type: 'token', address: DEV_ADDRESS });
+  expect(jwtPayload(tokens.refreshToken)).toMatchObject({ type: 'refresh_token', address: DEV_ADDRESS });
+  for (const token of [handedOut, tokens.accessToken, tokens.refreshToken]) {
+    for (const part of token.split('.')) expect(inspection.dump).not.toContain(part);
+  }
+});
+
+/** Any JWT (header.payload.signature, base64url JSON objects): whichever token it is. */
+const JWT_SHAPED = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}/;
+
+// Guards: nothing secret is readable anywhere in the extension's IndexedDB: not the access tokens
+// the page got, not the refresh tokens (any JWT-shaped string, and every part of the refresh token
+// the stack received), not the MetaHuman token; after sign-in, after a refresh and after a
+// MetaHuman token.
+test('no token is readable in IndexedDB after sign-in, a refresh and a MetaHuman token', async ({ extension, stack }) => {
+  const { popup, demo } = await signedInWithAllowedDemo(extension, stack.url);
+  const seen: string[] = [];
+  const expectNothingReadable = async (when: string) => {
+    const text = await storedText(extension);
+    expect(text, when).not.toMatch(JWT_SHAPED);
+    for (const secret of seen) {
+      // Parts long enough not to occur by chance (a UUID's 4-digit groups could be in a timestamp).
+      for (const part of secret.split(/[.-]/).filter((p) => p.length >= 8)) {
+        expect(text.includes(part), `${when}: a part of a token is readable`).toBe(false);
+      }
+    }
+  };
+
+  const first = (await getTokenFrom(demo)) as { token: { token: string } };
+  seen.push(first.token.token);
+  await expectNothingReadable('after sign-in');
+
+  await popup.getByTestId('refresh-now').click();
+  await expect.poll(() => stack.requests('/v2/refresh_token').some((request) => request.status === 200)).toBe(true);
+  // The refresh token the extension sent, as the stack received it.
+  seen.push(...stack.requests('/v2/refresh_token').map((request) => (request.body as { refresh_token: string }).refresh_token));
+  await expect.poll(async () => ((await getTokenFrom(demo)) as { token: { token: string } }).token.token).not.toBe(first.token.token);
+  seen.push(((await getTokenFrom(demo)) as { token: { token: string } }).token.token);
+  await expectNothingReadable('after a refresh');
+
+  const options = await extension.openPage('options.html');
+  await expect(options.getByTestId('mh-base-url')).not.toHaveValue('');
+  await options.getByTestId('mh-base-url').fill(stack.url);
+  await options.getByTestId('mh-name').fill('Ada Lovelace');
+  await options.getByTestId('mh-mail').fill('ada@example.com');
+  await options.getByTestId('mh-get-token').click();
+  await expect(options.getByTestId('mh-token')).toBeVisible();
+  await options.close();
+  await demo.bringToFront();
+  const approval = nextApprovalWindow(extension);
+  const call = demo.evaluate(() => window.takoSession!.request({ method: 'metahuman_getToken' }));
+  await answerApproval(await approval, 'approve');
+  const { token: metahumanToken } = await call;
+  expect(metahumanToken).toMatch(/^[0-9a-f]{8}-/);
+  seen.push(metahumanToken);
+  await expectNothingReadable('after a MetaHuman token');
 });
 
 test.describe('a worker stopped in the middle of a refresh', () => {

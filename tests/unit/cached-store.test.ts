@@ -34,7 +34,7 @@ describe('withMemoryCache', () => {
     const s = session();
     await cached.putSession(s);
     await cached.setActive({ x: keyOf(s) });
-    await cached.setAllowedOrigins([{ origin: 'https://dapp.example', allowedAt: 1 }]);
+    await cached.setAllowedOrigins([{ origin: 'https://dapp.example', allowedAt: 1, metahuman: false }]);
     await cached.saveSettings({ v: 1, endpoint: PRESET_ENDPOINTS['tako-v1'] });
     assert.deepEqual(await cached.getSession(keyOf(s)), s);
     assert.deepEqual(data.get(StorageKeys.sessionPrefix + keyOf(s)), s);

@@ -3,7 +3,7 @@ import { StorageKeys } from '../../src/background/storage-keys.ts';
 import type { Store } from '../../src/background/store.ts';
 import { DEFAULT_ENDPOINT } from '../../src/core/endpoints.ts';
 import { METAHUMAN_DEFAULT_BASE_URL } from '../../src/core/metahuman.ts';
-import type { AllowedOrigin, MetahumanSettings, MetahumanTokenRecord, Settings } from '../../src/core/records.ts';
+import type { AllowedOrigin, ConsentRecord, MetahumanSettings, MetahumanTokenRecord, Settings } from '../../src/core/records.ts';
 import { keyOf, type Session } from '../../src/core/session.ts';
 
 const { sessionPrefix } = StorageKeys;
@@ -36,6 +36,8 @@ export function memoryStore() {
     getMetahumanSettings: async () =>
       (data.get(StorageKeys.metahumanSettings) as MetahumanSettings | undefined) ?? { v: 1, baseUrl: METAHUMAN_DEFAULT_BASE_URL },
     saveMetahumanSettings: async (settings) => void data.set(StorageKeys.metahumanSettings, settings),
+    getConsent: async () => (data.get(StorageKeys.consent) as ConsentRecord | undefined) ?? { v: 1, pending: [], cooldowns: [] },
+    setConsent: async (record) => void data.set(StorageKeys.consent, structuredClone(record)),
   };
   return { store, data, reads, failOnce: () => (failNextRead = true) };
 }

@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { APPROVAL_PAGE, createApprovals } from '../../src/background/approvals.ts';
 import { createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/page-api.ts';
-import type { WindowsPort } from '../../src/background/ports.ts';
+import type { TabInfo, WindowsPort } from '../../src/background/ports.ts';
 import { createSites } from '../../src/background/sites.ts';
+import { ALLOW_DELAY_MS, COOLDOWN_BASE_MS, COOLDOWN_MAX_MS } from '../../src/core/consent.ts';
 import type { TakoSessionInfo, TakoSessionMethod, TakoToken } from '../../src/core/tako-session-api.ts';
 import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
 import { rejectsTakoError } from './assert-tako-error.ts';
@@ -33,7 +34,9 @@ const GATED_METHODS = {
 
 function harness() {
   const { store } = memoryStore();
-  const sites = createSites(store, () => 1_000);
+  /** The test's clock; approvals refuse an Allow sooner than ALLOW_DELAY_MS after the window was shown. */
+  let time = 1_000;
+  const sites = createSites(store, () => time);
   /** What the service (and the MetaHuman token) were asked, in order. */
   const calls: string[] = [];
   let signInSource: string | null = null;
@@ -56,8 +59,27 @@ function harness() {
       return windowId;
     },
     close: async (windowId) => void closed.push(windowId),
+    focus: async (windowId) => void focused.push(windowId),
+    exists: async (windowId) => !closed.includes(windowId),
   };
-  const approvals = createApprovals(windows);
+  const focused: number[] = [];
+  /** The tabs in front (every caller's tab unless a test says otherwise). */
+  let activeTabs: number[] = [APP.tabId, STRANGER.tabId];
+  const approvals = createApprovals({
+    windows,
+    tabs: {
+      query: async (query: { active?: true }): Promise<TabInfo[]> =>
+        (query.active ? activeTabs : [APP.tabId, STRANGER.tabId, 11, 12]).map((id) => ({ id })),
+    },
+    store,
+    now: () => time,
+    async grant(origin, scope) {
+      if (scope === 'session') await sites.allow(origin);
+      else await sites.grantMetahuman(origin);
+      sitesChanged++;
+    },
+    onChanged: () => undefined,
+  });
   let sitesChanged = 0;
   const pageApi = createPageApi({
     service,
@@ -87,8 +109,15 @@ function harness() {
     calls,
     opened,
     closed,
+    focused,
     nextWindow,
+    store,
+    windows,
     sitesChanged: () => sitesChanged,
+    /** Time passes (ms). */
+    advance: (ms: number) => void (time += ms),
+    now: () => time,
+    setActiveTabs: (tabs: number[]) => void (activeTabs = tabs),
     signedInFrom: (tabId: number) => (signInSource = `tab ${tabId}`),
   };
 }
@@ -96,6 +125,7 @@ function harness() {
 async function allow(h: ReturnType<typeof harness>, caller: PageCaller): Promise<void> {
   const access = h.pageApi.handle(caller, 'tako_requestAccess', undefined);
   const { requestId } = await h.nextWindow();
+  h.advance(ALLOW_DELAY_MS);
   assert.equal(await h.approvals.answer(requestId, true), true);
   assert.deepEqual(await access, SESSION);
   h.calls.length = 0;
@@ -147,16 +177,19 @@ describe('page API origin gate', () => {
     const h = harness();
     const first = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
     const second = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
-    const { requestId } = await h.nextWindow();
+    const { requestId, windowId } = await h.nextWindow();
     // Give the second call every chance to open a window of its own before answering.
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(h.opened.length, 1, 'one window for both calls');
+    assert.deepEqual(h.focused, [windowId], 'the second call brought the open window to the front');
+    h.advance(ALLOW_DELAY_MS);
     await h.approvals.answer(requestId, true);
     assert.deepEqual(await Promise.all([first, second]), [SESSION, SESSION]);
     assert.equal(h.opened.length, 1);
   });
 
-  // Guards: a refusal (Deny, or closing the window) is 4001 and allows nothing.
+  // Guards: a refusal (Deny, or closing the window) is 4001 and allows nothing; after it the
+  // origin is refused without a window until its cool-down ends.
   test('a denied approval is 4001 and the origin stays not allowed', async () => {
     const h = harness();
     const denied = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
@@ -165,9 +198,14 @@ describe('page API origin gate', () => {
     assert.equal((await rejectsTakoError(denied)).code, TakoSessionErrorCode.UserRejected);
     assert.deepEqual(h.closed, [windowId], 'the answered window is closed');
 
+    // Asking again at once: refused, and no window.
+    assert.equal((await rejectsTakoError(h.pageApi.handle(APP, 'tako_requestAccess', undefined))).code, TakoSessionErrorCode.UserRejected);
+    assert.equal(h.opened.length, 1);
+
+    h.advance(COOLDOWN_MAX_MS);
     const closedWindow = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
     const second = await h.nextWindow(2);
-    h.approvals.onWindowRemoved(second.windowId);
+    await h.approvals.onWindowRemoved(second.windowId);
     assert.equal((await rejectsTakoError(closedWindow)).code, TakoSessionErrorCode.UserRejected);
 
     assert.equal(await h.sites.isAllowed(APP.origin), false);
@@ -225,14 +263,139 @@ describe('tako_getToken params and tako_revokeAccess', () => {
   test('tako_revokeAccess removes the origin, tells the publisher, and the next call is 4100', async () => {
     const h = harness();
     await allow(h, APP);
-    await allow(h, { origin: 'https://other.example', tabId: 8 });
+    await allow(h, STRANGER);
     const changesBefore = h.sitesChanged();
     assert.equal(await h.pageApi.handle(APP, 'tako_revokeAccess', undefined), null);
     assert.equal(h.sitesChanged(), changesBefore + 1);
     assert.equal(await h.sites.isAllowed(APP.origin), false);
-    assert.equal(await h.sites.isAllowed('https://other.example'), true, 'only the calling origin');
+    assert.equal(await h.sites.isAllowed(STRANGER.origin), true, 'only the calling origin');
     assert.equal((await rejectsTakoError(h.pageApi.handle(APP, 'tako_getToken', undefined))).code, TakoSessionErrorCode.Unauthorized);
-    assert.equal((await rejectsTakoError(h.pageApi.handle(STRANGER, 'tako_revokeAccess', undefined))).code, TakoSessionErrorCode.Unauthorized);
+    // Revoking again is for a stranger now: 4100, like any other method.
+    assert.equal((await rejectsTakoError(h.pageApi.handle(APP, 'tako_revokeAccess', undefined))).code, TakoSessionErrorCode.Unauthorized);
+  });
+});
+
+describe('consent', () => {
+  // Guards: a refused origin cannot reopen the window in a loop: for a minute after a refusal its
+  // requests get 4001 without a window, every ask meanwhile makes the wait longer, and the person
+  // can lift it.
+  test('after a refusal the origin is refused without a window for a growing cool-down, until lifted', async () => {
+    const h = harness();
+    const first = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
+    await h.approvals.answer((await h.nextWindow()).requestId, false);
+    await rejectsTakoError(first);
+    const [cooldown] = await h.approvals.cooldowns();
+    assert.deepEqual(cooldown, { origin: APP.origin, scope: 'session', until: h.now() + COOLDOWN_BASE_MS });
+
+    h.advance(COOLDOWN_BASE_MS - 1);
+    assert.equal((await rejectsTakoError(h.pageApi.handle(APP, 'tako_requestAccess', undefined))).code, TakoSessionErrorCode.UserRejected);
+    assert.equal(h.opened.length, 1, 'no window during the cool-down');
+    const [grown] = await h.approvals.cooldowns();
+    assert.ok(grown!.until >= h.now() + 2 * COOLDOWN_BASE_MS, 'asking again made the cool-down longer');
+
+    // Another origin is not affected.
+    const other = h.pageApi.handle(STRANGER, 'tako_requestAccess', undefined);
+    const { requestId } = await h.nextWindow(2);
+    await h.approvals.answer(requestId, false);
+    await rejectsTakoError(other);
+
+    assert.equal(await h.approvals.lift(APP.origin), true);
+    assert.deepEqual((await h.approvals.cooldowns()).map((c) => c.origin), [STRANGER.origin]);
+    const again = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
+    const third = await h.nextWindow(3);
+    h.advance(ALLOW_DELAY_MS);
+    await h.approvals.answer(third.requestId, true);
+    assert.deepEqual(await again, SESSION);
+  });
+
+  // Guards: an Allow that arrives sooner than the window could have been read grants nothing.
+  test('an Allow sooner than ALLOW_DELAY_MS after the window was shown is refused and grants nothing', async () => {
+    const h = harness();
+    const access = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
+    const { requestId } = await h.nextWindow();
+    h.advance(ALLOW_DELAY_MS - 1);
+    assert.equal((await rejectsTakoError(h.approvals.answer(requestId, true))).code, TakoSessionErrorCode.InvalidParams);
+    assert.equal(await h.sites.isAllowed(APP.origin), false);
+    h.advance(1);
+    assert.equal(await h.approvals.answer(requestId, true), true);
+    assert.deepEqual(await access, SESSION);
+  });
+
+  // Guards: one approval window at a time, and none for a tab that is not in front.
+  test('one window at a time; a background tab waits until it comes to the front', async () => {
+    const h = harness();
+    h.setActiveTabs([APP.tabId]);
+    const fromStranger = h.pageApi.handle(STRANGER, 'tako_requestAccess', undefined);
+    await h.approvals.onFocusChanged();
+    assert.equal(h.opened.length, 0, 'the stranger tab is not in front: no window');
+    const fromApp = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
+    const first = await h.nextWindow();
+    h.setActiveTabs([APP.tabId, STRANGER.tabId]);
+    await h.approvals.onFocusChanged();
+    assert.equal(h.opened.length, 1, 'still one window while the first is open');
+    h.advance(ALLOW_DELAY_MS);
+    await h.approvals.answer(first.requestId, true);
+    assert.deepEqual(await fromApp, SESSION);
+    const second = await h.nextWindow(2);
+    h.advance(ALLOW_DELAY_MS);
+    await h.approvals.answer(second.requestId, false);
+    await rejectsTakoError(fromStranger);
+    assert.deepEqual([await h.sites.isAllowed(APP.origin), await h.sites.isAllowed(STRANGER.origin)], [true, false]);
+  });
+
+  // Guards: a pending approval survives the worker: a new worker (new approvals on the same store)
+  // resumes the same request when the page asks again, opens no second window, and applies the answer.
+  test('a pending approval survives a worker stop', async () => {
+    const h = harness();
+    void h.pageApi.handle(APP, 'tako_requestAccess', undefined).catch(() => undefined);
+    const { requestId, windowId } = await h.nextWindow();
+    const opened: number[] = [];
+    const reborn = createApprovals({
+      windows: { ...h.windows, openPopup: async () => (opened.push(1), 999) },
+      tabs: { query: async () => [{ id: APP.tabId }] },
+      store: h.store,
+      now: h.now,
+      grant: (origin) => h.sites.allow(origin),
+      onChanged: () => undefined,
+    });
+    const asked = reborn.decisionFor(APP.origin, 'session', APP.tabId);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(opened, [], 'no second window');
+    assert.deepEqual(await reborn.view(requestId), { origin: APP.origin, scope: 'session', insecure: false });
+    h.advance(ALLOW_DELAY_MS);
+    assert.equal(await reborn.answer(requestId, true), true);
+    assert.equal(await asked, true);
+    assert.equal(await h.sites.isAllowed(APP.origin), true, 'the grant is written by whoever receives the answer');
+    assert.ok(h.closed.includes(windowId));
+  });
+
+  // Guards: the MetaHuman token is a separate grant with its own approval; revoking removes both.
+  test('metahuman_getToken needs its own approval; revoking the site removes both grants', async () => {
+    const h = harness();
+    await allow(h, APP);
+    assert.equal(await h.sites.hasMetahuman(APP.origin), false);
+    const denied = h.pageApi.handle(APP, 'metahuman_getToken', undefined);
+    const first = await h.nextWindow(2);
+    assert.equal((await h.approvals.view(first.requestId))?.scope, 'metahuman');
+    await h.approvals.answer(first.requestId, false);
+    assert.equal((await rejectsTakoError(denied)).code, TakoSessionErrorCode.UserRejected);
+    // The session grant is untouched by the refusal.
+    assert.deepEqual(await h.pageApi.handle(APP, 'tako_getSession', undefined), SESSION);
+
+    h.advance(COOLDOWN_MAX_MS);
+    const granted = h.pageApi.handle(APP, 'metahuman_getToken', undefined);
+    const second = await h.nextWindow(3);
+    h.advance(ALLOW_DELAY_MS);
+    await h.approvals.answer(second.requestId, true);
+    assert.deepEqual(await granted, { token: '3f2504e0-4f89-41d3-9a0c-0305e82c3301' });
+    assert.equal(await h.sites.hasMetahuman(APP.origin), true);
+    // Granted: no window the next time.
+    await h.pageApi.handle(APP, 'metahuman_getToken', undefined);
+    assert.equal(h.opened.length, 3);
+
+    await h.sites.revoke(APP.origin);
+    assert.equal(await h.sites.hasMetahuman(APP.origin), false);
+    assert.equal((await rejectsTakoError(h.pageApi.handle(APP, 'metahuman_getToken', undefined))).code, TakoSessionErrorCode.Unauthorized);
   });
 });
 

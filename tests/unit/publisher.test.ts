@@ -74,7 +74,7 @@ function harness() {
     notices: () => notices,
     snapshotReads: () => snapshotReads,
     set: (next: Snapshot) => (current = next),
-    allow: (...origins: string[]) => (allowed = origins.map((origin) => ({ origin, allowedAt: 1 }))),
+    allow: (...origins: string[]) => (allowed = origins.map((origin) => ({ origin, allowedAt: 1, metahuman: false }))),
   };
 }
 

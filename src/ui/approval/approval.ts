@@ -1,31 +1,98 @@
-/** The consent window: names the requesting origin (as the browser reported it) and asks. */
+/**
+ * The consent window: names the requesting origin (as the browser reported it) and exactly what
+ * it would get, and asks. *Allow* is enabled only once the window has been visible and focused for
+ * ALLOW_DELAY_MS without a break, and is disabled again whenever it loses focus or is hidden: a
+ * click aimed at the page the window appeared over cannot land on it.
+ */
+import { allowReadyAt, ALLOW_DELAY_MS, type ConsentScope } from '../../core/consent.ts';
 import { describeError } from '../../core/errors.ts';
 import { ask } from '../shared/background.ts';
 import { byTestId, showMessage } from '../shared/dom.ts';
 
 const requestId = new URLSearchParams(location.search).get('request') ?? '';
 const originLabel = byTestId('request-origin');
+const title = byTestId('approval-title');
+const scopeBox = byTestId('request-scope');
+const insecureWarning = byTestId('insecure-warning');
 const approve = byTestId<HTMLButtonElement>('approve');
 const deny = byTestId<HTMLButtonElement>('deny');
 const errorBox = byTestId('approval-error');
+const status = byTestId('approve-status');
+
+let loaded = false;
+let answered = false;
+let failed = false;
+/** Since when the window has been visible and focused, without a break; null while it is not. */
+let since: number | null = null;
+let timer: ReturnType<typeof setTimeout> | undefined;
 
 function fail(error: unknown): void {
   showMessage(errorBox, describeError(error));
-  approve.disabled = true;
+  failed = true;
+  answered = false;
+  update();
+}
+
+function isReady(): boolean {
+  const readyAt = allowReadyAt(since);
+  return loaded && !answered && !failed && readyAt !== null && performance.now() >= readyAt;
+}
+
+/** Enables Allow when the window has been in front long enough, and says why it is not. */
+function update(): void {
+  clearTimeout(timer);
+  const ready = isReady();
+  approve.disabled = !ready;
+  deny.disabled = answered;
+  if (!loaded || answered) {
+    status.textContent = '';
+  } else if (since === null) {
+    status.textContent = 'Allow is paused while this window is not in front.';
+  } else if (!ready) {
+    status.textContent = `Allow will be available in a moment (${(ALLOW_DELAY_MS / 1000).toFixed(1)} s): read what the site gets first.`;
+    timer = setTimeout(update, Math.max(0, (allowReadyAt(since) ?? 0) - performance.now()));
+  } else {
+    status.textContent = 'Allow is available.';
+  }
+}
+
+/** A blur (or the page being hidden) pauses Allow at once; it starts counting again when back in front. */
+function watchFocus(event?: Event): void {
+  const leaving = event?.type === 'blur' || event?.type === 'pagehide';
+  const inFront = !leaving && document.visibilityState === 'visible' && (event?.type === 'focus' || document.hasFocus());
+  if (!inFront) since = null;
+  else since ??= performance.now();
+  update();
 }
 
 async function answer(approved: boolean): Promise<void> {
-  approve.disabled = true;
-  deny.disabled = true;
+  // A click that reaches a button not yet enabled (or one enabled a moment ago in another state)
+  // is no answer.
+  if (approved && !isReady()) return;
+  answered = true;
+  update();
   await ask({ type: 'answer-approval', requestId, approved });
   window.close();
 }
 
-ask({ type: 'get-approval', requestId }).then(({ origin }) => {
+const SCOPE_TITLES: Record<ConsentScope, (origin: string) => string> = {
+  session: (origin) => `Allow ${origin} to use your Tako session?`,
+  metahuman: (origin) => `Give ${origin} your MetaHuman SDK token?`,
+};
+
+ask({ type: 'get-approval', requestId }).then(({ origin, scope, insecure }) => {
   originLabel.textContent = origin;
-  document.title = `Allow ${origin}? — Tako Session`;
-  approve.disabled = false;
+  title.textContent = scope === 'metahuman' ? 'Give this site your MetaHuman token?' : 'Allow this site?';
+  document.title = `${SCOPE_TITLES[scope](origin)} — Tako Session`;
+  scopeBox.dataset.scope = scope;
+  for (const text of scopeBox.querySelectorAll<HTMLElement>('[data-scope-text]')) text.hidden = text.dataset.scopeText !== scope;
+  insecureWarning.hidden = !insecure;
+  loaded = true;
+  watchFocus();
 }, fail);
 
+for (const event of ['focus', 'blur', 'visibilitychange', 'pageshow', 'pagehide']) {
+  (event === 'visibilitychange' ? document : window).addEventListener(event, watchFocus);
+}
 approve.addEventListener('click', () => void answer(true).catch(fail));
 deny.addEventListener('click', () => void answer(false).catch(fail));

@@ -19,6 +19,8 @@ const el = byTestIds({
   wallets: 'wallets',
   sites: 'sites',
   sitesEmpty: 'sites-empty',
+  cooldownsSection: 'cooldowns-section',
+  cooldowns: 'cooldowns',
   endpointLabel: 'endpoint-label',
   accountsSection: 'accounts-section',
   accounts: 'accounts',
@@ -65,13 +67,14 @@ function tick(): void {
 
 function renderSites(state: PopupState): void {
   el.sites.replaceChildren(
-    ...state.sites.map(({ origin }) => {
+    ...state.sites.map(({ origin, metahuman }) => {
       const item = document.createElement('li');
       item.dataset.testid = 'site';
       item.dataset.origin = origin;
+      item.dataset.metahuman = String(metahuman);
       const label = document.createElement('span');
-      label.textContent = origin;
-      label.title = origin;
+      label.textContent = metahuman ? `${origin} (+ MetaHuman token)` : origin;
+      label.title = metahuman ? `${origin}: your Tako session and your MetaHuman SDK token` : `${origin}: your Tako session`;
       const revoke = document.createElement('button');
       revoke.className = 'secondary';
       revoke.dataset.testid = 'revoke';
@@ -82,6 +85,30 @@ function renderSites(state: PopupState): void {
     }),
   );
   el.sitesEmpty.hidden = state.sites.length > 0;
+}
+
+/** Origins refused for a while after the person said no; each can be let to ask again. */
+function renderCooldowns(state: PopupState): void {
+  const origins = [...new Map(state.cooldowns.map((cooldown) => [cooldown.origin, cooldown])).values()];
+  el.cooldowns.replaceChildren(
+    ...origins.map(({ origin, until }) => {
+      const item = document.createElement('li');
+      item.dataset.testid = 'cooldown';
+      item.dataset.origin = origin;
+      item.dataset.until = String(until);
+      const label = document.createElement('span');
+      label.textContent = `${origin} until ${formatWhen(until)}`;
+      label.title = origin;
+      const lift = document.createElement('button');
+      lift.className = 'secondary';
+      lift.dataset.testid = 'lift-cooldown';
+      lift.textContent = 'Let it ask';
+      lift.addEventListener('click', () => void run(() => ask({ type: 'lift-cooldown', origin })));
+      item.append(label, lift);
+      return item;
+    }),
+  );
+  el.cooldownsSection.hidden = origins.length === 0;
 }
 
 function shortAddress(address: string): string {
@@ -155,6 +182,7 @@ function render(state: PopupState): void {
   showError(localError ?? state.error);
   renderAccounts(state);
   renderSites(state);
+  renderCooldowns(state);
 }
 
 /** Reloads overlap (a change notice during a click's own reload): only the newest one renders. */
