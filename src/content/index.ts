@@ -7,7 +7,7 @@
  * background sends. That, and the native `chrome` API instead of the polyfill (MV3 runtime calls
  * already return promises), keeps this script small: it runs in every page.
  */
-import { CONTENT_CHANNEL, PAGE_CHANNEL, WALLET_TIMEOUT_MS } from '../core/channels.ts';
+import { CONTENT_CHANNEL, newMessageId, PAGE_CHANNEL, WALLET_TIMEOUT_MS } from '../core/channels.ts';
 import type { Reply } from '../core/protocol.ts';
 import type { TakoSessionErrorCode } from '../core/tako-session-api.ts';
 
@@ -105,7 +105,7 @@ function relay() {
         }
         return false;
       case 'wallet-request': {
-        const id = crypto.randomUUID();
+        const id = newMessageId();
         const timer = setTimeout(() => {
           walletWaiters.delete(id);
           sendResponse(errorReply(-32603 satisfies Code['Internal'], 'The wallet did not answer'));

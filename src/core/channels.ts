@@ -9,3 +9,12 @@ export const CONTENT_CHANNEL = 'tako-session:content';
 
 /** How long the background waits for the person to answer in their wallet (reading takes a while). */
 export const WALLET_TIMEOUT_MS = 3 * 60_000;
+
+/**
+ * An id for a message between the page world and the content script. `crypto.randomUUID` exists
+ * only in secure contexts, and an http:// page that is not loopback is none (its content script
+ * too); `getRandomValues` works everywhere.
+ */
+export function newMessageId(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, '0')).join('');
+}

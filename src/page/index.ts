@@ -2,7 +2,7 @@
  * Page world (MAIN) script: defines `window.takoSession` at document_start and bridges the page's
  * wallet for the background. It holds no secrets: tokens pass through one reply at a time.
  */
-import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../core/channels.ts';
+import { CONTENT_CHANNEL, newMessageId, PAGE_CHANNEL } from '../core/channels.ts';
 import { ContentToPageSchema, parseMessage, type ErrorPayload, type PageToContent, type Reply } from '../core/protocol.ts';
 import type { TakoSession, TakoSessionError, TakoSessionErrorCode, TakoSessionEvent, TakoSessionEvents } from '../core/tako-session-api.ts';
 import { createWalletBridge, WalletBridgeError } from './wallet-bridge.ts';
@@ -23,14 +23,6 @@ function errorPayloadOf(error: unknown): ErrorPayload {
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? error.message : typeof error === 'string' ? error : 'The wallet failed';
   return { code: typeof code === 'number' ? code : (-32603 satisfies Code['Internal']), message: String(message).slice(0, 2000) };
-}
-
-/**
- * A request id. `crypto.randomUUID` exists only in secure contexts, and an http:// page that is
- * not loopback is none; `getRandomValues` works everywhere.
- */
-function newId(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
 function install(win: Window & typeof globalThis) {
@@ -93,7 +85,7 @@ function install(win: Window & typeof globalThis) {
         // A sandboxed page's origin is opaque: nothing it posts reaches the relay, and no person
         // could allow it anyway.
         if (win.origin === 'null') return fail(4100 satisfies Code['Unauthorized'], 'Tako Session does not serve sandboxed pages');
-        const id = newId();
+        const id = newMessageId();
         pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
         try {
           post({ channel: PAGE_CHANNEL, kind: 'request', id, method, params: (args as { params?: unknown }).params });
