@@ -105,6 +105,9 @@ test('a 4900 says why: signed-out, expired (refresh refused), refresh-failing (a
   expect(await reportRejected(demo, token)).toMatchObject(noSession('refresh-failing'));
   await demo.getByTestId('demo-get-token').click();
   await expect(demo.getByTestId('demo-token')).toContainText('Bearer eyJ');
+  // The failure is retried on its backoff and succeeds; the next fault is for the refresh below.
+  await expect.poll(() => stack.requests('/v2/refresh_token').map((request) => request.status)).toEqual([503, 200]);
+  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-in');
 
   // The refresh is refused (401): the session expired.
   stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 401 });

@@ -1,10 +1,7 @@
-import type { Page } from '@playwright/test';
 import { DB_NAME, OBJECT_STORE_NAME, StorageKeys } from '../../src/background/storage-keys.ts';
 import {
   allowOrigin,
   answerApproval,
-  nextApprovalWindow,
-  storedText,
   badgeAndNotifications,
   callFrom,
   DEV_ADDRESS,
@@ -12,30 +9,23 @@ import {
   expectSignedIn,
   getTokenFrom,
   jwtPayload,
+  nextApprovalWindow,
   readStore,
   recordSessionEvents,
   sessionEvents,
+  signedInAndAllowed,
   signInFromPopup,
+  storedText,
   test,
-  type Extension,
 } from './fixtures.ts';
 
 test.use({ stackOptions: { accessTtlSec: 20 } });
-
-async function signedInWithAllowedDemo(extension: Extension, baseUrl: string): Promise<{ popup: Page; demo: Page }> {
-  await extension.useEndpoint(baseUrl);
-  const demo = await extension.openDemo({ autoconfirm: '1' });
-  const popup = await signInFromPopup(extension);
-  await expectSignedIn(popup);
-  await allowOrigin(extension, demo);
-  return { popup, demo };
-}
 
 test('transient failures back off (honouring Retry-After), valid tokens are served meanwhile, then the schedule resumes', async ({
   extension,
   stack,
 }) => {
-  const { popup, demo } = await signedInWithAllowedDemo(extension, stack.url);
+  const { popup, demo } = await signedInAndAllowed(extension, stack);
   const first = await getTokenFrom(demo);
   stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 503 });
   stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 429, retryAfterSec: 3 });
@@ -69,7 +59,7 @@ test('transient failures back off (honouring Retry-After), valid tokens are serv
 });
 
 test('a rejected refresh expires the session: badge, one notification, sessionChanged, 4900', async ({ extension, stack }) => {
-  const { popup, demo } = await signedInWithAllowedDemo(extension, stack.url);
+  const { popup, demo } = await signedInAndAllowed(extension, stack);
   await recordSessionEvents(demo);
   stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 401 });
 
@@ -123,7 +113,7 @@ for (const offsetMinutes of [10, -10]) {
 
     test('signs in, never hands out a token the server considers expired, and does not loop', async ({ extension, stack }) => {
       test.setTimeout(90_000);
-      const { demo } = await signedInWithAllowedDemo(extension, stack.url);
+      const { demo } = await signedInAndAllowed(extension, stack);
       expect(stack.requests('/v2/token').map((r) => r.status)).toEqual([200]);
       for (let i = 0; i < 30; i++) {
         const reply = await getTokenFrom(demo);
@@ -257,7 +247,7 @@ const JWT_SHAPED = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]{8,}/;
 // the stack received), not the MetaHuman token; after sign-in, after a refresh and after a
 // MetaHuman token.
 test('no token is readable in IndexedDB after sign-in, a refresh and a MetaHuman token', async ({ extension, stack }) => {
-  const { popup, demo } = await signedInWithAllowedDemo(extension, stack.url);
+  const { popup, demo } = await signedInAndAllowed(extension, stack);
   const seen: string[] = [];
   const expectNothingReadable = async (when: string) => {
     const text = await storedText(extension);
@@ -309,7 +299,7 @@ test.describe('a worker stopped in the middle of a refresh', () => {
   // once by the next worker, which stores the new pair. Without the recovery no second request
   // is ever sent within the test and it fails.
   test('before the API answered: the next worker refreshes at once and the session goes on', async ({ extension, stack }) => {
-    const { popup, demo } = await signedInWithAllowedDemo(extension, stack.url);
+    const { popup, demo } = await signedInAndAllowed(extension, stack);
     const first = (await getTokenFrom(demo)) as { token: { token: string } };
 
     // Stopped after the reply was stored: the new pair is there and works.
@@ -350,7 +340,7 @@ test.describe('a worker stopped in the middle of a refresh', () => {
   // settles the cut-off refresh at once, the API refuses the spent refresh token, and the
   // session expires saying so plainly, on the badge, in a notification and to allowed pages.
   test('after the API answered, before the pair was written: expired, "could not be saved: sign in again"', async ({ extension, stack }) => {
-    const { popup, demo } = await signedInWithAllowedDemo(extension, stack.url);
+    const { popup, demo } = await signedInAndAllowed(extension, stack);
     await recordSessionEvents(demo);
     stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'delay-reply', delayMs: 600_000 });
     await popup.getByTestId('refresh-now').click();
@@ -370,7 +360,7 @@ test.describe('a worker stopped in the middle of a refresh', () => {
 });
 
 test('offline: retries back off instead of storming, and resume when the browser is back online', async ({ extension, stack }) => {
-  const { popup, demo } = await signedInWithAllowedDemo(extension, stack.url);
+  const { popup, demo } = await signedInAndAllowed(extension, stack);
   const token = await getTokenFrom(demo);
   await extension.context.setOffline(true);
   await popup.getByTestId('refresh-now').click();
