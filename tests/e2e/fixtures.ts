@@ -78,41 +78,16 @@ export { answerApproval, expect };
 /** Hardhat's published dev key #0: the demo wallet's default account. */
 export const DEV_ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
 
-/** Everything the background keeps in IndexedDB, read from an extension page. */
-export async function readStore(extension: Extension): Promise<Record<string, unknown>> {
-  const page = await extension.openPage('options.html');
-  const entries = await page.evaluate(
-    ({ dbName, storeName }) =>
-      new Promise<Record<string, unknown>>((resolve, reject) => {
-        const open = indexedDB.open(dbName);
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const db = open.result;
-          const store = db.transaction(storeName, 'readonly').objectStore(storeName);
-          const keys = store.getAllKeys();
-          const values = store.getAll();
-          values.onsuccess = () => {
-            resolve(Object.fromEntries(keys.result.map((key, i) => [String(key), values.result[i]])));
-            db.close();
-          };
-          values.onerror = () => reject(values.error);
-        };
-      }),
-    { dbName: DB_NAME, storeName: OBJECT_STORE_NAME },
-  );
-  await page.close();
-  return entries;
-}
-
 /**
- * Every key and value the background keeps in IndexedDB as one text, bytes (ciphertexts, IVs)
- * spelled one character per byte, to search for secrets in clear.
+ * Everything the background keeps in IndexedDB, read from an extension page: by key, or (`asText`)
+ * as one text with bytes (ciphertexts, IVs) spelled one character per byte, to search for secrets
+ * in clear.
  */
-export async function storedText(extension: Extension): Promise<string> {
+async function dumpStore<T extends Record<string, unknown> | string>(extension: Extension, asText: boolean): Promise<T> {
   const page = await extension.openPage('options.html');
-  const text = await page.evaluate(
-    ({ dbName, storeName }) =>
-      new Promise<string>((resolve, reject) => {
+  const dump = await page.evaluate(
+    ({ dbName, storeName, asText }) =>
+      new Promise<Record<string, unknown> | string>((resolve, reject) => {
         const open = indexedDB.open(dbName);
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
@@ -126,20 +101,28 @@ export async function storedText(extension: Extension): Promise<string> {
                 .map((b) => String.fromCharCode(b))
                 .join('');
             resolve(
-              JSON.stringify([keys.result, values.result], (_, value) =>
-                value instanceof ArrayBuffer || ArrayBuffer.isView(value) ? bytes(value) : value,
-              ),
+              asText
+                ? JSON.stringify([keys.result, values.result], (_, value) =>
+                    value instanceof ArrayBuffer || ArrayBuffer.isView(value) ? bytes(value) : value,
+                  )
+                : Object.fromEntries(keys.result.map((key, i) => [String(key), values.result[i]])),
             );
             db.close();
           };
           values.onerror = () => reject(values.error);
         };
       }),
-    { dbName: DB_NAME, storeName: OBJECT_STORE_NAME },
+    { dbName: DB_NAME, storeName: OBJECT_STORE_NAME, asText },
   );
   await page.close();
-  return text;
+  return dump as T;
 }
+
+/** Everything the background keeps in IndexedDB, by key. */
+export const readStore = (extension: Extension) => dumpStore<Record<string, unknown>>(extension, false);
+
+/** Everything the background keeps in IndexedDB as one searchable text. */
+export const storedText = (extension: Extension) => dumpStore<string>(extension, true);
 
 export async function alarmNames(extension: Extension): Promise<string[]> {
   const page = await extension.openPage('options.html');
