@@ -75,12 +75,7 @@ function renderSites(state: PopupState): void {
       const label = document.createElement('span');
       label.textContent = metahuman ? `${origin} (+ MetaHuman token)` : origin;
       label.title = metahuman ? `${origin}: your Tako session and your MetaHuman SDK token` : `${origin}: your Tako session`;
-      const revoke = document.createElement('button');
-      revoke.className = 'secondary';
-      revoke.dataset.testid = 'revoke';
-      revoke.textContent = 'Revoke';
-      revoke.addEventListener('click', () => void run(() => ask({ type: 'revoke-site', origin })));
-      item.append(label, revoke);
+      item.append(label, actionButton('revoke', 'Revoke', () => ask({ type: 'revoke-site', origin })));
       return item;
     }),
   );
@@ -99,12 +94,7 @@ function renderCooldowns(state: PopupState): void {
       const label = document.createElement('span');
       label.textContent = `${origin} until ${formatWhen(until)}`;
       label.title = origin;
-      const lift = document.createElement('button');
-      lift.className = 'secondary';
-      lift.dataset.testid = 'lift-cooldown';
-      lift.textContent = 'Let it ask';
-      lift.addEventListener('click', () => void run(() => ask({ type: 'lift-cooldown', origin })));
-      item.append(label, lift);
+      item.append(label, actionButton('lift-cooldown', 'Let it ask', () => ask({ type: 'lift-cooldown', origin })));
       return item;
     }),
   );
@@ -115,7 +105,8 @@ function shortAddress(address: string): string {
   return `${address.slice(0, 8)}…${address.slice(-6)}`;
 }
 
-function accountButton(testid: string, label: string, action: () => Promise<unknown>): HTMLButtonElement {
+/** A secondary button that runs `action` (its errors shown in the popup). */
+function actionButton(testid: string, label: string, action: () => Promise<unknown>): HTMLButtonElement {
   const button = document.createElement('button');
   button.className = 'secondary';
   button.dataset.testid = testid;
@@ -141,8 +132,8 @@ function renderAccounts(state: PopupState): void {
       tag.className = 'tag';
       tag.textContent = account.active ? 'active' : account.state === 'expired' ? 'expired' : '';
       item.append(label, tag);
-      if (!account.active) item.append(accountButton('use-account', 'Use', () => ask({ type: 'activate-account', address: account.address })));
-      item.append(accountButton('sign-out-account', 'Sign out', () => ask({ type: 'sign-out-account', address: account.address })));
+      if (!account.active) item.append(actionButton('use-account', 'Use', () => ask({ type: 'activate-account', address: account.address })));
+      item.append(actionButton('sign-out-account', 'Sign out', () => ask({ type: 'sign-out-account', address: account.address })));
       return item;
     }),
   );
