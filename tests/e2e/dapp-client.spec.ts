@@ -10,22 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromiumPath } from '../../src/dev/launch.ts';
 import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
-import { approveAccess, callFrom, DEV_ADDRESS, expect, openUrl, signedInAndAllowed, test } from './fixtures.ts';
+import { approveAccess, callFrom, DEV_ADDRESS, expect, openUrl, recordedEvents, recordEvents, signedInAndAllowed, test } from './fixtures.ts';
 
 const IGNORE_BID = '/v2/farcaster/ignore_bid';
 
-/** Records every `accessChanged` a page receives, in `window.accessEvents`. */
-async function recordAccessEvents(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const events: unknown[] = [];
-    (window as unknown as { accessEvents: unknown[] }).accessEvents = events;
-    window.takoSession!.on('accessChanged', (access) => events.push(access));
-  });
-}
-
-function accessEvents(page: Page): Promise<unknown[]> {
-  return page.evaluate(() => (window as unknown as { accessEvents: unknown[] }).accessEvents);
-}
+const recordAccessEvents = (page: Page) => recordEvents(page, 'accessChanged');
+const accessEvents = (page: Page) => recordedEvents(page, 'accessChanged');
 
 /** `tako_getToken` with `{ rejectedToken }` from a page. */
 function reportRejected(page: Page, rejectedToken: string) {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { answerApproval, useEndpoint } from '../../src/dev/drive.ts';
 import { extensionIdOf, launchWithExtension, serviceWorkerOf } from '../../src/dev/launch.ts';
 import { DB_NAME, OBJECT_STORE_NAME } from '../../src/background/storage-keys.ts';
+import type { TakoSessionEvent } from '../../src/core/tako-session-api.ts';
 import { startStack, type Stack, type StackOptions } from '../../src/stack/server.ts';
 
 export interface Extension {
@@ -201,16 +202,25 @@ export async function badgeAndNotifications(extension: Extension): Promise<{ bad
 }
 
 /** Records every `sessionChanged` a page receives, in `window.sessionEvents`. */
-export async function recordSessionEvents(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const events: unknown[] = [];
-    (window as unknown as { sessionEvents: unknown[] }).sessionEvents = events;
-    window.takoSession!.on('sessionChanged', (session) => events.push(session));
-  });
+export function recordSessionEvents(page: Page): Promise<void> {
+  return recordEvents(page, 'sessionChanged');
 }
 
 export function sessionEvents(page: Page): Promise<Array<{ state: string; address: string } | null>> {
-  return page.evaluate(() => (window as unknown as { sessionEvents: Array<{ state: string; address: string } | null> }).sessionEvents);
+  return recordedEvents(page, 'sessionChanged') as Promise<Array<{ state: string; address: string } | null>>;
+}
+
+/** Records every `event` a page receives from `window.takoSession`, for `recordedEvents`. */
+export async function recordEvents(page: Page, event: TakoSessionEvent): Promise<void> {
+  await page.evaluate((name) => {
+    const log = ((window as unknown as { takoEvents?: Record<string, unknown[]> }).takoEvents ??= {});
+    const events: unknown[] = (log[name] = []);
+    window.takoSession!.on(name, (data) => events.push(data));
+  }, event);
+}
+
+export function recordedEvents(page: Page, event: TakoSessionEvent): Promise<unknown[]> {
+  return page.evaluate((name) => (window as unknown as { takoEvents: Record<string, unknown[]> }).takoEvents[name]!, event);
 }
 
 /** What a page got from `takoSession.request`: the result, or the error's fields as the page saw them. */
