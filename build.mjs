@@ -98,6 +98,13 @@ async function buildFirefox(manifest) {
   console.log(`Built ${path.relative(root, FIREFOX_DIR)}/ and ${path.relative(root, FIREFOX_XPI)} (the same scripts, Firefox's manifest)`);
 }
 
+/**
+ * Scripts the manifest does not name because the background injects them on demand: the wallet
+ * bridge goes only into the page picked for sign-in (the background names it as
+ * WALLET_BRIDGE_SCRIPT in src/core/channels.ts).
+ */
+export const INJECTED_SCRIPTS = ['wallet-bridge.js'];
+
 /** `background.js` → `src/background/index.ts`. */
 function scriptSource(file) {
   return `src/${path.basename(file, '.js')}/index.ts`;
@@ -141,7 +148,7 @@ async function build({ watch, bench }) {
     ...pages.map((page) => [page, `src/ui/${page}/${page}.ts`]),
   ]);
   const scriptEntries = Object.fromEntries(
-    manifest.content_scripts.flatMap((script) => script.js).map((file) => [path.basename(file, '.js'), scriptSource(file)]),
+    [...manifest.content_scripts.flatMap((script) => script.js), ...INJECTED_SCRIPTS].map((file) => [path.basename(file, '.js'), scriptSource(file)]),
   );
 
   /** Static files copied as they are: [from, to] relative to the root and to extension/. */

@@ -1,14 +1,15 @@
 /**
- * The ports of ports.ts made from the real browser API. The file names the extension loads come
- * from its manifest, the one list of what the browser runs: nothing here spells them again.
+ * The ports of ports.ts made from the real browser API. The scripts declared for every page come
+ * from the manifest; the one injected on demand is named in core/channels.ts.
  */
 import browser from 'webextension-polyfill';
+import { WALLET_BRIDGE_SCRIPT } from '../core/channels.ts';
 import { hostPermissionFor } from '../core/endpoints.ts';
 import { STATE_CHANGED } from '../core/ui-protocol.ts';
 import type { HasHostPermission, ShowBadge, TabsPort, WindowsPort } from './ports.ts';
 
 /** The manifest's content scripts for web pages, in its order: the relay, then the page-world script. */
-function bridgeScripts(): Array<{ file: string; world: 'ISOLATED' | 'MAIN' }> {
+function declaredPageScripts(): Array<{ file: string; world: 'ISOLATED' | 'MAIN' }> {
   const declared = (browser.runtime.getManifest() as chrome.runtime.ManifestV3).content_scripts ?? [];
   return declared.flatMap((script) => (script.js ?? []).map((file) => ({ file, world: script.world ?? 'ISOLATED' })));
 }
@@ -16,10 +17,13 @@ function bridgeScripts(): Array<{ file: string; world: 'ISOLATED' | 'MAIN' }> {
 export const tabsPort: TabsPort = {
   query: (query) => browser.tabs.query(query),
   send: (tabId, message) => browser.tabs.sendMessage(tabId, message, { frameId: 0 }),
-  async injectBridge(tabId) {
-    for (const { file, world } of bridgeScripts()) {
+  async injectRelay(tabId) {
+    for (const { file, world } of declaredPageScripts()) {
       await browser.scripting.executeScript({ target: { tabId, frameIds: [0] }, files: [file], world });
     }
+  },
+  async injectWalletBridge(tabId) {
+    await browser.scripting.executeScript({ target: { tabId, frameIds: [0] }, files: [WALLET_BRIDGE_SCRIPT], world: 'MAIN' });
   },
 };
 

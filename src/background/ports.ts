@@ -15,7 +15,9 @@ export interface TabsPort {
   /** A message to the content script in the tab's top frame; rejects when nothing there answers. */
   send(tabId: number, message: BackgroundToContent): Promise<unknown>;
   /** Adds the scripts the manifest declares for web pages to a tab that was open before install. */
-  injectBridge(tabId: number): Promise<void>;
+  injectRelay(tabId: number): Promise<void>;
+  /** Adds the wallet bridge to the tab's page (once per document: it ignores a second copy). */
+  injectWalletBridge(tabId: number): Promise<void>;
 }
 
 export interface WindowsPort {

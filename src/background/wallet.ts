@@ -36,16 +36,18 @@ export function createTabWallets(tabs: TabsPort) {
     return recent;
   }
 
-  /** Tabs opened before the extension was installed or updated have no bridge yet: add it now. */
+  /**
+   * The relay is in every web page, except tabs opened before the extension was installed or
+   * updated: add it there. The wallet bridge is added now, to this page only.
+   */
   async function ensureBridge(tabId: number): Promise<void> {
     try {
-      await tabs.send(tabId, { type: 'ping' });
-      return;
-    } catch {
-      // No receiver: inject below.
-    }
-    try {
-      await tabs.injectBridge(tabId);
+      const relayed = await tabs.send(tabId, { type: 'ping' }).then(
+        () => true,
+        () => false,
+      );
+      if (!relayed) await tabs.injectRelay(tabId);
+      await tabs.injectWalletBridge(tabId);
     } catch (cause) {
       throw new TakoError('wallet', 'Tako Session cannot run on this page; open the dapp in a normal web page and try again', {
         cause,

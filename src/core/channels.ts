@@ -7,6 +7,9 @@
 export const PAGE_CHANNEL = 'tako-session:page';
 export const CONTENT_CHANNEL = 'tako-session:content';
 
+/** The wallet bridge's file, which the background injects into the page picked for sign-in. */
+export const WALLET_BRIDGE_SCRIPT = 'wallet-bridge.js';
+
 /** How long the background waits for the person to answer in their wallet (reading takes a while). */
 export const WALLET_TIMEOUT_MS = 3 * 60_000;
 

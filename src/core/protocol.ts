@@ -5,6 +5,7 @@
  *
  * Boundaries:
  *   page world  --window.postMessage-->  content script   (PageToContent / ContentToPage)
+ *   wallet bridge --window.postMessage-> content script   (BridgeToContent / ContentToBridge)
  *   content script --runtime message-->  background       (ContentToBackground)
  *   background  --tabs.sendMessage-->    content script   (BackgroundToContent)
  */
@@ -72,8 +73,10 @@ export type WalletAction = v.InferOutput<typeof WalletActionSchema>;
  * What the page world posts to the content script. A type only: the relay routes on a few
  * structural checks and the background validates what it forwards (ContentToBackgroundSchema).
  */
-export type PageToContent =
-  | { channel: typeof PAGE_CHANNEL; kind: 'request'; id: string; method: string; params?: unknown }
+export type PageToContent = { channel: typeof PAGE_CHANNEL; kind: 'request'; id: string; method: string; params?: unknown };
+
+/** What the wallet bridge posts to the content script; a type only, as for PageToContent. */
+export type BridgeToContent =
   | { channel: typeof PAGE_CHANNEL; kind: 'wallet-reply'; id: string; reply: Reply }
   | { channel: typeof PAGE_CHANNEL; kind: 'wallet-accounts'; accounts: string[] };
 
@@ -81,9 +84,20 @@ export const ContentToPageSchema = v.variant('kind', [
   v.object({ channel: v.literal(CONTENT_CHANNEL), kind: v.literal('reply'), id: Id, reply: ReplySchema }),
   v.object({ channel: v.literal(CONTENT_CHANNEL), kind: v.literal('event'), event: v.literal('sessionChanged'), data: v.nullable(SessionInfoSchema) }),
   v.object({ channel: v.literal(CONTENT_CHANNEL), kind: v.literal('event'), event: v.literal('accessChanged'), data: AccessSchema }),
-  v.object({ channel: v.literal(CONTENT_CHANNEL), kind: v.literal('wallet-request'), id: Id, request: WalletActionSchema }),
 ]);
 export type ContentToPage = v.InferOutput<typeof ContentToPageSchema>;
+
+/**
+ * What the content script asks of the wallet bridge, which is only in the page picked for
+ * sign-in. It shares the page's window with `page.js`: each takes its own kinds and ignores the rest.
+ */
+export const ContentToBridgeSchema = v.object({
+  channel: v.literal(CONTENT_CHANNEL),
+  kind: v.literal('wallet-request'),
+  id: Id,
+  request: WalletActionSchema,
+});
+export type ContentToBridge = v.InferOutput<typeof ContentToBridgeSchema>;
 
 // ---- content script <-> background -------------------------------------------------------------
 

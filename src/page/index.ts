@@ -1,11 +1,12 @@
 /**
- * Page world (MAIN) script: defines `window.takoSession` at document_start and bridges the page's
- * wallet for the background. It holds no secrets: tokens pass through one reply at a time.
+ * Page world (MAIN) script: defines `window.takoSession` at document_start, and nothing more. It
+ * runs in every page the person opens, so the wallet bridge is not here: it is injected only into
+ * the page picked for sign-in (src/wallet-bridge/). It holds no secrets: tokens pass through one
+ * reply at a time.
  */
 import { CONTENT_CHANNEL, newMessageId, PAGE_CHANNEL } from '../core/channels.ts';
-import { ContentToPageSchema, parseMessage, type ErrorPayload, type PageToContent, type Reply } from '../core/protocol.ts';
+import { ContentToPageSchema, parseMessage, type ErrorPayload, type PageToContent } from '../core/protocol.ts';
 import type { TakoSession, TakoSessionError, TakoSessionErrorCode, TakoSessionEvent, TakoSessionEvents } from '../core/tako-session-api.ts';
-import { createWalletBridge, WalletBridgeError } from './wallet-bridge.ts';
 
 const INSTALLED = Symbol.for('tako-session.installed');
 
@@ -19,12 +20,6 @@ function toError(payload: ErrorPayload): TakoSessionError {
   return error;
 }
 
-function errorPayloadOf(error: unknown): ErrorPayload {
-  const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : typeof error === 'string' ? error : 'The wallet failed';
-  return { code: typeof code === 'number' ? code : (-32603 satisfies Code['Internal']), message: String(message).slice(0, 2000) };
-}
-
 function install(win: Window & typeof globalThis) {
   const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   /** Listeners by event; anything else given to `on` is ignored, as EIP-1193 providers do. */
@@ -34,7 +29,6 @@ function install(win: Window & typeof globalThis) {
   };
   const isEvent = (event: unknown): event is TakoSessionEvent => event === 'sessionChanged' || event === 'accessChanged';
   const post = (message: PageToContent) => win.postMessage(message, win.location.origin);
-  const wallet = createWalletBridge(win, (accounts) => post({ channel: PAGE_CHANNEL, kind: 'wallet-accounts', accounts }));
 
   win.addEventListener('message', (event: MessageEvent) => {
     if (event.source !== win || (event.data as { channel?: unknown } | null)?.channel !== CONTENT_CHANNEL) return;
@@ -64,15 +58,6 @@ function install(win: Window & typeof globalThis) {
         }
         return;
       }
-      case 'wallet-request':
-        void wallet.perform(message.request).then(
-          (result): Reply => ({ ok: true, result }),
-          (error: unknown): Reply => ({
-            ok: false,
-            error: error instanceof WalletBridgeError ? { code: error.code, message: error.message } : errorPayloadOf(error),
-          }),
-        ).then((reply) => post({ channel: PAGE_CHANNEL, kind: 'wallet-reply', id: message.id, reply }));
-        return;
     }
   });
 

@@ -8,9 +8,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { WALLET_BRIDGE_SCRIPT } from '../../src/core/channels.ts';
 
 const src = fileURLToPath(new URL('../../src/', import.meta.url));
-const CONTEXTS = ['background', 'content', 'page', 'ui', 'client'] as const;
+const CONTEXTS = ['background', 'content', 'page', 'wallet-bridge', 'ui', 'client'] as const;
 
 async function sourceFiles(folder: string): Promise<string[]> {
   const names = await readdir(path.join(src, folder), { recursive: true });
@@ -55,4 +56,9 @@ test('src/core/ imports nothing outside core/ and uses no browser API', async ()
     }
   }
   assert.deepEqual(problems, []);
+});
+
+test('the build bundles the wallet bridge under the name the background injects', async () => {
+  const { INJECTED_SCRIPTS } = (await import('../../build.mjs')) as { INJECTED_SCRIPTS: string[] };
+  assert.ok(INJECTED_SCRIPTS.includes(WALLET_BRIDGE_SCRIPT), `${WALLET_BRIDGE_SCRIPT} is not in build.mjs INJECTED_SCRIPTS`);
 });

@@ -49,7 +49,8 @@ function harness() {
       { url: 'https://app.example/no-id' },
     ],
     send: async (tabId, message) => void sent.push({ tabId, message }),
-    injectBridge: async () => undefined,
+    injectRelay: async () => undefined,
+    injectWalletBridge: async () => undefined,
   };
   const publisher = createPublisher({
     service: { snapshot: async () => (snapshotReads++, current) },

@@ -1,0 +1,46 @@
+/**
+ * Wallet bridge (MAIN world), injected by the background into the one page the person picked for
+ * sign-in, when they pick it: it talks to that page's wallet for the background and reports the
+ * wallet's account switches. No other page carries it, so no other page wakes its wallets.
+ */
+import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../core/channels.ts';
+import { ContentToBridgeSchema, parseMessage, type BridgeToContent, type ErrorPayload, type Reply } from '../core/protocol.ts';
+import type { TakoSessionErrorCode } from '../core/tako-session-api.ts';
+import { createWalletBridge, WalletBridgeError } from './wallet-bridge.ts';
+
+const INSTALLED = Symbol.for('tako-session.wallet-bridge');
+
+function errorPayloadOf(error: unknown): ErrorPayload {
+  if (error instanceof WalletBridgeError) return { code: error.code, message: error.message };
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : typeof error === 'string' ? error : 'The wallet failed';
+  return {
+    code: typeof code === 'number' ? code : (-32603 satisfies typeof TakoSessionErrorCode.Internal),
+    message: String(message).slice(0, 2000),
+  };
+}
+
+function install(win: Window & typeof globalThis) {
+  const post = (message: BridgeToContent) => win.postMessage(message, win.location.origin);
+  const wallet = createWalletBridge(win, (accounts) => post({ channel: PAGE_CHANNEL, kind: 'wallet-accounts', accounts }));
+
+  win.addEventListener('message', (event: MessageEvent) => {
+    if (event.source !== win || (event.data as { channel?: unknown } | null)?.channel !== CONTENT_CHANNEL) return;
+    const message = parseMessage(ContentToBridgeSchema, event.data);
+    if (!message) return;
+    void wallet
+      .perform(message.request)
+      .then(
+        (result): Reply => ({ ok: true, result }),
+        (error: unknown): Reply => ({ ok: false, error: errorPayloadOf(error) }),
+      )
+      .then((reply) => post({ channel: PAGE_CHANNEL, kind: 'wallet-reply', id: message.id, reply }));
+  });
+}
+
+// Each sign-in injects it again: the document keeps the first one.
+const marked = window as unknown as Record<symbol, boolean>;
+if (!marked[INSTALLED]) {
+  marked[INSTALLED] = true;
+  install(window);
+}
