@@ -3,9 +3,11 @@
  * from the manifest; the one injected on demand is named in core/channels.ts.
  */
 import browser from 'webextension-polyfill';
-import { WALLET_BRIDGE_SCRIPT } from '../core/channels.ts';
+import { SIGN_IN_PIN, WALLET_BRIDGE_SCRIPT } from '../core/channels.ts';
 import { hostPermissionFor } from '../core/endpoints.ts';
 import { STATE_CHANGED } from '../core/ui-protocol.ts';
+import type { Session } from '../core/session.ts';
+import { expiryNoticeId, type ExpiryNoticeClickDeps } from './expiry-notice.ts';
 import type { HasHostPermission, ShowBadge, TabsPort, WindowsPort } from './ports.ts';
 
 /** The manifest's content scripts for web pages, in its order: the relay, then the page-world script. */
@@ -16,15 +18,32 @@ function declaredPageScripts(): Array<{ file: string; world: 'ISOLATED' | 'MAIN'
 
 export const tabsPort: TabsPort = {
   query: (query) => browser.tabs.query(query),
-  send: (tabId, message) => browser.tabs.sendMessage(tabId, message, { frameId: 0 }),
+  send: (tabId, message, documentId) =>
+    // Chromium's documentId option is not in the polyfill's types.
+    browser.tabs.sendMessage(tabId, message, (documentId ? { documentId } : { frameId: 0 }) as { frameId?: number }),
   async injectRelay(tabId) {
     for (const { file, world } of declaredPageScripts()) {
       await browser.scripting.executeScript({ target: { tabId, frameIds: [0] }, files: [file], world });
     }
   },
-  async injectWalletBridge(tabId) {
-    await browser.scripting.executeScript({ target: { tabId, frameIds: [0] }, files: [WALLET_BRIDGE_SCRIPT], world: 'MAIN' });
+  async pinDocument(tabId, pin) {
+    const [injected] = await browser.scripting.executeScript({
+      target: { tabId, frameIds: [0] },
+      func: (name: string, value: string) => {
+        (globalThis as unknown as Record<string, string>)[name] = value;
+        return location.origin;
+      },
+      args: [SIGN_IN_PIN, pin],
+    });
+    const { result, documentId } = (injected ?? {}) as { result?: unknown; documentId?: string };
+    if (typeof result !== 'string') throw new Error('The page did not run the sign-in check');
+    return { origin: result, ...(documentId ? { documentId } : {}) };
   },
+  async injectWalletBridge(tabId, documentId) {
+    const target = documentId ? { tabId, documentIds: [documentId] } : { tabId, frameIds: [0] };
+    await browser.scripting.executeScript({ target: target as { tabId: number }, files: [WALLET_BRIDGE_SCRIPT], world: 'MAIN' });
+  },
+
 };
 
 export const windowsPort: WindowsPort = {
@@ -74,3 +93,29 @@ export function manifestFiles(): { popup: string; icon: string } {
 }
 
 export const extension = { id: browser.runtime.id, baseUrl: browser.runtime.getURL('') };
+
+/** The notice that a session expired (see expiry-notice.ts for its click). */
+export function showExpiryNotice(session: Session): void {
+  void browser.notifications
+    .create(expiryNoticeId(session.address), {
+      type: 'basic',
+      iconUrl: browser.runtime.getURL(manifestFiles().icon),
+      title: 'Tako session expired',
+      message: `${session.address.slice(0, 10)}… needs to sign in again. Click to open Tako Session.`,
+    })
+    .catch(() => undefined);
+}
+
+export function expiryNoticeClickDeps(): ExpiryNoticeClickDeps {
+  return {
+    clear: (id) => browser.notifications.clear(id),
+    openActionPopup: async () => {
+      // Not in every engine's types: the polyfill's lag behind `action.openPopup` (Chromium 127+).
+      const action = browser.action as { openPopup?: () => Promise<void> };
+      if (!action.openPopup) throw new Error('action.openPopup is not available');
+      await action.openPopup();
+    },
+    windows: windowsPort,
+    popupPage: manifestFiles().popup,
+  };
+}

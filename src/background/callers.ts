@@ -11,6 +11,8 @@ export interface Sender {
   /** The sending document's origin as the browser saw it (Chromium); "null" when opaque. */
   origin?: string;
   frameId?: number;
+  /** The sending document (Chromium). */
+  documentId?: string;
   tab?: { id?: number };
 }
 
@@ -24,6 +26,7 @@ export interface Extension {
 export interface PageCaller {
   origin: string;
   tabId: number;
+  documentId?: string;
 }
 
 /** One of this extension's own pages (popup, options, approval window). */
@@ -40,5 +43,5 @@ export function pageCaller(sender: Sender, extension: Extension): PageCaller | u
   if (sender.id !== extension.id || sender.tab?.id === undefined || sender.frameId !== 0) return undefined;
   const origin = sender.origin ?? (sender.url ? new URL(sender.url).origin : undefined);
   if (!origin || !/^https?:\/\//.test(origin)) return undefined;
-  return { origin, tabId: sender.tab.id };
+  return { origin, tabId: sender.tab.id, ...(sender.documentId ? { documentId: sender.documentId } : {}) };
 }

@@ -1,40 +1,33 @@
 /**
- * The notification shown when a session expires. Its click signs in again with the wallet of the
- * page in front; if there is no such page, the popup opens in a tab and says what to do.
+ * The notification shown when a session expires. Its click opens the popup, where the person sees
+ * where the signature would come from before they sign in: the notice itself never signs in.
  */
-import browser from 'webextension-polyfill';
-import type { Session } from '../core/session.ts';
-import { manifestFiles } from './browser-ports.ts';
-import type { SessionService } from './session-service.ts';
-import type { TabWallets } from './wallet.ts';
+import type { WindowsPort } from './ports.ts';
 
 const NOTICE_PREFIX = 'expired ';
 
-export function showExpiryNotice(session: Session): void {
-  void browser.notifications
-    .create(`${NOTICE_PREFIX}${session.address}`, {
-      type: 'basic',
-      iconUrl: browser.runtime.getURL(manifestFiles().icon),
-      title: 'Tako session expired',
-      message: `${session.address.slice(0, 10)}… needs to sign in again. Click to sign in.`,
-    })
-    .catch(() => undefined);
+/** The notice's id: one per account, so a second expiry replaces the first notice. */
+export function expiryNoticeId(address: string): string {
+  return `${NOTICE_PREFIX}${address}`;
 }
+/** The popup's size when it has to open as a window of its own. */
+const POPUP_WINDOW_SIZE = { width: 380, height: 600 };
 
 export interface ExpiryNoticeClickDeps {
-  ready: Promise<void>;
-  service: Pick<SessionService, 'signIn'>;
-  wallets: Pick<TabWallets, 'findTargetTab' | 'tabWallet'>;
+  clear(notificationId: string): Promise<unknown>;
+  /** The toolbar popup; rejects where the browser will not open it now (no focused window, say). */
+  openActionPopup(): Promise<void>;
+  windows: Pick<WindowsPort, 'openPopup'>;
+  popupPage: string;
 }
 
-export function onExpiryNoticeClicked(deps: ExpiryNoticeClickDeps, notificationId: string): void {
+/** What a click on the expiry notice does: show the popup, as a window of its own if need be. */
+export async function onExpiryNoticeClicked(deps: ExpiryNoticeClickDeps, notificationId: string): Promise<void> {
   if (!notificationId.startsWith(NOTICE_PREFIX)) return;
-  void browser.notifications.clear(notificationId);
-  void deps.ready
-    .then(async () => {
-      const tab = await deps.wallets.findTargetTab();
-      await browser.tabs.update(tab.id, { active: true });
-      await deps.service.signIn(deps.wallets.tabWallet(tab.id));
-    })
-    .catch(() => browser.tabs.create({ url: browser.runtime.getURL(manifestFiles().popup) }));
+  await deps.clear(notificationId).catch(() => undefined);
+  try {
+    await deps.openActionPopup();
+  } catch {
+    await deps.windows.openPopup(deps.popupPage, POPUP_WINDOW_SIZE);
+  }
 }

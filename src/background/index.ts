@@ -8,9 +8,19 @@ import browser, { type Runtime } from 'webextension-polyfill';
 import { describeError } from '../core/errors.ts';
 import type { Reply } from '../core/protocol.ts';
 import { createApprovals } from './approvals.ts';
-import { alarmsPort, extension, hasHostPermission, notifyExtensionPages, showBadge, tabsPort, windowsPort } from './browser-ports.ts';
+import {
+  alarmsPort,
+  expiryNoticeClickDeps,
+  extension,
+  hasHostPermission,
+  notifyExtensionPages,
+  showBadge,
+  showExpiryNotice,
+  tabsPort,
+  windowsPort,
+} from './browser-ports.ts';
 import { withMemoryCache } from './cached-store.ts';
-import { onExpiryNoticeClicked, showExpiryNotice } from './expiry-notice.ts';
+import { onExpiryNoticeClicked } from './expiry-notice.ts';
 import { createMetahuman } from './metahuman.ts';
 import { createPageApi } from './page-api.ts';
 import { createPublisher } from './publisher.ts';
@@ -19,7 +29,7 @@ import { createSessionService } from './session-service.ts';
 import { createSites } from './sites.ts';
 import { createIdbStore } from './store.ts';
 import { createUiApi } from './ui-api.ts';
-import { createTabWallets } from './wallet.ts';
+import { createPageWallets } from './wallet.ts';
 
 const store = withMemoryCache(createIdbStore());
 const sites = createSites(store, () => Date.now());
@@ -35,7 +45,7 @@ const approvals = createApprovals({
   },
   onChanged: () => changed(),
 });
-const wallets = createTabWallets(tabsPort);
+const wallets = createPageWallets(tabsPort);
 /** Anything shown changed; the publisher is built below, before any listener can fire. */
 const changed = () => publisher.changed();
 
@@ -79,7 +89,8 @@ browser.tabs.onActivated.addListener(() => void approvals.onFocusChanged());
 browser.windows.onFocusChanged.addListener(() => void approvals.onFocusChanged());
 browser.tabs.onRemoved.addListener((tabId) => void approvals.onTabRemoved(tabId));
 
-browser.notifications.onClicked.addListener((notificationId) => onExpiryNoticeClicked({ ready, service, wallets }, notificationId));
+const expiryNotice = expiryNoticeClickDeps();
+browser.notifications.onClicked.addListener((notificationId) => void onExpiryNoticeClicked(expiryNotice, notificationId));
 
 // Back online: retry failing refreshes now rather than at the end of their backoff.
 self.addEventListener('online', () => {

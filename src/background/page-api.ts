@@ -11,7 +11,7 @@ import type { Approvals } from './approvals.ts';
 import type { PageCaller } from './callers.ts';
 import type { SessionService } from './session-service.ts';
 import type { Sites } from './sites.ts';
-import type { TabWallets } from './wallet.ts';
+import { pageSourceId, type PageWallets } from './wallet.ts';
 
 export type { PageCaller };
 
@@ -27,7 +27,7 @@ export interface PageApiDeps {
   service: Pick<SessionService, 'getToken' | 'sessionInfo' | 'signIn' | 'signOut' | 'isSignInSource' | 'onWalletAccountsChanged'>;
   sites: Pick<Sites, 'isAllowed' | 'allow' | 'revoke' | 'hasMetahuman'>;
   approvals: Pick<Approvals, 'decisionFor'>;
-  wallets: Pick<TabWallets, 'tabWallet'>;
+  wallets: Pick<PageWallets, 'pin' | 'pageWallet'>;
   metahumanToken: () => Promise<string | undefined>;
   onSitesChanged: () => void;
 }
@@ -54,7 +54,8 @@ export function createPageApi(deps: PageApiDeps) {
       return service.getToken(parsed ?? {});
     },
     tako_getSession: () => service.sessionInfo(),
-    tako_signIn: (caller) => service.signIn(wallets.tabWallet(caller.tabId)),
+    // With the wallet of the calling document itself, and no other.
+    tako_signIn: async (caller) => service.signIn(wallets.pageWallet(await wallets.pin(caller.tabId, caller.origin, caller.documentId))),
     tako_signOut: async () => {
       await service.signOut('active');
       return null;
@@ -98,12 +99,12 @@ export function createPageApi(deps: PageApiDeps) {
   }
 
   /**
-   * `accountsChanged` from a page's wallet. Followed only from a site the person allowed or from
-   * the page whose wallet signed in, so that other pages cannot steer the active account.
+   * `accountsChanged` from a page's wallet. Followed only from the document that signed in, while
+   * it is still that document (it holds the sign-in's pin, which no page can read): other pages,
+   * allowed ones too, cannot steer the active account.
    */
-  async function onWalletAccounts(caller: PageCaller, accounts: readonly string[]): Promise<null> {
-    const trusted = (await sites.isAllowed(caller.origin)) || service.isSignInSource(wallets.tabWallet(caller.tabId).source);
-    if (trusted) await service.onWalletAccountsChanged(accounts);
+  async function onWalletAccounts(caller: PageCaller, accounts: readonly string[], pin: string | undefined): Promise<null> {
+    if (pin !== undefined && service.isSignInSource(pageSourceId(caller.tabId, pin))) await service.onWalletAccountsChanged(accounts);
     return null;
   }
 

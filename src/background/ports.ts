@@ -7,17 +7,31 @@ import type { BackgroundToContent } from '../core/protocol.ts';
 export interface TabInfo {
   id?: number;
   url?: string;
+  title?: string;
   lastAccessed?: number;
+}
+
+/** The top document of a tab, as marked for one sign-in. */
+export interface PinnedDocument {
+  origin: string;
+  /** The browser's id of that document, where it reports one (Chromium). */
+  documentId?: string;
 }
 
 export interface TabsPort {
   query(query: { active?: true; lastFocusedWindow?: true; url?: string[] }): Promise<TabInfo[]>;
-  /** A message to the content script in the tab's top frame; rejects when nothing there answers. */
-  send(tabId: number, message: BackgroundToContent): Promise<unknown>;
+  /**
+   * A message to the content script in the tab's top frame, or in that one document when
+   * `documentId` is given; rejects when nothing there answers.
+   */
+  send(tabId: number, message: BackgroundToContent, documentId?: string): Promise<unknown>;
   /** Adds the scripts the manifest declares for web pages to a tab that was open before install. */
   injectRelay(tabId: number): Promise<void>;
-  /** Adds the wallet bridge to the tab's page (once per document: it ignores a second copy). */
-  injectWalletBridge(tabId: number): Promise<void>;
+  /** Gives the tab's top document `pin` (SIGN_IN_PIN, in the extension's world) and says which document that is. */
+  pinDocument(tabId: number, pin: string): Promise<PinnedDocument>;
+  /** Adds the wallet bridge to that document (a second copy in one document stands down). */
+  injectWalletBridge(tabId: number, documentId?: string): Promise<void>;
+
 }
 
 export interface WindowsPort {

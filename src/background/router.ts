@@ -53,7 +53,7 @@ export function createRouter(deps: RouterDeps) {
     const request = parseMessage(ContentToBackgroundSchema, message);
     if (!request) return Promise.resolve(MALFORMED);
     if (request.type === 'wallet-accounts') {
-      return toReply(ready.then(() => pageApi.onWalletAccounts(caller, request.accounts)));
+      return toReply(ready.then(() => pageApi.onWalletAccounts(caller, request.accounts, request.pin)));
     }
     return toReply(ready.then(() => pageApi.handle(caller, request.method, request.params)));
   };

@@ -156,6 +156,7 @@ export function createSessionService(deps: SessionServiceDeps) {
 
   return {
     isSignInSource: signer.isSignInSource,
+    cancelSignIn: signer.cancel,
     signIn: async (wallet: WalletPort, walletId?: string): Promise<SessionInfo> => info(await signer.signIn(wallet, walletId)),
     signOut: accounts.signOut,
     activate: async (address: string): Promise<SessionInfo> => info(await accounts.activate(address)),

@@ -18,46 +18,75 @@ export interface SignInSteps {
   schedule(session: Session): Promise<void>;
 }
 
+/** Why a sign-in ended without a session when the person stopped it. */
+export const SIGN_IN_CANCELLED = 'Sign-in cancelled';
+
+/**
+ * Settles with `promise`, or rejects as soon as `signal` aborts: a wallet that never answers does
+ * not hold the sign-in (or the next one) hostage, and its late answer is dropped.
+ */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 export function createSignIn(deps: Pick<SessionServiceDeps, 'store' | 'clock' | 'onChange'>, client: TakoClientDeps, steps: SignInSteps) {
   const { store, clock } = deps;
-  let signingIn: Promise<Session> | undefined;
+  let running: { promise: Promise<Session>; controller: AbortController } | undefined;
   let lastSignInError: string | null = null;
-  /** The page whose wallet last signed in (memory only: after a restart, allowed sites still count). */
+  /**
+   * The source (one pinned document, or a wallet extension) that last signed in: only its account
+   * switches count. Memory only: after a restart no page can switch the account until it signs in.
+   */
   let signInSource: string | null = null;
 
   function signIn(wallet: WalletPort, walletId?: string): Promise<Session> {
-    if (signingIn) return signingIn;
+    if (running) return running.promise;
     lastSignInError = null;
-    signingIn = runSignIn(wallet, walletId)
+    const controller = new AbortController();
+    const promise = runSignIn(wallet, walletId, controller.signal)
       .catch((error: unknown) => {
-        lastSignInError = describeError(error);
+        // Stopping it was the person's choice, not a failure to show.
+        if (!controller.signal.aborted) lastSignInError = describeError(error);
         throw error;
       })
       .finally(() => {
-        signingIn = undefined;
+        if (running?.controller === controller) running = undefined;
         deps.onChange();
       });
+    running = { promise, controller };
     deps.onChange();
-    return signingIn;
+    return promise;
   }
 
-  async function runSignIn(wallet: WalletPort, walletId?: string): Promise<Session> {
+  /** Stops the sign-in in progress, wherever it is; nothing it had not stored yet is stored. */
+  function cancel(): boolean {
+    if (!running) return false;
+    running.controller.abort(new TakoError('rejected', SIGN_IN_CANCELLED));
+    return true;
+  }
+
+  async function runSignIn(wallet: WalletPort, walletId: string | undefined, signal: AbortSignal): Promise<Session> {
     const { endpoint } = await store.getSettings();
     // Learn the server's clock while the person answers the wallet, so ISSUED AT is in its time.
     const probe = probeServerDate(client, endpoint).then((serverDate) => measureSkewMs(serverDate, clock.now()));
-    const accounts = await wallet.requestAccounts(walletId);
+    const accounts = await unlessAborted(wallet.requestAccounts(walletId), signal);
     if (!Array.isArray(accounts) || accounts.length === 0) {
       throw new TakoError('wallet', 'The wallet did not share an account');
     }
     const address = parseAddress(accounts[0]);
-    const message = buildSignInMessage(address, clock.now() + (await probe));
-    const signature = await wallet.sign(address, message, walletId);
+    const message = buildSignInMessage(address, clock.now() + (await unlessAborted(probe, signal)));
+    const signature = await unlessAborted(wallet.sign(address, message, walletId), signal);
     if (typeof signature !== 'string') throw new TakoError('wallet', 'The wallet did not return a signature');
     const signer = recoverPersonalSigner(message, signature);
     if (!sameAddress(signer, address)) {
       throw new TakoError('wallet', `The wallet signed with ${signer}, not with the account it shared (${address}); nothing was sent`);
     }
-    const grant = await requestSignIn(client, endpoint, { message, signature });
+    const grant = await unlessAborted(requestSignIn(client, endpoint, { message, signature }), signal);
     const session = sessionFromGrant(grant, endpoint, address, clock.now());
     signInSource = wallet.source;
     await store.putSession(session);
@@ -68,8 +97,9 @@ export function createSignIn(deps: Pick<SessionServiceDeps, 'store' | 'clock' | 
 
   return {
     signIn,
+    cancel,
     isSignInSource: (source: string) => source === signInSource,
     /** Read before the stored state in a snapshot (see `snapshot`). */
-    status: () => ({ busy: signingIn !== undefined, lastError: lastSignInError }),
+    status: () => ({ busy: running !== undefined, lastError: lastSignInError }),
   };
 }

@@ -9,15 +9,15 @@ import type { HasHostPermission } from './ports.ts';
 import type { SessionService } from './session-service.ts';
 import type { Sites } from './sites.ts';
 import type { Store } from './store.ts';
-import type { TabWallets } from './wallet.ts';
+import type { PageWallets, PinnedPage } from './wallet.ts';
 
 export interface UiApiDeps {
-  service: Pick<SessionService, 'snapshot' | 'signIn' | 'refreshNow' | 'signOut' | 'activate'>;
+  service: Pick<SessionService, 'snapshot' | 'signIn' | 'cancelSignIn' | 'refreshNow' | 'signOut' | 'activate'>;
   store: Pick<Store, 'getSettings' | 'saveSettings'>;
   sites: Pick<Sites, 'list' | 'revoke'>;
   approvals: Pick<Approvals, 'view' | 'answer' | 'cooldowns' | 'lift'>;
   metahuman: Pick<Metahuman, 'view' | 'obtain' | 'saveSettings'>;
-  wallets: Pick<TabWallets, 'findTargetTab' | 'tabWallet' | 'listTabWallets'>;
+  wallets: Pick<PageWallets, 'listPages' | 'pin' | 'pageWallet' | 'listWallets'>;
   hasHostPermission: HasHostPermission;
   /** The site list or the settings changed. */
   onChanged: () => void;
@@ -25,6 +25,16 @@ export interface UiApiDeps {
 
 export function createUiApi(deps: UiApiDeps) {
   const { service, store, sites, approvals, metahuman, wallets } = deps;
+  /**
+   * The document pinned when the popup listed the named page's wallets: the sign-in that follows
+   * goes to that same document, or fails if the tab has moved on.
+   */
+  let listed: PinnedPage | undefined;
+
+  async function pinnedFor(source: { tabId: number; origin: string }): Promise<PinnedPage> {
+    if (listed && listed.tabId === source.tabId && listed.origin === source.origin) return listed;
+    return wallets.pin(source.tabId, source.origin);
+  }
 
   async function endpointFrom(setting: EndpointSetting): Promise<Endpoint> {
     if (setting.preset !== 'custom') return PRESET_ENDPOINTS[setting.preset];
@@ -60,13 +70,20 @@ export function createUiApi(deps: UiApiDeps) {
 
   const handlers: UiHandlers = {
     'get-state': popupState,
-    'list-wallets': async () => {
-      const tab = await wallets.findTargetTab();
-      return { origin: new URL(tab.url).origin, wallets: await wallets.listTabWallets(tab.id) };
+    'list-sign-in-sources': () => wallets.listPages(),
+    'list-wallets': async ({ source }) => {
+      listed = undefined;
+      const page = await wallets.pin(source.tabId, source.origin);
+      listed = page;
+      return { origin: page.origin, wallets: await wallets.listWallets(page) };
     },
-    'sign-in': async (request) => {
-      const tab = await wallets.findTargetTab();
-      return service.signIn(wallets.tabWallet(tab.id), request.walletId);
+    'sign-in': async ({ source, walletId }) => {
+      if (source.kind !== 'page') throw new TakoError('wallet', 'Signing in through a wallet extension is not available here');
+      return service.signIn(wallets.pageWallet(await pinnedFor(source)), walletId);
+    },
+    'cancel-sign-in': async () => {
+      service.cancelSignIn();
+      return null;
     },
     'refresh-now': () => service.refreshNow(),
     'sign-out': async (request) => {

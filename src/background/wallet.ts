@@ -1,17 +1,21 @@
 /**
- * Reaching the wallet of a tab: which tab the person means, making sure our bridge is in it, and
- * asking the page-world script to talk to the wallet.
+ * The wallet of a web page, as a sign-in source: which pages can be named, pinning the named
+ * page's document for one sign-in, and asking the wallet bridge in that document (and no other)
+ * for accounts and a signature.
  */
 import type { Address } from '../core/address.ts';
-import { WALLET_TIMEOUT_MS } from '../core/channels.ts';
+import { DOCUMENT_CHANGED, newMessageId, WALLET_TIMEOUT_MS } from '../core/channels.ts';
 import { TakoError } from '../core/errors.ts';
 import { parseMessage, ReplySchema, WalletInfoSchema, type WalletAction, type WalletInfo } from '../core/protocol.ts';
 import { TakoSessionErrorCode } from '../core/tako-session-api.ts';
+import type { PageSource } from '../core/ui-protocol.ts';
 import type { TabInfo, TabsPort } from './ports.ts';
 import type { WalletPort } from './session-service.ts';
 
 /** The tabs whose pages can host a wallet. */
 export const WEB_PAGE_URLS = ['http://*/*', 'https://*/*'];
+/** How many open pages the popup offers to pick from. */
+const MAX_PAGES = 20;
 
 type WebTab = TabInfo & { id: number; url: string };
 
@@ -19,75 +23,89 @@ function isWebTab(tab: TabInfo | undefined): tab is WebTab {
   return tab?.id !== undefined && tab.url !== undefined && /^https?:\/\//.test(tab.url);
 }
 
-export function createTabWallets(tabs: TabsPort) {
+/** One document of one tab, pinned for a sign-in. */
+export interface PinnedPage {
+  tabId: number;
+  origin: string;
+  pin: string;
+  documentId?: string;
+}
+
+/** How the background recognises a pinned document's later messages (its account switches). */
+export function pageSourceId(tabId: number, pin: string): string {
+  return `page ${tabId} ${pin}`;
+}
+
+export function createPageWallets(tabs: TabsPort) {
   /**
-   * The page the person is looking at: the active tab of the last focused window; if that is not
-   * a web page (the extension's own options page, say), the most recently used http/https tab.
+   * The pages the person can sign in with, the one they mean first: the active tab of the last
+   * focused window; if that is not a web page (the extension's own options page, say), the most
+   * recently used web page. The others follow by last use. Nothing is sent to any of them.
    */
-  async function findTargetTab(): Promise<WebTab> {
-    const [active] = await tabs.query({ active: true, lastFocusedWindow: true });
-    if (isWebTab(active)) return active;
-    const web = await tabs.query({ url: WEB_PAGE_URLS });
-    web.sort((a, b) => (b.lastAccessed ?? 0) - (a.lastAccessed ?? 0));
-    const recent = web.find(isWebTab);
-    if (!recent) {
-      throw new TakoError('wallet', 'No web page is open to reach your wallet: open the dapp (or any website) and try again');
-    }
-    return recent;
+  async function listPages(): Promise<PageSource[]> {
+    const [[active], web] = await Promise.all([tabs.query({ active: true, lastFocusedWindow: true }), tabs.query({ url: WEB_PAGE_URLS })]);
+    const pages = web.filter(isWebTab).sort((a, b) => (b.lastAccessed ?? 0) - (a.lastAccessed ?? 0));
+    if (isWebTab(active)) pages.sort((a, b) => Number(b.id === active.id) - Number(a.id === active.id));
+    return pages.slice(0, MAX_PAGES).map((tab) => ({ kind: 'page', tabId: tab.id, origin: new URL(tab.url).origin, title: (tab.title ?? '').slice(0, 200) }));
   }
 
   /**
-   * The relay is in every web page, except tabs opened before the extension was installed or
-   * updated: add it there. The wallet bridge is added now, to this page only.
+   * Pins the tab's current document, which must still show `origin`, the page the person was
+   * shown, and puts the wallet bridge in it. `documentId`: the document it must be (a page's own
+   * `tako_signIn`). Nothing is sent to the page's wallet yet.
    */
-  async function ensureBridge(tabId: number): Promise<void> {
-    try {
-      const relayed = await tabs.send(tabId, { type: 'ping' }).then(
-        () => true,
-        () => false,
-      );
-      if (!relayed) await tabs.injectRelay(tabId);
-      await tabs.injectWalletBridge(tabId);
-    } catch (cause) {
-      throw new TakoError('wallet', 'Tako Session cannot run on this page; open the dapp in a normal web page and try again', {
-        cause,
-      });
+  async function pin(tabId: number, origin: string, documentId?: string): Promise<PinnedPage> {
+    const cannotRun = (cause: unknown) =>
+      new TakoError('wallet', 'Tako Session cannot run on this page; open the dapp in a normal web page and try again', { cause });
+    // Tabs opened before the extension was installed or updated have no relay yet.
+    const relayed = await tabs.send(tabId, { type: 'ping' }).then(
+      () => true,
+      () => false,
+    );
+    if (!relayed) await tabs.injectRelay(tabId).catch((cause: unknown) => Promise.reject(cannotRun(cause)));
+    const key = newMessageId();
+    const pinned = await tabs.pinDocument(tabId, key).catch((cause: unknown) => Promise.reject(cannotRun(cause)));
+    if (pinned.origin !== origin || (documentId !== undefined && pinned.documentId !== undefined && pinned.documentId !== documentId)) {
+      throw new TakoError('wallet', `The tab no longer shows ${origin} (it shows ${pinned.origin}): nothing was sent. Sign in again from the page you mean`);
     }
+    await tabs.injectWalletBridge(tabId, pinned.documentId).catch((cause: unknown) => Promise.reject(cannotRun(cause)));
+    return { tabId, origin, pin: key, ...(pinned.documentId ? { documentId: pinned.documentId } : {}) };
   }
 
-  async function sendWalletAction(tabId: number, request: WalletAction): Promise<unknown> {
-    await ensureBridge(tabId);
+  async function sendWalletAction(page: PinnedPage, request: WalletAction): Promise<unknown> {
+    const moved = () => new TakoError('wallet', `${page.origin} was closed or went to another page before the wallet answered: sign-in cancelled, nothing was sent`);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new TakoError('wallet', 'The wallet did not answer. Open it, then try again')), WALLET_TIMEOUT_MS);
     });
     let raw: unknown;
     try {
-      raw = await Promise.race([tabs.send(tabId, { type: 'wallet-request', request }), timeout]);
+      raw = await Promise.race([tabs.send(page.tabId, { type: 'wallet-request', pin: page.pin, request }, page.documentId), timeout]);
     } catch (error) {
       if (error instanceof TakoError) throw error;
-      throw new TakoError('wallet', 'The page was closed or reloaded before the wallet answered', { cause: error });
+      throw moved();
     } finally {
       clearTimeout(timer);
     }
     const reply = parseMessage(ReplySchema, raw);
     if (!reply) throw new TakoError('wallet', 'The page sent an unreadable wallet reply');
     if (reply.ok) return reply.result;
+    if (reply.error.message === DOCUMENT_CHANGED) throw moved();
     if (reply.error.code === TakoSessionErrorCode.UserRejected) throw new TakoError('rejected', 'You declined the request in your wallet');
     throw new TakoError('wallet', `The wallet failed: ${reply.error.message}`);
   }
 
-  function tabWallet(tabId: number): WalletPort {
+  function pageWallet(page: PinnedPage): WalletPort {
     return {
-      source: `tab ${tabId}`,
-      requestAccounts: (walletId) => sendWalletAction(tabId, { action: 'request-accounts', ...(walletId ? { walletId } : {}) }),
+      source: pageSourceId(page.tabId, page.pin),
+      requestAccounts: (walletId) => sendWalletAction(page, { action: 'request-accounts', ...(walletId ? { walletId } : {}) }),
       sign: (address: Address, message: string, walletId?: string) =>
-        sendWalletAction(tabId, { action: 'sign', address, message, ...(walletId ? { walletId } : {}) }),
+        sendWalletAction(page, { action: 'sign', address, message, ...(walletId ? { walletId } : {}) }),
     };
   }
 
-  async function listTabWallets(tabId: number): Promise<WalletInfo[]> {
-    const result = await sendWalletAction(tabId, { action: 'list-wallets' });
+  async function listWallets(page: PinnedPage): Promise<WalletInfo[]> {
+    const result = await sendWalletAction(page, { action: 'list-wallets' });
     if (!Array.isArray(result)) throw new TakoError('wallet', 'The page sent an unreadable list of wallets');
     return result.flatMap((item) => {
       const wallet = parseMessage(WalletInfoSchema, item);
@@ -96,7 +114,7 @@ export function createTabWallets(tabs: TabsPort) {
     });
   }
 
-  return { findTargetTab, tabWallet, listTabWallets };
+  return { listPages, pin, pageWallet, listWallets };
 }
 
-export type TabWallets = ReturnType<typeof createTabWallets>;
+export type PageWallets = ReturnType<typeof createPageWallets>;

@@ -7,7 +7,7 @@
  * background sends. That, and the native `chrome` API instead of the polyfill (MV3 runtime calls
  * already return promises), keeps this script small: it runs in every page.
  */
-import { CONTENT_CHANNEL, newMessageId, PAGE_CHANNEL, WALLET_TIMEOUT_MS } from '../core/channels.ts';
+import { CONTENT_CHANNEL, DOCUMENT_CHANGED, newMessageId, PAGE_CHANNEL, SIGN_IN_PIN, WALLET_TIMEOUT_MS } from '../core/channels.ts';
 import type { Reply } from '../core/protocol.ts';
 import type { TakoSessionErrorCode } from '../core/tako-session-api.ts';
 
@@ -69,7 +69,7 @@ function relay() {
       walletWaiters.get(data.id)?.(data.reply);
       walletWaiters.delete(data.id);
     } else if (data.kind === 'wallet-accounts') {
-      void send({ type: 'wallet-accounts', accounts: data.accounts });
+      void send({ type: 'wallet-accounts', accounts: data.accounts, pin: flags[SIGN_IN_PIN] });
     } else if (data.kind === 'request' && isId(data.id)) {
       const { id, method, params } = data;
       const ask = (resumes: number): Promise<unknown> =>
@@ -88,7 +88,7 @@ function relay() {
 
   chrome.runtime.onMessage.addListener((raw: unknown, sender, sendResponse: (reply: unknown) => void) => {
     if (sender.id !== chrome.runtime.id || sender.tab) return false;
-    const message = raw as { type?: unknown; origin?: unknown; session?: unknown; access?: unknown; request?: unknown } | null;
+    const message = raw as { type?: unknown; origin?: unknown; session?: unknown; access?: unknown; request?: unknown; pin?: unknown } | null;
     switch (message?.type) {
       case 'ping':
         sendResponse({ ok: true, result: 'pong' });
@@ -105,6 +105,10 @@ function relay() {
         }
         return false;
       case 'wallet-request': {
+        if (message.pin !== flags[SIGN_IN_PIN]) {
+          sendResponse(errorReply(-32603 satisfies Code['Internal'], DOCUMENT_CHANGED));
+          return false;
+        }
         const id = newMessageId();
         const timer = setTimeout(() => {
           walletWaiters.delete(id);
@@ -124,7 +128,7 @@ function relay() {
 }
 
 // Injected on demand into tabs that were open before install: never wire twice.
-const flags = globalThis as unknown as Record<string, boolean>;
+const flags = globalThis as unknown as Record<string, unknown>;
 if (!flags[INSTALLED]) {
   flags[INSTALLED] = true;
   relay();

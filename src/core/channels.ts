@@ -10,6 +10,16 @@ export const CONTENT_CHANNEL = 'tako-session:content';
 /** The wallet bridge's file, which the background injects into the page picked for sign-in. */
 export const WALLET_BRIDGE_SCRIPT = 'wallet-bridge.js';
 
+/**
+ * The extension's isolated world of the page picked for sign-in holds that sign-in's pin under this
+ * name (the page's own scripts cannot see it). Wallet steps carry the pin and the relay refuses any
+ * that do not match, so a tab that moved on to another document cannot be sent one; account
+ * switches carry it too, so the background believes them only from the document that signed in.
+ */
+export const SIGN_IN_PIN = '__takoSessionSignInPin';
+/** The relay's refusal of a wallet step meant for a document it is not. */
+export const DOCUMENT_CHANGED = 'The page changed since it was picked for sign-in';
+
 /** How long the background waits for the person to answer in their wallet (reading takes a while). */
 export const WALLET_TIMEOUT_MS = 3 * 60_000;
 

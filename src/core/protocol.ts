@@ -107,8 +107,8 @@ export const ContentToBackgroundSchema = v.variant('type', [
     method: MethodName,
     params: v.optional(v.unknown()),
   }),
-  /** The page's wallet reported `accountsChanged`. */
-  v.object({ type: v.literal('wallet-accounts'), accounts: Accounts }),
+  /** The page's wallet reported `accountsChanged`; `pin`: the sign-in pin the document holds, if any. */
+  v.object({ type: v.literal('wallet-accounts'), accounts: Accounts, pin: v.optional(Id) }),
 ]);
 export type ContentToBackground = v.InferOutput<typeof ContentToBackgroundSchema>;
 
@@ -116,7 +116,8 @@ export const BackgroundToContentSchema = v.variant('type', [
   v.object({ type: v.literal('ping') }),
   /** `origin`: the site the tab showed when it was picked; the content script checks it still does. */
   v.object({ type: v.literal('session-changed'), origin: v.string(), session: v.nullable(SessionInfoSchema) }),
-  v.object({ type: v.literal('wallet-request'), request: WalletActionSchema }),
+  /** For the document holding `pin` (SIGN_IN_PIN) only. */
+  v.object({ type: v.literal('wallet-request'), pin: Id, request: WalletActionSchema }),
   /** The origin was allowed or lost its access; sent to its tabs only, checked again by the relay. */
   v.object({ type: v.literal('access-changed'), origin: v.string(), access: AccessSchema }),
 ]);

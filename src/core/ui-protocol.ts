@@ -18,10 +18,37 @@ export const EndpointSettingSchema = v.object({
 });
 export type EndpointSetting = v.InferOutput<typeof EndpointSettingSchema>;
 
+/** An open tab, as the popup names it; the origin is the one the person was shown. */
+const PageSourceSchema = v.object({
+  kind: v.literal('page'),
+  tabId: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  origin: v.pipe(v.string(), v.maxLength(2048)),
+});
+
+/**
+ * Where a sign-in's signature comes from: a wallet extension spoken to directly, or the wallet of
+ * one open page, named to the person before anything is sent (SPEC "Where the signature comes from").
+ */
+export const SignInSourceSchema = v.variant('kind', [
+  v.object({ kind: v.literal('extension'), extensionId: v.pipe(v.string(), v.minLength(1), v.maxLength(128)) }),
+  PageSourceSchema,
+]);
+export type SignInSource = v.InferOutput<typeof SignInSourceSchema>;
+
+/** A page source as listed for the person: with the tab's title. */
+export type PageSource = v.InferOutput<typeof PageSourceSchema> & { title: string };
+/** A wallet extension as listed for the person: with its name. */
+export type ExtensionSource = Extract<SignInSource, { kind: 'extension' }> & { name: string };
+export type SignInSourceView = ExtensionSource | PageSource;
+
 export const UiRequestSchema = v.variant('type', [
   v.object({ type: v.literal('get-state') }),
-  v.object({ type: v.literal('list-wallets') }),
-  v.object({ type: v.literal('sign-in'), walletId: v.optional(Id) }),
+  /** The sources the popup can name, the one to name first at the head. Sends nothing to any page. */
+  v.object({ type: v.literal('list-sign-in-sources') }),
+  /** The wallets in the named page (pins its document and adds the wallet bridge to it). */
+  v.object({ type: v.literal('list-wallets'), source: PageSourceSchema }),
+  v.object({ type: v.literal('sign-in'), source: SignInSourceSchema, walletId: v.optional(Id) }),
+  v.object({ type: v.literal('cancel-sign-in') }),
   v.object({ type: v.literal('refresh-now') }),
   v.object({ type: v.literal('sign-out'), scope: v.picklist(['active', 'all']) }),
   v.object({ type: v.literal('sign-out-account'), address: v.pipe(v.string(), v.maxLength(42)) }),
@@ -90,8 +117,10 @@ export interface MetahumanView {
 /** The reply to each request, by its type. */
 export interface UiReplies {
   'get-state': PopupState;
+  'list-sign-in-sources': SignInSourceView[];
   'list-wallets': { origin: string; wallets: WalletInfo[] };
   'sign-in': SessionInfo;
+  'cancel-sign-in': null;
   'refresh-now': SessionInfo;
   'sign-out': null;
   'sign-out-account': null;

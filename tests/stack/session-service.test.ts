@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createSessionService, refreshAlarmName, type WalletPort } from '../../src/background/session-service.ts';
 import { NOT_SAVED_MESSAGE } from '../../src/background/session-refresh.ts';
+import { SIGN_IN_CANCELLED } from '../../src/background/session-sign-in.ts';
 import { customEndpoint } from '../../src/core/endpoints.ts';
 import { keyOf, type Session } from '../../src/core/session.ts';
 import { signPersonalMessage } from '../../src/core/signature.ts';
@@ -271,6 +272,31 @@ describe('session service', () => {
     assert.equal(stack().requests('/v2/token').length, 0);
     assert.deepEqual(h.stored(), []);
   });
+  // Guards: a wallet that never answers does not hold the next sign-in hostage; cancelling stores
+  // nothing, and the wallet's late answer is dropped.
+  test('cancel ends a sign-in stuck in the wallet; its late answer is dropped and the next sign-in runs', async () => {
+    const h = harness(stack());
+    await h.ready;
+    const late = gate();
+    const stuckWallet: WalletPort = { ...devWallet, sign: async (address, message) => (await late.passed, devWallet.sign(address, message)) };
+    const stuck = h.service.signIn(stuckWallet);
+    assert.equal((await h.service.snapshot()).signingIn, true);
+
+    assert.equal(h.service.cancelSignIn(), true);
+    await assert.rejects(stuck, new RegExp(SIGN_IN_CANCELLED));
+    const after = await h.service.snapshot();
+    assert.equal(after.signingIn, false);
+    assert.equal(after.lastSignInError, null, 'a cancel is not shown as a failure');
+    assert.equal(h.service.cancelSignIn(), false, 'nothing left to cancel');
+
+    // The stuck wallet answers now: nothing is posted or stored for it.
+    late.open();
+    const info = await h.service.signIn(devWallet);
+    assert.equal(info.address, key.address);
+    assert.equal(stack().requests('/v2/token').length, 1, 'one sign-in posted: the new one');
+    assert.equal(h.stored().length, 1);
+  });
+
   test('a snapshot taken across the end of a sign-in never reads as signed out', async () => {
     const h = harness(stack());
     await h.ready;

@@ -9,6 +9,7 @@ import { APPROVAL_PAGE, createApprovals } from '../../src/background/approvals.t
 import { createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/page-api.ts';
 import type { TabInfo, WindowsPort } from '../../src/background/ports.ts';
 import { createSites } from '../../src/background/sites.ts';
+import { pageSourceId } from '../../src/background/wallet.ts';
 import { ALLOW_DELAY_MS, COOLDOWN_BASE_MS, COOLDOWN_MAX_MS } from '../../src/core/consent.ts';
 import type { TakoSessionInfo, TakoSessionMethod, TakoToken } from '../../src/core/tako-session-api.ts';
 import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
@@ -86,8 +87,9 @@ function harness() {
     sites,
     approvals,
     wallets: {
-      tabWallet: (tabId) => ({
-        source: `tab ${tabId}`,
+      pin: () => Promise.reject(new Error('no page to pin in this test')),
+      pageWallet: (page) => ({
+        source: pageSourceId(page.tabId, page.pin),
         requestAccounts: () => Promise.reject(new Error('no wallet in this test')),
         sign: () => Promise.reject(new Error('no wallet in this test')),
       }),
@@ -118,7 +120,7 @@ function harness() {
     advance: (ms: number) => void (time += ms),
     now: () => time,
     setActiveTabs: (tabs: number[]) => void (activeTabs = tabs),
-    signedInFrom: (tabId: number) => (signInSource = `tab ${tabId}`),
+    signedInFrom: (tabId: number, pin: string) => (signInSource = pageSourceId(tabId, pin)),
   };
 }
 
@@ -400,27 +402,39 @@ describe('consent', () => {
 });
 
 describe("the wallet's accountsChanged from a page", () => {
-  // Guards: a page that is neither allowed nor the page that signed in cannot steer the active account.
-  test('from an origin not allowed and not the sign-in source, it changes nothing', async () => {
+  const PIN = 'pin-of-the-sign-in';
+
+  // Guards: a page that is not the document that signed in cannot steer the active account.
+  test('from another tab, even with the right pin, it changes nothing', async () => {
     const h = harness();
-    h.signedInFrom(APP.tabId);
-    assert.equal(await h.pageApi.onWalletAccounts(STRANGER, [ADDRESS]), null);
+    h.signedInFrom(APP.tabId, PIN);
+    assert.equal(await h.pageApi.onWalletAccounts(STRANGER, [ADDRESS], PIN), null);
     assert.deepEqual(h.calls, [], 'the account-switch handler was not called');
   });
 
-  // Guards: the page whose wallet signed in is followed even when its origin is not allowed.
-  test('from the sign-in source it is followed', async () => {
+  // Guards: the tab that signed in, once on another document (no pin, or another one), is not followed.
+  test('from the sign-in tab without its pin (it navigated), it changes nothing', async () => {
     const h = harness();
-    h.signedInFrom(STRANGER.tabId);
-    await h.pageApi.onWalletAccounts(STRANGER, [ADDRESS]);
-    assert.deepEqual(h.calls, [`accountsChanged ${ADDRESS}`]);
+    h.signedInFrom(APP.tabId, PIN);
+    await h.pageApi.onWalletAccounts(APP, [ADDRESS], undefined);
+    await h.pageApi.onWalletAccounts(APP, [ADDRESS], 'another-pin');
+    assert.deepEqual(h.calls, []);
   });
 
-  // Guards: an allowed origin is followed.
-  test('from an allowed origin it is followed', async () => {
+  // Guards: an allowed origin is not followed just for being allowed.
+  test('from an allowed origin that did not sign in, it changes nothing', async () => {
     const h = harness();
     await allow(h, APP);
-    await h.pageApi.onWalletAccounts(APP, [ADDRESS]);
+    h.signedInFrom(STRANGER.tabId, PIN);
+    await h.pageApi.onWalletAccounts(APP, [ADDRESS], undefined);
+    assert.deepEqual(h.calls, []);
+  });
+
+  // Guards: the document that signed in is followed, allowed or not.
+  test('from the document that signed in it is followed', async () => {
+    const h = harness();
+    h.signedInFrom(STRANGER.tabId, PIN);
+    await h.pageApi.onWalletAccounts(STRANGER, [ADDRESS], PIN);
     assert.deepEqual(h.calls, [`accountsChanged ${ADDRESS}`]);
   });
 });

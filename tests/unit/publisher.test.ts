@@ -51,6 +51,7 @@ function harness() {
     send: async (tabId, message) => void sent.push({ tabId, message }),
     injectRelay: async () => undefined,
     injectWalletBridge: async () => undefined,
+    pinDocument: async () => ({ origin: 'https://unused.example' }),
   };
   const publisher = createPublisher({
     service: { snapshot: async () => (snapshotReads++, current) },

@@ -1,7 +1,7 @@
 /** The toolbar popup: shows the session and signs in with one click. */
 import type { SessionInfo } from '../../core/session.ts';
 import type { WalletInfo } from '../../core/protocol.ts';
-import type { PopupState } from '../../core/ui-protocol.ts';
+import type { PopupState, SignInSource, SignInSourceView } from '../../core/ui-protocol.ts';
 import { describeError } from '../../core/errors.ts';
 import { ask, onStateChanged } from '../shared/background.ts';
 import { byTestIds, showMessage } from '../shared/dom.ts';
@@ -26,7 +26,11 @@ const el = byTestIds({
   accounts: 'accounts',
   switchOffer: 'switch-offer',
   switchedAddress: 'switched-address',
+  sourceSection: 'sign-in-source-section',
+  source: 'sign-in-source',
+  noSource: 'no-sign-in-source',
 });
+const sourcePicker = byTestIds({ select: 'sign-in-source-picker' }, HTMLSelectElement).select;
 const buttons = byTestIds(
   {
     signIn: 'sign-in',
@@ -35,6 +39,7 @@ const buttons = byTestIds(
     addAccount: 'add-account',
     signOutAll: 'sign-out-all',
     signInSwitched: 'sign-in-switched',
+    cancelSignIn: 'cancel-sign-in',
   },
   HTMLButtonElement,
 );
@@ -143,6 +148,54 @@ function renderAccounts(state: PopupState): void {
   el.switchedAddress.textContent = state.switchedAccount ?? '';
 }
 
+/**
+ * Where the signature will come from, named before anything is sent: the background lists the
+ * sources with the one it would use first (a wallet extension, else the page in front, else the most
+ * recently used page); the person may pick another. Only the named source is ever used.
+ */
+let sources: SignInSourceView[] = [];
+let chosenKey: string | undefined;
+
+function sourceKey(source: SignInSourceView): string {
+  return source.kind === 'extension' ? `extension ${source.extensionId}` : `page ${source.tabId} ${source.origin}`;
+}
+
+function chosenSource(): SignInSourceView | undefined {
+  return sources.find((source) => sourceKey(source) === chosenKey) ?? sources[0];
+}
+
+function describeSource(source: SignInSourceView): string {
+  return source.kind === 'extension' ? `${source.name} (wallet extension)` : `the wallet on ${source.origin}`;
+}
+
+function renderSources(state: PopupState | undefined): void {
+  const chosen = chosenSource();
+  chosenKey = chosen ? sourceKey(chosen) : undefined;
+  // Named wherever a sign-in can start: the sign-in button, "add account", the switched-wallet offer.
+  const offered = !!state && state.state !== 'signing-in' && (!buttons.signIn.hidden || !buttons.addAccount.hidden || !el.switchOffer.hidden);
+  el.sourceSection.hidden = !offered || !chosen;
+  el.noSource.hidden = !offered || !!chosen;
+  el.source.dataset.kind = chosen?.kind ?? '';
+  el.source.dataset.origin = chosen?.kind === 'page' ? chosen.origin : '';
+  el.source.textContent = chosen ? describeSource(chosen) : '';
+  el.source.title = chosen?.kind === 'page' ? `${chosen.title}\n${chosen.origin}` : (chosen?.extensionId ?? '');
+  sourcePicker.replaceChildren(
+    ...sources.map((source) => {
+      const option = document.createElement('option');
+      option.value = sourceKey(source);
+      option.textContent = source.kind === 'page' && source.title ? `${source.origin} (${source.title})` : describeSource(source);
+      option.selected = option.value === chosenKey;
+      return option;
+    }),
+  );
+  sourcePicker.parentElement!.hidden = sources.length < 2;
+}
+
+/** The request form of a listed source: what the person was shown, and nothing more. */
+function requestSource(source: SignInSourceView): SignInSource {
+  return source.kind === 'extension' ? { kind: 'extension', extensionId: source.extensionId } : { kind: 'page', tabId: source.tabId, origin: source.origin };
+}
+
 /** Which token pair the popup shows: a new one means whatever failed before has been overtaken. */
 function tokenIdentity(state: PopupState): string {
   return state.session ? `${state.session.address} ${state.tokenObtainedAt}` : '';
@@ -170,10 +223,12 @@ function render(state: PopupState): void {
   buttons.refreshNow.disabled = state.state === 'refreshing';
   buttons.signOut.hidden = !session;
   if (session || busy) el.picker.hidden = true;
+  buttons.cancelSignIn.hidden = !busy;
   showError(localError ?? state.error);
   renderAccounts(state);
   renderSites(state);
   renderCooldowns(state);
+  renderSources(state);
 }
 
 /** Reloads overlap (a change notice during a click's own reload): only the newest one renders. */
@@ -181,8 +236,10 @@ let latestReload = 0;
 
 async function reload(): Promise<void> {
   const ticket = ++latestReload;
-  const state = await ask({ type: 'get-state' });
-  if (ticket === latestReload) render(state);
+  const [state, listed] = await Promise.all([ask({ type: 'get-state' }), ask({ type: 'list-sign-in-sources' })]);
+  if (ticket !== latestReload) return;
+  sources = listed;
+  render(state);
 }
 
 async function run(action: () => Promise<unknown>): Promise<void> {
@@ -197,12 +254,12 @@ async function run(action: () => Promise<unknown>): Promise<void> {
   await reload().catch((error: unknown) => showError(describeError(error)));
 }
 
-function signIn(walletId?: string): Promise<void> {
+function signIn(source: SignInSource, walletId?: string): Promise<void> {
   el.picker.hidden = true;
-  return run(() => ask({ type: 'sign-in', ...(walletId ? { walletId } : {}) }));
+  return run(() => ask({ type: 'sign-in', source, ...(walletId ? { walletId } : {}) }));
 }
 
-function showPicker(wallets: WalletInfo[]): void {
+function showPicker(source: SignInSource, wallets: WalletInfo[]): void {
   el.wallets.replaceChildren(
     ...wallets.map((wallet) => {
       const item = document.createElement('li');
@@ -216,7 +273,7 @@ function showPicker(wallets: WalletInfo[]): void {
         button.append(icon);
       }
       button.append(wallet.name);
-      button.addEventListener('click', () => void signIn(wallet.id));
+      button.addEventListener('click', () => void signIn(source, wallet.id));
       item.append(button);
       return item;
     }),
@@ -224,23 +281,39 @@ function showPicker(wallets: WalletInfo[]): void {
   el.picker.hidden = false;
 }
 
-/** Sign-in: one wallet on the page signs at once; several let the person pick by name and icon. */
+/**
+ * Sign-in with the named source. A page's wallet: one wallet there signs at once; several let the
+ * person pick by name and icon.
+ */
 function startSignIn(): void {
   void run(async () => {
-    const { origin, wallets } = await ask({ type: 'list-wallets' });
+    const named = chosenSource();
+    if (!named) throw new Error(el.noSource.textContent?.trim() ?? 'No wallet to sign in with');
+    const source = requestSource(named);
+    if (source.kind === 'extension') {
+      await ask({ type: 'sign-in', source });
+      return;
+    }
+    const { origin, wallets } = await ask({ type: 'list-wallets', source });
     if (wallets.length === 0) throw new Error(`No wallet found on ${origin}. Open a page where your wallet is available and try again.`);
     if (wallets.length > 1) {
-      showPicker(wallets);
+      showPicker(source, wallets);
       return;
     }
     // The flow runs in the background: if the popup closes when the wallet takes focus, it goes on.
-    await ask({ type: 'sign-in', walletId: wallets[0]!.id });
+    await ask({ type: 'sign-in', source, walletId: wallets[0]!.id });
   });
 }
 
 buttons.signIn.addEventListener('click', startSignIn);
 buttons.addAccount.addEventListener('click', startSignIn);
 buttons.signInSwitched.addEventListener('click', startSignIn);
+buttons.cancelSignIn.addEventListener('click', () => void run(() => ask({ type: 'cancel-sign-in' })));
+sourcePicker.addEventListener('change', () => {
+  chosenKey = sourcePicker.value;
+  el.picker.hidden = true;
+  renderSources(current);
+});
 buttons.signOutAll.addEventListener('click', () => void run(() => ask({ type: 'sign-out', scope: 'all' })));
 buttons.refreshNow.addEventListener('click', () => void run(() => ask({ type: 'refresh-now' })));
 buttons.signOut.addEventListener('click', () => void run(() => ask({ type: 'sign-out', scope: 'active' })));
