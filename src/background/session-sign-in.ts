@@ -4,7 +4,7 @@
  */
 import { parseAddress, sameAddress } from '../core/address.ts';
 import { measureSkewMs } from '../core/clock-skew.ts';
-import { describeError, TakoError } from '../core/errors.ts';
+import { describeError, SIGN_IN_CANCELLED, TakoError } from '../core/errors.ts';
 import { sessionFromGrant, type Session } from '../core/session.ts';
 import { buildSignInMessage } from '../core/sign-in-message.ts';
 import { recoverPersonalSigner } from '../core/signature.ts';
@@ -17,9 +17,6 @@ export interface SignInSteps {
   /** Schedules its refresh. */
   schedule(session: Session): Promise<void>;
 }
-
-/** Why a sign-in ended without a session when the person stopped it. */
-export const SIGN_IN_CANCELLED = 'Sign-in cancelled';
 
 /**
  * Settles with `promise`, or rejects as soon as `signal` aborts: a wallet that never answers does

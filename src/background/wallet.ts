@@ -65,8 +65,11 @@ export function createPageWallets(tabs: TabsPort) {
     if (!relayed) await tabs.injectRelay(tabId).catch((cause: unknown) => Promise.reject(cannotRun(cause)));
     const key = newMessageId();
     const pinned = await tabs.pinDocument(tabId, key).catch((cause: unknown) => Promise.reject(cannotRun(cause)));
-    if (pinned.origin !== origin || (documentId !== undefined && pinned.documentId !== undefined && pinned.documentId !== documentId)) {
+    if (pinned.origin !== origin) {
       throw new TakoError('wallet', `The tab no longer shows ${origin} (it shows ${pinned.origin}): nothing was sent. Sign in again from the page you mean`);
+    }
+    if (documentId !== undefined && pinned.documentId !== undefined && pinned.documentId !== documentId) {
+      throw new TakoError('wallet', `${origin} went to another page before the sign-in started: nothing was sent`);
     }
     await tabs.injectWalletBridge(tabId, pinned.documentId).catch((cause: unknown) => Promise.reject(cannotRun(cause)));
     return { tabId, origin, pin: key, ...(pinned.documentId ? { documentId: pinned.documentId } : {}) };

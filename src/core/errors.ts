@@ -50,6 +50,9 @@ export interface TakoErrorOptions {
   cause?: unknown;
 }
 
+/** A sign-in the person stopped ends with this (4001): not a failure to show them. */
+export const SIGN_IN_CANCELLED = 'Sign-in cancelled';
+
 /** Why there is no token to hand out: the `data.reason` of a 4900. */
 export type NoSessionReason = 'signed-out' | 'expired' | 'refresh-failing';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createSessionService, refreshAlarmName, type WalletPort } from '../../src/background/session-service.ts';
 import { NOT_SAVED_MESSAGE } from '../../src/background/session-refresh.ts';
-import { SIGN_IN_CANCELLED } from '../../src/background/session-sign-in.ts';
+import { SIGN_IN_CANCELLED } from '../../src/core/errors.ts';
 import { customEndpoint } from '../../src/core/endpoints.ts';
 import { keyOf, type Session } from '../../src/core/session.ts';
 import { signPersonalMessage } from '../../src/core/signature.ts';

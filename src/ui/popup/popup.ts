@@ -2,7 +2,7 @@
 import type { SessionInfo } from '../../core/session.ts';
 import type { WalletInfo } from '../../core/protocol.ts';
 import type { PopupState, SignInSource, SignInSourceView } from '../../core/ui-protocol.ts';
-import { describeError } from '../../core/errors.ts';
+import { describeError, SIGN_IN_CANCELLED } from '../../core/errors.ts';
 import { ask, onStateChanged } from '../shared/background.ts';
 import { byTestIds, showMessage } from '../shared/dom.ts';
 import { formatCountdown, formatWhen } from '../shared/time.ts';
@@ -183,6 +183,8 @@ function renderSources(state: PopupState | undefined): void {
     ...sources.map((source) => {
       const option = document.createElement('option');
       option.value = sourceKey(source);
+      option.dataset.kind = source.kind;
+      if (source.kind === 'page') option.dataset.origin = source.origin;
       option.textContent = source.kind === 'page' && source.title ? `${source.origin} (${source.title})` : describeSource(source);
       option.selected = option.value === chosenKey;
       return option;
@@ -254,9 +256,21 @@ async function run(action: () => Promise<unknown>): Promise<void> {
   await reload().catch((error: unknown) => showError(describeError(error)));
 }
 
+/**
+ * Asks for the sign-in and waits for its end (it goes on in the background if the popup closes).
+ * One the person cancelled ends quietly.
+ */
+async function askSignIn(source: SignInSource, walletId?: string): Promise<void> {
+  try {
+    await ask({ type: 'sign-in', source, ...(walletId ? { walletId } : {}) });
+  } catch (error) {
+    if ((error as Error).message !== SIGN_IN_CANCELLED) throw error;
+  }
+}
+
 function signIn(source: SignInSource, walletId?: string): Promise<void> {
   el.picker.hidden = true;
-  return run(() => ask({ type: 'sign-in', source, ...(walletId ? { walletId } : {}) }));
+  return run(() => askSignIn(source, walletId));
 }
 
 function showPicker(source: SignInSource, wallets: WalletInfo[]): void {
@@ -291,7 +305,7 @@ function startSignIn(): void {
     if (!named) throw new Error(el.noSource.textContent?.trim() ?? 'No wallet to sign in with');
     const source = requestSource(named);
     if (source.kind === 'extension') {
-      await ask({ type: 'sign-in', source });
+      await askSignIn(source);
       return;
     }
     const { origin, wallets } = await ask({ type: 'list-wallets', source });
@@ -300,8 +314,7 @@ function startSignIn(): void {
       showPicker(source, wallets);
       return;
     }
-    // The flow runs in the background: if the popup closes when the wallet takes focus, it goes on.
-    await ask({ type: 'sign-in', source, walletId: wallets[0]!.id });
+    await askSignIn(source, wallets[0]!.id);
   });
 }
 

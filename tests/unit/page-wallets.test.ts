@@ -1,0 +1,89 @@
+/**
+ * A page's wallet as a sign-in source (background/wallet.ts) with a fake TabsPort: which page is
+ * named first, and pinning: nothing goes to a document other than the one named.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { BackgroundToContent } from '../../src/core/protocol.ts';
+import { DOCUMENT_CHANGED } from '../../src/core/channels.ts';
+import type { TabInfo, TabsPort } from '../../src/background/ports.ts';
+import { createPageWallets } from '../../src/background/wallet.ts';
+import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
+
+const DAPP = 'https://dapp.example';
+
+function fakeTabs(options: { active?: TabInfo; web?: TabInfo[]; showing?: string; documentId?: string; reply?: unknown } = {}) {
+  const sent: Array<{ tabId: number; message: BackgroundToContent; documentId?: string }> = [];
+  const bridged: Array<string | undefined> = [];
+  const tabs: TabsPort = {
+    query: async (query) => (query.active ? (options.active ? [options.active] : []) : (options.web ?? [])),
+    send: async (tabId, message, documentId) => {
+      sent.push({ tabId, message, ...(documentId ? { documentId } : {}) });
+      return message.type === 'ping' ? { ok: true, result: 'pong' } : (options.reply ?? { ok: true, result: ['0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'] });
+    },
+    injectRelay: async () => undefined,
+    pinDocument: async () => ({ origin: options.showing ?? DAPP, ...(options.documentId ? { documentId: options.documentId } : {}) }),
+    injectWalletBridge: async (_tabId, documentId) => void bridged.push(documentId),
+  };
+  return { tabs, sent, bridged, walletSteps: () => sent.filter((s) => s.message.type === 'wallet-request') };
+}
+
+test('the page in front is named first, then the others by last use; nothing is sent to any', async () => {
+  const fake = fakeTabs({
+    active: { id: 2, url: 'https://front.example/app', title: 'Front' },
+    web: [
+      { id: 1, url: 'https://old.example/', lastAccessed: 10 },
+      { id: 2, url: 'https://front.example/app', lastAccessed: 20, title: 'Front' },
+      { id: 3, url: 'https://recent.example/', lastAccessed: 30 },
+      { id: 4, url: 'chrome://settings', lastAccessed: 40 },
+    ],
+  });
+  const pages = await createPageWallets(fake.tabs).listPages();
+  assert.deepEqual(pages.map((page) => page.origin), ['https://front.example', 'https://recent.example', 'https://old.example']);
+  assert.deepEqual(fake.sent, []);
+});
+
+test('with an extension page in front, the most recently used web page is named first', async () => {
+  const fake = fakeTabs({
+    active: { id: 9, url: 'chrome-extension://abc/popup.html' },
+    web: [
+      { id: 1, url: 'https://old.example/', lastAccessed: 10 },
+      { id: 3, url: 'https://recent.example/', lastAccessed: 30 },
+    ],
+  });
+  const [first] = await createPageWallets(fake.tabs).listPages();
+  assert.equal(first?.origin, 'https://recent.example');
+});
+
+// Guards: the origin check at pinning. Without it, a tab that moved to another site after the
+// popup named it would be sent the wallet steps.
+test('a tab that no longer shows the named origin is refused before any wallet step', async () => {
+  const fake = fakeTabs({ showing: 'https://elsewhere.example' });
+  await assert.rejects(createPageWallets(fake.tabs).pin(7, DAPP), /no longer shows https:\/\/dapp\.example/);
+  assert.deepEqual(fake.walletSteps(), []);
+  assert.deepEqual(fake.bridged, []);
+});
+
+test('every wallet step goes to the pinned document, with its pin', async () => {
+  const fake = fakeTabs({ documentId: 'DOC-1' });
+  const wallets = createPageWallets(fake.tabs);
+  const page = await wallets.pin(7, DAPP);
+  assert.deepEqual(fake.bridged, ['DOC-1']);
+  await wallets.pageWallet(page).requestAccounts();
+  const [step] = fake.walletSteps();
+  assert.equal(step?.documentId, 'DOC-1');
+  assert.equal(step?.message.type === 'wallet-request' && step.message.pin, page.pin);
+});
+
+test("a page's own tako_signIn pins its own document, not the tab's next one", async () => {
+  const fake = fakeTabs({ documentId: 'DOC-2' });
+  await assert.rejects(createPageWallets(fake.tabs).pin(7, DAPP, 'DOC-1'), /went to another page before the sign-in started/);
+  assert.deepEqual(fake.bridged, []);
+});
+
+test("the relay's refusal of another document reads as a cancelled sign-in", async () => {
+  const fake = fakeTabs({ reply: { ok: false, error: { code: TakoSessionErrorCode.Internal, message: DOCUMENT_CHANGED } } });
+  const wallets = createPageWallets(fake.tabs);
+  const page = await wallets.pin(7, DAPP);
+  await assert.rejects(wallets.pageWallet(page).requestAccounts(), /went to another page before the wallet answered: sign-in cancelled/);
+});
