@@ -236,12 +236,16 @@ function render(state: PopupState): void {
 /** Reloads overlap (a change notice during a click's own reload): only the newest one renders. */
 let latestReload = 0;
 
-async function reload(): Promise<void> {
+/**
+ * `withSources`: list the sign-in sources again too (on opening and after each action; finding a
+ * wallet extension costs a round trip to it, too much for every change notice).
+ */
+async function reload(withSources = false): Promise<void> {
   const ticket = ++latestReload;
-  const [state, listed] = await Promise.all([ask({ type: 'get-state' }), ask({ type: 'list-sign-in-sources' })]);
-  if (ticket !== latestReload) return;
-  sources = listed;
-  render(state);
+  const [state, listed] = await Promise.all([ask({ type: 'get-state' }), withSources ? ask({ type: 'list-sign-in-sources' }) : undefined]);
+  if (listed) sources = listed;
+  if (ticket === latestReload) render(state);
+  else if (listed) renderSources(current);
 }
 
 async function run(action: () => Promise<unknown>): Promise<void> {
@@ -253,7 +257,7 @@ async function run(action: () => Promise<unknown>): Promise<void> {
     localError = describeError(error);
     localErrorSession = current ? tokenIdentity(current) : '';
   }
-  await reload().catch((error: unknown) => showError(describeError(error)));
+  await reload(true).catch((error: unknown) => showError(describeError(error)));
 }
 
 /**
@@ -333,4 +337,4 @@ buttons.signOut.addEventListener('click', () => void run(() => ask({ type: 'sign
 
 onStateChanged(() => void reload().catch((error: unknown) => showError(describeError(error))));
 setInterval(tick, 1000);
-void reload().catch((error: unknown) => showError(describeError(error)));
+void reload(true).catch((error: unknown) => showError(describeError(error)));
