@@ -8,7 +8,7 @@ import type { Address } from '../core/address.ts';
 import { WALLET_TIMEOUT_MS } from '../core/channels.ts';
 import { describeError, TakoError } from '../core/errors.ts';
 import { TakoSessionErrorCode } from '../core/tako-session-api.ts';
-import { METAMASK_PROVIDER_STREAM, walletExtensionName } from '../core/wallet-extension.ts';
+import { METAMASK_PROVIDER_STREAM, walletExtensionName, type DetectedWalletExtension } from '../core/wallet-extension.ts';
 import type { ConnectExternal, ExternalPort } from './ports.ts';
 import type { WalletPort } from './session-service.ts';
 
@@ -23,10 +23,6 @@ const realTimer: SetTimer = (ms, fire) => {
   return () => clearTimeout(handle);
 };
 
-export interface DetectedWallet {
-  extensionId: string;
-  name: string;
-}
 
 export interface DirectWalletDeps {
   connectExternal: ConnectExternal;
@@ -193,7 +189,7 @@ export function createDirectWallets(deps: DirectWalletDeps) {
    * The first of the candidates (in their order) that is installed and answers. All are asked at
    * once, so a missing MetaMask stable costs no wait before Flask is asked.
    */
-  async function detect(candidateIds: readonly string[] = deps.defaultIds): Promise<DetectedWallet | null> {
+  async function detect(candidateIds: readonly string[] = deps.defaultIds): Promise<DetectedWalletExtension | null> {
     const answers = await Promise.all(candidateIds.map(probe));
     const found = candidateIds.find((_, index) => answers[index]);
     return found === undefined ? null : { extensionId: found, name: walletExtensionName(found) };

@@ -3,7 +3,9 @@ import { customEndpoint, isLoopbackUrl, PRESET_ENDPOINTS, type Endpoint } from '
 import { TakoError } from '../core/errors.ts';
 import type { Settings } from '../core/records.ts';
 import { popupStateName, type EndpointSetting, type PopupState, type UiHandlers, type UiRequest } from '../core/ui-protocol.ts';
+import { parseWalletExtensionId } from '../core/wallet-extension.ts';
 import type { Approvals } from './approvals.ts';
+import type { DirectWallets } from './direct-wallet.ts';
 import type { Metahuman } from './metahuman.ts';
 import type { HasHostPermission } from './ports.ts';
 import type { SessionService } from './session-service.ts';
@@ -18,6 +20,8 @@ export interface UiApiDeps {
   approvals: Pick<Approvals, 'view' | 'answer' | 'cooldowns' | 'lift'>;
   metahuman: Pick<Metahuman, 'view' | 'obtain' | 'saveSettings'>;
   wallets: Pick<TabWallets, 'findTargetTab' | 'tabWallet' | 'listTabWallets'>;
+  /** Wallet extensions reached directly (direct-wallet.ts). */
+  directWallets: Pick<DirectWallets, 'detect' | 'wallet'>;
   hasHostPermission: HasHostPermission;
   /** The site list or the settings changed. */
   onChanged: () => void;
@@ -35,6 +39,12 @@ export function createUiApi(deps: UiApiDeps) {
       throw new TakoError('rejected', `Access to ${new URL(endpoint.baseUrl).host} was not granted, so it cannot be used`);
     }
     return endpoint;
+  }
+
+  /** The wallet extension in the settings, else MetaMask stable or Flask: the first one installed. */
+  async function detectWalletExtension() {
+    const { walletExtensionId } = await store.getSettings();
+    return deps.directWallets.detect(walletExtensionId ? [walletExtensionId] : undefined);
   }
 
   async function popupState(): Promise<PopupState> {
@@ -65,9 +75,15 @@ export function createUiApi(deps: UiApiDeps) {
       return { origin: new URL(tab.url).origin, wallets: await wallets.listTabWallets(tab.id) };
     },
     'sign-in': async (request) => {
+      if (request.source?.kind === 'extension') {
+        const extensionId = parseWalletExtensionId(request.source.extensionId);
+        if (!extensionId) throw new TakoError('invalid', 'Name the wallet extension to sign in with');
+        return service.signIn(deps.directWallets.wallet(extensionId));
+      }
       const tab = await wallets.findTargetTab();
       return service.signIn(wallets.tabWallet(tab.id), request.walletId);
     },
+    'detect-wallet-extension': detectWalletExtension,
     'refresh-now': () => service.refreshNow(),
     'sign-out': async (request) => {
       await service.signOut(request.scope);
@@ -80,7 +96,10 @@ export function createUiApi(deps: UiApiDeps) {
     'activate-account': (request) => service.activate(request.address),
     'get-settings': () => store.getSettings(),
     'save-settings': async (request) => {
-      const settings: Settings = { v: 1, endpoint: await endpointFrom(request.endpoint) };
+      // Both are checked before anything is stored: a bad id or endpoint changes nothing.
+      const walletExtensionId =
+        request.walletExtensionId === undefined ? (await store.getSettings()).walletExtensionId : parseWalletExtensionId(request.walletExtensionId);
+      const settings: Settings = { v: 1, endpoint: await endpointFrom(request.endpoint), ...(walletExtensionId ? { walletExtensionId } : {}) };
       await store.saveSettings(settings);
       deps.onChanged();
       return settings;

@@ -10,6 +10,7 @@ import { API_VERSIONS, ENDPOINT_PRESETS, type Endpoint } from './endpoints.ts';
 import { Id, type WalletInfo } from './protocol.ts';
 import type { AllowedOrigin, MetahumanTokenRecord, Settings } from './records.ts';
 import type { SessionInfo } from './session.ts';
+import type { DetectedWalletExtension } from './wallet-extension.ts';
 
 export const EndpointSettingSchema = v.object({
   preset: v.picklist(ENDPOINT_PRESETS),
@@ -18,16 +19,26 @@ export const EndpointSettingSchema = v.object({
 });
 export type EndpointSetting = v.InferOutput<typeof EndpointSettingSchema>;
 
+/** Where a sign-in's signature comes from, when it is not the page in front (today's default). */
+export const SignInSourceSchema = v.variant('kind', [
+  /** A MetaMask-compatible wallet extension, reached extension to extension (no page involved). */
+  v.object({ kind: v.literal('extension'), extensionId: v.pipe(v.string(), v.maxLength(200)) }),
+]);
+export type SignInSource = v.InferOutput<typeof SignInSourceSchema>;
+
 export const UiRequestSchema = v.variant('type', [
   v.object({ type: v.literal('get-state') }),
   v.object({ type: v.literal('list-wallets') }),
-  v.object({ type: v.literal('sign-in'), walletId: v.optional(Id) }),
+  v.object({ type: v.literal('sign-in'), walletId: v.optional(Id), source: v.optional(SignInSourceSchema) }),
+  /** Which wallet extension a direct sign-in would use (the one in the settings, else MetaMask), if installed. */
+  v.object({ type: v.literal('detect-wallet-extension') }),
   v.object({ type: v.literal('refresh-now') }),
   v.object({ type: v.literal('sign-out'), scope: v.picklist(['active', 'all']) }),
   v.object({ type: v.literal('sign-out-account'), address: v.pipe(v.string(), v.maxLength(42)) }),
   v.object({ type: v.literal('activate-account'), address: v.pipe(v.string(), v.maxLength(42)) }),
   v.object({ type: v.literal('get-settings') }),
-  v.object({ type: v.literal('save-settings'), endpoint: EndpointSettingSchema }),
+  /** `walletExtensionId`: '' goes back to MetaMask; absent keeps the stored one. */
+  v.object({ type: v.literal('save-settings'), endpoint: EndpointSettingSchema, walletExtensionId: v.optional(v.pipe(v.string(), v.maxLength(200))) }),
   v.object({ type: v.literal('revoke-site'), origin: v.pipe(v.string(), v.maxLength(2048)) }),
   v.object({ type: v.literal('get-approval'), requestId: Id }),
   v.object({ type: v.literal('answer-approval'), requestId: Id, approved: v.boolean() }),
@@ -92,6 +103,7 @@ export interface UiReplies {
   'get-state': PopupState;
   'list-wallets': { origin: string; wallets: WalletInfo[] };
   'sign-in': SessionInfo;
+  'detect-wallet-extension': DetectedWalletExtension | null;
   'refresh-now': SessionInfo;
   'sign-out': null;
   'sign-out-account': null;

@@ -26,6 +26,12 @@ export interface ProviderFrame {
   data: unknown;
 }
 
+/** A wallet extension that answered on its port. */
+export interface DetectedWalletExtension {
+  extensionId: string;
+  name: string;
+}
+
 /** The name shown for a wallet extension that did not tell its own. */
 export function walletExtensionName(extensionId: string): string {
   return (Object.values(METAMASK_EXTENSION_IDS) as string[]).includes(extensionId) ? 'MetaMask' : `Wallet extension ${extensionId}`;
