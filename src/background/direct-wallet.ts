@@ -70,6 +70,8 @@ function openConnection(
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let closed = false;
+  /** Whether a provider frame ever arrived: a port dropped before one means no such wallet. */
+  let heard = false;
 
   function failAll(error: TakoError): void {
     for (const call of pending.values()) {
@@ -105,13 +107,21 @@ function openConnection(
     if (!isRecord(frame) || frame.name !== METAMASK_PROVIDER_STREAM) return;
     const message = frame.data;
     if (!isRecord(message) || message.jsonrpc !== '2.0') return;
+    heard = true;
     if (typeof message.method === 'string' && !('id' in message)) onNotification(message.method, message.params);
     else settle(message);
   });
 
   port.onDisconnect(() => {
     closed = true;
-    failAll(new TakoError('wallet', `${name} closed the connection before it answered (was it disabled, removed or updated?)`));
+    failAll(
+      new TakoError(
+        'wallet',
+        heard
+          ? `${name} closed the connection before it answered (was it disabled, removed or updated?)`
+          : `${name} is not installed, or does not take connections from other extensions`,
+      ),
+    );
     onClosed();
   });
 

@@ -204,12 +204,23 @@ describe('direct wallet: requests and replies', () => {
     assert.equal(await signing, '0xreal');
   });
 
+  test('a port dropped before any frame says the wallet is not installed', async () => {
+    const { wallets, portOf } = setUp();
+    const accounts = wallets.wallet(METAMASK_EXTENSION_IDS.flask).requestAccounts();
+    portOf(METAMASK_EXTENSION_IDS.flask).drop();
+    const error = await rejectsTakoError(accounts);
+    assert.equal(error.kind, 'wallet');
+    assert.match(error.message, /MetaMask is not installed/);
+  });
+
   test('a disconnect fails every pending call with a clear error, and the next call opens a new port', async () => {
     const { wallets, ports, portOf } = setUp();
     const wallet = wallets.wallet(METAMASK_EXTENSION_IDS.stable);
     const accounts = wallet.requestAccounts();
     const signing = wallet.sign(ADDRESS, 'hello');
-    portOf(METAMASK_EXTENSION_IDS.stable).drop();
+    const first = portOf(METAMASK_EXTENSION_IDS.stable);
+    first.notify('metamask_chainChanged', { chainId: '0x1' });
+    first.drop();
     for (const call of [accounts, signing]) {
       const error = await rejectsTakoError(call);
       assert.equal(error.kind, 'wallet');
