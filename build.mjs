@@ -6,6 +6,10 @@
 //   node build.mjs --bench   the Chromium extension plus a bare echo route, into .bench/extension/,
 //                            for `npm run bench` to measure our logic against the messaging floor
 //
+// A plain build also writes the local stack's test double of MetaMask's external port into
+// .stack/wallet-extension/ (buildWalletExtension below): a separate extension that the tests and
+// `npm start` load beside the product. Nothing of it reaches extension/.
+//
 // The two builds differ only in their manifest (firefoxManifest below): the scripts are the same.
 //
 // Entry points are listed once. manifest.json names every script the browser runs; each comes
@@ -104,6 +108,32 @@ async function buildFirefox(manifest) {
  * WALLET_BRIDGE_SCRIPT in src/core/channels.ts).
  */
 export const INJECTED_SCRIPTS = ['wallet-bridge.js'];
+
+export const WALLET_EXTENSION_DIR = path.join(root, '.stack', 'wallet-extension');
+
+/**
+ * The test double wallet extension (src/stack/wallet-extension/): its own manifest (with the key
+ * that fixes its id), worker and pages, bundled apart from the product.
+ */
+async function buildWalletExtension() {
+  const source = path.join(root, 'src/stack/wallet-extension');
+  await rm(WALLET_EXTENSION_DIR, { recursive: true, force: true });
+  await mkdir(WALLET_EXTENSION_DIR, { recursive: true });
+  await esbuild.build({
+    entryPoints: ['background', 'confirm', 'wallet'].map((name) => ({ in: path.join(source, `${name}.ts`), out: name })),
+    outdir: WALLET_EXTENSION_DIR,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['chrome111'],
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  for (const file of ['manifest.json', 'confirm.html', 'wallet.html', 'wallet.css']) {
+    await cp(path.join(source, file), path.join(WALLET_EXTENSION_DIR, file));
+  }
+  console.log(`Built ${path.relative(root, WALLET_EXTENSION_DIR)}/ (the local stack's wallet extension, loaded beside the product in tests)`);
+}
 
 /** `background.js` → `src/background/index.ts`. */
 function scriptSource(file) {
@@ -240,6 +270,7 @@ async function build({ watch, bench }) {
     await Promise.all(builds.map((options) => esbuild.build(options)));
     await report();
     if (!bench) await buildFirefox(manifest);
+    if (!bench) await buildWalletExtension();
   }
 }
 

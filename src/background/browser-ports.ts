@@ -8,7 +8,7 @@ import { hostPermissionFor } from '../core/endpoints.ts';
 import { STATE_CHANGED } from '../core/ui-protocol.ts';
 import type { Session } from '../core/session.ts';
 import { expiryNoticeId, type ExpiryNoticeClickDeps } from './expiry-notice.ts';
-import type { HasHostPermission, ShowBadge, TabsPort, WindowsPort } from './ports.ts';
+import type { ConnectExternal, HasHostPermission, ShowBadge, TabsPort, WindowsPort } from './ports.ts';
 
 /** The manifest's content scripts for web pages, in its order: the relay, then the page-world script. */
 function declaredPageScripts(): Array<{ file: string; world: 'ISOLATED' | 'MAIN' }> {
@@ -119,3 +119,22 @@ export function expiryNoticeClickDeps(): ExpiryNoticeClickDeps {
     popupPage: manifestFiles().popup,
   };
 }
+
+/** A port to another extension (a wallet). The polyfill leaves ports as the browser makes them. */
+export const connectExternal: ConnectExternal = (extensionId) => {
+  const port = browser.runtime.connect(extensionId, {});
+  return {
+    postMessage: (message) => port.postMessage(message),
+    onMessage: (listener) => port.onMessage.addListener((message: unknown) => listener(message)),
+    // Reading the error marks it seen: a missing extension is an expected answer, not a console error.
+    onDisconnect: (listener) =>
+      port.onDisconnect.addListener(() => {
+        void (port.error ?? globalThis.chrome?.runtime?.lastError);
+        listener();
+      }),
+    disconnect: () => port.disconnect(),
+  };
+};
+
+/** Which engine runs the extension: it decides which MetaMask ids to look for. */
+export const engine: 'chromium' | 'firefox' = browser.runtime.getURL('').startsWith('moz-extension:') ? 'firefox' : 'chromium';

@@ -8,8 +8,11 @@ import browser, { type Runtime } from 'webextension-polyfill';
 import { describeError } from '../core/errors.ts';
 import type { Reply } from '../core/protocol.ts';
 import { createApprovals } from './approvals.ts';
+import { defaultWalletExtensionIds } from '../core/wallet-extension.ts';
 import {
   alarmsPort,
+  connectExternal,
+  engine,
   expiryNoticeClickDeps,
   extension,
   hasHostPermission,
@@ -20,6 +23,7 @@ import {
   windowsPort,
 } from './browser-ports.ts';
 import { withMemoryCache } from './cached-store.ts';
+import { createDirectWallets } from './direct-wallet.ts';
 import { onExpiryNoticeClicked } from './expiry-notice.ts';
 import { createMetahuman } from './metahuman.ts';
 import { createPageApi } from './page-api.ts';
@@ -46,6 +50,14 @@ const approvals = createApprovals({
   onChanged: () => changed(),
 });
 const wallets = createPageWallets(tabsPort);
+/** Wallet extensions reached directly; their account changes count only from the one that signed in. */
+const directWallets = createDirectWallets({
+  connectExternal,
+  defaultIds: defaultWalletExtensionIds(engine),
+  onAccountsChanged(source, accounts) {
+    void ready.then(() => (service.isSignInSource(source) ? service.onWalletAccountsChanged(accounts) : undefined));
+  },
+});
 /** Anything shown changed; the publisher is built below, before any listener can fire. */
 const changed = () => publisher.changed();
 
@@ -59,7 +71,7 @@ const service = createSessionService({
 });
 const publisher = createPublisher({ service, sites, showBadge, tabs: tabsPort, notifyExtensionPages });
 const metahuman = createMetahuman({ store, fetch: (input, init) => fetch(input, init), now: () => Date.now(), onChanged: changed, hasHostPermission });
-const uiApi = createUiApi({ service, store, sites, approvals, metahuman, wallets, hasHostPermission, onChanged: changed });
+const uiApi = createUiApi({ service, store, sites, approvals, metahuman, wallets, directWallets, hasHostPermission, onChanged: changed });
 const pageApi = createPageApi({ service, sites, approvals, wallets, metahumanToken: metahuman.token, onSitesChanged: changed });
 
 // Reconcile on every worker start: refresh what fell due while we were asleep, rebuild alarms.

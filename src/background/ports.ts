@@ -54,3 +54,16 @@ export type ShowBadge = (badge: Badge) => Promise<void>;
 
 /** Whether the browser granted the extension the host of this base URL. */
 export type HasHostPermission = (baseUrl: string) => Promise<boolean>;
+
+/**
+ * A port to another extension (`runtime.connect(extensionId)`). When no extension with that id is
+ * installed, or it does not listen, the port disconnects at once.
+ */
+export interface ExternalPort {
+  postMessage(message: unknown): void;
+  onMessage(listener: (message: unknown) => void): void;
+  onDisconnect(listener: () => void): void;
+  disconnect(): void;
+}
+
+export type ConnectExternal = (extensionId: string) => ExternalPort;

@@ -3,7 +3,9 @@ import { customEndpoint, isLoopbackUrl, PRESET_ENDPOINTS, type Endpoint } from '
 import { TakoError } from '../core/errors.ts';
 import type { Settings } from '../core/records.ts';
 import { popupStateName, type EndpointSetting, type PopupState, type UiHandlers, type UiRequest } from '../core/ui-protocol.ts';
+import { parseWalletExtensionId } from '../core/wallet-extension.ts';
 import type { Approvals } from './approvals.ts';
+import type { DirectWallets } from './direct-wallet.ts';
 import type { Metahuman } from './metahuman.ts';
 import type { HasHostPermission } from './ports.ts';
 import type { SessionService } from './session-service.ts';
@@ -18,6 +20,8 @@ export interface UiApiDeps {
   approvals: Pick<Approvals, 'view' | 'answer' | 'cooldowns' | 'lift'>;
   metahuman: Pick<Metahuman, 'view' | 'obtain' | 'saveSettings'>;
   wallets: Pick<PageWallets, 'listPages' | 'pin' | 'pageWallet' | 'listWallets'>;
+  /** Wallet extensions reached directly (direct-wallet.ts). */
+  directWallets: Pick<DirectWallets, 'detect' | 'wallet'>;
   hasHostPermission: HasHostPermission;
   /** The site list or the settings changed. */
   onChanged: () => void;
@@ -47,6 +51,12 @@ export function createUiApi(deps: UiApiDeps) {
     return endpoint;
   }
 
+  /** The wallet extension in the settings, else MetaMask stable or Flask: the first one installed. */
+  async function detectWalletExtension() {
+    const { walletExtensionId } = await store.getSettings();
+    return deps.directWallets.detect(walletExtensionId ? [walletExtensionId] : undefined);
+  }
+
   async function popupState(): Promise<PopupState> {
     const [snapshot, settings, allowed, cooldowns] = await Promise.all([
       service.snapshot(),
@@ -70,7 +80,11 @@ export function createUiApi(deps: UiApiDeps) {
 
   const handlers: UiHandlers = {
     'get-state': popupState,
-    'list-sign-in-sources': () => wallets.listPages(),
+    // The wallet extension first: with it, no web page takes part in the sign-in.
+    'list-sign-in-sources': async () => {
+      const [direct, pages] = await Promise.all([detectWalletExtension(), wallets.listPages()]);
+      return [...(direct ? [{ kind: 'extension' as const, ...direct }] : []), ...pages];
+    },
     'list-wallets': async ({ source }) => {
       listed = undefined;
       const page = await wallets.pin(source.tabId, source.origin);
@@ -78,7 +92,11 @@ export function createUiApi(deps: UiApiDeps) {
       return { origin: page.origin, wallets: await wallets.listWallets(page) };
     },
     'sign-in': async ({ source, walletId }) => {
-      if (source.kind !== 'page') throw new TakoError('wallet', 'Signing in through a wallet extension is not available here');
+      if (source.kind === 'extension') {
+        const extensionId = parseWalletExtensionId(source.extensionId);
+        if (!extensionId) throw new TakoError('invalid', 'Name the wallet extension to sign in with');
+        return service.signIn(deps.directWallets.wallet(extensionId));
+      }
       return service.signIn(wallets.pageWallet(await pinnedFor(source)), walletId);
     },
     'cancel-sign-in': async () => {
@@ -97,7 +115,10 @@ export function createUiApi(deps: UiApiDeps) {
     'activate-account': (request) => service.activate(request.address),
     'get-settings': () => store.getSettings(),
     'save-settings': async (request) => {
-      const settings: Settings = { v: 1, endpoint: await endpointFrom(request.endpoint) };
+      // Both are checked before anything is stored: a bad id or endpoint changes nothing.
+      const walletExtensionId =
+        request.walletExtensionId === undefined ? (await store.getSettings()).walletExtensionId : parseWalletExtensionId(request.walletExtensionId);
+      const settings: Settings = { v: 1, endpoint: await endpointFrom(request.endpoint), ...(walletExtensionId ? { walletExtensionId } : {}) };
       await store.saveSettings(settings);
       deps.onChanged();
       return settings;

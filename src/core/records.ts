@@ -8,6 +8,11 @@ import type { Endpoint } from './endpoints.ts';
 export interface Settings {
   v: 1;
   endpoint: Endpoint;
+  /**
+   * The MetaMask-compatible extension to sign in with directly (`wallet-extension.ts` checks it).
+   * Absent, as in records stored before it existed: MetaMask stable, then Flask.
+   */
+  walletExtensionId?: string;
 }
 
 /** An origin the person allowed, in the approval window, to use `window.takoSession`. */

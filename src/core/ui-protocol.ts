@@ -54,7 +54,8 @@ export const UiRequestSchema = v.variant('type', [
   v.object({ type: v.literal('sign-out-account'), address: v.pipe(v.string(), v.maxLength(42)) }),
   v.object({ type: v.literal('activate-account'), address: v.pipe(v.string(), v.maxLength(42)) }),
   v.object({ type: v.literal('get-settings') }),
-  v.object({ type: v.literal('save-settings'), endpoint: EndpointSettingSchema }),
+  /** `walletExtensionId`: '' goes back to MetaMask; absent keeps the stored one. */
+  v.object({ type: v.literal('save-settings'), endpoint: EndpointSettingSchema, walletExtensionId: v.optional(v.pipe(v.string(), v.maxLength(200))) }),
   v.object({ type: v.literal('revoke-site'), origin: v.pipe(v.string(), v.maxLength(2048)) }),
   v.object({ type: v.literal('get-approval'), requestId: Id }),
   v.object({ type: v.literal('answer-approval'), requestId: Id, approved: v.boolean() }),

@@ -3,18 +3,34 @@ import { chromium, type BrowserContext, type Worker } from '@playwright/test';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEV_WALLET_EXTENSION_DIR, DEV_WALLET_EXTENSION_ID } from '../stack/wallet-extension/id.ts';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** The Chromium build (`npm run build`); the Firefox one is beside it (firefox.ts). */
 export const extensionDir = path.join(projectRoot, 'extension', 'chromium');
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** The local stack's test double of MetaMask's external port (`npm run build` writes it). */
+export const walletExtensionDir = path.join(projectRoot, DEV_WALLET_EXTENSION_DIR);
+
+export interface LaunchOptions {
+  headless?: boolean;
+  extensionPath?: string;
+  /**
+   * Loads the test double wallet extension beside the product (default), so the background can
+   * sign in directly; false for a browser without any MetaMask.
+   */
+  walletExtension?: boolean;
+}
 
 export async function launchWithExtension(
   userDataDir: string,
-  { headless = true, extensionPath = extensionDir }: { headless?: boolean; extensionPath?: string } = {},
+  { headless = true, extensionPath = extensionDir, walletExtension = true }: LaunchOptions = {},
 ): Promise<BrowserContext> {
-  if (!existsSync(path.join(extensionPath, 'manifest.json'))) {
-    throw new Error(`${path.relative(projectRoot, extensionPath)}/ is not built: run \`npm run build\` first`);
+  const extensions = walletExtension ? [extensionPath, walletExtensionDir] : [extensionPath];
+  for (const dir of extensions) {
+    if (!existsSync(path.join(dir, 'manifest.json'))) {
+      throw new Error(`${path.relative(projectRoot, dir)}/ is not built: run \`npm run build\` first`);
+    }
   }
   if (!existsSync(chromiumPath)) {
     throw new Error(`Chromium not found at ${chromiumPath}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`);
@@ -24,8 +40,8 @@ export async function launchWithExtension(
     headless,
     viewport: headless ? { width: 1280, height: 800 } : null,
     args: [
-      `--disable-extensions-except=${extensionPath}`,
-      `--load-extension=${extensionPath}`,
+      `--disable-extensions-except=${extensions.join(',')}`,
+      `--load-extension=${extensions.join(',')}`,
       '--no-sandbox',
       // This machine reaches no internet: keep Chromium from trying.
       '--disable-background-networking',
@@ -37,8 +53,11 @@ export async function launchWithExtension(
   });
 }
 
+/** The product's worker, not the wallet double's. */
+const isProductWorker = (worker: Worker) => new URL(worker.url()).host !== DEV_WALLET_EXTENSION_ID;
+
 export async function serviceWorkerOf(context: BrowserContext): Promise<Worker> {
-  return context.serviceWorkers()[0] ?? (await context.waitForEvent('serviceworker'));
+  return context.serviceWorkers().find(isProductWorker) ?? (await context.waitForEvent('serviceworker', { predicate: isProductWorker }));
 }
 
 export async function extensionIdOf(context: BrowserContext): Promise<string> {

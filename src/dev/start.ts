@@ -11,6 +11,7 @@ import path from 'node:path';
 import { startStack } from '../stack/server.ts';
 import { useEndpoint } from './drive.ts';
 import { byTestId, firefoxXpiPath, launchFirefoxWithExtension, useEndpointInFirefox } from './firefox.ts';
+import { DEV_WALLET_EXTENSION_ID } from '../stack/wallet-extension/id.ts';
 import { extensionDir, extensionIdOf, launchWithExtension, projectRoot } from './launch.ts';
 
 const port = Number(process.env.TAKO_STACK_PORT ?? 8787);
@@ -31,13 +32,15 @@ interface Driver {
 }
 
 async function chromiumDriver(profile: string): Promise<Driver> {
-  const context: BrowserContext = await launchWithExtension(profile, { headless });
+  // The local stack's MetaMask double is loaded beside the product unless asked not to.
+  const walletExtension = !process.argv.includes('--no-wallet-extension');
+  const context: BrowserContext = await launchWithExtension(profile, { headless, walletExtension });
   const id = await extensionIdOf(context);
   const popup = await context.newPage();
   // The popup's own size, so the screenshot looks like the real thing.
   if (headless) await popup.setViewportSize({ width: 360, height: 520 });
   return {
-    description: `Chromium ${headless ? 'headless (no display found)' : 'window'} with the extension from ${extensionDir} (id ${id})`,
+    description: `Chromium ${headless ? 'headless (no display found)' : 'window'} with the extension from ${extensionDir} (id ${id})${walletExtension ? ` and the dev wallet extension (id ${DEV_WALLET_EXTENSION_ID})` : ''}`,
     async signIn(stackUrl) {
       await useEndpoint(context, id, stackUrl);
       step(`Options: endpoint set to the local stack (${stackUrl}, v2)`);

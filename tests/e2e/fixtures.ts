@@ -28,16 +28,18 @@ export interface Extension {
   restart: () => Promise<void>;
 }
 
-export const test = base.extend<{ stackOptions: StackOptions; stack: Stack; extension: Extension }>({
+export const test = base.extend<{ stackOptions: StackOptions; walletExtension: boolean; stack: Stack; extension: Extension }>({
   stackOptions: [{}, { option: true }],
+  /** The local stack's wallet extension (a MetaMask double) is loaded beside the product; false: no MetaMask. */
+  walletExtension: [true, { option: true }],
   stack: async ({ stackOptions }, use) => {
     const stack = await startStack({ port: 0, ...stackOptions });
     await use(stack);
     await stack.close();
   },
-  extension: async ({ stack }, use) => {
+  extension: async ({ stack, walletExtension }, use) => {
     const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'tako-session-profile-'));
-    let context = await launchWithExtension(userDataDir);
+    let context = await launchWithExtension(userDataDir, { walletExtension });
     const extension: Extension = {
       id: await extensionIdOf(context),
       get context() {
@@ -64,7 +66,7 @@ export const test = base.extend<{ stackOptions: StackOptions; stack: Stack; exte
       },
       async restart() {
         await context.close();
-        context = await launchWithExtension(userDataDir);
+        context = await launchWithExtension(userDataDir, { walletExtension });
         await serviceWorkerOf(context);
       },
     };

@@ -6,6 +6,7 @@ import browser from 'webextension-polyfill';
 import { customEndpoint, hostPermissionFor, isLoopbackUrl, type EndpointPreset } from '../../core/endpoints.ts';
 import type { EndpointSetting } from '../../core/ui-protocol.ts';
 import { describeError } from '../../core/errors.ts';
+import { parseWalletExtensionId, walletExtensionName } from '../../core/wallet-extension.ts';
 import { ask } from '../shared/background.ts';
 import { byTestId, byTestIds, showMessage } from '../shared/dom.ts';
 import { initMetahumanSection } from './metahuman-section.ts';
@@ -19,6 +20,7 @@ const form = byTestId<HTMLFormElement>('endpoint-form');
 const preset = byTestId<HTMLSelectElement>('endpoint');
 const version = byTestId<HTMLSelectElement>('api-version');
 const baseUrl = byTestId<HTMLInputElement>('base-url');
+const walletExtensionId = byTestId<HTMLInputElement>('wallet-extension-id');
 const saveButton = byTestId<HTMLButtonElement>('save');
 
 function showCustom(): void {
@@ -35,12 +37,13 @@ function showError(message: string | null): void {
  * Save would store the old endpoint under a "Saved" message.
  */
 function enableEndpointForm(): void {
-  for (const control of [preset, baseUrl, version, saveButton]) control.disabled = false;
+  for (const control of [preset, baseUrl, version, walletExtensionId, saveButton]) control.disabled = false;
 }
 
 async function load(): Promise<void> {
-  const { endpoint } = await ask({ type: 'get-settings' });
+  const { endpoint, walletExtensionId: storedId } = await ask({ type: 'get-settings' });
   preset.value = endpoint.preset;
+  walletExtensionId.value = storedId ?? '';
   if (endpoint.preset === 'custom') {
     baseUrl.value = endpoint.baseUrl;
     version.value = endpoint.version;
@@ -63,9 +66,13 @@ async function save(): Promise<void> {
     }
     setting = { preset: 'custom', baseUrl: endpoint.baseUrl, version: endpoint.version };
   }
-  const saved = await ask({ type: 'save-settings', endpoint: setting });
+  // Checked here first so a typo is explained before any permission prompt; the background checks again.
+  parseWalletExtensionId(walletExtensionId.value);
+  const saved = await ask({ type: 'save-settings', endpoint: setting, walletExtensionId: walletExtensionId.value });
   baseUrl.value = saved.endpoint.preset === 'custom' ? saved.endpoint.baseUrl : baseUrl.value;
-  el.status.textContent = `Saved: ${saved.endpoint.baseUrl} (${saved.endpoint.version})`;
+  walletExtensionId.value = saved.walletExtensionId ?? '';
+  const wallet = saved.walletExtensionId ? walletExtensionName(saved.walletExtensionId) : 'MetaMask';
+  el.status.textContent = `Saved: ${saved.endpoint.baseUrl} (${saved.endpoint.version}); direct sign-in with ${wallet}`;
 }
 
 preset.addEventListener('change', showCustom);

@@ -1,0 +1,151 @@
+/**
+ * Signing in directly through a wallet extension, extension to extension, in real Chromium: the
+ * local stack's MetaMask double (src/stack/wallet-extension/) is loaded beside the product and
+ * reached over its external port; no web page takes part.
+ */
+import type { Page } from '@playwright/test';
+import { isSignedBy } from '../../src/core/signature.ts';
+import { parseSignInMessage } from '../../src/core/sign-in-message.ts';
+import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
+import type { UiReplies, UiRequest } from '../../src/core/ui-protocol.ts';
+import { walletExtensionName } from '../../src/core/wallet-extension.ts';
+import { DEV_KEYS } from '../../src/stack/demo/dev-keys.ts';
+import { DEV_WALLET_EXTENSION_ID } from '../../src/stack/wallet-extension/id.ts';
+import { DEV_ADDRESS, expect, expectSignedIn, test, type Extension } from './fixtures.ts';
+
+type Reply<T> = { ok: true; result: T } | { ok: false; error: { code: number; message: string } };
+
+/** A UI request from an extension page, as the popup would send it. */
+function ask<T extends UiRequest['type']>(page: Page, request: Extract<UiRequest, { type: T }>): Promise<Reply<UiReplies[T]>> {
+  return page.evaluate((message) => chrome.runtime.sendMessage(message), request) as Promise<Reply<UiReplies[T]>>;
+}
+
+/** The double's own page (wallet.html), loaded. */
+async function openDevWallet(extension: Extension): Promise<Page> {
+  const page = await extension.context.newPage();
+  await page.goto(`chrome-extension://${DEV_WALLET_EXTENSION_ID}/wallet.html`);
+  await expect(page.getByTestId('wallet-auto-confirm')).toBeEnabled();
+  return page;
+}
+
+async function setAutoConfirm(extension: Extension, on: boolean): Promise<void> {
+  const wallet = await openDevWallet(extension);
+  await wallet.getByTestId('wallet-auto-confirm').setChecked(on);
+  await expect(wallet.getByTestId('wallet-settings')).toHaveAttribute('data-auto-confirm', String(on));
+  await wallet.close();
+}
+
+/** The options page with the local stack as endpoint and the double as the wallet extension, saved through the form. */
+async function useDevWalletExtension(extension: Extension, stackUrl: string): Promise<Page> {
+  await extension.useEndpoint(stackUrl);
+  const options = await extension.openPage('options.html');
+  await expect(options.getByTestId('wallet-extension-id')).toBeEnabled();
+  await options.getByTestId('wallet-extension-id').fill(DEV_WALLET_EXTENSION_ID);
+  await options.getByTestId('save').click();
+  await expect(options.getByTestId('options-status')).toContainText(walletExtensionName(DEV_WALLET_EXTENSION_ID));
+  return options;
+}
+
+/** Every open page is one of the extensions' own: no web page could take part. */
+function expectNoWebPage(extension: Extension): void {
+  const urls = extension.context.pages().map((page) => page.url());
+  expect(urls.filter((url) => !url.startsWith('chrome-extension://') && url !== 'about:blank')).toEqual([]);
+}
+
+// Guards: direct sign-in is offered first and no web page takes part. Naming a page first, or
+// reaching the wallet through a page, fails this test.
+test('the popup names the wallet extension first and signs in through it with no web page open', async ({ extension, stack }) => {
+  await setAutoConfirm(extension, true);
+  const options = await useDevWalletExtension(extension, stack.url);
+  await options.close();
+
+  expectNoWebPage(extension);
+  const popup = await extension.openPage('popup.html');
+  const source = popup.getByTestId('sign-in-source');
+  await expect(source).toHaveAttribute('data-kind', 'extension');
+  await expect(source).toHaveAttribute('data-origin', '');
+  await popup.getByTestId('sign-in').click();
+  await expectSignedIn(popup);
+  await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', DEV_ADDRESS);
+  expectNoWebPage(extension);
+
+  // The stack received one sign-in, with a fresh message signed by the double's account.
+  const signIns = stack.requests('/v2/token');
+  expect(signIns.map((r) => r.status)).toEqual([200]);
+  const { message, signature } = signIns[0]!.body as { message: string; signature: string };
+  expect(parseSignInMessage(message).address).toBe(DEV_ADDRESS);
+  expect(isSignedBy(message, signature, DEV_ADDRESS)).toBe(true);
+});
+
+test('approving in the wallet extension\'s own window signs in; rejecting there is 4001 "declined" and posts nothing', async ({ extension, stack }) => {
+  const options = await useDevWalletExtension(extension, stack.url);
+  const source = { kind: 'extension', extensionId: DEV_WALLET_EXTENSION_ID } as const;
+
+  // Rejected at the account request.
+  let confirm = extension.context.waitForEvent('page', (page) => page.url().startsWith(`chrome-extension://${DEV_WALLET_EXTENSION_ID}/confirm.html`));
+  let signingIn = ask(options, { type: 'sign-in', source });
+  let window = await confirm;
+  await expect(window.getByTestId('wallet-request')).toHaveAttribute('data-method', 'eth_requestAccounts');
+  await Promise.all([window.waitForEvent('close'), window.getByTestId('wallet-reject').click()]);
+  expect(await signingIn).toEqual({
+    ok: false,
+    error: { code: TakoSessionErrorCode.UserRejected, message: 'You declined the request in your wallet' },
+  });
+  expect(stack.requests('/v2/token')).toEqual([]);
+
+  // Approved both times: the account, then the signature over the message shown in the window.
+  confirm = extension.context.waitForEvent('page', (page) => page.url().startsWith(`chrome-extension://${DEV_WALLET_EXTENSION_ID}/confirm.html`));
+  signingIn = ask(options, { type: 'sign-in', source });
+  window = await confirm;
+  await Promise.all([window.waitForEvent('close'), window.getByTestId('wallet-approve').click()]);
+  confirm = extension.context.waitForEvent('page', (page) => page.url().startsWith(`chrome-extension://${DEV_WALLET_EXTENSION_ID}/confirm.html`));
+  window = await confirm;
+  await expect(window.getByTestId('wallet-request')).toHaveAttribute('data-method', 'personal_sign');
+  await expect(window.getByTestId('wallet-request-text')).toContainText(DEV_ADDRESS);
+  await Promise.all([window.waitForEvent('close'), window.getByTestId('wallet-approve').click()]);
+  expect(await signingIn).toMatchObject({ ok: true, result: { address: DEV_ADDRESS } });
+  expect(stack.requests('/v2/token').map((r) => r.status)).toEqual([200]);
+});
+
+test('switching the account in the wallet extension that signed in is followed: the popup offers the new account', async ({ extension, stack }) => {
+  await setAutoConfirm(extension, true);
+  const options = await useDevWalletExtension(extension, stack.url);
+  expect(await ask(options, { type: 'sign-in', source: { kind: 'extension', extensionId: DEV_WALLET_EXTENSION_ID } })).toMatchObject({ ok: true });
+
+  const wallet = await openDevWallet(extension);
+  await wallet.getByTestId('wallet-account').selectOption('1');
+  await expect(wallet.getByTestId('wallet-settings')).toHaveAttribute('data-address', DEV_KEYS[1].address);
+
+  await expect
+    .poll(async () => {
+      const state = await ask(options, { type: 'get-state' });
+      return state.ok ? state.result.switchedAccount : state.error.message;
+    })
+    .toBe(DEV_KEYS[1].address);
+});
+
+test('a wallet extension id that is not one is refused by the options and changes nothing', async ({ extension, stack }) => {
+  const options = await useDevWalletExtension(extension, stack.url);
+  await options.getByTestId('wallet-extension-id').fill('not an extension');
+  await options.getByTestId('save').click();
+  await expect(options.getByTestId('options-error')).toContainText('wallet extension id');
+  // The background holds the same rule for a request that skips the form's check.
+  const reply = await ask(options, { type: 'save-settings', endpoint: { preset: 'custom', baseUrl: stack.url, version: 'v2' }, walletExtensionId: 'nope' });
+  expect(reply).toMatchObject({ ok: false, error: { code: TakoSessionErrorCode.InvalidParams } });
+  expect(await ask(options, { type: 'get-settings' })).toMatchObject({ ok: true, result: { walletExtensionId: DEV_WALLET_EXTENSION_ID } });
+});
+
+test.describe('without any wallet extension', () => {
+  test.use({ walletExtension: false });
+
+  test('nothing is detected, and a direct sign-in says the wallet is not installed', async ({ extension, stack }) => {
+    await extension.useEndpoint(stack.url);
+    const options = await extension.openPage('options.html');
+    // MetaMask stable and Flask, the default candidates, are not installed either.
+    const sources = await ask(options, { type: 'list-sign-in-sources' });
+    expect(sources.ok && sources.result.filter((source) => source.kind === 'extension')).toEqual([]);
+    const reply = await ask(options, { type: 'sign-in', source: { kind: 'extension', extensionId: DEV_WALLET_EXTENSION_ID } });
+    expect(reply).toMatchObject({ ok: false, error: { message: expect.stringContaining('is not installed') } });
+    expect(stack.requests('/v2/token')).toEqual([]);
+  });
+});
