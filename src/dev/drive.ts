@@ -17,6 +17,18 @@ export async function useEndpoint(context: BrowserContext, extensionId: string, 
   await page.close();
 }
 
+/** Options page: sign in directly through this wallet extension (the local stack's MetaMask double, say). */
+export async function useWalletExtension(context: BrowserContext, extensionId: string, walletExtensionId: string) {
+  const page = await context.newPage();
+  await page.goto(`chrome-extension://${extensionId}/options.html`);
+  const field = page.getByTestId('wallet-extension-id');
+  await page.locator('[data-testid="wallet-extension-id"]:enabled').waitFor({ timeout: 15_000 });
+  await field.fill(walletExtensionId);
+  await page.getByTestId('save').click();
+  await page.getByTestId('options-status').filter({ hasText: walletExtensionId }).waitFor({ timeout: 15_000 });
+  await page.close();
+}
+
 /**
  * Clicks approve or deny in an approval window. The window closes itself once answered, which
  * can happen before Playwright's click returns, so the click's own outcome is not awaited: the

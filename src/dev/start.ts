@@ -9,7 +9,7 @@ import type { BrowserContext } from '@playwright/test';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { startStack } from '../stack/server.ts';
-import { useEndpoint } from './drive.ts';
+import { useEndpoint, useWalletExtension } from './drive.ts';
 import { byTestId, firefoxXpiPath, launchFirefoxWithExtension, useEndpointInFirefox } from './firefox.ts';
 import { DEV_WALLET_EXTENSION_ID } from '../stack/wallet-extension/id.ts';
 import { extensionDir, extensionIdOf, launchWithExtension, projectRoot } from './launch.ts';
@@ -44,11 +44,31 @@ async function chromiumDriver(profile: string): Promise<Driver> {
     async signIn(stackUrl) {
       await useEndpoint(context, id, stackUrl);
       step(`Options: endpoint set to the local stack (${stackUrl}, v2)`);
+      if (walletExtension) {
+        await useWalletExtension(context, id, DEV_WALLET_EXTENSION_ID);
+        step('Options: sign in directly through the dev wallet extension (the local stand-in for MetaMask)');
+        if (headless) {
+          const wallet = await context.newPage();
+          await wallet.goto(`chrome-extension://${DEV_WALLET_EXTENSION_ID}/wallet.html`);
+          await wallet.getByTestId('wallet-auto-confirm').check();
+          await wallet.locator('[data-testid="wallet-settings"][data-auto-confirm="true"]').waitFor();
+          await wallet.close();
+          step('Dev wallet extension: auto-confirm on');
+        }
+      }
       await context.newPage().then((demo) => demo.goto(`${stackUrl}/${headless ? '?autoconfirm=1' : ''}`));
       step(`Demo dapp open at ${stackUrl}/ with the dev wallet${headless ? ' (auto-confirm on)' : ''}`);
       await popup.goto(`chrome-extension://${id}/popup.html`);
       if ((await popup.getByTestId('session').getAttribute('data-state')) !== 'signed-in') {
-        step(headless ? 'Popup: clicking "Sign in with wallet"' : 'Popup: click "Sign in with wallet", then Confirm in the dev wallet panel');
+        const source = popup.getByTestId('sign-in-source');
+        await source.locator('xpath=self::*[@data-kind!=""]').waitFor();
+        const kind = await source.getAttribute('data-kind');
+        step(
+          kind === 'extension'
+            ? 'Popup names the dev wallet extension as the source (no web page takes part); "Sign in with another" offers the demo page'
+            : `Popup names the page ${await source.getAttribute('data-origin')} as the source`,
+        );
+        step(headless ? 'Popup: clicking "Sign in with wallet"' : 'Popup: click "Sign in with wallet", then confirm in the wallet');
         if (headless) await popup.getByTestId('sign-in').click();
         await popup.locator('[data-testid="session"][data-state="signed-in"]').waitFor({ timeout: 5 * 60_000 });
       }
