@@ -9,12 +9,10 @@ import type { MetahumanView } from '../../core/ui-protocol.ts';
 import { describeError } from '../../core/errors.ts';
 import { ask, onStateChanged } from '../shared/background.ts';
 import { byTestId, byTestIds, showMessage } from '../shared/dom.ts';
+import { t } from '../shared/i18n.ts';
 import { formatWhen } from '../shared/time.ts';
 
 const FIELDS: readonly MetahumanField[] = ['name', 'mail', 'comment'];
-const GET_LABEL = 'Get token';
-const REPLACE_LABEL = 'Get a new token';
-const COPY_LABEL = 'Copy';
 
 export function initMetahumanSection(): void {
   const form = byTestId<HTMLFormElement>('mh-form');
@@ -69,7 +67,7 @@ export function initMetahumanSection(): void {
     buttons.getToken.disabled = value;
     buttons.confirmReplace.disabled = value;
     buttons.cancelReplace.disabled = value;
-    buttons.getToken.textContent = value ? 'Requesting…' : view?.token ? REPLACE_LABEL : GET_LABEL;
+    buttons.getToken.textContent = value ? t('requesting') : view?.token ? t('getNewToken') : t('getToken');
   }
 
   function render(next: MetahumanView): void {
@@ -80,9 +78,9 @@ export function initMetahumanSection(): void {
     el.stored.hidden = !token;
     el.token.textContent = token?.masked ?? '';
     el.tokenInfo.textContent = token
-      ? `Obtained ${formatWhen(token.obtainedAt)} for ${token.name} <${token.mail}> from ${new URL(token.baseUrl).host}`
+      ? t('tokenObtained', formatWhen(token.obtainedAt), token.name, token.mail, new URL(token.baseUrl).host)
       : '';
-    if (!busy) buttons.getToken.textContent = token ? REPLACE_LABEL : GET_LABEL;
+    if (!busy) buttons.getToken.textContent = token ? t('getNewToken') : t('getToken');
   }
 
   async function reload(): Promise<void> {
@@ -117,7 +115,7 @@ export function initMetahumanSection(): void {
       // First, while the click's user gesture lasts: the browser shows its own prompt (none when
       // already granted).
       const granted = await browser.permissions.request({ origins: [hostPermissionFor(target)] });
-      if (!granted) throw new Error(`Tako Session needs access to ${new URL(target).host} to use it`);
+      if (!granted) throw new Error(t('errorNeedsAccess', new URL(target).host));
     }
     setBusy(true);
     try {
@@ -131,7 +129,7 @@ export function initMetahumanSection(): void {
         replaceExisting,
       });
       render(next);
-      el.status.textContent = 'Token received and saved. The MetaHuman SDK will not show it again; Tako Session keeps it for you.';
+      el.status.textContent = t('tokenReceived');
     } finally {
       setBusy(false);
     }
@@ -167,7 +165,7 @@ export function initMetahumanSection(): void {
   buttons.cancelReplace.addEventListener('click', () => {
     showConfirm(false);
     showError(null);
-    el.status.textContent = 'Kept your current token.';
+    el.status.textContent = t('tokenKept');
     buttons.getToken.focus();
   });
 
@@ -177,13 +175,13 @@ export function initMetahumanSection(): void {
     showError(null);
     navigator.clipboard.writeText(token).then(
       () => {
-        buttons.copy.textContent = 'Copied';
+        buttons.copy.textContent = t('copied');
         clearTimeout(copyReset);
         copyReset = setTimeout(() => {
-          buttons.copy.textContent = COPY_LABEL;
+          buttons.copy.textContent = t('copy');
         }, 3000);
       },
-      (error: unknown) => showError(`Could not copy the token: ${describeError(error)}`),
+      (error: unknown) => showError(t('errorCopy', describeError(error))),
     );
   });
 

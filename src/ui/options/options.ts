@@ -8,7 +8,10 @@ import type { EndpointSetting } from '../../core/ui-protocol.ts';
 import { describeError } from '../../core/errors.ts';
 import { ask } from '../shared/background.ts';
 import { byTestId, byTestIds, showMessage } from '../shared/dom.ts';
+import { localizePage, t } from '../shared/i18n.ts';
 import { initMetahumanSection } from './metahuman-section.ts';
+
+localizePage();
 
 const el = byTestIds({
   customFields: 'custom-fields',
@@ -59,13 +62,13 @@ async function save(): Promise<void> {
     if (!isLoopbackUrl(endpoint.baseUrl)) {
       // Must run in the click's user gesture: the browser shows its own prompt.
       const granted = await browser.permissions.request({ origins: [hostPermissionFor(endpoint.baseUrl)] });
-      if (!granted) throw new Error(`Tako Session needs access to ${new URL(endpoint.baseUrl).host} to use it`);
+      if (!granted) throw new Error(t('errorNeedsAccess', new URL(endpoint.baseUrl).host));
     }
     setting = { preset: 'custom', baseUrl: endpoint.baseUrl, version: endpoint.version };
   }
   const saved = await ask({ type: 'save-settings', endpoint: setting });
   baseUrl.value = saved.endpoint.preset === 'custom' ? saved.endpoint.baseUrl : baseUrl.value;
-  el.status.textContent = `Saved: ${saved.endpoint.baseUrl} (${saved.endpoint.version})`;
+  el.status.textContent = t('savedEndpoint', saved.endpoint.baseUrl, saved.endpoint.version);
 }
 
 preset.addEventListener('change', showCustom);
