@@ -3,6 +3,7 @@ import type { SessionInfo } from '../../core/session.ts';
 import type { WalletInfo } from '../../core/protocol.ts';
 import type { PopupState } from '../../core/ui-protocol.ts';
 import browser from 'webextension-polyfill';
+import { shortAddress } from '../../core/address.ts';
 import { describeError } from '../../core/errors.ts';
 import { ask, onStateChanged } from '../shared/background.ts';
 import { byTestIds, showMessage } from '../shared/dom.ts';
@@ -182,10 +183,6 @@ function renderCooldowns(state: PopupState): void {
     }),
   );
   el.cooldownsSection.hidden = origins.length === 0;
-}
-
-function shortAddress(address: string): string {
-  return `${address.slice(0, 6)}…${address.slice(-4)}`;
 }
 
 /** A secondary button that runs `action` (its errors shown in the popup). */
