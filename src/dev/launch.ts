@@ -9,9 +9,14 @@ export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.u
 export const extensionDir = path.join(projectRoot, 'extension', 'chromium');
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
+/**
+ * `locale` ("de", "ja", "zh-CN") runs the browser in that language. Headless Chromium on Linux
+ * takes the extension's message catalog from `--lang` but reports `i18n.getUILanguage()` (and
+ * `navigator.language`) from the emulated locale, so both are set.
+ */
 export async function launchWithExtension(
   userDataDir: string,
-  { headless = true, extensionPath = extensionDir }: { headless?: boolean; extensionPath?: string } = {},
+  { headless = true, extensionPath = extensionDir, locale }: { headless?: boolean; extensionPath?: string; locale?: string } = {},
 ): Promise<BrowserContext> {
   if (!existsSync(path.join(extensionPath, 'manifest.json'))) {
     throw new Error(`${path.relative(projectRoot, extensionPath)}/ is not built: run \`npm run build\` first`);
@@ -23,6 +28,7 @@ export async function launchWithExtension(
     executablePath: chromiumPath,
     headless,
     viewport: headless ? { width: 1280, height: 800 } : null,
+    ...(locale ? { locale } : {}),
     args: [
       `--disable-extensions-except=${extensionPath}`,
       `--load-extension=${extensionPath}`,
@@ -33,6 +39,7 @@ export async function launchWithExtension(
       '--disable-sync',
       '--no-first-run',
       '--no-default-browser-check',
+      ...(locale ? [`--lang=${locale}`] : []),
     ],
   });
 }

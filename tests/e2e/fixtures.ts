@@ -28,16 +28,19 @@ export interface Extension {
   restart: () => Promise<void>;
 }
 
-export const test = base.extend<{ stackOptions: StackOptions; stack: Stack; extension: Extension }>({
+export const test = base.extend<{ stackOptions: StackOptions; browserLocale: string | undefined; stack: Stack; extension: Extension }>({
   stackOptions: [{}, { option: true }],
+  /** The browser's UI language ("de"); the system's when left out. */
+  browserLocale: [undefined, { option: true }],
   stack: async ({ stackOptions }, use) => {
     const stack = await startStack({ port: 0, ...stackOptions });
     await use(stack);
     await stack.close();
   },
-  extension: async ({ stack }, use) => {
+  extension: async ({ stack, browserLocale }, use) => {
     const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'tako-session-profile-'));
-    let context = await launchWithExtension(userDataDir);
+    const launchOptions = browserLocale ? { locale: browserLocale } : {};
+    let context = await launchWithExtension(userDataDir, launchOptions);
     const extension: Extension = {
       id: await extensionIdOf(context),
       get context() {
@@ -64,7 +67,7 @@ export const test = base.extend<{ stackOptions: StackOptions; stack: Stack; exte
       },
       async restart() {
         await context.close();
-        context = await launchWithExtension(userDataDir);
+        context = await launchWithExtension(userDataDir, launchOptions);
         await serviceWorkerOf(context);
       },
     };
