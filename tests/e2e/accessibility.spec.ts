@@ -77,6 +77,9 @@ async function openPopup(extension: Extension, host: string): Promise<Page> {
   return popup;
 }
 
+/** The toolbar button's tooltip, read from an extension page. */
+const toolbarTitle = (page: Page) => page.evaluate(() => chrome.action.getTitle({}));
+
 /** The data-testid of the focused element. */
 const focusedTestId = (page: Page) => page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset['testid'] ?? null);
 
@@ -138,6 +141,8 @@ test('popup: every state passes axe in light and dark, and says the state in one
   await expect(popup.getByTestId('site-icon')).toHaveAttribute('src', new RegExp(`^chrome-extension://${extension.id}/_favicon/\\?pageUrl=`));
   await expect(popup.getByTestId('token-renews')).toBeVisible();
   await expect(popup.getByTestId('session-lapses')).toBeVisible();
+  // The toolbar tooltip says in words what the badge shows.
+  await expect.poll(() => toolbarTitle(popup)).toBe(message('en', 'badgeTitleSignedIn'));
   await checkState(popup, testInfo, 'popup-signed-in', { screenshot: true });
 
   await demo.getByTestId('wallet-account').selectOption({ index: 1 });
@@ -154,6 +159,8 @@ test('popup: every state passes axe in light and dark, and says the state in one
   await popup.getByTestId('refresh-now').click();
   await expect(popup.getByTestId('error')).toBeVisible();
   await expect(stateLine).toHaveText(message('en', 'stateSignedInRetrying', shortAddress(SECOND_ADDRESS), host));
+  // No renewal time is promised while the renewals fail.
+  await expect(popup.getByTestId('token-renews')).toBeHidden();
   await checkState(popup, testInfo, 'popup-error', { screenshot: true });
 
   stack.faults.clear();
@@ -300,6 +307,7 @@ test.describe('in German', () => {
     await expect(popup.getByTestId('state-label')).toHaveText(message('de', 'stateSignedOut', 'api.tako.so'));
     await expect(popup.getByTestId('sites-empty')).toHaveText(message('de', 'sitesEmpty'));
     expect(message('de', 'signIn')).not.toBe(message('en', 'signIn'));
+    await expect.poll(() => toolbarTitle(popup)).toBe(message('de', 'badgeTitleSignedOut'));
 
     const demo = await extension.openDemo();
     await demo.bringToFront();

@@ -81,12 +81,13 @@ function stateSentence(state: PopupState): string {
 function renderTimes(state: PopupState): void {
   const session = state.session;
   const live = session && session.state !== 'expired';
-  el.renews.hidden = !live || state.state === 'refreshing';
-  if (live && state.tokenObtainedAt !== null) {
-    const renewsAt = session.expiresAt - refreshLeadMs(Math.max(0, session.expiresAt - state.tokenObtainedAt));
+  // While refreshes fail the next attempt is a retry, not the schedule: no time is promised then.
+  const obtainedAt = state.tokenObtainedAt;
+  const onSchedule = live && state.state === 'signed-in' && !state.error && obtainedAt !== null;
+  el.renews.hidden = !onSchedule;
+  if (onSchedule) {
+    const renewsAt = session.expiresAt - refreshLeadMs(Math.max(0, session.expiresAt - obtainedAt));
     el.renews.textContent = t('tokenRenews', relativeTime(Math.max(renewsAt, Date.now())));
-  } else {
-    el.renews.hidden = true;
   }
   el.lapses.hidden = !live || !state.refreshExpiresAt;
   el.lapses.textContent = live && state.refreshExpiresAt ? t('signInAgainBy', dayAndTime(state.refreshExpiresAt)) : '';
@@ -240,6 +241,7 @@ function render(state: PopupState): void {
   if (localError && tokenIdentity(state) !== localErrorSession) localError = null;
   el.session.dataset.state = state.state;
   el.stateLabel.textContent = stateSentence(state);
+  el.stateLabel.classList.toggle('retrying', state.state === 'signed-in' && Boolean(state.error));
   el.endpointLabel.textContent = endpointHost(state);
   el.endpointLabel.title = `${state.endpoint.baseUrl} (${state.endpoint.version})`;
   const session: SessionInfo | null = state.session;
