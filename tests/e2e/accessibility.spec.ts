@@ -325,5 +325,7 @@ test.describe('in German', () => {
     const options = await extension.openPage('options.html');
     await expect(options.getByTestId('save')).toHaveText(message('de', 'save'));
     await expect(options.getByLabel(message('de', 'nameLabel'), { exact: true })).toHaveAttribute('data-testid', 'mh-name');
+    await options.getByTestId('mh-get-token').click();
+    await expect(options.getByTestId('mh-name-error')).toHaveText(message('de', 'errorNameEmpty'));
   });
 });

@@ -4,7 +4,7 @@
  */
 import browser from 'webextension-polyfill';
 import { hostPermissionFor, isLoopbackUrl, normalizeBaseUrl } from '../../core/endpoints.ts';
-import { metahumanFieldErrors, METAHUMAN_DEFAULT_BASE_URL, type MetahumanField } from '../../core/metahuman.ts';
+import { METAHUMAN_DEFAULT_BASE_URL, METAHUMAN_LIMITS, metahumanFieldErrors, type MetahumanField } from '../../core/metahuman.ts';
 import type { MetahumanView } from '../../core/ui-protocol.ts';
 import { describeError } from '../../core/errors.ts';
 import { ask, onStateChanged } from '../shared/background.ts';
@@ -13,6 +13,18 @@ import { t } from '../shared/i18n.ts';
 import { formatWhen } from '../shared/time.ts';
 
 const FIELDS: readonly MetahumanField[] = ['name', 'mail', 'comment'];
+
+/**
+ * What is wrong with a field, in the browser's language. Core decides whether a field is wrong
+ * (the background checks the same rules); this says which rule it broke, in words.
+ */
+function fieldErrorText(field: MetahumanField, value: string): string {
+  const text = value.trim();
+  const limit = METAHUMAN_LIMITS[field];
+  if (field !== 'comment' && text === '') return t(field === 'name' ? 'errorNameEmpty' : 'errorMailEmpty');
+  if (text.length > limit) return field === 'mail' ? t('errorTooLong', limit) : t('errorTooLongNow', limit, text.length);
+  return t('errorMailInvalid');
+}
 
 export function initMetahumanSection(): void {
   const form = byTestId<HTMLFormElement>('mh-form');
@@ -90,7 +102,9 @@ export function initMetahumanSection(): void {
   /** Per-field messages next to each field; true when everything can be sent. */
   function checkFields(): boolean {
     const errors = metahumanFieldErrors({ name: inputs.name.value, mail: inputs.mail.value, comment: inputs.comment.value });
-    for (const field of FIELDS) showFieldError(`mh-${field}-error`, inputs[field], errors[field]);
+    for (const field of FIELDS) {
+      showFieldError(`mh-${field}-error`, inputs[field], errors[field] && fieldErrorText(field, inputs[field].value));
+    }
     let baseUrlError: string | undefined;
     try {
       chosenBaseUrl();
