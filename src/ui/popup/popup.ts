@@ -240,7 +240,9 @@ function render(state: PopupState): void {
   current = state;
   if (localError && tokenIdentity(state) !== localErrorSession) localError = null;
   el.session.dataset.state = state.state;
-  el.stateLabel.textContent = stateSentence(state);
+  // Written only when it changes: the line is a live region, and a rewrite is announced again.
+  const sentence = stateSentence(state);
+  if (el.stateLabel.textContent !== sentence) el.stateLabel.textContent = sentence;
   el.stateLabel.classList.toggle('retrying', state.state === 'signed-in' && Boolean(state.error));
   el.endpointLabel.textContent = endpointHost(state);
   el.endpointLabel.title = `${state.endpoint.baseUrl} (${state.endpoint.version})`;
