@@ -108,10 +108,10 @@ const followsInDocument = (page: Page, before: string) =>
     return Boolean(earlier.compareDocumentPosition(document.activeElement!) & Node.DOCUMENT_POSITION_FOLLOWING);
   }, before);
 
-// Guards: every popup state (signed out, signing in, signed in with one and with several accounts,
-// a refresh failing, expired) passes axe in both themes, and its first line, a live region, says
-// the state in words.
-test('popup: every state passes axe in light and dark, and says the state in one announced sentence', async ({ extension, stack }, testInfo) => {
+// Guards: the popup's states before and just after sign-in (signed out, signing in, signed in with
+// one allowed site) pass axe in both themes, and the first line, a live region, says the state in
+// words.
+test('popup: signed out, signing in and signed in pass axe in light and dark, each said in one announced sentence', async ({ extension, stack }, testInfo) => {
   const host = stack.url.replace(/^https?:\/\//, '');
   await extension.useEndpoint(stack.url);
   const demo = await extension.openDemo();
@@ -129,7 +129,6 @@ test('popup: every state passes axe in light and dark, and says the state in one
   await checkState(popup, testInfo, 'popup-signing-in', { screenshot: true });
   await demo.getByTestId('wallet-confirm').click();
   await expectSignedIn(popup);
-  await demo.getByTestId('wallet-auto-confirm').check();
 
   await allowOrigin(extension, demo);
   await popup.bringToFront();
@@ -144,21 +143,35 @@ test('popup: every state passes axe in light and dark, and says the state in one
   // The toolbar tooltip says in words what the badge shows.
   await expect.poll(() => toolbarTitle(popup)).toBe(message('en', 'badgeTitleSignedIn'));
   await checkState(popup, testInfo, 'popup-signed-in', { screenshot: true });
+});
 
+// Guards: the wallet switching to a new account, and several accounts signed in, pass axe.
+test('popup: a switched wallet account and several accounts pass axe in light and dark', async ({ extension, stack }, testInfo) => {
+  const host = stack.url.replace(/^https?:\/\//, '');
+  const { demo, popup } = await signedInAndAllowed(extension, stack);
+  await popup.setViewportSize({ width: 360, height: 600 });
   await demo.getByTestId('wallet-account').selectOption({ index: 1 });
   await expect(popup.getByTestId('switch-offer')).toBeVisible();
   await checkState(popup, testInfo, 'popup-account-switched', { screenshot: true });
   await popup.getByTestId('sign-in-switched').click();
   await expect(popup.getByTestId('account')).toHaveCount(2);
   await expect(popup.getByTestId('accounts-heading')).toHaveText(message('en', 'accountsCountOther', '2'));
-  await expect(stateLine).toHaveText(message('en', 'stateSignedIn', shortAddress(SECOND_ADDRESS), host));
+  await expect(popup.getByTestId('state-label')).toHaveText(message('en', 'stateSignedIn', shortAddress(SECOND_ADDRESS), host));
   await checkState(popup, testInfo, 'popup-several-accounts', { screenshot: true });
+});
+
+// Guards: refreshes failing (an error, still signed in) and an expired session pass axe, and say so.
+test('popup: failing refreshes and an expired session pass axe in light and dark', async ({ extension, stack }, testInfo) => {
+  const host = stack.url.replace(/^https?:\/\//, '');
+  const { popup } = await signedInAndAllowed(extension, stack);
+  await popup.setViewportSize({ width: 360, height: 600 });
+  const stateLine = popup.getByTestId('state-label');
 
   // Refreshes failing: still signed in, retrying, and the error said as an alert.
   stack.faults.inject('/v2/refresh_token', { count: 1_000, kind: 'status', status: 503 });
   await popup.getByTestId('refresh-now').click();
   await expect(popup.getByTestId('error')).toBeVisible();
-  await expect(stateLine).toHaveText(message('en', 'stateSignedInRetrying', shortAddress(SECOND_ADDRESS), host));
+  await expect(stateLine).toHaveText(message('en', 'stateSignedInRetrying', shortAddress(DEV_ADDRESS), host));
   // No renewal time is promised while the renewals fail.
   await expect(popup.getByTestId('token-renews')).toBeHidden();
   await checkState(popup, testInfo, 'popup-error', { screenshot: true });
@@ -167,7 +180,7 @@ test('popup: every state passes axe in light and dark, and says the state in one
   stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 401 });
   await popup.getByTestId('refresh-now').click();
   await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'expired');
-  await expect(stateLine).toHaveText(message('en', 'stateExpired', shortAddress(SECOND_ADDRESS), host));
+  await expect(stateLine).toHaveText(message('en', 'stateExpired', shortAddress(DEV_ADDRESS), host));
   await checkState(popup, testInfo, 'popup-expired', { screenshot: true });
 });
 

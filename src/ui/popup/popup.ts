@@ -5,9 +5,9 @@ import type { PopupState } from '../../core/ui-protocol.ts';
 import browser from 'webextension-polyfill';
 import { shortAddress } from '../../core/address.ts';
 import { describeError } from '../../core/errors.ts';
+import { refreshLeadMs } from '../../core/lifecycle.ts';
 import { ask, onStateChanged } from '../shared/background.ts';
 import { byTestIds, showMessage } from '../shared/dom.ts';
-import { refreshLeadMs } from '../../core/lifecycle.ts';
 import { dayAndTime, localizePage, plural, relativeTime, t } from '../shared/i18n.ts';
 import { formatCountdown, formatWhen } from '../shared/time.ts';
 
@@ -120,7 +120,8 @@ function siteIcon(origin: string): HTMLElement {
   if (faviconsAvailable) {
     const icon = document.createElement('img');
     const url = new URL(browser.runtime.getURL('/_favicon/'));
-    url.searchParams.set('pageUrl', origin);
+    // The site's front page, as the browser stored its favicon when it was visited.
+    url.searchParams.set('pageUrl', new URL(origin).href);
     url.searchParams.set('size', '16');
     icon.src = url.href;
     icon.alt = '';
