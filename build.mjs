@@ -1,5 +1,5 @@
 // Builds the extension for both engines from the same bundles: bundles each entry point with
-// esbuild and copies the manifest, pages, styles and icons.
+// esbuild and copies the manifest, pages, styles, icons and _locales.
 //   node build.mjs           extension/chromium/ (Load unpacked), extension/firefox/ and the
 //                            unsigned extension/tako-session-firefox.xpi
 //   node build.mjs --watch   rebuild extension/chromium/ on every change (with inline source maps)
@@ -64,9 +64,12 @@ export const FIREFOX_XPI = path.join(extensionRoot, 'tako-session-firefox.xpi');
  * and data-collection statement; `minimum_chrome_version` means nothing to it.
  */
 function firefoxManifest(manifest) {
-  const { minimum_chrome_version: _chromeOnly, background, ...rest } = manifest;
+  const { minimum_chrome_version: _chromeOnly, background, permissions, ...rest } = manifest;
   return {
     ...rest,
+    // Chromium's `favicon` (its `_favicon/` service) does not exist in Firefox: the popup shows a
+    // site's first letter there instead.
+    permissions: permissions.filter((permission) => !CHROMIUM_ONLY_PERMISSIONS.includes(permission)),
     background: { scripts: [background.service_worker], type: background.type },
     browser_specific_settings: {
       gecko: {
@@ -79,6 +82,9 @@ function firefoxManifest(manifest) {
     },
   };
 }
+
+/** Permissions only Chromium knows, left out of Firefox's manifest. */
+const CHROMIUM_ONLY_PERMISSIONS = ['favicon'];
 
 /** Every file under `dir`, by its path relative to `dir` with forward slashes, for the XPI. */
 async function filesUnder(dir, prefix = '') {
@@ -190,6 +196,8 @@ async function build({ watch, bench }) {
     ]),
     ['src/ui/shared/base.css', 'base.css'],
     ['src/ui/icons', 'icons'],
+    // The browser's own i18n: the manifest's __MSG_*__ names and every page's words.
+    ['_locales', '_locales'],
   ];
 
   async function copyStatics() {

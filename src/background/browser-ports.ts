@@ -67,7 +67,7 @@ export const showBadge: ShowBadge = async (badge) => {
   await Promise.all([
     browser.action.setBadgeText({ text: badge.text }),
     browser.action.setBadgeBackgroundColor({ color: badge.color }),
-    browser.action.setTitle({ title: badge.title }),
+    browser.action.setTitle({ title: browser.i18n.getMessage(badge.titleMessage) }),
   ]);
 };
 

@@ -47,7 +47,8 @@ export interface WindowsPort {
 export interface Badge {
   text: string;
   color: string;
-  title: string;
+  /** The tooltip: the name of a message in `_locales`, shown in the browser's language. */
+  titleMessage: string;
 }
 
 export type ShowBadge = (badge: Badge) => Promise<void>;

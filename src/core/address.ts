@@ -50,3 +50,8 @@ export function isValidChecksumAddress(value: unknown): value is Address {
 export function sameAddress(a: string, b: string): boolean {
   return hasAddressShape(a) && hasAddressShape(b) && a.toLowerCase() === b.toLowerCase();
 }
+
+/** An address as people read it at a glance: "0xf39F…2266" (the full one stays in a tooltip or attribute). */
+export function shortAddress(address: string): string {
+  return `${address.slice(0, 6)}…${address.slice(-4)}`;
+}

@@ -20,11 +20,18 @@ export interface LaunchOptions {
    * sign in directly; false for a browser without any MetaMask.
    */
   walletExtension?: boolean;
+  /** The browser's UI language ("de", "ja", "zh-CN"); see launchWithExtension. */
+  locale?: string;
 }
 
+/**
+ * `locale` ("de", "ja", "zh-CN") runs the browser in that language. Headless Chromium on Linux
+ * takes the extension's message catalog from `--lang` but reports `i18n.getUILanguage()` (and
+ * `navigator.language`) from the emulated locale, so both are set.
+ */
 export async function launchWithExtension(
   userDataDir: string,
-  { headless = true, extensionPath = extensionDir, walletExtension = true }: LaunchOptions = {},
+  { headless = true, extensionPath = extensionDir, walletExtension = true, locale }: LaunchOptions = {},
 ): Promise<BrowserContext> {
   const extensions = walletExtension ? [extensionPath, walletExtensionDir] : [extensionPath];
   for (const dir of extensions) {
@@ -39,6 +46,7 @@ export async function launchWithExtension(
     executablePath: chromiumPath,
     headless,
     viewport: headless ? { width: 1280, height: 800 } : null,
+    ...(locale ? { locale } : {}),
     args: [
       `--disable-extensions-except=${extensions.join(',')}`,
       `--load-extension=${extensions.join(',')}`,
@@ -49,6 +57,7 @@ export async function launchWithExtension(
       '--disable-sync',
       '--no-first-run',
       '--no-default-browser-check',
+      ...(locale ? [`--lang=${locale}`] : []),
     ],
   });
 }

@@ -28,18 +28,21 @@ export interface Extension {
   restart: () => Promise<void>;
 }
 
-export const test = base.extend<{ stackOptions: StackOptions; walletExtension: boolean; stack: Stack; extension: Extension }>({
+export const test = base.extend<{ stackOptions: StackOptions; walletExtension: boolean; browserLocale: string | undefined; stack: Stack; extension: Extension }>({
   stackOptions: [{}, { option: true }],
   /** The local stack's wallet extension (a MetaMask double) is loaded beside the product; false: no MetaMask. */
   walletExtension: [true, { option: true }],
+  /** The browser's UI language ("de"); the system's when left out. */
+  browserLocale: [undefined, { option: true }],
   stack: async ({ stackOptions }, use) => {
     const stack = await startStack({ port: 0, ...stackOptions });
     await use(stack);
     await stack.close();
   },
-  extension: async ({ stack, walletExtension }, use) => {
+  extension: async ({ stack, walletExtension, browserLocale }, use) => {
     const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'tako-session-profile-'));
-    let context = await launchWithExtension(userDataDir, { walletExtension });
+    const launchOptions = { walletExtension, ...(browserLocale ? { locale: browserLocale } : {}) };
+    let context = await launchWithExtension(userDataDir, launchOptions);
     const extension: Extension = {
       id: await extensionIdOf(context),
       get context() {
@@ -66,7 +69,7 @@ export const test = base.extend<{ stackOptions: StackOptions; walletExtension: b
       },
       async restart() {
         await context.close();
-        context = await launchWithExtension(userDataDir, { walletExtension });
+        context = await launchWithExtension(userDataDir, launchOptions);
         await serviceWorkerOf(context);
       },
     };

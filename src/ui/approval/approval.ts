@@ -8,6 +8,9 @@ import { allowReadyAt, ALLOW_DELAY_MS, type ConsentScope } from '../../core/cons
 import { describeError } from '../../core/errors.ts';
 import { ask } from '../shared/background.ts';
 import { byTestId, showMessage } from '../shared/dom.ts';
+import { localizePage, t, uiLanguage } from '../shared/i18n.ts';
+
+localizePage();
 
 const requestId = new URLSearchParams(location.search).get('request') ?? '';
 const originLabel = byTestId('request-origin');
@@ -47,12 +50,13 @@ function update(): void {
   if (!loaded || answered) {
     status.textContent = '';
   } else if (since === null) {
-    status.textContent = 'Allow is paused while this window is not in front.';
+    status.textContent = t('allowPaused');
   } else if (!ready) {
-    status.textContent = `Allow will be available in a moment (${(ALLOW_DELAY_MS / 1000).toFixed(1)} s): read what the site gets first.`;
+    const seconds = new Intl.NumberFormat(uiLanguage(), { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(ALLOW_DELAY_MS / 1000);
+    status.textContent = t('allowSoon', seconds);
     timer = setTimeout(update, Math.max(0, (allowReadyAt(since) ?? 0) - performance.now()));
   } else {
-    status.textContent = 'Allow is available.';
+    status.textContent = t('allowAvailable');
   }
 }
 
@@ -76,14 +80,14 @@ async function answer(approved: boolean): Promise<void> {
 }
 
 const SCOPE_TITLES: Record<ConsentScope, (origin: string) => string> = {
-  session: (origin) => `Allow ${origin} to use your Tako session?`,
-  metahuman: (origin) => `Give ${origin} your MetaHuman SDK token?`,
+  session: (origin) => t('approvalWindowTitleSession', origin),
+  metahuman: (origin) => t('approvalWindowTitleMetahuman', origin),
 };
 
 ask({ type: 'get-approval', requestId }).then(({ origin, scope, insecure }) => {
   originLabel.textContent = origin;
-  title.textContent = scope === 'metahuman' ? 'Give this site your MetaHuman token?' : 'Allow this site?';
-  document.title = `${SCOPE_TITLES[scope](origin)} — Tako Session`;
+  title.textContent = scope === 'metahuman' ? t('approvalTitleMetahuman') : t('approvalTitle');
+  document.title = SCOPE_TITLES[scope](origin);
   scopeBox.dataset.scope = scope;
   for (const text of scopeBox.querySelectorAll<HTMLElement>('[data-scope-text]')) text.hidden = text.dataset.scopeText !== scope;
   insecureWarning.hidden = !insecure;

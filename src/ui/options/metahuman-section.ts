@@ -4,17 +4,27 @@
  */
 import browser from 'webextension-polyfill';
 import { hostPermissionFor, isLoopbackUrl, normalizeBaseUrl } from '../../core/endpoints.ts';
-import { metahumanFieldErrors, METAHUMAN_DEFAULT_BASE_URL, type MetahumanField } from '../../core/metahuman.ts';
+import { METAHUMAN_DEFAULT_BASE_URL, METAHUMAN_LIMITS, metahumanFieldErrors, type MetahumanField } from '../../core/metahuman.ts';
 import type { MetahumanView } from '../../core/ui-protocol.ts';
 import { describeError } from '../../core/errors.ts';
 import { ask, onStateChanged } from '../shared/background.ts';
 import { byTestId, byTestIds, showMessage } from '../shared/dom.ts';
+import { t } from '../shared/i18n.ts';
 import { formatWhen } from '../shared/time.ts';
 
 const FIELDS: readonly MetahumanField[] = ['name', 'mail', 'comment'];
-const GET_LABEL = 'Get token';
-const REPLACE_LABEL = 'Get a new token';
-const COPY_LABEL = 'Copy';
+
+/**
+ * What is wrong with a field, in the browser's language. Core decides whether a field is wrong
+ * (the background checks the same rules); this says which rule it broke, in words.
+ */
+function fieldErrorText(field: MetahumanField, value: string): string {
+  const text = value.trim();
+  const limit = METAHUMAN_LIMITS[field];
+  if (field !== 'comment' && text === '') return t(field === 'name' ? 'errorNameEmpty' : 'errorMailEmpty');
+  if (text.length > limit) return field === 'mail' ? t('errorTooLong', limit) : t('errorTooLongNow', limit, text.length);
+  return t('errorMailInvalid');
+}
 
 export function initMetahumanSection(): void {
   const form = byTestId<HTMLFormElement>('mh-form');
@@ -69,7 +79,7 @@ export function initMetahumanSection(): void {
     buttons.getToken.disabled = value;
     buttons.confirmReplace.disabled = value;
     buttons.cancelReplace.disabled = value;
-    buttons.getToken.textContent = value ? 'Requesting…' : view?.token ? REPLACE_LABEL : GET_LABEL;
+    buttons.getToken.textContent = value ? t('requesting') : view?.token ? t('getNewToken') : t('getToken');
   }
 
   function render(next: MetahumanView): void {
@@ -80,9 +90,9 @@ export function initMetahumanSection(): void {
     el.stored.hidden = !token;
     el.token.textContent = token?.masked ?? '';
     el.tokenInfo.textContent = token
-      ? `Obtained ${formatWhen(token.obtainedAt)} for ${token.name} <${token.mail}> from ${new URL(token.baseUrl).host}`
+      ? t('tokenObtained', formatWhen(token.obtainedAt), token.name, token.mail, new URL(token.baseUrl).host)
       : '';
-    if (!busy) buttons.getToken.textContent = token ? REPLACE_LABEL : GET_LABEL;
+    if (!busy) buttons.getToken.textContent = token ? t('getNewToken') : t('getToken');
   }
 
   async function reload(): Promise<void> {
@@ -92,7 +102,9 @@ export function initMetahumanSection(): void {
   /** Per-field messages next to each field; true when everything can be sent. */
   function checkFields(): boolean {
     const errors = metahumanFieldErrors({ name: inputs.name.value, mail: inputs.mail.value, comment: inputs.comment.value });
-    for (const field of FIELDS) showFieldError(`mh-${field}-error`, inputs[field], errors[field]);
+    for (const field of FIELDS) {
+      showFieldError(`mh-${field}-error`, inputs[field], errors[field] && fieldErrorText(field, inputs[field].value));
+    }
     let baseUrlError: string | undefined;
     try {
       chosenBaseUrl();
@@ -117,7 +129,7 @@ export function initMetahumanSection(): void {
       // First, while the click's user gesture lasts: the browser shows its own prompt (none when
       // already granted).
       const granted = await browser.permissions.request({ origins: [hostPermissionFor(target)] });
-      if (!granted) throw new Error(`Tako Session needs access to ${new URL(target).host} to use it`);
+      if (!granted) throw new Error(t('errorNeedsAccess', new URL(target).host));
     }
     setBusy(true);
     try {
@@ -131,7 +143,7 @@ export function initMetahumanSection(): void {
         replaceExisting,
       });
       render(next);
-      el.status.textContent = 'Token received and saved. The MetaHuman SDK will not show it again; Tako Session keeps it for you.';
+      el.status.textContent = t('tokenReceived');
     } finally {
       setBusy(false);
     }
@@ -167,7 +179,7 @@ export function initMetahumanSection(): void {
   buttons.cancelReplace.addEventListener('click', () => {
     showConfirm(false);
     showError(null);
-    el.status.textContent = 'Kept your current token.';
+    el.status.textContent = t('tokenKept');
     buttons.getToken.focus();
   });
 
@@ -177,13 +189,13 @@ export function initMetahumanSection(): void {
     showError(null);
     navigator.clipboard.writeText(token).then(
       () => {
-        buttons.copy.textContent = 'Copied';
+        buttons.copy.textContent = t('copied');
         clearTimeout(copyReset);
         copyReset = setTimeout(() => {
-          buttons.copy.textContent = COPY_LABEL;
+          buttons.copy.textContent = t('copy');
         }, 3000);
       },
-      (error: unknown) => showError(`Could not copy the token: ${describeError(error)}`),
+      (error: unknown) => showError(t('errorCopy', describeError(error))),
     );
   });
 

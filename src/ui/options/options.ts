@@ -9,7 +9,10 @@ import { describeError } from '../../core/errors.ts';
 import { parseWalletExtensionId, walletExtensionName } from '../../core/wallet-extension.ts';
 import { ask } from '../shared/background.ts';
 import { byTestId, byTestIds, showMessage } from '../shared/dom.ts';
+import { localizePage, t } from '../shared/i18n.ts';
 import { initMetahumanSection } from './metahuman-section.ts';
+
+localizePage();
 
 const el = byTestIds({
   customFields: 'custom-fields',
@@ -62,7 +65,7 @@ async function save(): Promise<void> {
     if (!isLoopbackUrl(endpoint.baseUrl)) {
       // Must run in the click's user gesture: the browser shows its own prompt.
       const granted = await browser.permissions.request({ origins: [hostPermissionFor(endpoint.baseUrl)] });
-      if (!granted) throw new Error(`Tako Session needs access to ${new URL(endpoint.baseUrl).host} to use it`);
+      if (!granted) throw new Error(t('errorNeedsAccess', new URL(endpoint.baseUrl).host));
     }
     setting = { preset: 'custom', baseUrl: endpoint.baseUrl, version: endpoint.version };
   }
@@ -72,7 +75,7 @@ async function save(): Promise<void> {
   baseUrl.value = saved.endpoint.preset === 'custom' ? saved.endpoint.baseUrl : baseUrl.value;
   walletExtensionId.value = saved.walletExtensionId ?? '';
   const wallet = saved.walletExtensionId ? walletExtensionName(saved.walletExtensionId) : 'MetaMask';
-  el.status.textContent = `Saved: ${saved.endpoint.baseUrl} (${saved.endpoint.version}); direct sign-in with ${wallet}`;
+  el.status.textContent = t('savedEndpointAndWallet', saved.endpoint.baseUrl, saved.endpoint.version, wallet);
 }
 
 preset.addEventListener('change', showCustom);

@@ -2,10 +2,16 @@
 import type { SessionInfo } from '../../core/session.ts';
 import type { WalletInfo } from '../../core/protocol.ts';
 import type { PopupState, SignInSource, SignInSourceView } from '../../core/ui-protocol.ts';
+import browser from 'webextension-polyfill';
+import { shortAddress } from '../../core/address.ts';
 import { describeError, SIGN_IN_CANCELLED } from '../../core/errors.ts';
+import { refreshLeadMs } from '../../core/lifecycle.ts';
 import { ask, onStateChanged } from '../shared/background.ts';
 import { byTestIds, showMessage } from '../shared/dom.ts';
+import { dayAndTime, localizePage, plural, relativeTime, t } from '../shared/i18n.ts';
 import { formatCountdown, formatWhen } from '../shared/time.ts';
+
+localizePage();
 
 const el = byTestIds({
   session: 'session',
@@ -14,6 +20,8 @@ const el = byTestIds({
   times: 'session-times',
   expires: 'token-expires',
   lapses: 'session-lapses',
+  renews: 'token-renews',
+  accountsHeading: 'accounts-heading',
   error: 'error',
   picker: 'wallet-picker',
   wallets: 'wallets',
@@ -44,13 +52,51 @@ const buttons = byTestIds(
   HTMLButtonElement,
 );
 
-const LABELS: Record<PopupState['state'], string> = {
-  'signed-out': 'Signed out',
-  'signing-in': 'Signing in… confirm in your wallet',
-  'signed-in': 'Signed in',
-  refreshing: 'Refreshing the token…',
-  expired: 'Session expired: sign in again',
-};
+/** The host the popup talks to, as a person reads it: "api.tako.so". */
+function endpointHost(state: PopupState): string {
+  return state.endpoint.baseUrl.replace(/^https?:\/\//, '');
+}
+
+/**
+ * The popup's first line: the whole state in one sentence, e.g. "Signed in as 0xf39F…2266 on
+ * api.tako.so — stays signed in". Announced (role=status) when it changes.
+ */
+function stateSentence(state: PopupState): string {
+  const host = endpointHost(state);
+  const address = state.session ? shortAddress(state.session.address) : '';
+  switch (state.state) {
+    case 'signed-out':
+      return t('stateSignedOut', host);
+    case 'signing-in':
+      return t('stateSigningIn', host);
+    case 'refreshing':
+      return t('stateRefreshing', address, host);
+    case 'expired':
+      return t('stateExpired', address, host);
+    case 'signed-in':
+      // A background error while signed in is a refresh that keeps failing: still signed in, retrying.
+      return state.error ? t('stateSignedInRetrying', address, host) : t('stateSignedIn', address, host);
+  }
+}
+
+/**
+ * When the token renews ("Token renews in 54 minutes") and when the session lapses if nothing can
+ * refresh it ("Sign in again by tomorrow 13:44 if this browser stays closed").
+ */
+function renderTimes(state: PopupState): void {
+  const session = state.session;
+  const live = session && session.state !== 'expired';
+  // While refreshes fail the next attempt is a retry, not the schedule: no time is promised then.
+  const obtainedAt = state.tokenObtainedAt;
+  const onSchedule = live && state.state === 'signed-in' && !state.error && obtainedAt !== null;
+  el.renews.hidden = !onSchedule;
+  if (onSchedule) {
+    const renewsAt = session.expiresAt - refreshLeadMs(Math.max(0, session.expiresAt - obtainedAt));
+    el.renews.textContent = t('tokenRenews', relativeTime(Math.max(renewsAt, Date.now())));
+  }
+  el.lapses.hidden = !live || !state.refreshExpiresAt;
+  el.lapses.textContent = live && state.refreshExpiresAt ? t('signInAgainBy', dayAndTime(state.refreshExpiresAt)) : '';
+}
 
 /**
  * A local error (from a click) wins over the background's until the next action, or until the
@@ -68,22 +114,60 @@ function tick(): void {
   const session = current?.session;
   if (!session) return;
   el.expires.textContent = formatCountdown(session.expiresAt - Date.now());
+  renderTimes(current!);
+}
+
+/** Where favicons come from: Chromium's `_favicon` service with the `favicon` permission; none elsewhere. */
+const faviconsAvailable = (browser.runtime.getManifest().permissions ?? []).includes('favicon' as never);
+
+/** The site's favicon (Chromium), or its first letter where the browser has no favicon service. */
+function siteIcon(origin: string): HTMLElement {
+  if (faviconsAvailable) {
+    const icon = document.createElement('img');
+    const url = new URL(browser.runtime.getURL('/_favicon/'));
+    // The site's front page, as the browser stored its favicon when it was visited.
+    url.searchParams.set('pageUrl', new URL(origin).href);
+    url.searchParams.set('size', '16');
+    icon.src = url.href;
+    icon.alt = '';
+    icon.width = icon.height = 16;
+    icon.className = 'favicon';
+    icon.dataset.testid = 'site-icon';
+    return icon;
+  }
+  const letter = document.createElement('span');
+  letter.className = 'favicon letter';
+  letter.dataset.testid = 'site-icon';
+  letter.setAttribute('aria-hidden', 'true');
+  letter.textContent = (new URL(origin).hostname.replace(/^www\./, '')[0] ?? '?').toUpperCase();
+  return letter;
+}
+
+/** One allowed site: its icon, its origin, what it has (the session; the MetaHuman token) and Revoke. */
+function siteItem({ origin, metahuman }: PopupState['sites'][number]): HTMLLIElement {
+  const item = document.createElement('li');
+  item.dataset.testid = 'site';
+  item.dataset.origin = origin;
+  item.dataset.metahuman = String(metahuman);
+  const label = document.createElement('span');
+  label.className = 'site-name';
+  label.textContent = origin;
+  label.title = origin;
+  const grants = document.createElement('span');
+  grants.className = 'grants muted';
+  grants.dataset.testid = 'site-grants';
+  grants.textContent = metahuman ? t('siteHasSessionAndMetahuman') : t('siteHasSession');
+  const text = document.createElement('span');
+  text.className = 'site-text';
+  text.append(label, grants);
+  const revoke = actionButton('revoke', t('revoke'), () => ask({ type: 'revoke-site', origin }));
+  revoke.setAttribute('aria-label', t('revokeSite', origin));
+  item.append(siteIcon(origin), text, revoke);
+  return item;
 }
 
 function renderSites(state: PopupState): void {
-  el.sites.replaceChildren(
-    ...state.sites.map(({ origin, metahuman }) => {
-      const item = document.createElement('li');
-      item.dataset.testid = 'site';
-      item.dataset.origin = origin;
-      item.dataset.metahuman = String(metahuman);
-      const label = document.createElement('span');
-      label.textContent = metahuman ? `${origin} (+ MetaHuman token)` : origin;
-      label.title = metahuman ? `${origin}: your Tako session and your MetaHuman SDK token` : `${origin}: your Tako session`;
-      item.append(label, actionButton('revoke', 'Revoke', () => ask({ type: 'revoke-site', origin })));
-      return item;
-    }),
-  );
+  el.sites.replaceChildren(...state.sites.map(siteItem));
   el.sitesEmpty.hidden = state.sites.length > 0;
 }
 
@@ -97,17 +181,15 @@ function renderCooldowns(state: PopupState): void {
       item.dataset.origin = origin;
       item.dataset.until = String(until);
       const label = document.createElement('span');
-      label.textContent = `${origin} until ${formatWhen(until)}`;
+      label.textContent = t('refusedUntil', origin, formatWhen(until));
       label.title = origin;
-      item.append(label, actionButton('lift-cooldown', 'Let it ask', () => ask({ type: 'lift-cooldown', origin })));
+      const lift = actionButton('lift-cooldown', t('liftCooldown'), () => ask({ type: 'lift-cooldown', origin }));
+      lift.setAttribute('aria-label', t('liftCooldownFor', origin));
+      item.append(label, lift);
       return item;
     }),
   );
   el.cooldownsSection.hidden = origins.length === 0;
-}
-
-function shortAddress(address: string): string {
-  return `${address.slice(0, 8)}…${address.slice(-6)}`;
 }
 
 /** A secondary button that runs `action` (its errors shown in the popup). */
@@ -123,6 +205,7 @@ function actionButton(testid: string, label: string, action: () => Promise<unkno
 /** Several accounts on this endpoint: each can be made active or signed out on its own. */
 function renderAccounts(state: PopupState): void {
   el.accountsSection.hidden = state.accounts.length < 2;
+  el.accountsHeading.textContent = plural(state.accounts.length, { one: 'accountsCountOne', other: 'accountsCountOther' });
   el.accounts.replaceChildren(
     ...state.accounts.map((account) => {
       const item = document.createElement('li');
@@ -135,10 +218,16 @@ function renderAccounts(state: PopupState): void {
       label.title = account.address;
       const tag = document.createElement('span');
       tag.className = 'tag';
-      tag.textContent = account.active ? 'active' : account.state === 'expired' ? 'expired' : '';
+      tag.textContent = account.active ? t('accountActive') : account.state === 'expired' ? t('accountExpired') : '';
       item.append(label, tag);
-      if (!account.active) item.append(actionButton('use-account', 'Use', () => ask({ type: 'activate-account', address: account.address })));
-      item.append(actionButton('sign-out-account', 'Sign out', () => ask({ type: 'sign-out-account', address: account.address })));
+      if (!account.active) {
+        const use = actionButton('use-account', t('useAccount'), () => ask({ type: 'activate-account', address: account.address }));
+        use.setAttribute('aria-label', t('useAccountFor', account.address));
+        item.append(use);
+      }
+      const signOut = actionButton('sign-out-account', t('signOut'), () => ask({ type: 'sign-out-account', address: account.address }));
+      signOut.setAttribute('aria-label', t('signOutAccount', account.address));
+      item.append(signOut);
       return item;
     }),
   );
@@ -165,7 +254,7 @@ function chosenSource(): SignInSourceView | undefined {
 }
 
 function describeSource(source: SignInSourceView): string {
-  return source.kind === 'extension' ? `${source.name} (wallet extension)` : `the wallet on ${source.origin}`;
+  return source.kind === 'extension' ? t('sourceExtension', source.name) : t('sourcePage', source.origin);
 }
 
 function renderSources(state: PopupState | undefined): void {
@@ -185,7 +274,7 @@ function renderSources(state: PopupState | undefined): void {
       option.value = sourceKey(source);
       option.dataset.kind = source.kind;
       if (source.kind === 'page') option.dataset.origin = source.origin;
-      option.textContent = source.kind === 'page' && source.title ? `${source.origin} (${source.title})` : describeSource(source);
+      option.textContent = source.kind === 'page' && source.title ? t('sourcePageTitled', source.origin, source.title) : describeSource(source);
       option.selected = option.value === chosenKey;
       return option;
     }),
@@ -207,8 +296,11 @@ function render(state: PopupState): void {
   current = state;
   if (localError && tokenIdentity(state) !== localErrorSession) localError = null;
   el.session.dataset.state = state.state;
-  el.stateLabel.textContent = LABELS[state.state];
-  el.endpointLabel.textContent = state.endpoint.baseUrl.replace(/^https?:\/\//, '');
+  // Written only when it changes: the line is a live region, and a rewrite is announced again.
+  const sentence = stateSentence(state);
+  if (el.stateLabel.textContent !== sentence) el.stateLabel.textContent = sentence;
+  el.stateLabel.classList.toggle('retrying', state.state === 'signed-in' && Boolean(state.error));
+  el.endpointLabel.textContent = endpointHost(state);
   el.endpointLabel.title = `${state.endpoint.baseUrl} (${state.endpoint.version})`;
   const session: SessionInfo | null = state.session;
   el.address.hidden = !session;
@@ -216,7 +308,6 @@ function render(state: PopupState): void {
   el.address.textContent = session?.address ?? '';
   el.address.dataset.address = session?.address ?? '';
   el.expires.dataset.expiresAt = session ? String(session.expiresAt) : '';
-  el.lapses.textContent = state.refreshExpiresAt ? `${formatWhen(state.refreshExpiresAt)} unless refreshed` : '';
   tick();
   const busy = state.state === 'signing-in';
   buttons.signIn.hidden = !(state.state === 'signed-out' || state.state === 'expired' || busy);
@@ -306,14 +397,14 @@ function showPicker(source: SignInSource, wallets: WalletInfo[]): void {
 function startSignIn(): void {
   void run(async () => {
     const named = chosenSource();
-    if (!named) throw new Error(el.noSource.textContent?.trim() ?? 'No wallet to sign in with');
+    if (!named) throw new Error(t('noSignInSource'));
     const source = requestSource(named);
     if (source.kind === 'extension') {
       await askSignIn(source);
       return;
     }
     const { origin, wallets } = await ask({ type: 'list-wallets', source });
-    if (wallets.length === 0) throw new Error(`No wallet found on ${origin}. Open a page where your wallet is available and try again.`);
+    if (wallets.length === 0) throw new Error(t('errorNoWallet', origin));
     if (wallets.length > 1) {
       showPicker(source, wallets);
       return;

@@ -3,6 +3,7 @@ import browser from 'webextension-polyfill';
 import type { Reply } from '../../core/protocol.ts';
 import { STATE_CHANGED, type UiReply, type UiRequest } from '../../core/ui-protocol.ts';
 import { TakoSessionErrorCode } from '../../core/tako-session-api.ts';
+import { t } from './i18n.ts';
 
 export class BackgroundError extends Error {
   constructor(
@@ -20,7 +21,7 @@ export class BackgroundError extends Error {
  */
 export async function ask<R extends UiRequest>(request: R): Promise<UiReply<R['type']>> {
   const reply = (await browser.runtime.sendMessage(request)) as Reply<UiReply<R['type']>> | undefined;
-  if (!reply) throw new BackgroundError('Tako Session did not answer; try again', TakoSessionErrorCode.Internal);
+  if (!reply) throw new BackgroundError(t('errorNoAnswer'), TakoSessionErrorCode.Internal);
   if (!reply.ok) throw new BackgroundError(reply.error.message, reply.error.code);
   return reply.result;
 }

@@ -1,6 +1,8 @@
 /** Human durations for countdowns: "59:58", "1 h 05 min", "23 h". */
+import { formatDateTime, t } from './i18n.ts';
+
 export function formatCountdown(ms: number): string {
-  if (ms <= 0) return 'expired';
+  if (ms <= 0) return t('countdownExpired');
   const totalSeconds = Math.floor(ms / 1000);
   const hours = Math.floor(totalSeconds / 3600);
   const minutes = Math.floor((totalSeconds % 3600) / 60);
@@ -9,6 +11,7 @@ export function formatCountdown(ms: number): string {
   return `${minutes}:${String(seconds).padStart(2, '0')}`;
 }
 
+/** A date and time in the browser's UI language. */
 export function formatWhen(atMs: number): string {
-  return new Date(atMs).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return formatDateTime(atMs);
 }
