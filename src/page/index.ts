@@ -1,11 +1,14 @@
 /**
- * Page world (MAIN) script: defines `window.takoSession` at document_start, and nothing more. It
- * runs in every page the person opens, so the wallet bridge is not here: it is injected only into
- * the page picked for sign-in (src/wallet-bridge/). It holds no secrets: tokens pass through one
- * reply at a time.
+ * Page world (MAIN) script: defines `window.takoSession` at document_start and announces it,
+ * nothing more until the page uses it. It runs in every page the person opens, so it costs that
+ * page next to nothing: no listener is registered until the first `request` or `on`, and messages
+ * are checked by hand (src/core/page-messages.ts) rather than by the schema library. The wallet
+ * bridge is not here either: it is injected only into the page picked for sign-in
+ * (src/wallet-bridge/). It holds no secrets: tokens pass through one reply at a time.
  */
 import { CONTENT_CHANNEL, newMessageId, PAGE_CHANNEL } from '../core/channels.ts';
-import { ContentToPageSchema, parseMessage, type ErrorPayload, type PageToContent } from '../core/protocol.ts';
+import { parseContentToPage } from '../core/page-messages.ts';
+import type { ErrorPayload, PageToContent } from '../core/protocol.ts';
 import type { TakoSession, TakoSessionError, TakoSessionErrorCode, TakoSessionEvent, TakoSessionEvents } from '../core/tako-session-api.ts';
 
 const INSTALLED = Symbol.for('tako-session.installed');
@@ -28,38 +31,37 @@ function install(win: Window & typeof globalThis) {
     accessChanged: new Set(),
   };
   const isEvent = (event: unknown): event is TakoSessionEvent => event === 'sessionChanged' || event === 'accessChanged';
-  const post = (message: PageToContent) => win.postMessage(message, win.location.origin);
 
-  win.addEventListener('message', (event: MessageEvent) => {
+  const onMessage = (event: MessageEvent) => {
     if (event.source !== win || (event.data as { channel?: unknown } | null)?.channel !== CONTENT_CHANNEL) return;
-    const message = parseMessage(ContentToPageSchema, event.data);
-    if (!message) return;
-    switch (message.kind) {
-      case 'reply': {
-        const waiter = pending.get(message.id);
-        if (!waiter) return;
-        pending.delete(message.id);
-        if (message.reply.ok) waiter.resolve(message.reply.result);
-        else waiter.reject(toError(message.reply.error));
-        return;
-      }
-      case 'event': {
-        // Checked together by the schema: each event arrives with its own kind of data.
-        const { event: name, data } = message;
-        for (const listener of [...(listeners[name] as Set<(value: typeof data) => void>)]) {
-          try {
-            listener(data);
-          } catch (error) {
-            // A dapp's listener failing must not stop the others.
-            queueMicrotask(() => {
-              throw error;
-            });
-          }
+    const message = parseContentToPage(event.data);
+    if (message?.kind === 'reply') {
+      const waiter = pending.get(message.id);
+      if (!waiter) return;
+      pending.delete(message.id);
+      if (message.reply.ok) waiter.resolve(message.reply.result);
+      else waiter.reject(toError(message.reply.error));
+    } else if (message) {
+      // Checked together: each event arrives with its own kind of data.
+      const { event: name, data } = message;
+      for (const listener of [...(listeners[name] as Set<(value: typeof data) => void>)]) {
+        try {
+          listener(data);
+        } catch (error) {
+          // A dapp's listener failing must not stop the others.
+          queueMicrotask(() => {
+            throw error;
+          });
         }
-        return;
       }
     }
-  });
+  };
+  /** The page's first call registers the one listener; a page that never calls pays for none. */
+  let listening = false;
+  const listen = () => {
+    if (!listening) win.addEventListener('message', onMessage);
+    listening = true;
+  };
 
   const takoSession: TakoSession = {
     request(args) {
@@ -70,10 +72,12 @@ function install(win: Window & typeof globalThis) {
         // A sandboxed page's origin is opaque: nothing it posts reaches the relay, and no person
         // could allow it anyway.
         if (win.origin === 'null') return fail(4100 satisfies Code['Unauthorized'], 'Tako Session does not serve sandboxed pages');
+        listen();
         const id = newMessageId();
         pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
         try {
-          post({ channel: PAGE_CHANNEL, kind: 'request', id, method, params: (args as { params?: unknown }).params });
+          const message: PageToContent = { channel: PAGE_CHANNEL, kind: 'request', id, method, params: (args as { params?: unknown }).params };
+          win.postMessage(message, win.location.origin);
         } catch {
           // Params that cannot cross to the extension (functions, DOM nodes): the documented code
           // rather than the browser's DataCloneError.
@@ -83,7 +87,10 @@ function install(win: Window & typeof globalThis) {
       });
     },
     on(event, listener) {
-      if (isEvent(event) && typeof listener === 'function') listeners[event].add(listener);
+      if (isEvent(event) && typeof listener === 'function') {
+        listen();
+        listeners[event].add(listener);
+      }
     },
     removeListener(event, listener) {
       if (isEvent(event)) listeners[event].delete(listener);
