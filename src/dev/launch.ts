@@ -9,6 +9,16 @@ export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.u
 export const extensionDir = path.join(projectRoot, 'extension', 'chromium');
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
+/** Flags every launch here shares: no sandbox, and no reaching for the internet, which this machine lacks. */
+export const QUIET_CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--no-default-browser-check',
+];
+
 export async function launchWithExtension(
   userDataDir: string,
   { headless = true, extensionPath = extensionDir }: { headless?: boolean; extensionPath?: string } = {},
@@ -26,13 +36,7 @@ export async function launchWithExtension(
     args: [
       `--disable-extensions-except=${extensionPath}`,
       `--load-extension=${extensionPath}`,
-      '--no-sandbox',
-      // This machine reaches no internet: keep Chromium from trying.
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--no-default-browser-check',
+      ...QUIET_CHROMIUM_ARGS,
     ],
   });
 }
