@@ -3,7 +3,7 @@
  * from the manifest; the one injected on demand is named in core/channels.ts.
  */
 import browser from 'webextension-polyfill';
-import { WALLET_BRIDGE_SCRIPT } from '../core/channels.ts';
+import { RELAY_GLOBAL, WALLET_BRIDGE_SCRIPT } from '../core/channels.ts';
 import { hostPermissionFor } from '../core/endpoints.ts';
 import { STATE_CHANGED } from '../core/ui-protocol.ts';
 import type { HasHostPermission, ShowBadge, TabsPort, WindowsPort } from './ports.ts';
@@ -18,9 +18,16 @@ export const tabsPort: TabsPort = {
   query: (query) => browser.tabs.query(query),
   send: (tabId, message) => browser.tabs.sendMessage(tabId, message, { frameId: 0 }),
   async injectRelay(tabId) {
+    const target = { tabId, frameIds: [0] };
     for (const { file, world } of declaredPageScripts()) {
-      await browser.scripting.executeScript({ target: { tabId, frameIds: [0] }, files: [file], world });
+      await browser.scripting.executeScript({ target, files: [file], world });
     }
+    // The relay connects to the background on the page's first message; this tab is wanted now.
+    await browser.scripting.executeScript({
+      target,
+      func: (name: string) => (globalThis as unknown as Record<string, (() => void) | undefined>)[name]?.(),
+      args: [RELAY_GLOBAL],
+    });
   },
   async injectWalletBridge(tabId) {
     await browser.scripting.executeScript({ target: { tabId, frameIds: [0] }, files: [WALLET_BRIDGE_SCRIPT], world: 'MAIN' });

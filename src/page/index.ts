@@ -56,10 +56,17 @@ function install(win: Window & typeof globalThis) {
       }
     }
   };
-  /** The page's first call registers the one listener; a page that never calls pays for none. */
+  const post = (message: PageToContent) => win.postMessage(message, win.location.origin);
+  /**
+   * The page's first call registers the one listener and wakes the relay, which connects to the
+   * background only then (src/content/); a page that never calls pays for neither.
+   */
   let listening = false;
   const listen = () => {
-    if (!listening) win.addEventListener('message', onMessage);
+    if (!listening) {
+      win.addEventListener('message', onMessage);
+      post({ channel: PAGE_CHANNEL, kind: 'listen' });
+    }
     listening = true;
   };
 
@@ -76,8 +83,7 @@ function install(win: Window & typeof globalThis) {
         const id = newMessageId();
         pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
         try {
-          const message: PageToContent = { channel: PAGE_CHANNEL, kind: 'request', id, method, params: (args as { params?: unknown }).params };
-          win.postMessage(message, win.location.origin);
+          post({ channel: PAGE_CHANNEL, kind: 'request', id, method, params: (args as { params?: unknown }).params });
         } catch {
           // Params that cannot cross to the extension (functions, DOM nodes): the documented code
           // rather than the browser's DataCloneError.
