@@ -53,91 +53,94 @@ const MAX_RESUMES = 5;
 const isId = (id: unknown): id is string => typeof id === 'string' && id.length > 0 && id.length <= 64;
 const isReply = (value: unknown): value is Reply => typeof (value as { ok?: unknown } | null)?.ok === 'boolean';
 
-/** The relay; returns `wire`, which connects it to the background (idempotent). */
-function relay(): () => void {
-  const win = window;
-  const walletWaiters = new Map<string, (reply: unknown) => void>();
-  /**
-   * Wallet request ids need only be unique in this document: the request and its id are posted on
-   * the page's window, which anything on the page reads, so an id hides nothing, and the background
-   * checks every wallet answer (the signature is recovered) whoever sent it.
-   */
-  let walletRequests = 0;
-  const post = (message: unknown) => win.postMessage(message, location.origin);
+/*
+ * The relay's parts are declared at the top and run only when needed: at document_start the
+ * browser compiles no more than the two lines at the end (the functions are only pre-parsed).
+ */
+const win = window;
+const walletWaiters = new Map<string, (reply: unknown) => void>();
+/**
+ * Wallet request ids need only be unique in this document: the request and its id are posted on
+ * the page's window, which anything on the page reads, so an id hides nothing, and the background
+ * checks every wallet answer (the signature is recovered) whoever sent it.
+ */
+let walletRequests = 0;
+const post = (message: unknown) => win.postMessage(message, location.origin);
 
-  /** To the background; a throw means unsendable params, or an extension that was reloaded. */
-  function send(message: unknown): Promise<unknown> {
-    try {
-      return chrome.runtime.sendMessage(message).catch(() => disconnected);
-    } catch {
-      return Promise.resolve(chrome.runtime?.id ? malformed : disconnected);
-    }
+/** To the background; a throw means unsendable params, or an extension that was reloaded. */
+function send(message: unknown): Promise<unknown> {
+  try {
+    return chrome.runtime.sendMessage(message).catch(() => disconnected);
+  } catch {
+    return Promise.resolve(chrome.runtime?.id ? malformed : disconnected);
   }
+}
 
-  const onBackgroundMessage = (raw: unknown, sender: chrome.runtime.MessageSender, sendResponse: (reply: unknown) => void) => {
-    if (sender.id !== chrome.runtime.id || sender.tab) return false;
-    const message = raw as { type?: unknown; origin?: unknown; session?: unknown; access?: unknown; request?: unknown } | null;
-    const type = message?.type;
-    if (type === 'ping') {
-      sendResponse({ ok: true, result: 'pong' });
-    } else if (type === 'session-changed' || type === 'access-changed') {
-      // The tab may have navigated to another site since the background picked it.
-      const session = type === 'session-changed';
-      if (message!.origin === location.origin) {
-        post({ channel: CONTENT_CHANNEL, kind: 'event', event: session ? 'sessionChanged' : 'accessChanged', data: message![session ? 'session' : 'access'] });
-      }
-    } else if (type === 'wallet-request') {
-      const id = `w${++walletRequests}`;
-      const timer = setTimeout(() => {
-        walletWaiters.delete(id);
-        sendResponse(errorReply(-32603 satisfies Code['Internal'], 'The wallet did not answer'));
-      }, WALLET_WAITER_TTL_MS);
-      walletWaiters.set(id, (answer) => {
-        clearTimeout(timer);
-        sendResponse(answer);
-      });
-      post({ channel: CONTENT_CHANNEL, kind: 'wallet-request', id, request: message!.request });
-      return true; // answered asynchronously
+function onBackgroundMessage(raw: unknown, sender: chrome.runtime.MessageSender, sendResponse: (reply: unknown) => void) {
+  if (sender.id !== chrome.runtime.id || sender.tab) return false;
+  const message = raw as { type?: unknown; origin?: unknown; session?: unknown; access?: unknown; request?: unknown } | null;
+  const type = message?.type;
+  if (type === 'ping') {
+    sendResponse({ ok: true, result: 'pong' });
+  } else if (type === 'session-changed' || type === 'access-changed') {
+    // The tab may have navigated to another site since the background picked it.
+    const session = type === 'session-changed';
+    if (message!.origin === location.origin) {
+      post({ channel: CONTENT_CHANNEL, kind: 'event', event: session ? 'sessionChanged' : 'accessChanged', data: message![session ? 'session' : 'access'] });
     }
-    return false;
-  };
-
-  const onPageMessage = (event: MessageEvent) => {
-    // Only this window's own messages, on our channel; frames and other windows are ignored.
-    if (event.source !== win) return;
-    const data = event.data as { channel?: unknown; kind?: unknown; id?: unknown; [key: string]: unknown } | null;
-    if (data?.channel !== PAGE_CHANNEL) return;
-    wire();
-    if (data.kind === 'wallet-reply' && isId(data.id)) {
-      walletWaiters.get(data.id)?.(data.reply);
-      walletWaiters.delete(data.id);
-    } else if (data.kind === 'wallet-accounts') {
-      void send({ type: 'wallet-accounts', accounts: data.accounts });
-    } else if (data.kind === 'request' && isId(data.id)) {
-      const { id, method, params } = data;
-      const ask = (resumes: number): Promise<unknown> =>
-        send({ type: 'page-request', method, params }).then((answer) =>
-          answer === disconnected && chrome.runtime?.id && RESUMABLE.has(method) && resumes < MAX_RESUMES ? ask(resumes + 1) : answer,
-        );
-      void ask(0)
-        .then((answer) => (answer === undefined ? refused : isReply(answer) ? answer : unreadable))
-        .then((answer) => post({ channel: CONTENT_CHANNEL, kind: 'reply', id, reply: answer }));
-    }
-  };
-
-  let wired = false;
-  function wire() {
-    if (wired) return;
-    wired = true;
-    chrome.runtime.onMessage.addListener(onBackgroundMessage);
-    win.dispatchEvent(new Event(RELAY_STARTED));
-    win.addEventListener(RELAY_STARTED, () => win.removeEventListener('message', onPageMessage));
+  } else if (type === 'wallet-request') {
+    const id = `w${++walletRequests}`;
+    const timer = setTimeout(() => {
+      walletWaiters.delete(id);
+      sendResponse(errorReply(-32603 satisfies Code['Internal'], 'The wallet did not answer'));
+    }, WALLET_WAITER_TTL_MS);
+    walletWaiters.set(id, (answer) => {
+      clearTimeout(timer);
+      sendResponse(answer);
+    });
+    post({ channel: CONTENT_CHANNEL, kind: 'wallet-request', id, request: message!.request });
+    return true; // answered asynchronously
   }
+  return false;
+}
 
-  win.addEventListener('message', onPageMessage);
-  return wire;
+function onPageMessage(event: MessageEvent) {
+  // Only this window's own messages, on our channel; frames and other windows are ignored.
+  if (event.source !== win) return;
+  const data = event.data as { channel?: unknown; kind?: unknown; id?: unknown; [key: string]: unknown } | null;
+  if (data?.channel !== PAGE_CHANNEL) return;
+  wire();
+  if (data.kind === 'wallet-reply' && isId(data.id)) {
+    walletWaiters.get(data.id)?.(data.reply);
+    walletWaiters.delete(data.id);
+  } else if (data.kind === 'wallet-accounts') {
+    void send({ type: 'wallet-accounts', accounts: data.accounts });
+  } else if (data.kind === 'request' && isId(data.id)) {
+    const { id, method, params } = data;
+    const ask = (resumes: number): Promise<unknown> =>
+      send({ type: 'page-request', method, params }).then((answer) =>
+        answer === disconnected && chrome.runtime?.id && RESUMABLE.has(method) && resumes < MAX_RESUMES ? ask(resumes + 1) : answer,
+      );
+    void ask(0)
+      .then((answer) => (answer === undefined ? refused : isReply(answer) ? answer : unreadable))
+      .then((answer) => post({ channel: CONTENT_CHANNEL, kind: 'reply', id, reply: answer }));
+  }
+}
+
+/** Connects the relay to the background, once. */
+let wired = false;
+function wire() {
+  if (wired) return;
+  wired = true;
+  chrome.runtime.onMessage.addListener(onBackgroundMessage);
+  win.dispatchEvent(new Event(RELAY_STARTED));
+  win.addEventListener(RELAY_STARTED, () => win.removeEventListener('message', onPageMessage));
 }
 
 // Declared, it runs at document_start; injected on demand (tabs opened before an install or an
 // update), the background runs it and then calls its wire. Never installed twice in a world.
-(globalThis as unknown as Record<string, () => void>)[RELAY_GLOBAL] ??= relay();
+const relays = globalThis as unknown as Record<string, () => void>;
+if (!relays[RELAY_GLOBAL]) {
+  relays[RELAY_GLOBAL] = wire;
+  win.addEventListener('message', onPageMessage);
+}

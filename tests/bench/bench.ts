@@ -9,6 +9,8 @@
  *        bursts, 8), --save-window N (refreshes timed from reply to stored pair, 40, and as many
  *        worker stops at random moments of a refresh),
  *        --loads N (page overhead: loads of a plain page per configuration, 30),
+ *        --extension DIR (page overhead: measure this build instead of extension/chromium, for
+ *        example an older commit's, to compare),
  *        --worker-refreshes N (worker heap: refreshes of 10 s tokens after sign-in, 26),
  *        --only a,b (run only these parts: cached, cold, burst, soak, restart-soak, save-window,
  *        page-overhead, worker-heap).
@@ -34,6 +36,7 @@ const { values: flags } = parseArgs({
     'restart-cycles': { type: 'string', default: '8' },
     'save-window': { type: 'string', default: '40' },
     loads: { type: 'string', default: '30' },
+    extension: { type: 'string', default: '' },
     'worker-refreshes': { type: 'string', default: '26' },
     only: { type: 'string', default: '' },
   },
@@ -459,7 +462,7 @@ async function measurePageOverhead() {
     return profiles.at(-1)!;
   };
   const configs = [
-    { name: 'tako', context: await launchWithExtension(await profile()) },
+    { name: 'tako', context: await launchWithExtension(await profile(), { extensionPath: flags.extension ? path.resolve(flags.extension) : extensionDir }) },
     { name: 'floor', context: await launchWithExtension(await profile(), { extensionPath: floorDir }) },
     { name: 'none', context: await chromium.launchPersistentContext(await profile(), { executablePath: chromiumPath, headless: true, args: QUIET_CHROMIUM_ARGS }) },
   ];
@@ -485,6 +488,7 @@ async function measurePageOverhead() {
   }
   const of = (name: string, key: 'scriptMs' | 'dclMs' | 'heapKb') => round(median(samples.get(name)![key]));
   return {
+    extension: path.relative(projectRoot, flags.extension ? path.resolve(flags.extension) : extensionDir),
     loads: PAGE_LOADS,
     scriptMs: of('tako', 'scriptMs'),
     floorScriptMs: of('floor', 'scriptMs'),
@@ -694,7 +698,7 @@ function table(all: Results): string {
   if (coldStart) rows.push(`| cold start getToken / echo p50 | ${coldStart.p50Ms} / ${coldStart.echoP50Ms} ms = ${coldStart.ratio} | <= 1.3 |`);
   if (burst) rows.push(`| burst: refresh requests for ${burst.calls} calls | ${burst.refreshRequests} (p99 ${burst.p99Ms} ms, stale ${burst.staleTokens}) | exactly 1 |`);
   if (po) {
-    rows.push(`| page overhead, ${po.loads} loads each: script (Tako / floor / none) | ${po.scriptMs} / ${po.floorScriptMs} / ${po.noneScriptMs} ms | floor + 0.2 ms |`);
+    rows.push(`| page overhead of ${po.extension}, ${po.loads} loads each: script (Tako / floor / none) | ${po.scriptMs} / ${po.floorScriptMs} / ${po.noneScriptMs} ms | floor + 0.2 ms |`);
     rows.push(`| page overhead: DOMContentLoaded (Tako / floor / none) | ${po.dclMs} / ${po.floorDclMs} / ${po.noneDclMs} ms | floor x 1.05 |`);
     rows.push(`| page overhead: JS heap after GC (Tako / floor / none) | ${po.heapKb} / ${po.floorHeapKb} / ${po.noneHeapKb} KB | floor + 300 KB |`);
   }
