@@ -3,7 +3,7 @@
  * from the manifest; the one injected on demand is named in core/channels.ts.
  */
 import browser from 'webextension-polyfill';
-import { SIGN_IN_PIN, WALLET_BRIDGE_SCRIPT } from '../core/channels.ts';
+import { RELAY_GLOBAL, SIGN_IN_PIN, WALLET_BRIDGE_SCRIPT } from '../core/channels.ts';
 import { hostPermissionFor } from '../core/endpoints.ts';
 import { STATE_CHANGED } from '../core/ui-protocol.ts';
 import type { Session } from '../core/session.ts';
@@ -22,9 +22,16 @@ export const tabsPort: TabsPort = {
     // Chromium's documentId option is not in the polyfill's types.
     browser.tabs.sendMessage(tabId, message, (documentId ? { documentId } : { frameId: 0 }) as { frameId?: number }),
   async injectRelay(tabId) {
+    const target = { tabId, frameIds: [0] };
     for (const { file, world } of declaredPageScripts()) {
-      await browser.scripting.executeScript({ target: { tabId, frameIds: [0] }, files: [file], world });
+      await browser.scripting.executeScript({ target, files: [file], world });
     }
+    // The relay connects to the background on the page's first message; this tab is wanted now.
+    await browser.scripting.executeScript({
+      target,
+      func: (name: string) => (globalThis as unknown as Record<string, (() => void) | undefined>)[name]?.(),
+      args: [RELAY_GLOBAL],
+    });
   },
   async pinDocument(tabId, pin) {
     const [injected] = await browser.scripting.executeScript({

@@ -7,6 +7,13 @@
 export const PAGE_CHANNEL = 'tako-session:page';
 export const CONTENT_CHANNEL = 'tako-session:content';
 
+/**
+ * The global (in the content script's isolated world) holding the relay's `wire`: the relay waits
+ * for the page's first message before it connects to the background, so the background, when it
+ * injects the relay to reach a tab, calls this to connect it at once.
+ */
+export const RELAY_GLOBAL = '__takoSessionRelay';
+
 /** The wallet bridge's file, which the background injects into the page picked for sign-in. */
 export const WALLET_BRIDGE_SCRIPT = 'wallet-bridge.js';
 

@@ -72,8 +72,12 @@ export type WalletAction = v.InferOutput<typeof WalletActionSchema>;
 /**
  * What the page world posts to the content script. A type only: the relay routes on a few
  * structural checks and the background validates what it forwards (ContentToBackgroundSchema).
+ * `listen`: the page wants events, so the relay connects to the background (it waits for the
+ * page's first message on the channel before it does).
  */
-export type PageToContent = { channel: typeof PAGE_CHANNEL; kind: 'request'; id: string; method: string; params?: unknown };
+export type PageToContent =
+  | { channel: typeof PAGE_CHANNEL; kind: 'request'; id: string; method: string; params?: unknown }
+  | { channel: typeof PAGE_CHANNEL; kind: 'listen' };
 
 /** What the wallet bridge posts to the content script; a type only, as for PageToContent. */
 export type BridgeToContent =

@@ -12,6 +12,17 @@ export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** The local stack's test double of MetaMask's external port (`npm run build` writes it). */
 export const walletExtensionDir = path.join(projectRoot, DEV_WALLET_EXTENSION_DIR);
 
+/** Flags every launch here shares: no sandbox, and no reaching for the internet, which this machine lacks. */
+export const QUIET_CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--no-default-browser-check',
+];
+
+
 export interface LaunchOptions {
   headless?: boolean;
   extensionPath?: string;
@@ -48,6 +59,10 @@ export async function launchWithExtension(
     viewport: headless ? { width: 1280, height: 800 } : null,
     ...(locale ? { locale } : {}),
     args: [
+      `--disable-extensions-except=${extensionPath}`,
+      `--load-extension=${extensionPath}`,
+      ...QUIET_CHROMIUM_ARGS,
+
       `--disable-extensions-except=${extensions.join(',')}`,
       `--load-extension=${extensions.join(',')}`,
       '--no-sandbox',

@@ -4,7 +4,8 @@
  * wallet's account switches. No other page carries it, so no other page wakes its wallets.
  */
 import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../core/channels.ts';
-import { ContentToBridgeSchema, parseMessage, type BridgeToContent, type ErrorPayload, type Reply } from '../core/protocol.ts';
+import { parseContentToBridge } from '../core/page-messages.ts';
+import type { BridgeToContent, ErrorPayload, Reply } from '../core/protocol.ts';
 import type { TakoSessionErrorCode } from '../core/tako-session-api.ts';
 import { createWalletBridge, WalletBridgeError } from './wallet-bridge.ts';
 
@@ -26,7 +27,8 @@ function install(win: Window & typeof globalThis) {
 
   win.addEventListener('message', (event: MessageEvent) => {
     if (event.source !== win || (event.data as { channel?: unknown } | null)?.channel !== CONTENT_CHANNEL) return;
-    const message = parseMessage(ContentToBridgeSchema, event.data);
+    // Checked by hand, as in page.js: its one message shape is not worth the schema library.
+    const message = parseContentToBridge(event.data);
     if (!message) return;
     void wallet
       .perform(message.request)

@@ -57,6 +57,20 @@ test('no wallet on the page is said plainly', async ({ extension, stack }) => {
   expect(stack.requests('/v2/token')).toHaveLength(0);
 });
 
+test('a page that never used window.takoSession is reached for sign-in: the injected relay connects at once', async ({ extension, stack }) => {
+  // The relay connects to the background on the page's first message; the background reaches a
+  // page that sent none by injecting the relay, which must then connect without waiting.
+  await extension.useEndpoint(stack.url);
+  const page = await extension.context.newPage();
+  await page.route('**/plain', (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body: '<!doctype html><title>plain</title><p>No script.</p>' }));
+  await page.goto(`${stack.url}/plain`);
+  await expect.poll(() => page.evaluate(() => typeof window.takoSession)).toBe('object');
+  const popup = await signInFromPopup(extension);
+  // The page has no wallet: the wallet bridge in it says so, so the request reached it.
+  await expect(popup.getByTestId('error')).toContainText(/No wallet found on http:\/\/127\.0\.0\.1:\d+/);
+  expect(stack.requests('/v2/token')).toHaveLength(0);
+});
+
 test('with two wallets the person picks one by name and icon', async ({ extension, stack }) => {
   await extension.useEndpoint(stack.url);
   await extension.openDemo({ autoconfirm: '1', wallets: '2' });
