@@ -21,17 +21,28 @@ export const tabsPort: TabsPort = {
   send: (tabId, message, documentId) =>
     // Chromium's documentId option is not in the polyfill's types.
     browser.tabs.sendMessage(tabId, message, (documentId ? { documentId } : { frameId: 0 }) as { frameId?: number }),
-  async injectRelay(tabId) {
+  async ensureRelay(tabId) {
     const target = { tabId, frameIds: [0] };
+    // The relay connects to the background on the page's first message; this tab is wanted now.
+    const wire = async () => {
+      const [wired] = await browser.scripting.executeScript({
+        target,
+        func: (name: string) => {
+          const relay = (globalThis as unknown as Record<string, unknown>)[name];
+          if (typeof relay !== 'function') return false;
+          relay();
+          return true;
+        },
+        args: [RELAY_GLOBAL],
+      });
+      return wired?.result === true;
+    };
+    if (await wire()) return;
+    // A tab opened before the extension was installed or updated: add the page scripts first.
     for (const { file, world } of declaredPageScripts()) {
       await browser.scripting.executeScript({ target, files: [file], world });
     }
-    // The relay connects to the background on the page's first message; this tab is wanted now.
-    await browser.scripting.executeScript({
-      target,
-      func: (name: string) => (globalThis as unknown as Record<string, (() => void) | undefined>)[name]?.(),
-      args: [RELAY_GLOBAL],
-    });
+    if (!(await wire())) throw new Error('The relay did not start in this page');
   },
   async pinDocument(tabId, pin) {
     const [injected] = await browser.scripting.executeScript({

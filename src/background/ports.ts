@@ -25,8 +25,11 @@ export interface TabsPort {
    * `documentId` is given; rejects when nothing there answers.
    */
   send(tabId: number, message: BackgroundToContent, documentId?: string): Promise<unknown>;
-  /** Adds the scripts the manifest declares for web pages to a tab that was open before install. */
-  injectRelay(tabId: number): Promise<void>;
+  /**
+   * Makes sure the tab's page has the relay, connected to the background: a page that never used
+   * `window.takoSession` has it unconnected; a tab opened before install has none (it is added).
+   */
+  ensureRelay(tabId: number): Promise<void>;
   /** Gives the tab's top document `pin` (SIGN_IN_PIN, in the extension's world) and says which document that is. */
   pinDocument(tabId: number, pin: string): Promise<PinnedDocument>;
   /** Adds the wallet bridge to that document (a second copy in one document stands down). */

@@ -57,12 +57,7 @@ export function createPageWallets(tabs: TabsPort) {
   async function pin(tabId: number, origin: string, documentId?: string): Promise<PinnedPage> {
     const cannotRun = (cause: unknown) =>
       new TakoError('wallet', 'Tako Session cannot run on this page; open the dapp in a normal web page and try again', { cause });
-    // Tabs opened before the extension was installed or updated have no relay yet.
-    const relayed = await tabs.send(tabId, { type: 'ping' }).then(
-      () => true,
-      () => false,
-    );
-    if (!relayed) await tabs.injectRelay(tabId).catch((cause: unknown) => Promise.reject(cannotRun(cause)));
+    await tabs.ensureRelay(tabId).catch((cause: unknown) => Promise.reject(cannotRun(cause)));
     const key = newMessageId();
     const pinned = await tabs.pinDocument(tabId, key).catch((cause: unknown) => Promise.reject(cannotRun(cause)));
     if (pinned.origin !== origin) {

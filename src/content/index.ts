@@ -66,8 +66,11 @@ const walletWaiters = new Map<string, (reply: unknown) => void>();
  */
 let walletRequests = 0;
 const post = (message: unknown) => win.postMessage(message, location.origin);
-/** The sign-in pin the background gave this document, if any (SIGN_IN_PIN, in this world only). */
-const pins = globalThis as unknown as Record<string, unknown>;
+/**
+ * This world's globals: the relay's own entry (RELAY_GLOBAL) and the sign-in pin the background
+ * gave this document, if any (SIGN_IN_PIN); the page's scripts cannot see them.
+ */
+const globals = globalThis as unknown as Record<string, unknown>;
 
 /** To the background; a throw means unsendable params, or an extension that was reloaded. */
 function send(message: unknown): Promise<unknown> {
@@ -82,18 +85,18 @@ function onBackgroundMessage(raw: unknown, sender: chrome.runtime.MessageSender,
   if (sender.id !== chrome.runtime.id || sender.tab) return false;
   const message = raw as { type?: unknown; origin?: unknown; session?: unknown; access?: unknown; request?: unknown; pin?: unknown } | null;
   const type = message?.type;
-  if (type === 'ping') {
-    sendResponse({ ok: true, result: 'pong' });
-  } else if (type === 'session-changed' || type === 'access-changed') {
+  if (type === 'session-changed' || type === 'access-changed') {
     // The tab may have navigated to another site since the background picked it.
     const session = type === 'session-changed';
     if (message!.origin === location.origin) {
       post({ channel: CONTENT_CHANNEL, kind: 'event', event: session ? 'sessionChanged' : 'accessChanged', data: message![session ? 'session' : 'access'] });
     }
-  } else if (type === 'wallet-request' && message!.pin !== pins[SIGN_IN_PIN]) {
-    // Meant for the document pinned for a sign-in, which this one is not.
-    sendResponse(errorReply(-32603 satisfies Code['Internal'], DOCUMENT_CHANGED));
   } else if (type === 'wallet-request') {
+    // Meant for the document pinned for a sign-in, which this one is not.
+    if (message!.pin !== globals[SIGN_IN_PIN]) {
+      sendResponse(errorReply(-32603 satisfies Code['Internal'], DOCUMENT_CHANGED));
+      return false;
+    }
     const id = `w${++walletRequests}`;
     const timer = setTimeout(() => {
       walletWaiters.delete(id);
@@ -119,7 +122,7 @@ function onPageMessage(event: MessageEvent) {
     walletWaiters.get(data.id)?.(data.reply);
     walletWaiters.delete(data.id);
   } else if (data.kind === 'wallet-accounts') {
-    void send({ type: 'wallet-accounts', accounts: data.accounts, pin: pins[SIGN_IN_PIN] });
+    void send({ type: 'wallet-accounts', accounts: data.accounts, pin: globals[SIGN_IN_PIN] });
   } else if (data.kind === 'request' && isId(data.id)) {
     const { id, method, params } = data;
     const ask = (resumes: number): Promise<unknown> =>
@@ -144,8 +147,7 @@ function wire() {
 
 // Declared, it runs at document_start; injected on demand (tabs opened before an install or an
 // update), the background runs it and then calls its wire. Never installed twice in a world.
-const relays = globalThis as unknown as Record<string, () => void>;
-if (!relays[RELAY_GLOBAL]) {
-  relays[RELAY_GLOBAL] = wire;
+if (!globals[RELAY_GLOBAL]) {
+  globals[RELAY_GLOBAL] = wire;
   win.addEventListener('message', onPageMessage);
 }

@@ -23,9 +23,12 @@ export const WALLET_BRIDGE_SCRIPT = 'wallet-bridge.js';
  * that do not match, so a tab that moved on to another document cannot be sent one; account
  * switches carry it too, so the background believes them only from the document that signed in.
  */
-export const SIGN_IN_PIN = '__takoSessionSignInPin';
-/** The relay's refusal of a wallet step meant for a document it is not. */
-export const DOCUMENT_CHANGED = 'The page changed since it was picked for sign-in';
+export const SIGN_IN_PIN = '__takoSessionPin';
+/**
+ * The relay's refusal of a wallet step meant for a document it is not: read by the background,
+ * which tells the person in its own words (short, as the relay runs in every page).
+ */
+export const DOCUMENT_CHANGED = 'document-changed';
 
 /** How long the background waits for the person to answer in their wallet (reading takes a while). */
 export const WALLET_TIMEOUT_MS = 3 * 60_000;

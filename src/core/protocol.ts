@@ -117,7 +117,6 @@ export const ContentToBackgroundSchema = v.variant('type', [
 export type ContentToBackground = v.InferOutput<typeof ContentToBackgroundSchema>;
 
 export const BackgroundToContentSchema = v.variant('type', [
-  v.object({ type: v.literal('ping') }),
   /** `origin`: the site the tab showed when it was picked; the content script checks it still does. */
   v.object({ type: v.literal('session-changed'), origin: v.string(), session: v.nullable(SessionInfoSchema) }),
   /** For the document holding `pin` (SIGN_IN_PIN) only. */

@@ -19,9 +19,9 @@ function fakeTabs(options: { active?: TabInfo; web?: TabInfo[]; showing?: string
     query: async (query) => (query.active ? (options.active ? [options.active] : []) : (options.web ?? [])),
     send: async (tabId, message, documentId) => {
       sent.push({ tabId, message, ...(documentId ? { documentId } : {}) });
-      return message.type === 'ping' ? { ok: true, result: 'pong' } : (options.reply ?? { ok: true, result: ['0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'] });
+      return options.reply ?? { ok: true, result: ['0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'] };
     },
-    injectRelay: async () => undefined,
+    ensureRelay: async () => undefined,
     pinDocument: async () => ({ origin: options.showing ?? DAPP, ...(options.documentId ? { documentId: options.documentId } : {}) }),
     injectWalletBridge: async (_tabId, documentId) => void bridged.push(documentId),
   };

@@ -49,7 +49,7 @@ function harness() {
       { url: 'https://app.example/no-id' },
     ],
     send: async (tabId, message) => void sent.push({ tabId, message }),
-    injectRelay: async () => undefined,
+    ensureRelay: async () => undefined,
     injectWalletBridge: async () => undefined,
     pinDocument: async () => ({ origin: 'https://unused.example' }),
   };
