@@ -77,6 +77,18 @@ test('the popup names the page before anything is sent, and only the page picked
   expect(stack.requests('/v2/token')).toHaveLength(1);
 });
 
+// Guards: the wallet bridge's fallback to window.ethereum, for a wallet that does not announce
+// itself over EIP-6963.
+test('a page whose wallet is only window.ethereum signs in with it', async ({ extension, stack }) => {
+  await extension.useEndpoint(stack.url);
+  const demo = await openDemoAt(extension, stack.url, { announce: '0', autoconfirm: '1' });
+  await demo.bringToFront();
+  const popup = await popupNaming(extension, stack.url);
+  await popup.getByTestId('sign-in').click();
+  await expectSignedIn(popup);
+  await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', DEV_ADDRESS);
+});
+
 // Guards: a navigation while the wallet is asking ends the sign-in there and then (the relay's
 // reply channel closes with the document), and the new document, which would sign at once, is asked nothing.
 test('a navigation in the middle of a sign-in cancels it, and the new document is asked nothing', async ({ extension, stack }) => {

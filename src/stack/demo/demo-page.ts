@@ -9,6 +9,7 @@
  *   ?hang=1         never answer any request
  *   ?wallets=2      also announce a second wallet, "Dev Wallet B" (starts on the other account)
  *   ?wallet=none    no wallet at all: no window.ethereum, nothing announced
+ *   ?announce=0     the wallet only as window.ethereum, not announced over EIP-6963 (an older wallet)
  */
 import { eip6963RequestProvider } from '@metamask/providers';
 import { isDevKeyIndex, type DevKeyIndex } from './dev-keys.ts';
@@ -53,8 +54,13 @@ function installWallets(): InstalledWallet[] {
 
   const primary = createDevWallet(options);
   pageWindow.ethereum = primary.provider;
+  const announced = query.get('announce') !== '0';
   const installed: InstalledWallet[] = [
-    { slot: 'a', wallet: primary, info: announceDevWallet(primary.provider, DEV_WALLET_INFO) },
+    {
+      slot: 'a',
+      wallet: primary,
+      info: announced ? announceDevWallet(primary.provider, DEV_WALLET_INFO) : { uuid: 'not-announced', ...DEV_WALLET_INFO },
+    },
   ];
   if (query.get('wallets') === '2') {
     // Starts on the other key, so a test can tell which wallet the person picked.
