@@ -13,6 +13,8 @@ import { DEV_KEYS } from '../../src/stack/demo/dev-keys.ts';
 import { DEV_WALLET_EXTENSION_ID } from '../../src/stack/wallet-extension/id.ts';
 import { DEV_ADDRESS, expect, expectSignedIn, test, type Extension } from './fixtures.ts';
 
+test.use({ walletExtension: true });
+
 type Reply<T> = { ok: true; result: T } | { ok: false; error: { code: number; message: string } };
 
 /** A UI request from an extension page, as the popup would send it. */

@@ -30,8 +30,11 @@ export interface Extension {
 
 export const test = base.extend<{ stackOptions: StackOptions; walletExtension: boolean; browserLocale: string | undefined; stack: Stack; extension: Extension }>({
   stackOptions: [{}, { option: true }],
-  /** The local stack's wallet extension (a MetaMask double) is loaded beside the product; false: no MetaMask. */
-  walletExtension: [true, { option: true }],
+  /**
+   * Loads the local stack's wallet extension (a MetaMask double) beside the product. Off unless a
+   * spec signs in through it: every test pays for each extension's start.
+   */
+  walletExtension: [false, { option: true }],
   /** The browser's UI language ("de"); the system's when left out. */
   browserLocale: [undefined, { option: true }],
   stack: async ({ stackOptions }, use) => {
