@@ -59,19 +59,9 @@ export async function launchWithExtension(
     viewport: headless ? { width: 1280, height: 800 } : null,
     ...(locale ? { locale } : {}),
     args: [
-      `--disable-extensions-except=${extensionPath}`,
-      `--load-extension=${extensionPath}`,
-      ...QUIET_CHROMIUM_ARGS,
-
       `--disable-extensions-except=${extensions.join(',')}`,
       `--load-extension=${extensions.join(',')}`,
-      '--no-sandbox',
-      // This machine reaches no internet: keep Chromium from trying.
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--no-default-browser-check',
+      ...QUIET_CHROMIUM_ARGS,
       ...(locale ? [`--lang=${locale}`] : []),
     ],
   });
