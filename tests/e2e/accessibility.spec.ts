@@ -21,6 +21,7 @@ import {
   expect,
   expectSignedIn,
   nextApprovalWindow,
+  obtainMetahumanToken,
   openUrl,
   signedInAndAllowed,
   test,
@@ -202,12 +203,7 @@ test('popup: refreshing passes axe in light and dark', async ({ extension, stack
 test('approval window: session and MetaHuman scopes pass axe; the Allow delay is announced', async ({ extension, stack }, testInfo) => {
   await extension.useEndpoint(stack.url);
   const options = await extension.openPage('options.html');
-  await expect(options.getByTestId('mh-base-url')).not.toHaveValue('');
-  await options.getByTestId('mh-base-url').fill(stack.url);
-  await options.getByTestId('mh-name').fill('Ada Lovelace');
-  await options.getByTestId('mh-mail').fill('ada@example.com');
-  await options.getByTestId('mh-get-token').click();
-  await expect(options.getByTestId('mh-token')).toBeVisible();
+  await obtainMetahumanToken(options, stack.url);
   await checkState(options, testInfo, 'options-with-token');
   await options.close();
 

@@ -12,11 +12,12 @@ import {
   DEV_ADDRESS,
   expect,
   expectSignedIn,
+  type Extension,
   nextApprovalWindow,
+  obtainMetahumanToken,
   openUrl,
   signInFromPopup,
   test,
-  type Extension,
 } from './fixtures.ts';
 
 /** The same stack under another name: http://localhost:PORT is a different origin from 127.0.0.1. */
@@ -195,27 +196,14 @@ test('the answer reaches the page after the worker was stopped while the window 
   expect(windows()).toBe(2);
 });
 
-const ADA = { name: 'Ada Lovelace', mail: 'ada@example.com', comment: 'consent test' };
-
-/** Gets a MetaHuman token from the local stack through the options page. */
-async function obtainMetahumanToken(extension: Extension, baseUrl: string): Promise<void> {
-  const page = await extension.openPage('options.html');
-  await expect(page.getByTestId('mh-base-url')).not.toHaveValue('');
-  await page.getByTestId('mh-base-url').fill(baseUrl);
-  await page.getByTestId('mh-name').fill(ADA.name);
-  await page.getByTestId('mh-mail').fill(ADA.mail);
-  await page.getByTestId('mh-comment').fill(ADA.comment);
-  await page.getByTestId('mh-get-token').click();
-  await expect(page.getByTestId('mh-token')).toBeVisible();
-  await page.close();
-}
-
 // Guards: the MetaHuman token is a separate grant: an allowed site gets it only after its own
 // approval, which says the token never expires; the popup shows the grant; revoking the site
 // removes it with the session grant.
 test('the MetaHuman token needs its own approval, shown in the popup and removed by Revoke', async ({ extension, stack }) => {
   await extension.useEndpoint(stack.url);
-  await obtainMetahumanToken(extension, stack.url);
+  const options = await extension.openPage('options.html');
+  await obtainMetahumanToken(options, stack.url);
+  await options.close();
   const demo = await extension.openDemo();
   const access = await askInFront(extension, demo);
   await answerApproval(access.approval, 'approve');

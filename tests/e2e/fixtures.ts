@@ -9,6 +9,7 @@ import path from 'node:path';
 import { answerApproval, useEndpoint } from '../../src/dev/drive.ts';
 import { extensionIdOf, launchWithExtension, serviceWorkerOf } from '../../src/dev/launch.ts';
 import { DB_NAME, OBJECT_STORE_NAME } from '../../src/background/storage-keys.ts';
+import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../../src/core/channels.ts';
 import type { TakoSessionEvent } from '../../src/core/tako-session-api.ts';
 import { startStack, type Stack, type StackOptions } from '../../src/stack/server.ts';
 
@@ -306,3 +307,39 @@ export async function approveAccess(extension: Extension, page: Page): Promise<P
   await answerApproval(approval, 'approve');
   return access;
 }
+
+/**
+ * Gets a MetaHuman token from the local stack through the options page `options` (left open, the
+ * token shown), as a person fills the form.
+ */
+export async function obtainMetahumanToken(options: Page, baseUrl: string): Promise<void> {
+  await expect(options.getByTestId('mh-base-url')).not.toHaveValue('');
+  await options.getByTestId('mh-base-url').fill(baseUrl);
+  await options.getByTestId('mh-name').fill('Ada Lovelace');
+  await options.getByTestId('mh-mail').fill('ada@example.com');
+  await options.getByTestId('mh-get-token').click();
+  await expect(options.getByTestId('mh-token')).toBeVisible();
+}
+
+/**
+ * From `page`, reports account switches to the relay as the wallet bridge would, then waits for the
+ * reply to a later request: the relay forwards a page's messages in order, so by then the
+ * background has handled the switches. Resolves that reply.
+ */
+export function forgeAccountsChanged(page: Page, accounts: readonly string[]): Promise<unknown> {
+  return page.evaluate(
+    async ({ PAGE_CHANNEL, CONTENT_CHANNEL, accounts }) => {
+      for (const account of accounts) window.postMessage({ channel: PAGE_CHANNEL, kind: 'wallet-accounts', accounts: [account] }, '*');
+      const replied = new Promise<unknown>((resolve) =>
+        window.addEventListener('message', (event) => {
+          const data = event.data as { channel?: string; kind?: string; id?: string; reply?: unknown } | null;
+          if (data?.channel === CONTENT_CHANNEL && data.kind === 'reply' && data.id === 'after-accounts') resolve(data.reply);
+        }),
+      );
+      window.postMessage({ channel: PAGE_CHANNEL, kind: 'request', id: 'after-accounts', method: 'tako_getSession' }, '*');
+      return replied;
+    },
+    { PAGE_CHANNEL, CONTENT_CHANNEL, accounts },
+  );
+}
+

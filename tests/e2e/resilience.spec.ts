@@ -10,6 +10,7 @@ import {
   getTokenFrom,
   jwtPayload,
   nextApprovalWindow,
+  obtainMetahumanToken,
   readStore,
   recordSessionEvents,
   sessionEvents,
@@ -273,12 +274,7 @@ test('no token is readable in IndexedDB after sign-in, a refresh and a MetaHuman
   await expectNothingReadable('after a refresh');
 
   const options = await extension.openPage('options.html');
-  await expect(options.getByTestId('mh-base-url')).not.toHaveValue('');
-  await options.getByTestId('mh-base-url').fill(stack.url);
-  await options.getByTestId('mh-name').fill('Ada Lovelace');
-  await options.getByTestId('mh-mail').fill('ada@example.com');
-  await options.getByTestId('mh-get-token').click();
-  await expect(options.getByTestId('mh-token')).toBeVisible();
+  await obtainMetahumanToken(options, stack.url);
   await options.close();
   await demo.bringToFront();
   const approval = nextApprovalWindow(extension);

@@ -11,6 +11,8 @@ import {
   DEV_ADDRESS,
   expect,
   expectSignedIn,
+  type Extension,
+  forgeAccountsChanged,
   jwtPayload,
   nextApprovalWindow,
   openUrl,
@@ -20,7 +22,6 @@ import {
   signedInAndAllowed,
   signInFromPopup,
   test,
-  type Extension,
   windowMessages,
 } from './fixtures.ts';
 
@@ -356,22 +357,7 @@ test('a page nobody allowed cannot switch the active account or plant the "walle
   // other signed-in account (which would switch the active one), then to an unknown account (which
   // would plant the offer).
   const forger = await openPlainPage(extension, `${otherOrigin(stack.port)}/plain`);
-  const refused = await forger.evaluate(
-    async ({ PAGE_CHANNEL, CONTENT_CHANNEL, accounts }) => {
-      for (const account of accounts) window.postMessage({ channel: PAGE_CHANNEL, kind: 'wallet-accounts', accounts: [account] }, '*');
-      // The relay forwards this page's messages to the background in the order they were posted:
-      // once the reply to a later request is back, the account changes have been received.
-      const replied = new Promise<unknown>((resolve) =>
-        window.addEventListener('message', (event) => {
-          const data = event.data as { channel?: string; kind?: string; id?: string; reply?: unknown } | null;
-          if (data?.channel === CONTENT_CHANNEL && data.kind === 'reply' && data.id === 'after-accounts') resolve(data.reply);
-        }),
-      );
-      window.postMessage({ channel: PAGE_CHANNEL, kind: 'request', id: 'after-accounts', method: 'tako_getSession' }, '*');
-      return replied;
-    },
-    { PAGE_CHANNEL, CONTENT_CHANNEL, accounts: [SECOND_ADDRESS, UNKNOWN_ADDRESS] },
-  );
+  const refused = await forgeAccountsChanged(forger, [SECOND_ADDRESS, UNKNOWN_ADDRESS]);
   expect(refused).toEqual({ ok: false, error: { code: 4100, message: expect.any(String) } });
 
   // A refresh round trip to the API after that: by its end, anything the forged changes did has
