@@ -12,7 +12,7 @@ export async function sendSessionToAllowedTabs(tabs: TabsPort, session: SessionI
       if (tab.id === undefined || !tab.url) return;
       const origin = new URL(tab.url).origin;
       if (!origins.has(origin)) return;
-      await tabs.send(tab.id, { type: 'session-changed', origin, session }).catch(() => undefined);
+      await tabs.send(tab.id, { type: 'page-event', origin, event: 'sessionChanged', data: session }).catch(() => undefined);
     }),
   );
 }
@@ -27,7 +27,7 @@ export async function sendAccessToTabs(tabs: TabsPort, changes: ReadonlyMap<stri
       const origin = new URL(tab.url).origin;
       const allowed = changes.get(origin);
       if (allowed === undefined) return;
-      await tabs.send(tab.id, { type: 'access-changed', origin, access: { allowed } }).catch(() => undefined);
+      await tabs.send(tab.id, { type: 'page-event', origin, event: 'accessChanged', data: { allowed } }).catch(() => undefined);
     }),
   );
 }

@@ -116,13 +116,20 @@ export const ContentToBackgroundSchema = v.variant('type', [
 ]);
 export type ContentToBackground = v.InferOutput<typeof ContentToBackgroundSchema>;
 
+/**
+ * A page event (the page API's `sessionChanged` or `accessChanged`) for the page world, which the
+ * relay forwards as it is, after checking `origin`: the site the tab showed when the background
+ * picked it. The session goes to allowed origins only; an access change to that origin's tabs only.
+ */
+const PageEventSchema = v.variant('event', [
+  v.object({ type: v.literal('page-event'), origin: v.string(), event: v.literal('sessionChanged'), data: v.nullable(SessionInfoSchema) }),
+  v.object({ type: v.literal('page-event'), origin: v.string(), event: v.literal('accessChanged'), data: AccessSchema }),
+]);
+
 export const BackgroundToContentSchema = v.variant('type', [
-  /** `origin`: the site the tab showed when it was picked; the content script checks it still does. */
-  v.object({ type: v.literal('session-changed'), origin: v.string(), session: v.nullable(SessionInfoSchema) }),
+  PageEventSchema,
   /** For the document holding `pin` (SIGN_IN_PIN) only. */
   v.object({ type: v.literal('wallet-request'), pin: Id, request: WalletActionSchema }),
-  /** The origin was allowed or lost its access; sent to its tabs only, checked again by the relay. */
-  v.object({ type: v.literal('access-changed'), origin: v.string(), access: AccessSchema }),
 ]);
 export type BackgroundToContent = v.InferOutput<typeof BackgroundToContentSchema>;
 

@@ -246,7 +246,7 @@ test('a page that imitates the extension’s own messages gains nothing', async 
       post({ channel: CONTENT_CHANNEL, kind: 'event', event: 'sessionChanged', data: fakeSession });
       post({ channel: CONTENT_CHANNEL, kind: 'wallet-request', id: 'w1', request: { action: 'list-wallets' } });
       // The background's messages to the content script.
-      post({ type: 'session-changed', session: fakeSession });
+      post({ type: 'page-event', event: 'sessionChanged', data: fakeSession });
       post({ type: 'wallet-request', request: { action: 'request-accounts' } });
       post({ type: 'ping' });
       // The extension pages' messages to the background: answer the approval, revoke, sign out.
@@ -880,7 +880,7 @@ test('the refresh token appears in no page, no content-script message, no log an
   const byName = Object.fromEntries(places.map(([name, text]) => [name, text]));
   expect(byName[`window messages of ${demo.url()}`]).toContain(firstToken);
   expect(byName['content script runtime messages (demo)']).toContain(firstToken);
-  expect(byName['content script runtime messages (demo)']).toContain('"type":"session-changed"');
+  expect(byName['content script runtime messages (demo)']).toContain('"event":"sessionChanged"');
   expect(byName['content script runtime messages (stranger)']).toContain('"code":4100');
   expect(places.length).toBeGreaterThan(10);
 

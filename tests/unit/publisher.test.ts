@@ -71,8 +71,8 @@ function harness() {
     badges,
     sent,
     /** What went to pages about the session (access changes left out). */
-    sessionSent: () => sent.filter(({ message }) => message.type === 'session-changed'),
-    accessSent: () => sent.filter(({ message }) => message.type === 'access-changed').map(({ tabId, message }) => [tabId, message]),
+    sessionSent: () => sent.filter(({ message }) => message.type === 'page-event' && message.event === 'sessionChanged'),
+    accessSent: () => sent.filter(({ message }) => message.type === 'page-event' && message.event === 'accessChanged').map(({ tabId, message }) => [tabId, message]),
     notices: () => notices,
     snapshotReads: () => snapshotReads,
     set: (next: Snapshot) => (current = next),
@@ -90,9 +90,9 @@ describe('publisher', () => {
     assert.deepEqual(
       h.sessionSent().map(({ tabId, message }) => [tabId, message]),
       [
-        [1, { type: 'session-changed', origin: 'https://app.example', session: SESSION }],
-        [2, { type: 'session-changed', origin: 'https://app.example', session: SESSION }],
-        [4, { type: 'session-changed', origin: 'http://127.0.0.1:8787', session: SESSION }],
+        [1, { type: 'page-event', origin: 'https://app.example', event: 'sessionChanged', data: SESSION }],
+        [2, { type: 'page-event', origin: 'https://app.example', event: 'sessionChanged', data: SESSION }],
+        [4, { type: 'page-event', origin: 'http://127.0.0.1:8787', event: 'sessionChanged', data: SESSION }],
       ],
     );
   });
@@ -110,7 +110,7 @@ describe('publisher', () => {
     assert.equal(h.sessionSent().length, 4, 'a refresh is news even with the same expiry');
     h.set(snapshot(null, null));
     await h.publish();
-    assert.deepEqual(h.sessionSent().at(-1)?.message, { type: 'session-changed', origin: 'https://app.example', session: null });
+    assert.deepEqual(h.sessionSent().at(-1)?.message, { type: 'page-event', origin: 'https://app.example', event: 'sessionChanged', data: null });
     assert.equal(h.notices(), 4, 'open extension pages hear of every publish');
   });
 
@@ -143,8 +143,8 @@ describe('publisher', () => {
     h.allow('https://app.example');
     await h.publish();
     assert.deepEqual(h.accessSent(), [
-      [1, { type: 'access-changed', origin: 'https://app.example', access: { allowed: true } }],
-      [2, { type: 'access-changed', origin: 'https://app.example', access: { allowed: true } }],
+      [1, { type: 'page-event', origin: 'https://app.example', event: 'accessChanged', data: { allowed: true } }],
+      [2, { type: 'page-event', origin: 'https://app.example', event: 'accessChanged', data: { allowed: true } }],
     ]);
     h.sent.length = 0;
     await h.publish();
@@ -152,9 +152,9 @@ describe('publisher', () => {
     h.allow('http://127.0.0.1:8787');
     await h.publish();
     assert.deepEqual(h.accessSent(), [
-      [1, { type: 'access-changed', origin: 'https://app.example', access: { allowed: false } }],
-      [2, { type: 'access-changed', origin: 'https://app.example', access: { allowed: false } }],
-      [4, { type: 'access-changed', origin: 'http://127.0.0.1:8787', access: { allowed: true } }],
+      [1, { type: 'page-event', origin: 'https://app.example', event: 'accessChanged', data: { allowed: false } }],
+      [2, { type: 'page-event', origin: 'https://app.example', event: 'accessChanged', data: { allowed: false } }],
+      [4, { type: 'page-event', origin: 'http://127.0.0.1:8787', event: 'accessChanged', data: { allowed: true } }],
     ]);
   });
 });
