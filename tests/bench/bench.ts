@@ -383,11 +383,28 @@ const median = (samples: number[]) => percentile(samples, 50);
  * Whatever an extension with page scripts costs a page at least, this costs too.
  */
 async function buildFloorExtension(dir: string): Promise<void> {
+  await writeReferenceExtension(dir, 'Floor', '', "Object.defineProperty(window, 'floor', { value: Object.freeze({}) });\n");
+}
+
+/**
+ * The floor plus only what the page API requires of every page, with none of Tako Session's
+ * logic: the page world defines a frozen `takoSession` and fires `takoSession#initialized`
+ * (SPEC: Page API), and the isolated world listens on the window for the page's first message.
+ * What Tako Session costs beyond this is what its own code costs.
+ */
+async function buildRequiredWorkExtension(dir: string): Promise<void> {
+  const page =
+    "Object.defineProperty(window, 'takoSession', { value: Object.freeze({ request() {}, on() {}, removeListener() {} }), enumerable: true });\n" +
+    "window.dispatchEvent(new Event('takoSession#initialized'));\n";
+  await writeReferenceExtension(dir, 'Required work', "window.addEventListener('message', function () {});\n", page);
+}
+
+async function writeReferenceExtension(dir: string, name: string, content: string, page: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   const matches = ['http://*/*', 'https://*/*'];
   const manifest = {
     manifest_version: 3,
-    name: 'Floor',
+    name,
     version: '1.0',
     content_scripts: [
       { matches, js: ['content.js'], run_at: 'document_start' },
@@ -395,8 +412,8 @@ async function buildFloorExtension(dir: string): Promise<void> {
     ],
   };
   await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
-  await writeFile(path.join(dir, 'content.js'), '');
-  await writeFile(path.join(dir, 'page.js'), "Object.defineProperty(window, 'floor', { value: Object.freeze({}) });\n");
+  await writeFile(path.join(dir, 'content.js'), content);
+  await writeFile(path.join(dir, 'page.js'), page);
 }
 
 /** A plain page with no script of its own, so that all script time in it is the extension's. */
@@ -448,13 +465,15 @@ async function measureLoad(context: BrowserContext, url: string): Promise<{ scri
 
 /**
  * What being installed costs a page that never calls `window.takoSession`: PAGE_LOADS loads of a
- * plain page with Tako Session (the shipped build), with the floor extension and with no
- * extension, one browser each, interleaved (each round loads once in each, in a rotating order)
- * so that drift on this shared machine hits the three alike. Medians.
+ * plain page with Tako Session (the shipped build), with the floor extension, with the
+ * required-work extension and with no extension, one browser each, interleaved (each round loads
+ * once in each, in a rotating order) so that drift on this shared machine hits them alike. Medians.
  */
 async function measurePageOverhead() {
   const floorDir = path.join(projectRoot, '.bench', 'floor-extension');
   await buildFloorExtension(floorDir);
+  const requiredDir = path.join(projectRoot, '.bench', 'required-work-extension');
+  await buildRequiredWorkExtension(requiredDir);
   const server = await startPlainPageServer();
   const profiles: string[] = [];
   const profile = async () => {
@@ -464,6 +483,7 @@ async function measurePageOverhead() {
   const configs = [
     { name: 'tako', context: await launchWithExtension(await profile(), { extensionPath: flags.extension ? path.resolve(flags.extension) : extensionDir }) },
     { name: 'floor', context: await launchWithExtension(await profile(), { extensionPath: floorDir }) },
+    { name: 'required', context: await launchWithExtension(await profile(), { extensionPath: requiredDir }) },
     { name: 'none', context: await chromium.launchPersistentContext(await profile(), { executablePath: chromiumPath, headless: true, args: QUIET_CHROMIUM_ARGS }) },
   ];
   const samples = new Map(configs.map(({ name }) => [name, { scriptMs: [] as number[], dclMs: [] as number[], heapKb: [] as number[] }]));
@@ -492,12 +512,15 @@ async function measurePageOverhead() {
     loads: PAGE_LOADS,
     scriptMs: of('tako', 'scriptMs'),
     floorScriptMs: of('floor', 'scriptMs'),
+    requiredScriptMs: of('required', 'scriptMs'),
     noneScriptMs: of('none', 'scriptMs'),
     dclMs: of('tako', 'dclMs'),
     floorDclMs: of('floor', 'dclMs'),
+    requiredDclMs: of('required', 'dclMs'),
     noneDclMs: of('none', 'dclMs'),
     heapKb: Math.round(of('tako', 'heapKb')),
     floorHeapKb: Math.round(of('floor', 'heapKb')),
+    requiredHeapKb: Math.round(of('required', 'heapKb')),
     noneHeapKb: Math.round(of('none', 'heapKb')),
   };
 }
@@ -627,7 +650,7 @@ async function main() {
     results.saveWindow = await measureSaveWindow();
   }
   if (runs('page-overhead')) {
-    log(`Page overhead: ${PAGE_LOADS} loads of a plain page each with Tako Session, the floor extension and none, interleaved…`);
+    log(`Page overhead: ${PAGE_LOADS} loads of a plain page each with Tako Session, the required-work and floor extensions and none, interleaved…`);
     results.pageOverhead = await measurePageOverhead();
   }
   if (runs('worker-heap')) {
@@ -698,9 +721,9 @@ function table(all: Results): string {
   if (coldStart) rows.push(`| cold start getToken / echo p50 | ${coldStart.p50Ms} / ${coldStart.echoP50Ms} ms = ${coldStart.ratio} | <= 1.3 |`);
   if (burst) rows.push(`| burst: refresh requests for ${burst.calls} calls | ${burst.refreshRequests} (p99 ${burst.p99Ms} ms, stale ${burst.staleTokens}) | exactly 1 |`);
   if (po) {
-    rows.push(`| page overhead of ${po.extension}, ${po.loads} loads each: script (Tako / floor / none) | ${po.scriptMs} / ${po.floorScriptMs} / ${po.noneScriptMs} ms | floor + 0.2 ms |`);
-    rows.push(`| page overhead: DOMContentLoaded (Tako / floor / none) | ${po.dclMs} / ${po.floorDclMs} / ${po.noneDclMs} ms | floor x 1.05 |`);
-    rows.push(`| page overhead: JS heap after GC (Tako / floor / none) | ${po.heapKb} / ${po.floorHeapKb} / ${po.noneHeapKb} KB | floor + 300 KB |`);
+    rows.push(`| page overhead of ${po.extension}, ${po.loads} loads each: script (Tako / required work / floor / none) | ${po.scriptMs} / ${po.requiredScriptMs} / ${po.floorScriptMs} / ${po.noneScriptMs} ms | floor + 0.2 ms |`);
+    rows.push(`| page overhead: DOMContentLoaded (Tako / required work / floor / none) | ${po.dclMs} / ${po.requiredDclMs} / ${po.floorDclMs} / ${po.noneDclMs} ms | floor x 1.05 |`);
+    rows.push(`| page overhead: JS heap after GC (Tako / required work / floor / none) | ${po.heapKb} / ${po.requiredHeapKb} / ${po.floorHeapKb} / ${po.noneHeapKb} KB | floor + 300 KB |`);
   }
   if (wh) {
     rows.push(`| worker JS heap after GC: after sign-in / after ${wh.refreshes} refreshes of ${wh.tokenLifetimeSec} s tokens | ${wh.afterSignInKb} / ${wh.afterRefreshesKb} KB (same worker: ${wh.sameWorker}) | |`);
