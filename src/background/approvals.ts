@@ -38,6 +38,12 @@ export interface ApprovalsDeps {
   grant: (origin: string, scope: ConsentScope) => Promise<void>;
   /** The cool-downs changed (the popup lists them). */
   onChanged: () => void;
+  /**
+   * Whether tab and window events (a tab coming to the front or closed, a window closed) should
+   * reach the approvals: only while a request waits. With nothing waiting they would wake the
+   * worker on every tab switch and every closed tab, all day, for nothing.
+   */
+  watchWindows: (watching: boolean) => void;
 }
 
 /** What the approval window shows. */
@@ -109,6 +115,7 @@ export function createApprovals(deps: ApprovalsDeps) {
       }
     }
     await store.setConsent(state);
+    deps.watchWindows(state.pending.length > 0);
   }
 
   /** Removes a request and applies the answer; the window is for the caller to close. */
@@ -124,6 +131,20 @@ export function createApprovals(deps: ApprovalsDeps) {
   const byRequestId = (state: ConsentRecord, requestId: string) => state.pending.find((request) => request.requestId === requestId);
 
   return {
+    /**
+     * At worker start: listen to tab and window events only if a request waits. The worker
+     * registers them before this (so that the event that woke it is not missed) and this takes
+     * them away again when nothing waits.
+     */
+    resume(): Promise<void> {
+      return serial(async () => {
+        const state = await load();
+        deps.watchWindows(state.pending.length > 0);
+      }).catch((error: unknown) => {
+        console.warn('Tako Session: could not read the waiting approvals:', describeError(error));
+      });
+    },
+
     /**
      * The person's answer for `origin` and `scope`, asked for by the page in `tabId`: false at once
      * during a cool-down (which grows), otherwise when the person answers.

@@ -48,6 +48,7 @@ const approvals = createApprovals({
     changed();
   },
   onChanged: () => changed(),
+  watchWindows: (watching) => watchWindows(watching),
 });
 const wallets = createPageWallets(tabsPort);
 /** Wallet extensions reached directly; their account changes count only from the one that signed in. */
@@ -95,11 +96,28 @@ browser.alarms.onAlarm.addListener((alarm) => {
   });
 });
 
-browser.windows.onRemoved.addListener((windowId) => void approvals.onWindowRemoved(windowId));
-// One approval window at a time, shown for a tab in front: a tab coming to the front may be next.
-browser.tabs.onActivated.addListener(() => void approvals.onFocusChanged());
-browser.windows.onFocusChanged.addListener(() => void approvals.onFocusChanged());
-browser.tabs.onRemoved.addListener((tabId) => void approvals.onTabRemoved(tabId));
+// Tab and window events matter only while an approval waits (one window at a time, shown for a
+// tab in front: a tab coming to the front may be next). Registered now, so that the event that
+// woke the worker finds its handler, then kept only while a request waits (approvals.resume):
+// otherwise every tab switch and every closed tab would start the worker.
+const onWindowRemoved = (windowId: number) => void approvals.onWindowRemoved(windowId);
+const onFocusChanged = () => void approvals.onFocusChanged();
+const onTabRemoved = (tabId: number) => void approvals.onTabRemoved(tabId);
+function watchWindows(watching: boolean) {
+  const pairs = [
+    [browser.windows.onRemoved, onWindowRemoved],
+    [browser.tabs.onActivated, onFocusChanged],
+    [browser.windows.onFocusChanged, onFocusChanged],
+    [browser.tabs.onRemoved, onTabRemoved],
+  ] as const;
+  for (const [event, listener] of pairs) {
+    const on = event as unknown as { addListener(l: unknown): void; removeListener(l: unknown): void; hasListener(l: unknown): boolean };
+    if (!watching) on.removeListener(listener);
+    else if (!on.hasListener(listener)) on.addListener(listener);
+  }
+}
+watchWindows(true);
+void approvals.resume();
 
 const expiryNotice = expiryNoticeClickDeps();
 browser.notifications.onClicked.addListener((notificationId) => void onExpiryNoticeClicked(expiryNotice, notificationId));

@@ -108,6 +108,25 @@ test('an early click on Allow grants nothing; Allow is enabled after the delay a
   expect(await call).toEqual({ result: null });
 });
 
+// Guards: with no approval waiting, tab switches and closed tabs and windows do not start the
+// worker: it listens to those events only while a request waits.
+test('the worker listens to tabs and windows only while an approval waits', async ({ extension, stack }) => {
+  await extension.useEndpoint(stack.url);
+  const worker = await extension.worker();
+  const listening = () =>
+    worker.evaluate(() => [chrome.tabs.onActivated, chrome.tabs.onRemoved, chrome.windows.onFocusChanged, chrome.windows.onRemoved].map((event) => event.hasListeners()));
+  await expect.poll(listening).toEqual([false, false, false, false]);
+
+  const demo = await extension.openDemo();
+  const { approval, call } = await askInFront(extension, demo);
+  await expectRequest(approval, stack.url, 'session');
+  expect(await listening()).toEqual([true, true, true, true]);
+
+  await answerApproval(approval, 'deny');
+  expect(await call).toMatchObject({ isError: true, code: TakoSessionErrorCode.UserRejected });
+  await expect.poll(listening).toEqual([false, false, false, false]);
+});
+
 // Guards: a refused origin cannot reopen the window in a loop: after Deny it is refused with 4001
 // without a window, the popup lists it, and lifting it there lets it ask again.
 test('after Deny the origin is refused without a window until the popup lifts the cool-down', async ({ extension, stack }) => {

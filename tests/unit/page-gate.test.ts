@@ -80,7 +80,10 @@ function harness() {
       sitesChanged++;
     },
     onChanged: () => undefined,
+    watchWindows: (watching) => void watching_.push(watching),
   });
+  /** Every call of watchWindows, in order. */
+  const watching_: boolean[] = [];
   let sitesChanged = 0;
   const pageApi = createPageApi({
     service,
@@ -108,6 +111,8 @@ function harness() {
     pageApi,
     sites,
     approvals,
+    /** Whether tab and window events are listened to, after each change of that wish. */
+    watching: () => watching_,
     calls,
     opened,
     closed,
@@ -359,6 +364,7 @@ describe('consent', () => {
       now: h.now,
       grant: (origin) => h.sites.allow(origin),
       onChanged: () => undefined,
+      watchWindows: () => undefined,
     });
     const asked = reborn.decisionFor(APP.origin, 'session', APP.tabId);
     await new Promise((resolve) => setImmediate(resolve));
@@ -369,6 +375,37 @@ describe('consent', () => {
     assert.equal(await asked, true);
     assert.equal(await h.sites.isAllowed(APP.origin), true, 'the grant is written by whoever receives the answer');
     assert.ok(h.closed.includes(windowId));
+  });
+
+  // Guards: tab and window events wake the worker only while a request waits: the wish to watch
+  // them follows the pending requests, and a new worker with nothing waiting stops watching.
+  test('tab and window events are watched only while a request waits', async () => {
+    const h = harness();
+    await h.approvals.resume();
+    assert.deepEqual(h.watching(), [false], 'nothing waits at start');
+    const asked = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
+    const { requestId } = await h.nextWindow();
+    assert.equal(h.watching().at(-1), true, 'a request waits');
+    h.advance(ALLOW_DELAY_MS);
+    await h.approvals.answer(requestId, false);
+    await rejectsTakoError(asked);
+    assert.equal(h.watching().at(-1), false, 'answered: nothing waits');
+
+    // A worker started while a request waits keeps watching (APP is cooling down after the refusal).
+    void h.pageApi.handle(STRANGER, 'tako_requestAccess', undefined).catch(() => undefined);
+    await h.nextWindow(2);
+    const reborn: boolean[] = [];
+    const next = createApprovals({
+      windows: h.windows,
+      tabs: { query: async () => [{ id: STRANGER.tabId }] },
+      store: h.store,
+      now: h.now,
+      grant: (origin) => h.sites.allow(origin),
+      onChanged: () => undefined,
+      watchWindows: (watching) => void reborn.push(watching),
+    });
+    await next.resume();
+    assert.deepEqual(reborn, [true]);
   });
 
   // Guards: the MetaHuman token is a separate grant with its own approval; revoking removes both.
