@@ -104,6 +104,9 @@ const onWindowRemoved = (windowId: number) => void approvals.onWindowRemoved(win
 const onFocusChanged = () => void approvals.onFocusChanged();
 const onTabRemoved = (tabId: number) => void approvals.onTabRemoved(tabId);
 function watchWindows(watching: boolean) {
+  // Firefox wakes its event page only for listeners added while the script first runs, and would
+  // not be woken for ones added back later while a request waits: there they stay.
+  if (!watching && engine === 'firefox') return;
   const pairs = [
     [browser.windows.onRemoved, onWindowRemoved],
     [browser.tabs.onActivated, onFocusChanged],
