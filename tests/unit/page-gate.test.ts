@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { APPROVAL_PAGE, createApprovals } from '../../src/background/approvals.ts';
+import { APPROVAL_PAGE, createApprovals, type ApprovalsDeps } from '../../src/background/approvals.ts';
 import { createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/page-api.ts';
 import type { TabInfo, WindowsPort } from '../../src/background/ports.ts';
 import { createSites } from '../../src/background/sites.ts';
@@ -80,10 +80,10 @@ function harness() {
       sitesChanged++;
     },
     onChanged: () => undefined,
-    watchWindows: (watching) => void watching_.push(watching),
+    watchWindows: (watching) => void watchCalls.push(watching),
   });
   /** Every call of watchWindows, in order. */
-  const watching_: boolean[] = [];
+  const watchCalls: boolean[] = [];
   let sitesChanged = 0;
   const pageApi = createPageApi({
     service,
@@ -112,7 +112,7 @@ function harness() {
     sites,
     approvals,
     /** Whether tab and window events are listened to, after each change of that wish. */
-    watching: () => watching_,
+    watching: () => watchCalls,
     calls,
     opened,
     closed,
@@ -126,6 +126,18 @@ function harness() {
     now: () => time,
     setActiveTabs: (tabs: number[]) => void (activeTabs = tabs),
     signedInFrom: (tabId: number, pin: string) => (signInSource = pageSourceId(tabId, pin)),
+    /** The approvals of a new worker on the same store, with `tabId` in front. */
+    nextWorkerApprovals: (tabId: number, overrides: Partial<ApprovalsDeps> = {}) =>
+      createApprovals({
+        windows,
+        tabs: { query: async () => [{ id: tabId }] },
+        store,
+        now: () => time,
+        grant: (origin) => sites.allow(origin),
+        onChanged: () => undefined,
+        watchWindows: () => undefined,
+        ...overrides,
+      }),
   };
 }
 
@@ -357,15 +369,7 @@ describe('consent', () => {
     void h.pageApi.handle(APP, 'tako_requestAccess', undefined).catch(() => undefined);
     const { requestId, windowId } = await h.nextWindow();
     const opened: number[] = [];
-    const reborn = createApprovals({
-      windows: { ...h.windows, openPopup: async () => (opened.push(1), 999) },
-      tabs: { query: async () => [{ id: APP.tabId }] },
-      store: h.store,
-      now: h.now,
-      grant: (origin) => h.sites.allow(origin),
-      onChanged: () => undefined,
-      watchWindows: () => undefined,
-    });
+    const reborn = h.nextWorkerApprovals(APP.tabId, { windows: { ...h.windows, openPopup: async () => (opened.push(1), 999) } });
     const asked = reborn.decisionFor(APP.origin, 'session', APP.tabId);
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(opened, [], 'no second window');
@@ -395,15 +399,7 @@ describe('consent', () => {
     void h.pageApi.handle(STRANGER, 'tako_requestAccess', undefined).catch(() => undefined);
     await h.nextWindow(2);
     const reborn: boolean[] = [];
-    const next = createApprovals({
-      windows: h.windows,
-      tabs: { query: async () => [{ id: STRANGER.tabId }] },
-      store: h.store,
-      now: h.now,
-      grant: (origin) => h.sites.allow(origin),
-      onChanged: () => undefined,
-      watchWindows: (watching) => void reborn.push(watching),
-    });
+    const next = h.nextWorkerApprovals(STRANGER.tabId, { watchWindows: (watching) => void reborn.push(watching) });
     await next.resume();
     assert.deepEqual(reborn, [true]);
   });
