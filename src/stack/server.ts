@@ -128,11 +128,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const revokeAccessTokens = () => tako.tokens.revokeAccessTokens();
   const controlTarget: ControlTarget = { log, faults, configure, now, revokeAccessTokens };
 
-  function send(res: ServerResponse, reply: HttpReply): void {
+  /**
+   * `arrivedAt`: the server clock when the request arrived. Date is stamped then, as a busy backend
+   * or a cache in front of it does: a reply held by a `delay` fault carries a Date from before the
+   * hold, which is what a client must cope with.
+   */
+  function send(res: ServerResponse, reply: HttpReply, arrivedAt: number): void {
     res.writeHead(reply.status, {
       ...CORS_HEADERS,
       // Node would stamp the real time; the server clock is the one clients must see.
-      Date: new Date(now()).toUTCString(),
+      Date: new Date(arrivedAt).toUTCString(),
       'Cache-Control': 'no-store',
       'X-Content-Type-Options': 'nosniff',
       ...reply.headers,
@@ -179,20 +184,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrivedAt = now();
     const method = req.method ?? 'GET';
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const path = url.pathname;
     // Preflights are browser plumbing, not API calls: answered at once, not logged, never faulted.
-    if (method === 'OPTIONS') return send(res, { status: 204, headers: {}, body: '' });
+    if (method === 'OPTIONS') return send(res, { status: 204, headers: {}, body: '' }, arrivedAt);
     // Control calls are not logged either, so tests see only what the client under test sent.
     if (path.startsWith(CONTROL_PREFIX)) {
       const { text } = await readBody(req);
-      return send(res, answerControl(controlTarget, method, url, text));
+      return send(res, answerControl(controlTarget, method, url, text), arrivedAt);
     }
 
     const body = await readBody(req);
     const entry = log.add({
-      at: now(),
+      at: arrivedAt,
       method,
       path,
       body: bodyForLog(body),
@@ -210,7 +216,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return;
     }
     entry.status = reply.status;
-    send(res, reply);
+    send(res, reply, arrivedAt);
   }
 
   const server = createServer((req, res) => {

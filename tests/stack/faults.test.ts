@@ -51,6 +51,19 @@ describe('injected faults', () => {
     assert.deepEqual(finished, ['quick', 'delayed']);
   });
 
+  // Guards what the slow-reply tests rely on: a held reply carries the Date of the request's
+  // arrival, as a busy backend sends it, not the time it finally left (whole seconds, truncated).
+  it('delay: the held reply is stamped with the second the request arrived in', async () => {
+    stack().faults.inject('/v2/token', { count: 1, kind: 'delay', delayMs: 1500 });
+    const reply = await post(stack(), '/v2/token', signInBody(devKey.privateKey, stack().now()));
+    const [entry] = stack().requests('/v2/token');
+    assert.equal(reply.status, 200);
+    assert.equal(Date.parse(reply.headers.get('date')!), Math.floor(entry!.at / 1000) * 1000);
+    // The pair was issued after the hold: the reply's Date is more than a second older than it.
+    const { exp } = JSON.parse(Buffer.from((reply.json as { data: { token: string } }).data.token.split('.')[1]!, 'base64url').toString()) as { exp: number };
+    assert.ok(exp * 1000 - 3_600_000 > Date.parse(reply.headers.get('date')!));
+  });
+
   // Guards what the lost-reply tests rely on: the server has acted (rotated) and logged its
   // status while the client is still waiting for the reply.
   it('delay-reply: acts at once (the log shows the status), then holds the reply', async () => {
