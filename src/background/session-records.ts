@@ -9,7 +9,11 @@
  * Format 3: `{ format: 3, session: <Session without either token>, tokens: SealedSecret }`, the
  *           sealed JSON of `{ accessToken, refreshToken }`. Older records are read, then written
  *           back in this format.
+ *
+ * Within a format, the session facts grew: records stored before the server clock was bounded
+ * (`clock`) carry a single `skewMs` instead, taken as a loose bound until the next reply.
  */
+import { clockFromLegacySkew, isServerClock } from '../core/server-clock.ts';
 import { keyOf, SESSION_RECORD_VERSION, type Session } from '../core/session.ts';
 import { isSealedSecret, type SealedSecret, type SecretVault } from './secret-vault.ts';
 
@@ -36,6 +40,14 @@ export type OpenedRecord =
   | { kind: 'foreign' };
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+/** Facts stored with a `skewMs` rather than a `clock` get a clock from it; `legacy` when they did. */
+function withServerClock<T extends Omit<SessionFacts, 'clock'>>(facts: T & { clock?: unknown; skewMs?: unknown }): { facts: T & Pick<Session, 'clock'>; legacy: boolean } {
+  const { skewMs, clock, ...rest } = facts;
+  if (isServerClock(clock)) return { facts: { ...(rest as T), clock }, legacy: false };
+  const skew = typeof skewMs === 'number' && Number.isFinite(skewMs) ? skewMs : 0;
+  return { facts: { ...(rest as T), clock: clockFromLegacySkew(skew, facts.obtainedAtMs) }, legacy: true };
+}
 
 function isV1(value: unknown): value is Session {
   return (
@@ -87,11 +99,11 @@ function unreadable(facts: SessionFacts): OpenedRecord {
 
 export async function openSessionRecord(value: unknown, vault: SecretVault): Promise<OpenedRecord> {
   if (isV1(value)) {
-    // Older records predate clock-skew tracking.
-    return { kind: 'session', session: { ...value, skewMs: value.skewMs ?? 0 }, migrated: true };
+    return { kind: 'session', session: withServerClock(value).facts, migrated: true };
   }
   if (isV2(value)) {
-    const { accessToken, ...facts } = value.session;
+    const { accessToken, ...stored } = value.session;
+    const { facts } = withServerClock(stored);
     try {
       const refreshToken = await vault.open(value.refreshToken, keyOf(facts));
       return { kind: 'session', session: { ...facts, accessToken, refreshToken }, migrated: true };
@@ -100,12 +112,13 @@ export async function openSessionRecord(value: unknown, vault: SecretVault): Pro
     }
   }
   if (!isV3(value)) return { kind: 'foreign' };
+  const { facts, legacy } = withServerClock(value.session);
   let tokens: unknown;
   try {
-    tokens = JSON.parse(await vault.open(value.tokens, keyOf(value.session)));
+    tokens = JSON.parse(await vault.open(value.tokens, keyOf(facts)));
   } catch {
-    return unreadable(value.session);
+    return unreadable(facts);
   }
-  if (!isTokens(tokens)) return unreadable(value.session);
-  return { kind: 'session', session: { ...value.session, ...tokens }, migrated: false };
+  if (!isTokens(tokens)) return unreadable(facts);
+  return { kind: 'session', session: { ...facts, ...tokens }, migrated: legacy };
 }

@@ -55,7 +55,7 @@ export function createRefreshScheduler(deps: SessionServiceDeps, client: TakoCli
     try {
       await store.putSession({ ...before, refreshStartedAtMs: clock.now() });
       const grant = await requestRefresh(client, before.endpoint, before.refreshToken);
-      next = sessionFromGrant(grant, before.endpoint, before.address, clock.now());
+      next = sessionFromGrant(grant, before.endpoint, before.address, clock.now(), before.clock);
     } catch (error) {
       // Anything that is not the API's answer (a storage hiccup, say) says nothing about the
       // refresh token, so it is retried rather than taken as a refusal.

@@ -3,12 +3,13 @@
  * ask for the account, have it sign the Tako message, check the signer, post, store the pair.
  */
 import { parseAddress, sameAddress } from '../core/address.ts';
-import { measureSkewMs } from '../core/clock-skew.ts';
+import { endpointKey } from '../core/endpoints.ts';
 import { describeError, SIGN_IN_CANCELLED, TakoError } from '../core/errors.ts';
+import { clockFrom, estimatedServerTime, unmeasuredClock, type ClockSample } from '../core/server-clock.ts';
 import { sessionFromGrant, type Session } from '../core/session.ts';
 import { buildSignInMessage } from '../core/sign-in-message.ts';
 import { recoverPersonalSigner } from '../core/signature.ts';
-import { probeServerDate, requestSignIn, type TakoClientDeps } from '../core/tako-client.ts';
+import { probeServerClock, requestSignIn, type TakoClientDeps } from '../core/tako-client.ts';
 import type { SessionServiceDeps, WalletPort } from './session-service.ts';
 
 export interface SignInSteps {
@@ -69,14 +70,21 @@ export function createSignIn(deps: Pick<SessionServiceDeps, 'store' | 'clock' | 
 
   async function runSignIn(wallet: WalletPort, walletId: string | undefined, signal: AbortSignal): Promise<Session> {
     const { endpoint } = await store.getSettings();
-    // Learn the server's clock while the person answers the wallet, so ISSUED AT is in its time.
-    const probe = probeServerDate(client, endpoint).then((serverDate) => measureSkewMs(serverDate, clock.now()));
+    // Learn the server's clock while the person answers the wallet, so ISSUED AT is in its time:
+    // from this probe, or from another session's narrower bound on the same server.
+    const probe = probeServerClock(client, endpoint);
+    const known = store
+      .listSessions()
+      .then((sessions) => sessions.filter((s) => endpointKey(s.endpoint) === endpointKey(endpoint)).map((s) => s.clock.best))
+      .catch((): ClockSample[] => []);
+    const serverClock = Promise.all([probe, known]).then(([sample, samples]) => clockFrom(sample ? [...samples, sample] : samples));
     const accounts = await unlessAborted(wallet.requestAccounts(walletId), signal);
     if (!Array.isArray(accounts) || accounts.length === 0) {
       throw new TakoError('wallet', 'The wallet did not share an account');
     }
     const address = parseAddress(accounts[0]);
-    const message = buildSignInMessage(address, clock.now() + (await unlessAborted(probe, signal)));
+    const measured = await unlessAborted(serverClock, signal);
+    const message = buildSignInMessage(address, estimatedServerTime(measured ?? unmeasuredClock(clock.now()), clock.now()));
     const signature = await unlessAborted(wallet.sign(address, message, walletId), signal);
     if (typeof signature !== 'string') throw new TakoError('wallet', 'The wallet did not return a signature');
     const signer = recoverPersonalSigner(message, signature);
@@ -84,7 +92,7 @@ export function createSignIn(deps: Pick<SessionServiceDeps, 'store' | 'clock' | 
       throw new TakoError('wallet', `The wallet signed with ${signer}, not with the account it shared (${address}); nothing was sent`);
     }
     const grant = await unlessAborted(requestSignIn(client, endpoint, { message, signature }), signal);
-    const session = sessionFromGrant(grant, endpoint, address, clock.now());
+    const session = sessionFromGrant(grant, endpoint, address, clock.now(), measured);
     signInSource = wallet.source;
     await store.putSession(session);
     await steps.activate(session);

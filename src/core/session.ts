@@ -1,7 +1,7 @@
 import { sameAddress, type Address } from './address.ts';
-import { measureSkewMs } from './clock-skew.ts';
 import { endpointKey, type Endpoint } from './endpoints.ts';
 import { TakoError } from './errors.ts';
+import { earliestLocalTime, latestServerTime, unmeasuredClock, withSample, type ServerClock } from './server-clock.ts';
 import type { TakoSessionInfo, TakoSessionState, TakoToken } from './tako-session-api.ts';
 import type { TokenGrant } from './tako-client.ts';
 
@@ -27,8 +27,8 @@ export interface Session {
   retryAtMs: number | null;
   /** Readable reason of the last failure, shown in the popup. */
   lastError: string | null;
-  /** The server's clock minus ours, from its last reply; lifecycle decisions run on server time. */
-  skewMs: number;
+  /** The server's clock as its replies bound it (server-clock.ts); lifecycle decisions run on it. */
+  clock: ServerClock;
   /**
    * Set (and stored) just before a refresh request goes out, cleared with its outcome. Found set
    * when a worker starts, it means the worker died mid-refresh and the server may have rotated
@@ -55,11 +55,11 @@ export function keyOf(session: Pick<Session, 'endpoint' | 'address'>): string {
 }
 
 /**
- * A session from a fresh token pair received at local time `nowMs`. The tokens must be for the
- * account we signed in (or refreshed) as: anything else is a broken reply and is refused rather
- * than stored.
+ * A session from a fresh token pair received at local time `nowMs`, its server clock `clock` (what
+ * earlier replies said of it) with this reply's bound added. The tokens must be for the account we
+ * signed in (or refreshed) as: anything else is a broken reply and is refused rather than stored.
  */
-export function sessionFromGrant(grant: TokenGrant, endpoint: Endpoint, address: Address, nowMs: number): Session {
+export function sessionFromGrant(grant: TokenGrant, endpoint: Endpoint, address: Address, nowMs: number, clock?: ServerClock): Session {
   if (!sameAddress(grant.access.address, address)) {
     throw new TakoError('malformed', `The Tako API issued a token for ${grant.access.address}, not for ${address}`);
   }
@@ -77,18 +77,18 @@ export function sessionFromGrant(grant: TokenGrant, endpoint: Endpoint, address:
     failures: 0,
     retryAtMs: null,
     lastError: null,
-    skewMs: measureSkewMs(grant.serverDateMs, nowMs),
+    clock: withSample(clock, grant.clock) ?? unmeasuredClock(nowMs),
   };
 }
 
-/** The server's time now, as far as we can tell. */
-export function serverNow(session: Pick<Session, 'skewMs'>, localNowMs: number): number {
-  return localNowMs + session.skewMs;
+/** The latest the server's clock can read now: every expiry decision runs on it. */
+export function serverNow(session: Pick<Session, 'clock'>, localNowMs: number): number {
+  return latestServerTime(session.clock, localNowMs);
 }
 
-/** A moment on the server's clock, on ours (for alarms). */
-export function toLocalTime(session: Pick<Session, 'skewMs'>, serverMs: number): number {
-  return serverMs - session.skewMs;
+/** The earliest local moment the server's clock can reach `serverMs` (for alarms). */
+export function toLocalTime(session: Pick<Session, 'clock'>, serverMs: number): number {
+  return earliestLocalTime(session.clock, serverMs);
 }
 
 export function toSessionInfo(session: Session, refreshing: boolean): SessionInfo {

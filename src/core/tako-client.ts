@@ -1,8 +1,8 @@
 import { refreshUrl, signInUrl, type Endpoint } from './endpoints.ts';
-import { parseHttpDate } from './clock-skew.ts';
 import { TakoError } from './errors.ts';
 import { isTransientStatus, parseJson, postWithDeadline } from './http.ts';
 import { decodeTakoClaims, type TakoClaims } from './jwt.ts';
+import { parseHttpDate, sampleFromReply, type ClockSample } from './server-clock.ts';
 
 export const REQUEST_TIMEOUT_MS = 15_000;
 
@@ -14,8 +14,8 @@ export interface TokenGrant {
   expiresInSec: number;
   access: TakoClaims;
   refresh: TakoClaims;
-  /** The server's clock when it answered (its `Date` header), if it sent a readable one. */
-  serverDateMs: number | undefined;
+  /** What the reply's `Date` header bounds of the server's clock, if it sent a readable one. */
+  clock: ClockSample | undefined;
 }
 
 export interface ReplyHeaders {
@@ -54,18 +54,20 @@ function serverMessageOf(body: unknown): string | undefined {
 }
 
 /**
- * Turns an HTTP reply into a TokenGrant or a TakoError. Pure: the caller did the I/O.
+ * Turns an HTTP reply into a TokenGrant or a TakoError. Pure: the caller did the I/O, sending the
+ * request at local time `sentAtMs` and reading the reply at `nowMs`.
  * 5xx / 429 / 408 are transient; other statuses and a non-success `status` are permanent; a reply
  * we cannot read at all is treated as transient, because a proxy or captive portal sends those.
  */
-export function parseTokenReply(status: number, bodyText: string, headers: ReplyHeaders, nowMs: number): TokenGrant {
+export function parseTokenReply(status: number, bodyText: string, headers: ReplyHeaders, nowMs: number, sentAtMs = nowMs): TokenGrant {
   const body = parseJson(bodyText);
   const serverMessage = serverMessageOf(body);
   const serverDateMs = parseHttpDate(headers.date);
 
   if (status < 200 || status > 299) {
     const transient = isTransientStatus(status);
-    const retryAfterMs = parseRetryAfterMs(headers.retryAfter, nowMs);
+    // An HTTP-date Retry-After is on the server's clock: measured from its own Date when it sent one.
+    const retryAfterMs = parseRetryAfterMs(headers.retryAfter, serverDateMs ?? nowMs);
     const reason = serverMessage ?? (status === 429 ? 'too many requests' : `HTTP ${status}`);
     throw new TakoError('http', `The Tako API answered ${status}: ${reason}`, {
       transient,
@@ -106,10 +108,20 @@ export function parseTokenReply(status: number, bodyText: string, headers: Reply
   if (access.address !== refresh.address) {
     throw new TakoError('malformed', 'The Tako API sent tokens for two different addresses');
   }
-  return { token, refreshToken, tokenType: 'Bearer', expiresInSec: expiresIn, access, refresh, serverDateMs };
+  return {
+    token,
+    refreshToken,
+    tokenType: 'Bearer',
+    expiresInSec: expiresIn,
+    access,
+    refresh,
+    clock: sampleFromReply(serverDateMs, sentAtMs, nowMs),
+  };
 }
 
 async function postJson(deps: TakoClientDeps, url: string, body: unknown): Promise<TokenGrant> {
+  // The moment the request leaves bounds the server's clock from above (server-clock.ts).
+  const sentAtMs = deps.now();
   const reply = await postWithDeadline(
     deps,
     'Tako API',
@@ -122,6 +134,7 @@ async function postJson(deps: TakoClientDeps, url: string, body: unknown): Promi
     reply.text,
     { date: reply.headers.get('date'), retryAfter: reply.headers.get('retry-after') },
     deps.now(),
+    sentAtMs,
   );
 }
 
@@ -141,19 +154,20 @@ export function requestRefresh(deps: TakoClientDeps, endpoint: Endpoint, refresh
 const CLOCK_PROBE_TIMEOUT_MS = 3000;
 
 /**
- * The server's `Date` before sign-in, so that ISSUED AT can be written in the server's time when
- * our clock is off (the API refuses a message more than 5 minutes away from its clock).
- * Any answer carries the header; no answer at all means we fall back to our own clock.
+ * What the server's `Date` says of its clock before sign-in, so that ISSUED AT can be written in
+ * the server's time when our clock is off (the API refuses a message more than 5 minutes away from
+ * its clock). Any answer carries the header; no answer at all means we fall back to our own clock.
  */
-export async function probeServerDate(deps: TakoClientDeps, endpoint: Endpoint): Promise<number | undefined> {
+export async function probeServerClock(deps: TakoClientDeps, endpoint: Endpoint): Promise<ClockSample | undefined> {
   try {
+    const sentAtMs = deps.now();
     const response = await deps.fetch(`${endpoint.baseUrl}/`, {
       method: 'HEAD',
       signal: AbortSignal.timeout(CLOCK_PROBE_TIMEOUT_MS),
       credentials: 'omit',
       cache: 'no-store',
     });
-    return parseHttpDate(response.headers.get('date'));
+    return sampleFromReply(parseHttpDate(response.headers.get('date')), sentAtMs, deps.now());
   } catch {
     return undefined;
   }

@@ -8,7 +8,7 @@ import { createSessionService, refreshAlarmName, type WalletPort } from '../../s
 import { NOT_SAVED_MESSAGE } from '../../src/background/session-refresh.ts';
 import { SIGN_IN_CANCELLED } from '../../src/core/errors.ts';
 import { customEndpoint } from '../../src/core/endpoints.ts';
-import { keyOf, type Session } from '../../src/core/session.ts';
+import { keyOf, serverNow, type Session } from '../../src/core/session.ts';
 import { signPersonalMessage } from '../../src/core/signature.ts';
 import { DEV_KEYS } from '../../src/stack/demo/dev-keys.ts';
 import type { Stack } from '../../src/stack/server.ts';
@@ -85,7 +85,7 @@ describe('session service', () => {
     assert.equal(info.address, key.address);
     const [session] = h.stored();
     assert.ok(session);
-    assert.equal(h.alarms.get(refreshAlarmName(keyOf(session))), session.accessExpMs - 4000 - session.skewMs);
+    assert.equal(h.alarms.get(refreshAlarmName(keyOf(session))), session.accessExpMs - 4000 - session.clock.latest.highMs);
     assert.equal(stack().requests('/v2/token').length, 1);
   });
 
@@ -202,8 +202,9 @@ describe('session service', () => {
 
     await late.service.onAlarm(name);
     assert.equal(late.stored()[0]!.failures, 2);
-    // The backoff (1 to 2 s) would land after exp; the retry is pulled in to exp.
-    assert.equal(late.alarms.get(name), exp);
+    // The backoff (1 to 2 s) would land after exp; the retry is pulled in to exp (on the server's
+    // clock at its latest, so the alarm is that much earlier on ours).
+    assert.equal(late.alarms.get(name), exp - late.stored()[0]!.clock.latest.highMs);
     await assert.rejects(late.service.getToken(), { code: 4900, data: { reason: 'refresh-failing' } });
 
     await late.service.onAlarm(name);
@@ -251,8 +252,8 @@ describe('session service', () => {
     assert.equal(retrying!.failures, 1);
     assert.equal(retrying!.refreshToken, session!.refreshToken);
     // random 0.5: 75% of the 1 s base.
-    assert.equal(h.alarms.get(refreshAlarmName(keyOf(session!))), retrying!.retryAtMs! - retrying!.skewMs);
-    assert.ok(retrying!.retryAtMs! - Date.now() <= 750);
+    assert.equal(h.alarms.get(refreshAlarmName(keyOf(session!))), retrying!.retryAtMs! - retrying!.clock.latest.highMs);
+    assert.ok(retrying!.retryAtMs! - serverNow(retrying!, Date.now()) <= 750);
 
     stack().faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 401 });
     await assert.rejects(h.service.refreshNow(), /401/);
@@ -302,7 +303,12 @@ describe('session service', () => {
     await h.ready;
     let sign!: () => void;
     const signed = new Promise<void>((resolve) => (sign = resolve));
-    const slowWallet: WalletPort = { ...devWallet, sign: async (address, message) => (await signed, devWallet.sign(address, message)) };
+    let asked!: () => void;
+    const askedToSign = new Promise<void>((resolve) => (asked = resolve));
+    const slowWallet: WalletPort = {
+      ...devWallet,
+      sign: async (address, message) => (asked(), await signed, devWallet.sign(address, message)),
+    };
     // Hold the snapshot between its read of the active session and the rest of its reads.
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -314,6 +320,8 @@ describe('session service', () => {
     };
 
     const signingIn = h.service.signIn(slowWallet);
+    // Only the snapshot's reads are held: the sign-in has done its own by the time it asks to sign.
+    await askedToSign;
     holding = true;
     const snapshot = h.service.snapshot();
     sign();

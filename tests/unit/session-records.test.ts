@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { PRESET_ENDPOINTS } from '../../src/core/endpoints.ts';
+import { clockFromLegacySkew } from '../../src/core/server-clock.ts';
 import { keyOf, sessionFromGrant, type Session } from '../../src/core/session.ts';
 import { parseTokenReply } from '../../src/core/tako-client.ts';
 import { createSecretVault, type KeyStore } from '../../src/background/secret-vault.ts';
@@ -87,10 +88,25 @@ describe('tokens at rest', () => {
     assert.match(opened.kind === 'unreadable' ? (opened.session.lastError ?? '') : '', /sign in again/);
   });
 
-  test('format 1 records (refresh token in clear, no skew) migrate', async () => {
-    const { skewMs: _, ...v1 } = session();
+  test('format 1 records (refresh token in clear, no clock) migrate, with a loose bound on the server clock', async () => {
+    const { clock: _, ...v1 } = session();
     const opened = await openSessionRecord(v1, createSecretVault(memoryKeys()));
-    assert.deepEqual(opened, { kind: 'session', session: session(), migrated: true });
+    assert.deepEqual(opened, { kind: 'session', session: { ...session(), clock: clockFromLegacySkew(0, session().obtainedAtMs) }, migrated: true });
+  });
+
+  // Guards the migration of a sealed record stored with the single skew of older builds: it opens,
+  // gets a clock from that skew (2 s either side of it) and is written back in the current shape.
+  test('a format 3 record with a skewMs instead of a clock opens with a clock from it and is written back', async () => {
+    const vault = createSecretVault(memoryKeys());
+    const record = await sealSession(session(), vault);
+    const { clock: _, ...facts } = record.session;
+    const opened = await openSessionRecord({ ...record, session: { ...facts, skewMs: -3000 } }, vault);
+    assert.equal(opened.kind, 'session');
+    assert.equal(opened.kind === 'session' && opened.migrated, true);
+    assert.deepEqual(opened.kind === 'session' && opened.session.clock, clockFromLegacySkew(-3000, session().obtainedAtMs));
+    assert.equal(opened.kind === 'session' && 'skewMs' in opened.session, false);
+    // A current record is not written back.
+    assert.equal(((await openSessionRecord(record, vault)) as { migrated: boolean }).migrated, false);
   });
 
   test('a format 3 record whose sealed contents are not the two tokens is unreadable, not a broken session', async () => {

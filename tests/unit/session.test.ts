@@ -9,6 +9,7 @@ import {
   sessionKey,
   toSessionInfo,
 } from '../../src/core/session.ts';
+import { unmeasuredClock } from '../../src/core/server-clock.ts';
 import { parseTokenReply, type TokenGrant } from '../../src/core/tako-client.ts';
 import { vectors } from '../vectors.ts';
 
@@ -45,8 +46,8 @@ describe('sessionFromGrant', () => {
       failures: 0,
       retryAtMs: null,
       lastError: null,
-      // No Date header in this reply: no skew measured.
-      skewMs: 0,
+      // No Date header in this reply: nothing measured, the clocks are taken to agree.
+      clock: unmeasuredClock(NOW + 12_345),
     });
     assert.equal(session.accessExpMs, 1_690_963_447_000);
     assert.equal(session.refreshExpMs, 1_691_046_247_000);

@@ -54,7 +54,8 @@ describe('parseTokenReply: documented success bodies', () => {
       expiresInSec: 3600,
       access: getToken.token_claims,
       refresh: getToken.refresh_token_claims,
-      serverDateMs: SIGN_IN_NOW_MS,
+      // Sent and read at the same instant, stamped that second: the server is between 0 and 1 s ahead.
+      clock: { lowMs: 0, highMs: 1000, atMs: SIGN_IN_NOW_MS },
     });
   });
 
@@ -66,17 +67,14 @@ describe('parseTokenReply: documented success bodies', () => {
     assert.deepEqual(grant.access, refreshToken.token_claims);
     assert.deepEqual(grant.refresh, refreshToken.refresh_token_claims);
     assert.equal(grant.expiresInSec, refreshToken.expires_in);
-    assert.equal(grant.serverDateMs, Date.UTC(2023, 7, 2, 7, 9, 2));
-    assert.equal(grant.serverDateMs, REFRESH_NOW_MS);
+    assert.equal(REFRESH_NOW_MS, Date.UTC(2023, 7, 2, 7, 9, 2));
+    assert.deepEqual(grant.clock, { lowMs: 0, highMs: 1000, atMs: REFRESH_NOW_MS });
   });
 
-  test('no Date header, or an unreadable one: serverDateMs is undefined', () => {
-    assert.equal(parseTokenReply(200, successBody(getToken), {}, SIGN_IN_NOW_MS).serverDateMs, undefined);
-    assert.equal(parseTokenReply(200, successBody(getToken), { date: null }, SIGN_IN_NOW_MS).serverDateMs, undefined);
-    assert.equal(
-      parseTokenReply(200, successBody(getToken), { date: 'yesterday-ish' }, SIGN_IN_NOW_MS).serverDateMs,
-      undefined,
-    );
+  test('no Date header, or an unreadable one: the reply bounds no clock', () => {
+    assert.equal(parseTokenReply(200, successBody(getToken), {}, SIGN_IN_NOW_MS).clock, undefined);
+    assert.equal(parseTokenReply(200, successBody(getToken), { date: null }, SIGN_IN_NOW_MS).clock, undefined);
+    assert.equal(parseTokenReply(200, successBody(getToken), { date: 'yesterday-ish' }, SIGN_IN_NOW_MS).clock, undefined);
   });
 
   test('token_type is optional and case-insensitive; any 2xx is a reply', () => {
@@ -283,7 +281,7 @@ describe('requestSignIn', () => {
 
     assert.deepEqual(grant.access, getToken.token_claims);
     assert.deepEqual(grant.refresh, getToken.refresh_token_claims);
-    assert.equal(grant.serverDateMs, SIGN_IN_NOW_MS);
+    assert.deepEqual(grant.clock, { lowMs: 0, highMs: 1000, atMs: SIGN_IN_NOW_MS });
   });
 
   test('the v1 preset posts to the legacy host and path', async () => {
@@ -312,7 +310,7 @@ describe('requestRefresh', () => {
     assert.deepEqual(JSON.parse(String(calls[0]!.init.body)), refreshToken.request);
     assert.deepEqual(grant.access, refreshToken.token_claims);
     assert.deepEqual(grant.refresh, refreshToken.refresh_token_claims);
-    assert.equal(grant.serverDateMs, REFRESH_NOW_MS);
+    assert.deepEqual(grant.clock, { lowMs: 0, highMs: 1000, atMs: REFRESH_NOW_MS });
   });
 
   test('custom v1 endpoint', async () => {
