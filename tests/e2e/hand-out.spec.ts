@@ -107,3 +107,38 @@ test.describe('late start with the API failing', () => {
     expect(statuses.slice(0, -1).every((status) => status === 500)).toBe(true);
   });
 });
+
+test.describe('a slow refresh reply', () => {
+  // 12 s tokens: refresh lead 2.4 s, hand-out minimum 1.2 s, failing-mode margin 0.6 s.
+  test.use({ stackOptions: { accessTtlSec: 12 } });
+
+  // The timeline that found the bug, with the server's clock equal to ours: a refresh request the
+  // API stamps (Date) on arrival and answers 3.5 s later, then every refresh failing with 500,
+  // across a worker stop (the clock is stored with the session). Guards the bound on the server's
+  // clock: read from the arrival alone, the reply made the server look 3 s behind, the next
+  // refresh fell due after the new token's exp, and a page was handed that token after its exp.
+  test('a refresh reply held 3.5 s moves no clock: its successor is refreshed in time and never handed out expired', async ({ extension, stack }) => {
+    const { demo, popup, first } = await signedInWithAllowedDemo(extension, stack);
+    stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'delay', delayMs: 3500 });
+    await popup.getByTestId('refresh-now').click();
+    await expect.poll(() => stack.requests('/v2/refresh_token').map((r) => r.status)).toEqual([200]);
+    const reply = (await getTokenFrom(demo)) as { token: { token: string; expiresAt: number } };
+    const second = reply.token;
+    expect(second.token).not.toBe(first.token);
+    stack.faults.inject('/v2/refresh_token', { count: 1000, kind: 'status', status: 500 });
+    await extension.stopWorker();
+
+    await startTokenPoll(demo, 100);
+    await expect.poll(async () => (await tokenPollEntries(demo)).some((entry) => entry.at > second.expiresAt + 1000), { timeout: 30_000 }).toBe(true);
+    const entries = await stopTokenPoll(demo);
+
+    expect(arrivedExpired(entries)).toEqual([]);
+    // Asked for with less than the failing-mode margin (0.6 s) left would mean it was decided on so.
+    expect(leftWhenAsked(entries.filter((entry) => entry.token === second.token)).filter((left) => left < 600)).toEqual([]);
+    expect(entries.some((entry) => entry.reason === 'refresh-failing')).toBe(true);
+    // The new token's refresh was tried while it was still alive, not after its exp.
+    const failed = stack.requests('/v2/refresh_token').filter((r) => r.status === 500);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed[0]!.at).toBeLessThan(second.expiresAt);
+  });
+});
