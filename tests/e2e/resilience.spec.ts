@@ -1,4 +1,5 @@
 import { DB_NAME, OBJECT_STORE_NAME, StorageKeys } from '../../src/background/storage-keys.ts';
+import type { ServerClock } from '../../src/core/server-clock.ts';
 import {
   allowOrigin,
   answerApproval,
@@ -51,11 +52,16 @@ test('transient failures back off (honouring Retry-After), valid tokens are serv
   const after = await getTokenFrom(demo);
   expect((after as { token: { token: string } }).token.token).not.toBe((first as { token: { token: string } }).token.token);
 
-  // Back on the normal schedule: the next refresh comes at exp - 4 s of the new token.
+  // Back on the normal schedule: the next refresh comes at exp - 4 s of the new token, on the
+  // server's clock at the latest it can be (the stored bound), not sooner.
   const newExpiry = (after as { token: { expiresAt: number } }).token.expiresAt;
+  const records = await readStore(extension);
+  const { session: facts } = records[Object.keys(records).find((key) => key.startsWith(StorageKeys.sessionPrefix))!] as {
+    session: { clock: ServerClock };
+  };
   await expect.poll(() => stack.requests('/v2/refresh_token').length, { timeout: 30_000 }).toBe(5);
   const next = stack.requests('/v2/refresh_token')[4]!;
-  expect(next.at).toBeGreaterThanOrEqual(newExpiry - 4000);
+  expect(next.at).toBeGreaterThanOrEqual(newExpiry - 4000 - facts.clock.latest.highMs);
   expect(next.at).toBeLessThan(newExpiry);
 });
 
