@@ -2,10 +2,15 @@
  * Refresh scheduling: one refresh request per session at a time, its outcome stored the moment the
  * reply is parsed, alarms kept in step, and the start-up reconcile. Decisions come from the pure
  * core (`lifecycle.ts`); this part does the I/O.
+ *
+ * Every write of a session, and of its alarm, runs in that session's serial step (`writes`), and
+ * a refresh writes only if the session it started from is still the stored one, checked in the
+ * same step: a sign-out, or a new sign-in, that lands while a refresh is out always wins.
  */
 import { describeError, TakoError } from '../core/errors.ts';
 import { afterTransientFailure, expire, isRefreshDue, isRefreshTokenAlive, nextRefreshAt } from '../core/lifecycle.ts';
 import { keyOf, serverNow, sessionFromGrant, toLocalTime, type Session } from '../core/session.ts';
+import type { Serial } from '../core/serial.ts';
 import { requestRefresh, type TakoClientDeps } from '../core/tako-client.ts';
 import type { SessionServiceDeps } from './session-service.ts';
 
@@ -15,6 +20,16 @@ export function refreshAlarmName(key: string): string {
   return REFRESH_ALARM_PREFIX + key;
 }
 
+/** The serial key of one session's record and alarm. */
+export function sessionRecordKey(key: string): string {
+  return `session ${key}`;
+}
+
+/** The same session: not signed out, nor replaced by a sign-in or a refresh, since it was read. */
+function isStill(current: Session | undefined, before: Session): current is Session {
+  return current !== undefined && current.refreshToken === before.refreshToken;
+}
+
 export const LAPSED_MESSAGE = 'The session lapsed: the refresh token expired';
 /**
  * What the person is told when a refresh cut off by the worker stopping (after the API rotated the
@@ -22,10 +37,11 @@ export const LAPSED_MESSAGE = 'The session lapsed: the refresh token expired';
  */
 export const NOT_SAVED_MESSAGE = 'The session could not be saved: sign in again';
 
-export function createRefreshScheduler(deps: SessionServiceDeps, client: TakoClientDeps) {
+export function createRefreshScheduler(deps: SessionServiceDeps, client: TakoClientDeps, writes: Serial) {
   const { store, clock, alarms } = deps;
   const inFlight = new Map<string, Promise<Session | undefined>>();
 
+  /** Sets or clears the session's alarm; called in the session's serial step. */
   async function schedule(session: Session): Promise<void> {
     const name = refreshAlarmName(keyOf(session));
     if (session.state === 'expired') await alarms.clear(name);
@@ -45,15 +61,28 @@ export function createRefreshScheduler(deps: SessionServiceDeps, client: TakoCli
     return attempt;
   }
 
+  /**
+   * Reads the session and marks it as refreshing (stored, see `refreshStartedAtMs`), in one step.
+   * `done` when there is nothing to send: signed out, expired, or lapsed (settled here).
+   */
+  function begin(key: string): Promise<{ before: Session } | { done: Session | undefined }> {
+    return writes(sessionRecordKey(key), async () => {
+      const before = await store.getSession(key);
+      if (!before || before.state === 'expired') return { done: before };
+      if (!isRefreshTokenAlive(before, serverNow(before, clock.now()))) {
+        return { done: await write(before, expire(before, LAPSED_MESSAGE)) };
+      }
+      await store.putSession({ ...before, refreshStartedAtMs: clock.now() });
+      return { before };
+    });
+  }
+
   async function runRefresh(key: string): Promise<Session | undefined> {
-    const before = await store.getSession(key);
-    if (!before || before.state === 'expired') return before;
-    if (!isRefreshTokenAlive(before, serverNow(before, clock.now()))) {
-      return settle(before, expire(before, LAPSED_MESSAGE));
-    }
+    const started = await begin(key);
+    if ('done' in started) return started.done;
+    const { before } = started;
     let next: Session;
     try {
-      await store.putSession({ ...before, refreshStartedAtMs: clock.now() });
       const grant = await requestRefresh(client, before.endpoint, before.refreshToken);
       next = sessionFromGrant(grant, before.endpoint, before.address, clock.now(), before.clock);
     } catch (error) {
@@ -75,14 +104,27 @@ export function createRefreshScheduler(deps: SessionServiceDeps, client: TakoCli
    * Stores the outcome of a refresh unless the session changed meanwhile (signed out, or signed
    * in again): a late reply must never resurrect or overwrite newer state.
    */
-  async function settle(before: Session, outcome: Session): Promise<Session | undefined> {
+  function settle(before: Session, outcome: Session): Promise<Session | undefined> {
+    return writes(sessionRecordKey(keyOf(before)), () => write(before, outcome));
+  }
+
+  /** The write of `settle`, inside the session's serial step. */
+  async function write(before: Session, outcome: Session): Promise<Session | undefined> {
     const current = await store.getSession(keyOf(before));
-    if (!current || current.refreshToken !== before.refreshToken) return current;
+    if (!isStill(current, before)) return current;
     const { refreshStartedAtMs: _, ...next } = outcome;
     await store.putSession(next);
     await schedule(next);
     if (next.state === 'expired' && before.state !== 'expired') deps.onExpired(next);
     return next;
+  }
+
+  /** Rebuilds a session's alarm, if it is still the stored session. */
+  function reschedule(session: Session): Promise<void> {
+    return writes(sessionRecordKey(keyOf(session)), async () => {
+      const current = await store.getSession(keyOf(session));
+      if (isStill(current, session)) await schedule(current);
+    });
   }
 
   /** Back online: sessions waiting out a backoff retry now instead of at their next alarm. */
@@ -101,7 +143,15 @@ export function createRefreshScheduler(deps: SessionServiceDeps, client: TakoCli
     const sessions = await store.listSessions();
     const known = new Set(sessions.map((s) => refreshAlarmName(keyOf(s))));
     const stale = (await alarms.names()).filter((name) => name.startsWith(REFRESH_ALARM_PREFIX) && !known.has(name));
-    await Promise.all(stale.map((name) => alarms.clear(name)));
+    // In the session's step too: a session signed in meanwhile keeps the alarm its sign-in set.
+    await Promise.all(
+      stale.map((name) => {
+        const key = name.slice(REFRESH_ALARM_PREFIX.length);
+        return writes(sessionRecordKey(key), async () => {
+          if (!(await store.getSession(key))) await alarms.clear(name);
+        });
+      }),
+    );
     await Promise.all(
       sessions.map(async (session) => {
         const now = serverNow(session, clock.now());
@@ -112,7 +162,7 @@ export function createRefreshScheduler(deps: SessionServiceDeps, client: TakoCli
             console.warn('Tako Session: refresh at start failed:', describeError(error));
           });
         } else {
-          await schedule(session);
+          await reschedule(session);
         }
       }),
     );

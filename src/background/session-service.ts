@@ -9,6 +9,7 @@
 import type { Address } from '../core/address.ts';
 import { noSession, TakoError } from '../core/errors.ts';
 import { decideTokenRequest } from '../core/lifecycle.ts';
+import { createSerial } from '../core/serial.ts';
 import { keyOf, serverNow, toSessionInfo, type Session, type SessionInfo, type TokenForPage } from '../core/session.ts';
 import type { TakoClientDeps } from '../core/tako-client.ts';
 import { createAccounts } from './session-accounts.ts';
@@ -52,9 +53,11 @@ export interface SessionServiceDeps {
 export function createSessionService(deps: SessionServiceDeps) {
   const { clock } = deps;
   const client: TakoClientDeps = { fetch: (input, init) => deps.fetch(input, init), now: () => clock.now() };
-  const refresher = createRefreshScheduler(deps, client);
-  const accounts = createAccounts(deps);
-  const signer = createSignIn(deps, client, { activate: accounts.activateSignedIn, schedule: refresher.schedule });
+  /** One writer per record: each session's record and alarm, and the active pointers. */
+  const writes = createSerial();
+  const refresher = createRefreshScheduler(deps, client, writes);
+  const accounts = createAccounts(deps, writes);
+  const signer = createSignIn(deps, client, { activate: accounts.activateSignedIn, schedule: refresher.schedule }, writes);
 
   function info(session: Session): SessionInfo {
     return toSessionInfo(session, refresher.isRefreshing(keyOf(session)));

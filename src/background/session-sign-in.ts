@@ -6,16 +6,18 @@ import { parseAddress, sameAddress } from '../core/address.ts';
 import { endpointKey } from '../core/endpoints.ts';
 import { describeError, SIGN_IN_CANCELLED, TakoError } from '../core/errors.ts';
 import { clockFrom, estimatedServerTime, unmeasuredClock, type ClockSample } from '../core/server-clock.ts';
-import { sessionFromGrant, type Session } from '../core/session.ts';
+import type { Serial } from '../core/serial.ts';
+import { keyOf, sessionFromGrant, type Session } from '../core/session.ts';
 import { buildSignInMessage } from '../core/sign-in-message.ts';
 import { recoverPersonalSigner } from '../core/signature.ts';
 import { probeServerClock, requestSignIn, type TakoClientDeps } from '../core/tako-client.ts';
+import { sessionRecordKey } from './session-refresh.ts';
 import type { SessionServiceDeps, WalletPort } from './session-service.ts';
 
 export interface SignInSteps {
   /** Makes the new session the active one of its endpoint (after it is stored). */
   activate(session: Session): Promise<void>;
-  /** Schedules its refresh. */
+  /** Schedules its refresh (called in the session's serial step). */
   schedule(session: Session): Promise<void>;
 }
 
@@ -32,7 +34,12 @@ function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> 
   });
 }
 
-export function createSignIn(deps: Pick<SessionServiceDeps, 'store' | 'clock' | 'onChange'>, client: TakoClientDeps, steps: SignInSteps) {
+export function createSignIn(
+  deps: Pick<SessionServiceDeps, 'store' | 'clock' | 'onChange'>,
+  client: TakoClientDeps,
+  steps: SignInSteps,
+  writes: Serial,
+) {
   const { store, clock } = deps;
   let running: { promise: Promise<Session>; controller: AbortController } | undefined;
   let lastSignInError: string | null = null;
@@ -94,9 +101,13 @@ export function createSignIn(deps: Pick<SessionServiceDeps, 'store' | 'clock' | 
     const grant = await unlessAborted(requestSignIn(client, endpoint, { message, signature }), signal);
     const session = sessionFromGrant(grant, endpoint, address, clock.now(), measured);
     signInSource = wallet.source;
-    await store.putSession(session);
+    // In the session's serial step: a refresh of the account's previous session, still out, finds
+    // its session replaced and writes nothing.
+    await writes(sessionRecordKey(keyOf(session)), async () => {
+      await store.putSession(session);
+      await steps.schedule(session);
+    });
     await steps.activate(session);
-    await steps.schedule(session);
     return session;
   }
 

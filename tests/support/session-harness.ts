@@ -1,0 +1,87 @@
+/**
+ * The background's session service in Node on a test clock, over a map-backed store whose calls
+ * can be held (held-store.ts), recorded alarms, and a Tako API that answers every refresh with a
+ * new pair minted by the local stack's issuer, in process. One signed-in session is seeded.
+ */
+import { createSessionService, refreshAlarmName } from '../../src/background/session-service.ts';
+import { customEndpoint, endpointKey } from '../../src/core/endpoints.ts';
+import { keyOf, sessionFromGrant, type Session } from '../../src/core/session.ts';
+import { parseTokenReply } from '../../src/core/tako-client.ts';
+import { DEV_KEYS } from '../../src/stack/demo/dev-keys.ts';
+import { TokenIssuer } from '../../src/stack/tokens.ts';
+import { memoryStore } from '../unit/memory-store.ts';
+import { withHeldCalls } from './held-store.ts';
+
+export const ADDRESS = DEV_KEYS[0].address;
+export const ENDPOINT = customEndpoint('https://api.example', 'v2');
+const LIFETIMES = { accessTtlSec: 3600, refreshTtlSec: 86_400 };
+
+export function sessionHarness() {
+  const memory = memoryStore();
+  const held = withHeldCalls(memory.store);
+  let time = Date.UTC(2026, 11, 2, 12);
+  const issuer = new TokenIssuer('a key for unit tests only');
+  const alarms = new Map<string, number>();
+  /** Every request the API received, with the test clock's time. */
+  const requests: Array<{ path: string; at: number }> = [];
+  /** While set, replies wait for it (the request has reached the API). */
+  let replies: Promise<void> | undefined;
+
+  async function reply(): Promise<Response> {
+    const pair = await issuer.issuePair(ADDRESS, time, LIFETIMES);
+    return new Response(JSON.stringify({ status: 'success', data: pair }), {
+      status: 200,
+      headers: { 'content-type': 'application/json', date: new Date(time).toUTCString() },
+    });
+  }
+
+  const service = createSessionService({
+    store: held.store,
+    clock: { now: () => time, random: () => 0.5 },
+    fetch: async (input) => {
+      requests.push({ path: new URL(String(input)).pathname, at: time });
+      if (replies) await replies;
+      return reply();
+    },
+    alarms: {
+      schedule: async (name, when) => void alarms.set(name, when),
+      clear: async (name) => void alarms.delete(name),
+      names: async () => [...alarms.keys()],
+    },
+    onChange: () => undefined,
+    onExpired: () => undefined,
+  });
+
+  /** Signs the dev account in, as a finished sign-in leaves it: stored, active, its alarm set. */
+  async function seed(): Promise<Session> {
+    const response = await reply();
+    const grant = parseTokenReply(200, await response.text(), { date: response.headers.get('date') }, time);
+    const session = sessionFromGrant(grant, ENDPOINT, ADDRESS, time);
+    await memory.store.saveSettings({ v: 1, endpoint: ENDPOINT });
+    await memory.store.putSession(session);
+    await memory.store.setActive({ [endpointKey(ENDPOINT)]: keyOf(session) });
+    alarms.set(refreshAlarmName(keyOf(session)), session.accessExpMs);
+    return session;
+  }
+
+  return {
+    service,
+    seed,
+    /** The store as the service sees it, with `hold`. */
+    held,
+    stored: () => memory.store.listSessions(),
+    alarms,
+    requests,
+    advance: (ms: number) => void (time += ms),
+    now: () => time,
+    /** Holds every reply until the returned function is called. */
+    holdReplies(): () => void {
+      let release!: () => void;
+      replies = new Promise<void>((resolve) => (release = resolve));
+      return () => {
+        replies = undefined;
+        release();
+      };
+    },
+  };
+}
