@@ -9,11 +9,15 @@
  *   a cool-down), whoever is still waiting for it: a page whose worker was stopped asks again and
  *   finds the grant, the cool-down, or the same request still pending;
  * - *Deny* and closing the window are refusals; during the cool-down that follows, the origin is
- *   refused without a window, and every further ask makes the cool-down longer.
+ *   refused without a window, and every further ask makes the cool-down longer. Such an ask writes
+ *   nothing: the longer cool-down is kept in memory (a page asking in a loop can make the worker
+ *   neither write nor publish), and stored with the next refusal the person makes;
+ * - revoking a site ends its requests still waiting (`withdraw`): revoking wins over a grant in flight.
  */
 import {
   afterRefusal,
   ALLOW_DELAY_MS,
+  CONSENT_SCOPES,
   COOLDOWN_FORGET_MS,
   isCoolingDown,
   isInsecureOrigin,
@@ -22,6 +26,7 @@ import {
 } from '../core/consent.ts';
 import { describeError, TakoError } from '../core/errors.ts';
 import type { ConsentRecord, PendingApproval } from '../core/records.ts';
+import { createSerial } from '../core/serial.ts';
 import type { TabsPort, WindowsPort } from './ports.ts';
 import type { Store } from './store.ts';
 
@@ -55,20 +60,31 @@ export interface ApprovalView {
 }
 
 const keyOf = (origin: string, scope: ConsentScope) => `${scope} ${origin}`;
+type CooldownEntry = ConsentRecord['cooldowns'][number];
+/** The serial key of the consent record. */
+const CONSENT_RECORD = 'consent';
 
 export function createApprovals(deps: ApprovalsDeps) {
   const { windows, store, now } = deps;
   /** Who waits for each request, by origin and scope: only this worker's callers. */
   const waiters = new Map<string, Array<(approved: boolean) => void>>();
-  let queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Cool-downs grown by asks during them, by origin and scope: in memory only, so that asking
+   * writes nothing. They take precedence over the stored ones and are stored with the next refusal.
+   */
+  const grown = new Map<string, CooldownEntry>();
+  const queue = createSerial();
   /** Requests left by an earlier browser session (window or tab gone) are dropped once per worker. */
   let checked = false;
 
   /** State changes run one at a time, each reading what the last one wrote. */
   function serial<T>(work: () => Promise<T>): Promise<T> {
-    const result = queue.then(work);
-    queue = result.catch(() => undefined);
-    return result;
+    return queue(CONSENT_RECORD, work);
+  }
+
+  /** The cool-down in force for an origin and scope: the one grown in memory, else the stored one. */
+  function cooldownOf(state: ConsentRecord, origin: string, scope: ConsentScope): CooldownEntry | undefined {
+    return grown.get(keyOf(origin, scope)) ?? state.cooldowns.find((cooldown) => cooldown.origin === origin && cooldown.scope === scope);
   }
 
   async function load(): Promise<ConsentRecord> {
@@ -76,6 +92,7 @@ export function createApprovals(deps: ApprovalsDeps) {
     const state: ConsentRecord = { v: 1, pending: [...stored.pending], cooldowns: [...stored.cooldowns] };
     const time = now();
     state.cooldowns = state.cooldowns.filter((cooldown) => time - cooldown.until < COOLDOWN_FORGET_MS);
+    for (const [key, cooldown] of grown) if (time - cooldown.until >= COOLDOWN_FORGET_MS) grown.delete(key);
     if (!checked) {
       checked = true;
       const tabIds = new Set((await deps.tabs.query({})).map((tab) => tab.id));
@@ -96,9 +113,11 @@ export function createApprovals(deps: ApprovalsDeps) {
     for (const resolve of waiting) resolve(approved);
   }
 
+  /** A refusal by the person: the cool-down grows, into the state to be stored. */
   function refuse(state: ConsentRecord, origin: string, scope: ConsentScope): void {
+    const next = { ...afterRefusal(cooldownOf(state, origin, scope), origin, now()), scope };
+    grown.delete(keyOf(origin, scope));
     const index = state.cooldowns.findIndex((cooldown) => cooldown.origin === origin && cooldown.scope === scope);
-    const next = { ...afterRefusal(index >= 0 ? state.cooldowns[index] : undefined, origin, now()), scope };
     if (index >= 0) state.cooldowns[index] = next;
     else state.cooldowns.push(next);
   }
@@ -152,11 +171,10 @@ export function createApprovals(deps: ApprovalsDeps) {
     async decisionFor(origin: string, scope: ConsentScope, tabId: number): Promise<boolean> {
       const outcome = await serial(async (): Promise<{ wait: Promise<boolean> } | { refused: true }> => {
         const state = await load();
-        const cooldown = state.cooldowns.find((entry) => entry.origin === origin && entry.scope === scope);
+        const cooldown = cooldownOf(state, origin, scope);
         if (isCoolingDown(cooldown, now())) {
-          refuse(state, origin, scope);
-          await store.setConsent(state);
-          deps.onChanged();
+          // Asking again makes it longer, in memory: nothing is written, nothing published.
+          grown.set(keyOf(origin, scope), { ...afterRefusal(cooldown, origin, now()), scope });
           return { refused: true };
         }
         const wait = new Promise<boolean>((resolve) => {
@@ -240,8 +258,28 @@ export function createApprovals(deps: ApprovalsDeps) {
       const state = await serial(load);
       const time = now();
       return state.cooldowns
+        .map((cooldown) => cooldownOf(state, cooldown.origin, cooldown.scope)!)
         .filter((cooldown) => isCoolingDown(cooldown, time))
         .map(({ origin, scope, until }) => ({ origin, scope, until }));
+    },
+
+    /**
+     * The site was revoked: its requests still waiting end (their windows close, their callers are
+     * refused), so that no *Allow* given afterwards grants it anything. No cool-down follows.
+     */
+    withdraw(origin: string): Promise<void> {
+      return serial(async () => {
+        const state = await load();
+        const ended = state.pending.filter((request) => request.origin === origin);
+        if (ended.length === 0) return;
+        // Removed before the windows close, so that their closing is no refusal.
+        state.pending = state.pending.filter((request) => request.origin !== origin);
+        await show(state);
+        for (const request of ended) {
+          if (request.windowId !== undefined) await windows.close(request.windowId).catch(() => undefined);
+          settle(request.origin, request.scope, false);
+        }
+      });
     },
 
     /** The person lifts an origin's cool-down (popup): its next request opens a window again. */
@@ -250,6 +288,7 @@ export function createApprovals(deps: ApprovalsDeps) {
         const state = await load();
         const kept = state.cooldowns.filter((cooldown) => cooldown.origin !== origin);
         const lifted = kept.length !== state.cooldowns.length;
+        for (const scope of CONSENT_SCOPES) grown.delete(keyOf(origin, scope));
         state.cooldowns = kept;
         await store.setConsent(state);
         if (lifted) deps.onChanged();

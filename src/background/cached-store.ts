@@ -43,6 +43,7 @@ export function withMemoryCache(inner: Store): Store {
   const origins = cachedRecord(() => inner.getAllowedOrigins(), (next) => inner.setAllowedOrigins(next));
   const metahumanToken = cachedRecord(() => inner.getMetahumanToken(), (next: MetahumanTokenRecord) => inner.putMetahumanToken(next));
   const metahumanSettings = cachedRecord(() => inner.getMetahumanSettings(), (next) => inner.saveMetahumanSettings(next));
+  const consent = cachedRecord(() => inner.getConsent(), (next) => inner.setConsent(next));
   const sessions = lazy<Map<string, Session>>(async () => new Map((await inner.listSessions()).map((s) => [keyOf(s), s])));
 
   return {
@@ -71,8 +72,9 @@ export function withMemoryCache(inner: Store): Store {
     putMetahumanToken: metahumanToken.set,
     getMetahumanSettings: metahumanSettings.get,
     saveMetahumanSettings: metahumanSettings.set,
-    // Pending approvals are read and written by the approvals' own queue, one change at a time.
-    getConsent: () => inner.getConsent(),
-    setConsent: (record) => inner.setConsent(record),
+    // Copied both ways: the approvals change the record they read in place before writing it, and
+    // what the cache holds must be what was written.
+    getConsent: async () => structuredClone(await consent.get()),
+    setConsent: (record) => consent.set(structuredClone(record)),
   };
 }

@@ -15,6 +15,8 @@ import { pageSourceId, type PageWallets } from './wallet.ts';
 
 export type { PageCaller };
 
+const notAllowed = () => new TakoError('not-allowed', 'This site is not allowed: call tako_requestAccess first');
+
 /**
  * `tako_getToken`'s params: nothing, or `{ rejectedToken }` (the token an API refused). Strict, so
  * a misspelt key is an error rather than a silent plain `getToken`.
@@ -26,7 +28,7 @@ const GetTokenParamsSchema = v.optional(
 export interface PageApiDeps {
   service: Pick<SessionService, 'getToken' | 'sessionInfo' | 'signIn' | 'signOut' | 'isSignInSource' | 'onWalletAccountsChanged'>;
   sites: Pick<Sites, 'isAllowed' | 'allow' | 'revoke' | 'hasMetahuman'>;
-  approvals: Pick<Approvals, 'decisionFor'>;
+  approvals: Pick<Approvals, 'decisionFor' | 'withdraw'>;
   wallets: Pick<PageWallets, 'pin' | 'pageWallet'>;
   metahumanToken: () => Promise<string | undefined>;
   onSitesChanged: () => void;
@@ -62,6 +64,7 @@ export function createPageApi(deps: PageApiDeps) {
     },
     tako_revokeAccess: async (caller) => {
       await sites.revoke(caller.origin);
+      await approvals.withdraw(caller.origin);
       // The publisher tells the origin's tabs (accessChanged); from the next call on, 4100.
       deps.onSitesChanged();
       return null;
@@ -74,6 +77,9 @@ export function createPageApi(deps: PageApiDeps) {
       if (!(await sites.hasMetahuman(caller.origin)) && !(await approvals.decisionFor(caller.origin, 'metahuman', caller.tabId))) {
         throw new TakoError('rejected', 'The person declined the MetaHuman SDK token for this site');
       }
+      // The grant must stand now, not only when asked: a site revoked while its window was open
+      // gets nothing from the Allow that followed (the grant was not written for it).
+      if (!(await sites.hasMetahuman(caller.origin))) throw notAllowed();
       return { token };
     },
   };
@@ -91,11 +97,13 @@ export function createPageApi(deps: PageApiDeps) {
     if (method === 'tako_requestAccess') return requestAccess(caller);
     const handler = Object.hasOwn(allowedOnly, method) ? allowedOnly[method as GatedMethod] : undefined;
     // Checked before the method name, so a stranger cannot even learn which methods exist.
-    if (!(await sites.isAllowed(caller.origin))) {
-      throw new TakoError('not-allowed', 'This site is not allowed: call tako_requestAccess first');
-    }
+    if (!(await sites.isAllowed(caller.origin))) throw notAllowed();
     if (!handler) throw new TakoError('unknown-method', `Unknown method: ${method.slice(0, 64)}`);
-    return handler(caller, params);
+    const result = await handler(caller, params);
+    // Checked again when the answer is ready (a token may have waited on a refresh): a site
+    // revoked meanwhile is answered as any site that is not allowed. Its own revoke is the answer.
+    if (method !== 'tako_revokeAccess' && !(await sites.isAllowed(caller.origin))) throw notAllowed();
+    return result;
   }
 
   /**

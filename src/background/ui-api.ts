@@ -17,7 +17,7 @@ export interface UiApiDeps {
   service: Pick<SessionService, 'snapshot' | 'signIn' | 'cancelSignIn' | 'refreshNow' | 'signOut' | 'activate'>;
   store: Pick<Store, 'getSettings' | 'saveSettings'>;
   sites: Pick<Sites, 'list' | 'revoke'>;
-  approvals: Pick<Approvals, 'view' | 'answer' | 'cooldowns' | 'lift'>;
+  approvals: Pick<Approvals, 'view' | 'answer' | 'cooldowns' | 'lift' | 'withdraw'>;
   metahuman: Pick<Metahuman, 'view' | 'obtain' | 'saveSettings'>;
   wallets: Pick<PageWallets, 'listPages' | 'pin' | 'pageWallet' | 'listWallets'>;
   /** Wallet extensions reached directly (direct-wallet.ts). */
@@ -125,6 +125,8 @@ export function createUiApi(deps: UiApiDeps) {
     },
     'revoke-site': async (request) => {
       await sites.revoke(request.origin);
+      // A MetaHuman approval still open for the site ends with it: revoking wins over a grant in flight.
+      await approvals.withdraw(request.origin);
       deps.onChanged();
       return null;
     },
