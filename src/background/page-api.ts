@@ -77,9 +77,6 @@ export function createPageApi(deps: PageApiDeps) {
       if (!(await sites.hasMetahuman(caller.origin)) && !(await approvals.decisionFor(caller.origin, 'metahuman', caller.tabId))) {
         throw new TakoError('rejected', 'The person declined the MetaHuman SDK token for this site');
       }
-      // The grant must stand now, not only when asked: a site revoked while its window was open
-      // gets nothing from the Allow that followed (the grant was not written for it).
-      if (!(await sites.hasMetahuman(caller.origin))) throw notAllowed();
       return { token };
     },
   };
