@@ -8,7 +8,7 @@
  */
 import type { Address } from '../core/address.ts';
 import { noSession, TakoError } from '../core/errors.ts';
-import { decideTokenRequest } from '../core/lifecycle.ts';
+import { decideRejectedReport, decideTokenRequest } from '../core/lifecycle.ts';
 import { createSerial } from '../core/serial.ts';
 import { keyOf, serverNow, toSessionInfo, type Session, type SessionInfo, type TokenForPage } from '../core/session.ts';
 import type { TakoClientDeps } from '../core/tako-client.ts';
@@ -70,21 +70,33 @@ export function createSessionService(deps: SessionServiceDeps) {
    */
   const forcedFor = new Set<string>();
   const FORCED_KEPT = 16;
+  /** When a report last forced a refresh, per session: at most one every FORCED_REFRESH_INTERVAL_MS. */
+  const lastForcedAt = new Map<string, number>();
 
   /**
    * The API refused the current token before its exp (revoked, a server restart): refresh once and
    * return the session with the new pair. Callers reporting the same token join that one refresh;
-   * a token already replaced forces nothing.
+   * a token already replaced forces nothing; and no page makes a session refresh more than once
+   * per token or once every 10 s (decideRejectedReport).
    */
   async function replaceRejected(session: Session, rejectedToken: string): Promise<Session> {
-    if (rejectedToken !== session.accessToken || session.state === 'expired') return session;
     const key = keyOf(session);
-    if (!forcedFor.has(rejectedToken)) {
+    const facts = { refreshing: refresher.isRefreshing(key), forcedForToken: forcedFor.has(rejectedToken), lastForcedAtMs: lastForcedAt.get(key) };
+    const decision = decideRejectedReport(session, rejectedToken, facts, clock.now());
+    if (decision.kind === 'current') return session;
+    if (decision.kind === 'refuse') {
+      throw noSession(
+        'refresh-failing',
+        facts.forcedForToken
+          ? `The API refused the token and refreshing it failed: ${session.lastError ?? 'unknown error'}`
+          : `The API refused the token; it was refreshed moments ago and can be again in ${Math.ceil(decision.retryInMs / 1000)} s`,
+      );
+    }
+    if (decision.kind === 'force') {
       forcedFor.add(rejectedToken);
       // A Set iterates in insertion order: the first value is the oldest.
       if (forcedFor.size > FORCED_KEPT) forcedFor.delete(forcedFor.values().next().value!);
-    } else if (!refresher.isRefreshing(key)) {
-      throw noSession('refresh-failing', `The API refused the token and refreshing it failed: ${session.lastError ?? 'unknown error'}`);
+      lastForcedAt.set(key, clock.now());
     }
     const refreshed = await refresher.refresh(key);
     if (!refreshed) throw noSession('signed-out', 'Nobody is signed in');
@@ -160,7 +172,12 @@ export function createSessionService(deps: SessionServiceDeps) {
   return {
     isSignInSource: signer.isSignInSource,
     cancelSignIn: signer.cancel,
-    signIn: async (wallet: WalletPort, walletId?: string): Promise<SessionInfo> => info(await signer.signIn(wallet, walletId)),
+    signIn: async (wallet: WalletPort, walletId?: string): Promise<SessionInfo> => {
+      const session = await signer.signIn(wallet, walletId);
+      // A new session: what pages reported of the last one no longer limits it.
+      lastForcedAt.delete(keyOf(session));
+      return info(session);
+    },
     signOut: accounts.signOut,
     activate: async (address: string): Promise<SessionInfo> => info(await accounts.activate(address)),
     onWalletAccountsChanged: accounts.onWalletAccountsChanged,

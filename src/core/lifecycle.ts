@@ -109,3 +109,37 @@ export function afterTransientFailure(session: Session, error: TakoError, nowMs:
 export function expire(session: Session, reason: string): Session {
   return { ...session, state: 'expired', retryAtMs: null, lastError: reason };
 }
+
+/** A page's report of a refused token forces at most one refresh of a session in this long. */
+export const FORCED_REFRESH_INTERVAL_MS = 10_000;
+
+export type RejectedReportDecision =
+  /** The reported token is no longer the session's: hand out the current one, no request. */
+  | { kind: 'current' }
+  /** A refresh is already out: wait for it, no second request. */
+  | { kind: 'join' }
+  /** Refresh now, and remember this token and this moment. */
+  | { kind: 'force' }
+  /** This token forced one already, or another did less than the interval ago: nothing is sent. */
+  | { kind: 'refuse'; retryInMs: number };
+
+/**
+ * What a page's report that the API refused `reported` (a 401) makes the session do. A page
+ * cannot make the extension work for it: a session refreshes on reports at most once per token
+ * and at most once every FORCED_REFRESH_INTERVAL_MS, so the API's own rate limit (60 requests a
+ * minute per IP) is never spent by the extension on a page's say-so.
+ */
+export function decideRejectedReport(
+  session: Pick<Session, 'accessToken' | 'state'>,
+  reported: string,
+  facts: { refreshing: boolean; forcedForToken: boolean; lastForcedAtMs: number | undefined },
+  nowMs: number,
+): RejectedReportDecision {
+  if (reported !== session.accessToken || session.state === 'expired') return { kind: 'current' };
+  if (facts.refreshing) return { kind: 'join' };
+  const sinceLast = facts.lastForcedAtMs === undefined ? Infinity : nowMs - facts.lastForcedAtMs;
+  if (facts.forcedForToken || sinceLast < FORCED_REFRESH_INTERVAL_MS) {
+    return { kind: 'refuse', retryInMs: Math.max(0, FORCED_REFRESH_INTERVAL_MS - sinceLast) };
+  }
+  return { kind: 'force' };
+}
