@@ -63,6 +63,21 @@ describe('withMemoryCache', () => {
     assert.equal((await cached.getMetahumanSettings()).baseUrl, 'http://127.0.0.1:8787');
   });
 
+  // Guards the copy the consent cache keeps: the approvals change the record they read in place
+  // before they write it, and a change that is never written must not show in the next read.
+  test('the consent record is read once and kept as written, never as changed in place', async () => {
+    const { store, data } = memoryStore();
+    const cached = withMemoryCache(store);
+    const record = await cached.getConsent();
+    record.cooldowns.push({ origin: 'https://unwritten.example', refusals: 1, until: 5, scope: 'session' });
+    assert.deepEqual((await cached.getConsent()).cooldowns, []);
+    const written = { v: 1 as const, pending: [], cooldowns: [{ origin: 'https://a.example', refusals: 1, until: 9, scope: 'session' as const }] };
+    await cached.setConsent(written);
+    written.cooldowns[0]!.until = 99;
+    data.clear();
+    assert.deepEqual((await cached.getConsent()).cooldowns, [{ origin: 'https://a.example', refusals: 1, until: 9, scope: 'session' }]);
+  });
+
   test('a failed write changes neither storage nor the cache', async () => {
     const { store } = memoryStore();
     const s = session();
