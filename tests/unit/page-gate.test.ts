@@ -14,7 +14,7 @@ import { ALLOW_DELAY_MS, COOLDOWN_BASE_MS, COOLDOWN_MAX_MS } from '../../src/cor
 import type { TakoSessionInfo, TakoSessionMethod, TakoToken } from '../../src/core/tako-session-api.ts';
 import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
 import { rejectsTakoError } from './assert-tako-error.ts';
-import { memoryStore } from './memory-store.ts';
+import { memoryStore } from '../support/memory-store.ts';
 
 const ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
 const SESSION: TakoSessionInfo = { address: ADDRESS, state: 'signed-in', expiresAt: 2_000_000_000_000, endpoint: 'https://api.tako.so' };
