@@ -107,6 +107,28 @@ function harness() {
     return opened[count - 1]!;
   }
 
+  /**
+   * The approval window `call` opens; fails, rather than waiting for ever, when the call is
+   * answered without one.
+   */
+  async function windowFor(call: Promise<unknown>, count = opened.length + 1): Promise<{ requestId: string; windowId: number }> {
+    let answered: string | undefined;
+    call.then(
+      (result) => (answered = `resolved ${JSON.stringify(result)}`),
+      (error: unknown) => (answered = `rejected: ${(error as Error).message}`),
+    );
+    while (opened.length < count) {
+      if (answered) assert.fail(`no approval window opened: the call was ${answered}`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return opened[count - 1]!;
+  }
+
+  /** Resolves once `count` requests wait for the person (stored, with or without a window). */
+  async function pending(count: number): Promise<void> {
+    while ((await store.getConsent()).pending.length < count) await new Promise((resolve) => setImmediate(resolve));
+  }
+
   return {
     pageApi,
     sites,
@@ -118,6 +140,8 @@ function harness() {
     closed,
     focused,
     nextWindow,
+    windowFor,
+    pending,
     store,
     windows,
     sitesChanged: () => sitesChanged,
@@ -338,6 +362,58 @@ describe('consent', () => {
     h.advance(1);
     assert.equal(await h.approvals.answer(requestId, true), true);
     assert.deepEqual(await access, SESSION);
+  });
+
+  // Guards: the Allow delay counts from when the window was shown, not from when the request was
+  // made: a request that waited behind another tab is not allowed the moment its window appears
+  // (a click meant for the page it appears over would land on Allow).
+  test('a request that waited for its tab gets the whole Allow delay once its window is shown', async () => {
+    const h = harness();
+    h.setActiveTabs([STRANGER.tabId]);
+    const access = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
+    await h.pending(1);
+    assert.equal(h.opened.length, 0, 'its tab is not in front: no window yet');
+    h.advance(10 * ALLOW_DELAY_MS);
+    h.setActiveTabs([APP.tabId]);
+    await h.approvals.onFocusChanged();
+    const { requestId } = await h.nextWindow(1);
+    assert.equal((await rejectsTakoError(h.approvals.answer(requestId, true))).code, TakoSessionErrorCode.InvalidParams);
+    h.advance(ALLOW_DELAY_MS - 1);
+    assert.equal((await rejectsTakoError(h.approvals.answer(requestId, true))).code, TakoSessionErrorCode.InvalidParams);
+    assert.equal(await h.sites.isAllowed(APP.origin), false);
+    h.advance(1);
+    assert.equal(await h.approvals.answer(requestId, true), true);
+    assert.deepEqual(await access, SESSION);
+  });
+
+  // Guards: a cool-down is for the grant that was refused: refusing the MetaHuman token does not
+  // refuse the session without a window, nor the other way round.
+  test('a refusal of one grant leaves the other free to ask', async () => {
+    const h = harness();
+    await allow(h, APP);
+    const token = h.pageApi.handle(APP, 'metahuman_getToken', undefined);
+    await h.approvals.answer((await h.windowFor(token)).requestId, false);
+    assert.equal((await rejectsTakoError(token)).code, TakoSessionErrorCode.UserRejected);
+    assert.deepEqual((await h.approvals.cooldowns()).map((c) => c.scope), ['metahuman']);
+
+    // The person revokes the site in the popup; the site asks for the session again: a window.
+    await h.sites.revoke(APP.origin);
+    const access = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
+    const shown = await h.windowFor(access);
+    assert.equal((await h.approvals.view(shown.requestId))?.scope, 'session');
+    h.advance(ALLOW_DELAY_MS);
+    await h.approvals.answer(shown.requestId, true);
+    assert.deepEqual(await access, SESSION);
+
+    // The other way round: the session refused, the MetaHuman grant still opens its window.
+    const refused = h.pageApi.handle(STRANGER, 'tako_requestAccess', undefined);
+    await h.approvals.answer((await h.windowFor(refused)).requestId, false);
+    await rejectsTakoError(refused);
+    const metahuman = h.approvals.decisionFor(STRANGER.origin, 'metahuman', STRANGER.tabId);
+    const asked = await h.windowFor(metahuman);
+    assert.equal((await h.approvals.view(asked.requestId))?.scope, 'metahuman');
+    await h.approvals.answer(asked.requestId, false);
+    assert.equal(await metahuman, false);
   });
 
   // Guards: one approval window at a time, and none for a tab that is not in front.
