@@ -7,13 +7,14 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { APPROVAL_PAGE, createApprovals, type ApprovalsDeps } from '../../src/background/approvals.ts';
 import { createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/page-api.ts';
-import type { TabInfo, WindowsPort } from '../../src/background/ports.ts';
+import type { TabInfo, TabsPort, WindowsPort } from '../../src/background/ports.ts';
 import { createSites } from '../../src/background/sites.ts';
-import { pageSourceId } from '../../src/background/wallet.ts';
+import { createPageWallets, documentReplacedMessage, pageSourceId } from '../../src/background/wallet.ts';
 import { ALLOW_DELAY_MS, COOLDOWN_BASE_MS, COOLDOWN_MAX_MS } from '../../src/core/consent.ts';
 import type { TakoSessionInfo, TakoSessionMethod, TakoToken } from '../../src/core/tako-session-api.ts';
 import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
 import { rejectsTakoError } from './assert-tako-error.ts';
+import { fakeTabs } from '../support/fake-tabs.ts';
 import { memoryStore } from '../support/memory-store.ts';
 
 const ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
@@ -33,7 +34,8 @@ const GATED_METHODS = {
   metahuman_getToken: true,
 } satisfies Record<Exclude<TakoSessionMethod, 'tako_requestAccess'>, true>;
 
-function harness() {
+/** `tabs`: the pages' tabs, for the wallet of a page's own sign-in; without it no page can be pinned. */
+function harness(options: { tabs?: TabsPort } = {}) {
   const { store } = memoryStore();
   /** The test's clock; approvals refuse an Allow sooner than ALLOW_DELAY_MS after the window was shown. */
   let time = 1_000;
@@ -44,7 +46,7 @@ function harness() {
   const service: PageApiDeps['service'] = {
     getToken: async (options) => (calls.push(options?.rejectedToken === undefined ? 'getToken' : `getToken rejected ${options.rejectedToken}`), TOKEN),
     sessionInfo: async () => (calls.push('sessionInfo'), SESSION),
-    signIn: async () => (calls.push('signIn'), SESSION),
+    signIn: async (wallet) => (calls.push(`signIn ${wallet.source}`), SESSION),
     signOut: async () => void calls.push('signOut'),
     isSignInSource: (source) => source === signInSource,
     onWalletAccountsChanged: async (accounts) => void calls.push(`accountsChanged ${accounts.join(',')}`),
@@ -89,14 +91,16 @@ function harness() {
     service,
     sites,
     approvals,
-    wallets: {
-      pin: () => Promise.reject(new Error('no page to pin in this test')),
-      pageWallet: (page) => ({
-        source: pageSourceId(page.tabId, page.pin),
-        requestAccounts: () => Promise.reject(new Error('no wallet in this test')),
-        sign: () => Promise.reject(new Error('no wallet in this test')),
-      }),
-    },
+    wallets: options.tabs
+      ? createPageWallets(options.tabs)
+      : {
+          pin: () => Promise.reject(new Error('no page to pin in this test')),
+          pageWallet: (page) => ({
+            source: pageSourceId(page.tabId, page.pin),
+            requestAccounts: () => Promise.reject(new Error('no wallet in this test')),
+            sign: () => Promise.reject(new Error('no wallet in this test')),
+          }),
+        },
     metahumanToken: async () => (calls.push('metahumanToken'), '3f2504e0-4f89-41d3-9a0c-0305e82c3301'),
     onSitesChanged: () => void sitesChanged++,
   });
@@ -507,6 +511,31 @@ describe('consent', () => {
     await h.sites.revoke(APP.origin);
     assert.equal(await h.sites.hasMetahuman(APP.origin), false);
     assert.equal((await rejectsTakoError(h.pageApi.handle(APP, 'metahuman_getToken', undefined))).code, TakoSessionErrorCode.Unauthorized);
+  });
+});
+
+describe('tako_signIn from a page', () => {
+  // Guards: a page's own tako_signIn uses the wallet of the document that called and no other: a
+  // tab that has loaded another document of the same site by the time the sign-in starts is sent
+  // nothing (no wallet bridge, no wallet step), and the sign-in says why.
+  test('the calling document is the one pinned; the tab’s next document is sent nothing', async () => {
+    const browser = fakeTabs({ [APP.tabId]: `${APP.origin}/` });
+    const h = harness({ tabs: browser.tabs });
+    await allow(h, APP);
+    const caller: PageCaller = { ...APP, documentId: browser.document(APP.tabId).documentId };
+    browser.navigate(APP.tabId, `${APP.origin}/next`);
+    const error = await rejectsTakoError(h.pageApi.handle(caller, 'tako_signIn', undefined));
+    assert.equal(error.message, documentReplacedMessage(APP.origin));
+    assert.equal(browser.document(APP.tabId).bridge, false, 'no wallet bridge in the next document');
+    assert.deepEqual(browser.steps, []);
+    assert.deepEqual(h.calls, [], 'no sign-in started');
+
+    // The document the tab shows now signs in with its own wallet.
+    const now: PageCaller = { ...APP, documentId: browser.document(APP.tabId).documentId };
+    assert.deepEqual(await h.pageApi.handle(now, 'tako_signIn', undefined), SESSION);
+    const pinned = browser.document(APP.tabId);
+    assert.equal(pinned.bridge, true);
+    assert.deepEqual(h.calls, [`signIn ${pageSourceId(APP.tabId, pinned.pin!)}`]);
   });
 });
 
