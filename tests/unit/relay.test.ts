@@ -10,7 +10,14 @@ import { describe, test } from 'node:test';
 import vm from 'node:vm';
 import { build } from 'esbuild';
 import { CONTENT_CHANNEL, DOCUMENT_CHANGED, PAGE_CHANNEL, RELAY_GLOBAL, SIGN_IN_PIN } from '../../src/core/channels.ts';
-import type { BackgroundToContent } from '../../src/core/protocol.ts';
+import {
+  ContentToBridgeSchema,
+  parseMessage,
+  type BackgroundToContent,
+  type BridgeToContent,
+  type ContentToPage,
+  type PageToContent,
+} from '../../src/core/protocol.ts';
 import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
 
 const APP = 'https://app.example';
@@ -83,8 +90,8 @@ function documentAt(origin: string) {
   return {
     toPage,
     toBackground,
-    /** The page world posts on the window (the relay hears only the page's own window). */
-    fromPage(data: Record<string, unknown>): void {
+    /** The page world (page.js, or the wallet bridge) posts on the window; the relay hears only the page's own window. */
+    fromPage(data: PageToContent | BridgeToContent): void {
       win.dispatchEvent(Object.assign(new Event('message'), { source: win, data }));
     },
     /** The background connects the relay now, as its ensureRelay does to reach the tab. */
@@ -144,8 +151,9 @@ describe('relay: wallet steps', () => {
     assert.equal(delivered.answersLater, true);
     const [posted] = pinned.toPage;
     assert.equal(posted?.targetOrigin, APP);
-    assert.deepEqual({ ...posted?.data, id: undefined }, { channel: CONTENT_CHANNEL, kind: 'wallet-request', id: undefined, request: { action: 'request-accounts' } });
-    pinned.fromPage({ channel: PAGE_CHANNEL, kind: 'wallet-reply', id: posted!.data['id'], reply: { ok: true, result: [ADDRESS] } });
+    const shown = parseMessage(ContentToBridgeSchema, posted?.data);
+    assert.deepEqual(shown?.request, { action: 'request-accounts' });
+    pinned.fromPage({ channel: PAGE_CHANNEL, kind: 'wallet-reply', id: shown!.id, reply: { ok: true, result: [ADDRESS] } });
     assert.deepEqual(await delivered.answer, { ok: true, result: [ADDRESS] });
   });
 });
@@ -165,8 +173,7 @@ describe('relay: page events', () => {
       data: { address: ADDRESS, state: 'signed-in', expiresAt: 2_000_000_000_000, endpoint: 'https://api.tako.so' },
     });
     page.fromBackground({ type: 'page-event', origin: APP, event: 'accessChanged', data: { allowed: false } });
-    assert.deepEqual(page.toPage, [
-      { data: { channel: CONTENT_CHANNEL, kind: 'event', event: 'accessChanged', data: { allowed: false } }, targetOrigin: APP },
-    ]);
+    const expected: ContentToPage = { channel: CONTENT_CHANNEL, kind: 'event', event: 'accessChanged', data: { allowed: false } };
+    assert.deepEqual(page.toPage, [{ data: expected, targetOrigin: APP }]);
   });
 });
