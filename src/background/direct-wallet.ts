@@ -10,7 +10,7 @@ import { describeError, TakoError } from '../core/errors.ts';
 import { TakoSessionErrorCode } from '../core/tako-session-api.ts';
 import { METAMASK_PROVIDER_STREAM, walletExtensionName, type DetectedWalletExtension } from '../core/wallet-extension.ts';
 import type { ConnectExternal, ExternalPort } from './ports.ts';
-import type { WalletPort } from './session-service.ts';
+import type { SessionService, WalletPort } from './session-service.ts';
 
 /** How long detection waits for an installed wallet to answer `metamask_getProviderState`. */
 export const DETECT_TIMEOUT_MS = 3_000;
@@ -28,8 +28,12 @@ export interface DirectWalletDeps {
   connectExternal: ConnectExternal;
   /** Tried in order when `detect` is given no candidates (MetaMask stable, then Flask). */
   defaultIds: readonly string[];
-  /** The wallet's `metamask_accountsChanged`, with the source its WalletPort carries. */
-  onAccountsChanged?: (source: string, accounts: unknown[]) => void;
+  /**
+   * Where a wallet's `metamask_accountsChanged` goes: to `onWalletAccountsChanged`, and only from
+   * the extension that signed in (`isSignInSource` of the source its WalletPort carries). Another
+   * wallet extension that answers cannot switch the account.
+   */
+  accounts?: Pick<SessionService, 'isSignInSource' | 'onWalletAccountsChanged'>;
   setTimer?: SetTimer;
 }
 
@@ -171,7 +175,8 @@ export function createDirectWallets(deps: DirectWalletDeps) {
       walletExtensionName(extensionId),
       setTimer,
       (method, params) => {
-        if (method === 'metamask_accountsChanged' && Array.isArray(params)) deps.onAccountsChanged?.(source, params);
+        if (method !== 'metamask_accountsChanged' || !Array.isArray(params) || !deps.accounts?.isSignInSource(source)) return;
+        void deps.accounts.onWalletAccountsChanged(params);
       },
       () => {
         if (connections.get(extensionId) === created) connections.delete(extensionId);

@@ -55,8 +55,10 @@ const wallets = createPageWallets(tabsPort);
 const directWallets = createDirectWallets({
   connectExternal,
   defaultIds: defaultWalletExtensionIds(engine),
-  onAccountsChanged(source, accounts) {
-    void ready.then(() => (service.isSignInSource(source) ? service.onWalletAccountsChanged(accounts) : undefined));
+  // The service is built below; a switch waits for the start-up reconcile, as every message does.
+  accounts: {
+    isSignInSource: (source) => service.isSignInSource(source),
+    onWalletAccountsChanged: (accounts) => ready.then(() => service.onWalletAccountsChanged(accounts)),
   },
 });
 /** Anything shown changed; the publisher is built below, before any listener can fire. */

@@ -46,73 +46,97 @@ export function readAllowedOrigins(stored: unknown): AllowedOrigin[] {
     .map((site) => ({ origin: site.origin, allowedAt: Number(site.allowedAt) || 0, metahuman: site.metahuman === true }));
 }
 
+/**
+ * The key-value storage under the Store: IndexedDB through idb-keyval in the extension. Values are
+ * kept as structured clones (CryptoKey objects included).
+ */
+export interface KeyValueStorage {
+  get<T>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown): Promise<void>;
+  delMany(keys: string[]): Promise<void>;
+  entries(): Promise<Array<[IDBValidKey, unknown]>>;
+}
+
 export function createIdbStore(dbName = DB_NAME): Store {
   const db: UseStore = createStore(dbName, OBJECT_STORE_NAME);
+  return createRecordStore({
+    get: (key) => get(key, db),
+    set: (key, value) => set(key, value, db),
+    delMany: (keys) => delMany(keys, db),
+    entries: () => entries(db),
+  });
+}
+
+/**
+ * The Store over any key-value storage: every secret is sealed before it reaches `storage`, and
+ * opened (older records migrated) when read.
+ */
+export function createRecordStore(storage: KeyValueStorage): Store {
   const vault = createSecretVault({
-    get: () => get<CryptoKey>(StorageKeys.vaultKey, db),
-    set: (key) => set(StorageKeys.vaultKey, key, db),
+    get: () => storage.get<CryptoKey>(StorageKeys.vaultKey),
+    set: (key) => storage.set(StorageKeys.vaultKey, key),
   });
 
   async function open(storeKey: string, value: unknown): Promise<Session | undefined> {
     const opened = await openSessionRecord(value, vault);
     if (opened.kind === 'foreign') return undefined;
     // An older record is sealed and written back the first time it is read.
-    if (opened.kind === 'session' && opened.migrated) await set(storeKey, await sealSession(opened.session, vault), db);
+    if (opened.kind === 'session' && opened.migrated) await storage.set(storeKey, await sealSession(opened.session, vault));
     return opened.session;
   }
 
   return {
     async getSettings() {
-      const stored = await get<Settings>(StorageKeys.settings, db);
+      const stored = await storage.get<Settings>(StorageKeys.settings);
       return stored?.v === 1 ? stored : { v: 1, endpoint: DEFAULT_ENDPOINT };
     },
-    saveSettings: (settings) => set(StorageKeys.settings, settings, db),
+    saveSettings: (settings) => storage.set(StorageKeys.settings, settings),
     async listSessions() {
-      const all = await entries<string, unknown>(db);
+      const all = await storage.entries();
       const opened = await Promise.all(
         all
-          .filter(([key]) => typeof key === 'string' && key.startsWith(SESSION_PREFIX))
+          .filter((entry): entry is [string, unknown] => typeof entry[0] === 'string' && entry[0].startsWith(SESSION_PREFIX))
           .map(([key, value]) => open(key, value)),
       );
       return opened.filter((session): session is Session => session !== undefined);
     },
     async getSession(key) {
-      return open(SESSION_PREFIX + key, await get<unknown>(SESSION_PREFIX + key, db));
+      return open(SESSION_PREFIX + key, await storage.get<unknown>(SESSION_PREFIX + key));
     },
     async putSession(session) {
       // Sealed before the write, so the one put replaces the old pair with the new one.
-      await set(SESSION_PREFIX + keyOf(session), await sealSession(session, vault), db);
+      await storage.set(SESSION_PREFIX + keyOf(session), await sealSession(session, vault));
     },
-    deleteSessions: (keys) => delMany(keys.map((key) => SESSION_PREFIX + key), db),
+    deleteSessions: (keys) => storage.delMany(keys.map((key) => SESSION_PREFIX + key)),
     async getActive() {
-      return (await get<Record<string, string>>(StorageKeys.active, db)) ?? {};
+      return (await storage.get<Record<string, string>>(StorageKeys.active)) ?? {};
     },
-    setActive: (active) => set(StorageKeys.active, active, db),
+    setActive: (active) => storage.set(StorageKeys.active, active),
     async getAllowedOrigins() {
-      return readAllowedOrigins(await get<unknown>(StorageKeys.allowedOrigins, db));
+      return readAllowedOrigins(await storage.get<unknown>(StorageKeys.allowedOrigins));
     },
-    setAllowedOrigins: (origins) => set(StorageKeys.allowedOrigins, origins, db),
+    setAllowedOrigins: (origins) => storage.set(StorageKeys.allowedOrigins, origins),
     async getMetahumanToken() {
-      const opened = await openMetahumanRecord(await get<unknown>(StorageKeys.metahumanToken, db), vault);
+      const opened = await openMetahumanRecord(await storage.get<unknown>(StorageKeys.metahumanToken), vault);
       if (opened.kind === 'none') return undefined;
       // A token stored in clear by an older build is sealed and written back the first time it is read.
-      if (opened.migrated) await set(StorageKeys.metahumanToken, await sealMetahumanRecord(opened.record, vault), db);
+      if (opened.migrated) await storage.set(StorageKeys.metahumanToken, await sealMetahumanRecord(opened.record, vault));
       return opened.record;
     },
     async putMetahumanToken(record) {
-      await set(StorageKeys.metahumanToken, await sealMetahumanRecord(record, vault), db);
+      await storage.set(StorageKeys.metahumanToken, await sealMetahumanRecord(record, vault));
     },
     async getMetahumanSettings() {
-      const stored = await get<Partial<MetahumanSettings>>(StorageKeys.metahumanSettings, db);
+      const stored = await storage.get<Partial<MetahumanSettings>>(StorageKeys.metahumanSettings);
       return stored?.v === 1 && typeof stored.baseUrl === 'string'
         ? { v: 1, baseUrl: stored.baseUrl }
         : { v: 1, baseUrl: METAHUMAN_DEFAULT_BASE_URL };
     },
-    saveMetahumanSettings: (settings) => set(StorageKeys.metahumanSettings, settings, db),
+    saveMetahumanSettings: (settings) => storage.set(StorageKeys.metahumanSettings, settings),
     async getConsent() {
-      const stored = await get<ConsentRecord>(StorageKeys.consent, db);
+      const stored = await storage.get<ConsentRecord>(StorageKeys.consent);
       return stored?.v === 1 && Array.isArray(stored.pending) && Array.isArray(stored.cooldowns) ? stored : EMPTY_CONSENT;
     },
-    setConsent: (record) => set(StorageKeys.consent, record, db),
+    setConsent: (record) => storage.set(StorageKeys.consent, record),
   };
 }

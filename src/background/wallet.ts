@@ -31,6 +31,13 @@ export interface PinnedPage {
   documentId?: string;
 }
 
+/** The sign-in's end when the pinned document was closed or replaced before the wallet answered. */
+export const documentGoneMessage = (origin: string) =>
+  `${origin} was closed or went to another page before the wallet answered: sign-in cancelled, nothing was sent`;
+
+/** A page's own `tako_signIn` when the tab shows another document by the time it is pinned. */
+export const documentReplacedMessage = (origin: string) => `${origin} went to another page before the sign-in started: nothing was sent`;
+
 /** How the background recognises a pinned document's later messages (its account switches). */
 export function pageSourceId(tabId: number, pin: string): string {
   return `page ${tabId} ${pin}`;
@@ -64,14 +71,14 @@ export function createPageWallets(tabs: TabsPort) {
       throw new TakoError('wallet', `The tab no longer shows ${origin} (it shows ${pinned.origin}): nothing was sent. Sign in again from the page you mean`);
     }
     if (documentId !== undefined && pinned.documentId !== undefined && pinned.documentId !== documentId) {
-      throw new TakoError('wallet', `${origin} went to another page before the sign-in started: nothing was sent`);
+      throw new TakoError('wallet', documentReplacedMessage(origin));
     }
     await tabs.injectWalletBridge(tabId, pinned.documentId).catch((cause: unknown) => Promise.reject(cannotRun(cause)));
     return { tabId, origin, pin: key, ...(pinned.documentId ? { documentId: pinned.documentId } : {}) };
   }
 
   async function sendWalletAction(page: PinnedPage, request: WalletAction): Promise<unknown> {
-    const moved = () => new TakoError('wallet', `${page.origin} was closed or went to another page before the wallet answered: sign-in cancelled, nothing was sent`);
+    const moved = () => new TakoError('wallet', documentGoneMessage(page.origin));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new TakoError('wallet', 'The wallet did not answer. Open it, then try again')), WALLET_TIMEOUT_MS);

@@ -64,7 +64,8 @@ export function refreshUrl(endpoint: Endpoint): string {
   return `${endpoint.baseUrl}/${endpoint.version}/refresh_token`;
 }
 
-const INSECURE_URL_MESSAGE =
+/** Why a URL is refused that would carry a token or a signature in the clear off this computer. */
+export const INSECURE_URL_MESSAGE =
   'The API base URL must start with https://; http:// is allowed only for a server on this computer (localhost, 127.0.0.1, [::1])';
 
 function isLoopbackHost(hostname: string): boolean {

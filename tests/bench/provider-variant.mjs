@@ -32,7 +32,9 @@ export function createDirectWallets(deps) {
   const provider = (id) => {
     if (!providers.has(id)) {
       const created = createExternalExtensionProvider(id);
-      created.on('accountsChanged', (accounts) => deps.onAccountsChanged?.('extension ' + id, accounts));
+      created.on('accountsChanged', (accounts) => {
+        if (deps.accounts?.isSignInSource('extension ' + id)) void deps.accounts.onWalletAccountsChanged(accounts);
+      });
       providers.set(id, created);
     }
     return providers.get(id);

@@ -12,9 +12,8 @@ import { keyOf, serverNow, type Session } from '../../src/core/session.ts';
 import { signPersonalMessage } from '../../src/core/signature.ts';
 import { DEV_KEYS } from '../../src/stack/demo/dev-keys.ts';
 import type { Stack } from '../../src/stack/server.ts';
-import { memoryStore } from '../unit/memory-store.ts';
+import { memoryStore } from '../support/memory-store.ts';
 import { useStack } from './helpers.ts';
-import { StorageKeys } from '../../src/background/storage-keys.ts';
 
 const key = DEV_KEYS[0];
 
@@ -25,9 +24,9 @@ const devWallet: WalletPort = {
 };
 
 /** Resolves once `condition` holds, checking every 10 ms: a wait on state, not on time. */
-async function until(condition: () => boolean, what: string): Promise<void> {
+async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 1000; i++) {
-    if (condition()) return;
+    if (await condition()) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error(`Never happened: ${what}`);
@@ -49,7 +48,8 @@ interface HarnessOptions {
 }
 
 function harness(stack: Stack, options: HarnessOptions = {}) {
-  const { store, data } = options.store ?? memoryStore();
+  const memory = options.store ?? memoryStore();
+  const { store } = memory;
   const alarms = new Map<string, number>();
   const expired: Session[] = [];
   let fetches = 0;
@@ -71,8 +71,9 @@ function harness(stack: Stack, options: HarnessOptions = {}) {
     onExpired: (session) => expired.push(session),
   });
   const ready = store.saveSettings({ v: 1, endpoint: customEndpoint(stack.url, 'v2') });
-  const stored = () => [...data.entries()].filter(([k]) => k.startsWith(StorageKeys.sessionPrefix)).map(([, v]) => v as Session);
-  return { service, store, data, alarms, expired, stored, ready, fetches: () => fetches };
+  /** The sessions in storage, opened as a new worker would read them (the records are sealed). */
+  const stored = () => store.listSessions();
+  return { service, store, memory, alarms, expired, stored, ready, fetches: () => fetches };
 }
 
 describe('session service', () => {
@@ -83,7 +84,7 @@ describe('session service', () => {
     await h.ready;
     const info = await h.service.signIn(devWallet);
     assert.equal(info.address, key.address);
-    const [session] = h.stored();
+    const [session] = await h.stored();
     assert.ok(session);
     assert.equal(h.alarms.get(refreshAlarmName(keyOf(session))), session.accessExpMs - 4000 - session.clock.latest.highMs);
     assert.equal(stack().requests('/v2/token').length, 1);
@@ -93,7 +94,7 @@ describe('session service', () => {
     const h = harness(stack());
     await h.ready;
     await h.service.signIn(devWallet);
-    const [session] = h.stored();
+    const [session] = await h.stored();
     // Down to one second of validity: under the 2 s minimum, so every caller needs a refresh.
     await h.store.putSession({ ...session!, accessExpMs: Date.now() + 1000 });
     const tokens = await Promise.all(Array.from({ length: 50 }, () => h.service.getToken()));
@@ -106,7 +107,7 @@ describe('session service', () => {
     const h = harness(stack());
     await h.ready;
     await h.service.signIn(devWallet);
-    const [session] = h.stored();
+    const [session] = await h.stored();
     await h.store.putSession({ ...session!, refreshStartedAtMs: Date.now() - 5000 });
     const restarted = createSessionService({
       store: h.store,
@@ -118,11 +119,11 @@ describe('session service', () => {
     });
     await restarted.reconcile();
     // Started by the reconcile, not awaited by it: wait for its outcome to be stored.
-    for (let i = 0; i < 100 && h.stored()[0]!.refreshStartedAtMs !== undefined; i++) {
+    for (let i = 0; i < 100 && (await h.stored())[0]!.refreshStartedAtMs !== undefined; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     assert.equal(stack().requests('/v2/refresh_token').length, 1);
-    const [after] = h.stored();
+    const [after] = await h.stored();
     assert.equal(after!.refreshStartedAtMs, undefined);
     assert.notEqual(after!.refreshToken, session!.refreshToken);
   });
@@ -138,7 +139,7 @@ describe('session service', () => {
     await h.service.signOut('active');
     hold.open();
     await refreshing;
-    assert.deepEqual(h.stored(), []);
+    assert.deepEqual(await h.stored(), []);
     assert.equal(await h.service.sessionInfo(), null);
     assert.deepEqual([...h.alarms.keys()], []);
   });
@@ -150,16 +151,16 @@ describe('session service', () => {
     const h = harness(stack(), { holdRefreshReplies: hold.passed });
     await h.ready;
     await h.service.signIn(devWallet);
-    const [first] = h.stored();
+    const [first] = await h.stored();
     const refreshing = h.service.refreshNow();
     // The server has answered (and rotated); its reply is held until the sign-in is done.
     await until(() => stack().requests('/v2/refresh_token')[0]?.status === 200, 'the refresh was answered');
     await h.service.signIn(devWallet);
-    const [second] = h.stored();
+    const [second] = await h.stored();
     assert.notEqual(second!.refreshToken, first!.refreshToken);
     hold.open();
     await refreshing;
-    const [after] = h.stored();
+    const [after] = await h.stored();
     assert.equal(after!.refreshToken, second!.refreshToken);
     assert.equal(after!.accessToken, second!.accessToken);
     assert.equal(after!.obtainedAtMs, second!.obtainedAtMs);
@@ -186,25 +187,26 @@ describe('session service', () => {
     const h = harness(stack());
     await h.ready;
     await h.service.signIn(devWallet);
-    const [session] = h.stored();
+    const [session] = await h.stored();
     const exp = session!.accessExpMs;
     const offset = exp - 900 - Date.now();
-    const late = harness(stack(), { store: { store: h.store, data: h.data } as ReturnType<typeof memoryStore>, now: () => Date.now() + offset });
+    const late = harness(stack(), { store: h.memory, now: () => Date.now() + offset });
     const name = refreshAlarmName(keyOf(session!));
     stack().clearRequests();
     stack().faults.inject('/v2/refresh_token', { count: 2, kind: 'status', status: 500 });
 
     await late.service.reconcile();
-    await until(() => late.stored()[0]!.failures === 1, 'the refresh at start failed');
+    await until(async () => (await late.stored())[0]!.failures === 1, 'the refresh at start failed');
     assert.equal(stack().requests('/v2/refresh_token').length, 1, 'refreshed at start, without waiting for an alarm');
     assert.ok(late.alarms.get(name)! <= exp, 'first retry by exp');
     await assert.rejects(late.service.getToken(), { code: 4900, data: { reason: 'refresh-failing' } });
 
     await late.service.onAlarm(name);
-    assert.equal(late.stored()[0]!.failures, 2);
+    const [retrying] = await late.stored();
+    assert.equal(retrying!.failures, 2);
     // The backoff (1 to 2 s) would land after exp; the retry is pulled in to exp (on the server's
     // clock at its latest, so the alarm is that much earlier on ours).
-    assert.equal(late.alarms.get(name), exp - late.stored()[0]!.clock.latest.highMs);
+    assert.equal(late.alarms.get(name), exp - retrying!.clock.latest.highMs);
     await assert.rejects(late.service.getToken(), { code: 4900, data: { reason: 'refresh-failing' } });
 
     await late.service.onAlarm(name);
@@ -220,7 +222,7 @@ describe('session service', () => {
     const h = harness(stack());
     await h.ready;
     await h.service.signIn(devWallet);
-    const [session] = h.stored();
+    const [session] = await h.stored();
     // The dead worker's refresh: sent, answered (rotated), never written.
     await h.store.putSession({ ...session!, refreshStartedAtMs: Date.now() });
     const spent = await fetch(`${stack().url}/v2/refresh_token`, {
@@ -230,10 +232,10 @@ describe('session service', () => {
     });
     assert.equal(spent.status, 200);
 
-    const restarted = harness(stack(), { store: { store: h.store, data: h.data } as ReturnType<typeof memoryStore> });
+    const restarted = harness(stack(), { store: h.memory });
     await restarted.service.reconcile();
-    await until(() => restarted.stored()[0]!.state === 'expired', 'the session expired');
-    const [after] = restarted.stored();
+    await until(async () => (await restarted.stored())[0]!.state === 'expired', 'the session expired');
+    const [after] = await restarted.stored();
     assert.equal(after!.lastError, NOT_SAVED_MESSAGE);
     assert.match(NOT_SAVED_MESSAGE, /could not be saved: sign in again/);
     assert.equal(restarted.expired.length, 1);
@@ -245,10 +247,10 @@ describe('session service', () => {
     const h = harness(stack());
     await h.ready;
     await h.service.signIn(devWallet);
-    const [session] = h.stored();
+    const [session] = await h.stored();
     stack().faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 503 });
     await assert.rejects(h.service.refreshNow(), /503/);
-    const [retrying] = h.stored();
+    const [retrying] = await h.stored();
     assert.equal(retrying!.failures, 1);
     assert.equal(retrying!.refreshToken, session!.refreshToken);
     // random 0.5: 75% of the 1 s base.
@@ -257,7 +259,7 @@ describe('session service', () => {
 
     stack().faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 401 });
     await assert.rejects(h.service.refreshNow(), /401/);
-    const [expired] = h.stored();
+    const [expired] = await h.stored();
     assert.equal(expired!.state, 'expired');
     assert.equal(h.expired.length, 1);
     assert.equal(h.alarms.size, 0);
@@ -271,7 +273,7 @@ describe('session service', () => {
     await assert.rejects(h.service.signIn(impostor), new RegExp(`signed with ${DEV_KEYS[1].address}`));
     assert.equal(h.fetches(), 1); // the clock probe only
     assert.equal(stack().requests('/v2/token').length, 0);
-    assert.deepEqual(h.stored(), []);
+    assert.deepEqual(await h.stored(), []);
   });
   // Guards: a wallet that never answers does not hold the next sign-in hostage; cancelling stores
   // nothing, and the wallet's late answer is dropped.
@@ -295,7 +297,7 @@ describe('session service', () => {
     const info = await h.service.signIn(devWallet);
     assert.equal(info.address, key.address);
     assert.equal(stack().requests('/v2/token').length, 1, 'one sign-in posted: the new one');
-    assert.equal(h.stored().length, 1);
+    assert.equal((await h.stored()).length, 1);
   });
 
   test('a snapshot taken across the end of a sign-in never reads as signed out', async () => {
@@ -379,7 +381,7 @@ describe('session service', () => {
     const { token: rejected } = await h.service.getToken();
     stack().faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 401 });
     await assert.rejects(h.service.getToken({ rejectedToken: rejected }), { code: 4900, data: { reason: 'expired' } });
-    assert.equal(h.stored()[0]?.state, 'expired');
+    assert.equal((await h.stored())[0]?.state, 'expired');
     assert.equal(h.expired.length, 1);
   });
 });

@@ -9,7 +9,7 @@ import { keyOf, sessionFromGrant, type Session } from '../../src/core/session.ts
 import { parseTokenReply } from '../../src/core/tako-client.ts';
 import { DEV_KEYS } from '../../src/stack/demo/dev-keys.ts';
 import { TokenIssuer } from '../../src/stack/tokens.ts';
-import { memoryStore } from '../unit/memory-store.ts';
+import { memoryStore } from './memory-store.ts';
 import { withHeldCalls } from './held-store.ts';
 
 export const ADDRESS = DEV_KEYS[0].address;

@@ -7,7 +7,7 @@ import { DEFAULT_ENDPOINT, PRESET_ENDPOINTS } from '../../src/core/endpoints.ts'
 import { keyOf, sessionFromGrant, type Session } from '../../src/core/session.ts';
 import { parseTokenReply } from '../../src/core/tako-client.ts';
 import { vectors } from '../vectors.ts';
-import { memoryStore } from './memory-store.ts';
+import { memoryStore } from '../support/memory-store.ts';
 
 function session(): Session {
   const { getToken } = vectors.tokens;
@@ -37,7 +37,9 @@ describe('withMemoryCache', () => {
     await cached.setAllowedOrigins([{ origin: 'https://dapp.example', allowedAt: 1, metahuman: false }]);
     await cached.saveSettings({ v: 1, endpoint: PRESET_ENDPOINTS['tako-v1'] });
     assert.deepEqual(await cached.getSession(keyOf(s)), s);
-    assert.deepEqual(data.get(StorageKeys.sessionPrefix + keyOf(s)), s);
+    // Storage holds the session (sealed), as a store without the cache reads it back.
+    assert.deepEqual(await store.getSession(keyOf(s)), s);
+    assert.ok(data.has(StorageKeys.sessionPrefix + keyOf(s)));
     assert.deepEqual(await cached.getActive(), { x: keyOf(s) });
     assert.deepEqual(data.get(StorageKeys.active), { x: keyOf(s) });
     assert.equal((await cached.getSettings()).endpoint.version, 'v1');
@@ -55,7 +57,7 @@ describe('withMemoryCache', () => {
     const record = { v: 1, token: '3f2504e0-4f89-41d3-9a0c-0305e82c3301', obtainedAt: 5, baseUrl: 'http://127.0.0.1:8787', name: 'Ada', mail: 'ada@example.com' } as const;
     await cached.putMetahumanToken(record);
     await cached.saveMetahumanSettings({ v: 1, baseUrl: 'http://127.0.0.1:8787' });
-    assert.deepEqual(data.get(StorageKeys.metahumanToken), record);
+    assert.deepEqual(await store.getMetahumanToken(), record);
     assert.deepEqual(data.get(StorageKeys.metahumanSettings), { v: 1, baseUrl: 'http://127.0.0.1:8787' });
     data.clear();
     // Served from memory: the background is the only writer.

@@ -84,7 +84,10 @@ function manualTimers() {
 
 function setUp(options: { onPort?: (id: string, port: FakePort) => void } = {}) {
   const ports = new Map<string, FakePort[]>();
-  const changes: Array<{ source: string; accounts: unknown[] }> = [];
+  /** The account switches the session service was given, in order. */
+  const changes: Array<readonly unknown[]> = [];
+  /** The WalletPort source the session service signed in with, as its isSignInSource answers. */
+  let signedIn: string | null = null;
   const timers = manualTimers();
   const wallets = createDirectWallets({
     connectExternal(id) {
@@ -94,7 +97,10 @@ function setUp(options: { onPort?: (id: string, port: FakePort) => void } = {}) 
       return port;
     },
     defaultIds: [METAMASK_EXTENSION_IDS.stable, METAMASK_EXTENSION_IDS.flask],
-    onAccountsChanged: (source, accounts) => changes.push({ source, accounts }),
+    accounts: {
+      isSignInSource: (source) => source === signedIn,
+      onWalletAccountsChanged: async (accounts) => void changes.push(accounts),
+    },
     setTimer: timers.setTimer,
   });
   const portOf = (id: string) => {
@@ -102,7 +108,7 @@ function setUp(options: { onPort?: (id: string, port: FakePort) => void } = {}) 
     assert.ok(list && list.length > 0, `no port to ${id}`);
     return list.at(-1)!;
   };
-  return { wallets, portOf, ports, changes, timers };
+  return { wallets, portOf, ports, changes, timers, signedInWith: (source: string) => void (signedIn = source) };
 }
 
 /** Lets pending promise callbacks run. */
@@ -256,16 +262,37 @@ describe('direct wallet: requests and replies', () => {
   });
 });
 
-describe('direct wallet: notifications', () => {
-  test('metamask_accountsChanged reaches the callback with the source the wallet signs in as', async () => {
-    const { wallets, portOf, changes } = setUp();
+describe('direct wallet: account switches', () => {
+  // Guards: the wallet extension that signed in is followed when it switches account.
+  test('metamask_accountsChanged from the extension that signed in is followed', async () => {
+    const { wallets, portOf, changes, signedInWith } = setUp();
     const wallet = wallets.wallet(METAMASK_EXTENSION_IDS.stable);
+    assert.equal(wallet.source, extensionSource(METAMASK_EXTENSION_IDS.stable));
     void wallet.requestAccounts();
+    signedInWith(wallet.source);
     const port = portOf(METAMASK_EXTENSION_IDS.stable);
     port.notify('metamask_chainChanged', { chainId: '0x1' });
     port.notify('metamask_accountsChanged', [ADDRESS]);
-    assert.deepEqual(changes, [{ source: wallet.source, accounts: [ADDRESS] }]);
-    assert.equal(wallet.source, extensionSource(METAMASK_EXTENSION_IDS.stable));
+    assert.deepEqual(changes, [[ADDRESS]]);
+  });
+
+  // Guards: only the wallet extension that signed in can switch the account: another one that is
+  // installed and answers (MetaMask Flask beside MetaMask, or any id the options name) cannot, nor
+  // can any before a sign-in.
+  test('metamask_accountsChanged from another wallet extension, or before any sign-in, changes nothing', async () => {
+    const { wallets, portOf, changes, signedInWith } = setUp();
+    const signer = wallets.wallet(METAMASK_EXTENSION_IDS.stable);
+    const other = wallets.wallet(METAMASK_EXTENSION_IDS.flask);
+    void signer.requestAccounts();
+    void other.requestAccounts();
+    portOf(METAMASK_EXTENSION_IDS.stable).notify('metamask_accountsChanged', [ADDRESS]);
+    assert.deepEqual(changes, [], 'nobody signed in yet');
+
+    signedInWith(signer.source);
+    portOf(METAMASK_EXTENSION_IDS.flask).notify('metamask_accountsChanged', [ADDRESS]);
+    assert.deepEqual(changes, [], 'not the extension that signed in');
+    portOf(METAMASK_EXTENSION_IDS.stable).notify('metamask_accountsChanged', [ADDRESS]);
+    assert.deepEqual(changes, [[ADDRESS]]);
   });
 });
 

@@ -14,7 +14,7 @@ import { TakoSessionErrorCode, type TakoSessionInfo, type TakoToken } from '../.
 import { withHeldCalls } from '../support/held-store.ts';
 import { sessionHarness } from '../support/session-harness.ts';
 import { rejectsTakoError } from './assert-tako-error.ts';
-import { memoryStore } from './memory-store.ts';
+import { memoryStore } from '../support/memory-store.ts';
 
 const A = 'https://a.example';
 

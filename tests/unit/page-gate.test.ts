@@ -7,14 +7,15 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { APPROVAL_PAGE, createApprovals, type ApprovalsDeps } from '../../src/background/approvals.ts';
 import { createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/page-api.ts';
-import type { TabInfo, WindowsPort } from '../../src/background/ports.ts';
+import type { TabInfo, TabsPort, WindowsPort } from '../../src/background/ports.ts';
 import { createSites } from '../../src/background/sites.ts';
-import { pageSourceId } from '../../src/background/wallet.ts';
+import { createPageWallets, documentReplacedMessage, pageSourceId } from '../../src/background/wallet.ts';
 import { ALLOW_DELAY_MS, COOLDOWN_BASE_MS, COOLDOWN_MAX_MS } from '../../src/core/consent.ts';
 import type { TakoSessionInfo, TakoSessionMethod, TakoToken } from '../../src/core/tako-session-api.ts';
 import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
 import { rejectsTakoError } from './assert-tako-error.ts';
-import { memoryStore } from './memory-store.ts';
+import { fakeTabs } from '../support/fake-tabs.ts';
+import { memoryStore } from '../support/memory-store.ts';
 
 const ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
 const SESSION: TakoSessionInfo = { address: ADDRESS, state: 'signed-in', expiresAt: 2_000_000_000_000, endpoint: 'https://api.tako.so' };
@@ -33,7 +34,8 @@ const GATED_METHODS = {
   metahuman_getToken: true,
 } satisfies Record<Exclude<TakoSessionMethod, 'tako_requestAccess'>, true>;
 
-function harness() {
+/** `tabs`: the pages' tabs, for the wallet of a page's own sign-in; without it no page can be pinned. */
+function harness(options: { tabs?: TabsPort } = {}) {
   const { store } = memoryStore();
   /** The test's clock; approvals refuse an Allow sooner than ALLOW_DELAY_MS after the window was shown. */
   let time = 1_000;
@@ -44,7 +46,7 @@ function harness() {
   const service: PageApiDeps['service'] = {
     getToken: async (options) => (calls.push(options?.rejectedToken === undefined ? 'getToken' : `getToken rejected ${options.rejectedToken}`), TOKEN),
     sessionInfo: async () => (calls.push('sessionInfo'), SESSION),
-    signIn: async () => (calls.push('signIn'), SESSION),
+    signIn: async (wallet) => (calls.push(`signIn ${wallet.source}`), SESSION),
     signOut: async () => void calls.push('signOut'),
     isSignInSource: (source) => source === signInSource,
     onWalletAccountsChanged: async (accounts) => void calls.push(`accountsChanged ${accounts.join(',')}`),
@@ -89,14 +91,16 @@ function harness() {
     service,
     sites,
     approvals,
-    wallets: {
-      pin: () => Promise.reject(new Error('no page to pin in this test')),
-      pageWallet: (page) => ({
-        source: pageSourceId(page.tabId, page.pin),
-        requestAccounts: () => Promise.reject(new Error('no wallet in this test')),
-        sign: () => Promise.reject(new Error('no wallet in this test')),
-      }),
-    },
+    wallets: options.tabs
+      ? createPageWallets(options.tabs)
+      : {
+          pin: () => Promise.reject(new Error('no page to pin in this test')),
+          pageWallet: (page) => ({
+            source: pageSourceId(page.tabId, page.pin),
+            requestAccounts: () => Promise.reject(new Error('no wallet in this test')),
+            sign: () => Promise.reject(new Error('no wallet in this test')),
+          }),
+        },
     metahumanToken: async () => (calls.push('metahumanToken'), '3f2504e0-4f89-41d3-9a0c-0305e82c3301'),
     onSitesChanged: () => void sitesChanged++,
   });
@@ -105,6 +109,28 @@ function harness() {
   async function nextWindow(count = opened.length + 1): Promise<{ requestId: string; windowId: number }> {
     while (opened.length < count) await new Promise((resolve) => setImmediate(resolve));
     return opened[count - 1]!;
+  }
+
+  /**
+   * The approval window `call` opens; fails, rather than waiting for ever, when the call is
+   * answered without one.
+   */
+  async function windowFor(call: Promise<unknown>, count = opened.length + 1): Promise<{ requestId: string; windowId: number }> {
+    let answered: string | undefined;
+    call.then(
+      (result) => (answered = `resolved ${JSON.stringify(result)}`),
+      (error: unknown) => (answered = `rejected: ${(error as Error).message}`),
+    );
+    while (opened.length < count) {
+      if (answered) assert.fail(`no approval window opened: the call was ${answered}`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return opened[count - 1]!;
+  }
+
+  /** Resolves once `count` requests wait for the person (stored, with or without a window). */
+  async function pending(count: number): Promise<void> {
+    while ((await store.getConsent()).pending.length < count) await new Promise((resolve) => setImmediate(resolve));
   }
 
   return {
@@ -118,6 +144,8 @@ function harness() {
     closed,
     focused,
     nextWindow,
+    windowFor,
+    pending,
     store,
     windows,
     sitesChanged: () => sitesChanged,
@@ -340,6 +368,58 @@ describe('consent', () => {
     assert.deepEqual(await access, SESSION);
   });
 
+  // Guards: the Allow delay counts from when the window was shown, not from when the request was
+  // made: a request that waited behind another tab is not allowed the moment its window appears
+  // (a click meant for the page it appears over would land on Allow).
+  test('a request that waited for its tab gets the whole Allow delay once its window is shown', async () => {
+    const h = harness();
+    h.setActiveTabs([STRANGER.tabId]);
+    const access = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
+    await h.pending(1);
+    assert.equal(h.opened.length, 0, 'its tab is not in front: no window yet');
+    h.advance(10 * ALLOW_DELAY_MS);
+    h.setActiveTabs([APP.tabId]);
+    await h.approvals.onFocusChanged();
+    const { requestId } = await h.nextWindow(1);
+    assert.equal((await rejectsTakoError(h.approvals.answer(requestId, true))).code, TakoSessionErrorCode.InvalidParams);
+    h.advance(ALLOW_DELAY_MS - 1);
+    assert.equal((await rejectsTakoError(h.approvals.answer(requestId, true))).code, TakoSessionErrorCode.InvalidParams);
+    assert.equal(await h.sites.isAllowed(APP.origin), false);
+    h.advance(1);
+    assert.equal(await h.approvals.answer(requestId, true), true);
+    assert.deepEqual(await access, SESSION);
+  });
+
+  // Guards: a cool-down is for the grant that was refused: refusing the MetaHuman token does not
+  // refuse the session without a window, nor the other way round.
+  test('a refusal of one grant leaves the other free to ask', async () => {
+    const h = harness();
+    await allow(h, APP);
+    const token = h.pageApi.handle(APP, 'metahuman_getToken', undefined);
+    await h.approvals.answer((await h.windowFor(token)).requestId, false);
+    assert.equal((await rejectsTakoError(token)).code, TakoSessionErrorCode.UserRejected);
+    assert.deepEqual((await h.approvals.cooldowns()).map((c) => c.scope), ['metahuman']);
+
+    // The person revokes the site in the popup; the site asks for the session again: a window.
+    await h.sites.revoke(APP.origin);
+    const access = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
+    const shown = await h.windowFor(access);
+    assert.equal((await h.approvals.view(shown.requestId))?.scope, 'session');
+    h.advance(ALLOW_DELAY_MS);
+    await h.approvals.answer(shown.requestId, true);
+    assert.deepEqual(await access, SESSION);
+
+    // The other way round: the session refused, the MetaHuman grant still opens its window.
+    const refused = h.pageApi.handle(STRANGER, 'tako_requestAccess', undefined);
+    await h.approvals.answer((await h.windowFor(refused)).requestId, false);
+    await rejectsTakoError(refused);
+    const metahuman = h.approvals.decisionFor(STRANGER.origin, 'metahuman', STRANGER.tabId);
+    const asked = await h.windowFor(metahuman);
+    assert.equal((await h.approvals.view(asked.requestId))?.scope, 'metahuman');
+    await h.approvals.answer(asked.requestId, false);
+    assert.equal(await metahuman, false);
+  });
+
   // Guards: one approval window at a time, and none for a tab that is not in front.
   test('one window at a time; a background tab waits until it comes to the front', async () => {
     const h = harness();
@@ -431,6 +511,31 @@ describe('consent', () => {
     await h.sites.revoke(APP.origin);
     assert.equal(await h.sites.hasMetahuman(APP.origin), false);
     assert.equal((await rejectsTakoError(h.pageApi.handle(APP, 'metahuman_getToken', undefined))).code, TakoSessionErrorCode.Unauthorized);
+  });
+});
+
+describe('tako_signIn from a page', () => {
+  // Guards: a page's own tako_signIn uses the wallet of the document that called and no other: a
+  // tab that has loaded another document of the same site by the time the sign-in starts is sent
+  // nothing (no wallet bridge, no wallet step), and the sign-in says why.
+  test('the calling document is the one pinned; the tab’s next document is sent nothing', async () => {
+    const browser = fakeTabs({ [APP.tabId]: `${APP.origin}/` });
+    const h = harness({ tabs: browser.tabs });
+    await allow(h, APP);
+    const caller: PageCaller = { ...APP, documentId: browser.document(APP.tabId).documentId };
+    browser.navigate(APP.tabId, `${APP.origin}/next`);
+    const error = await rejectsTakoError(h.pageApi.handle(caller, 'tako_signIn', undefined));
+    assert.equal(error.message, documentReplacedMessage(APP.origin));
+    assert.equal(browser.document(APP.tabId).bridge, false, 'no wallet bridge in the next document');
+    assert.deepEqual(browser.steps, []);
+    assert.deepEqual(h.calls, [], 'no sign-in started');
+
+    // The document the tab shows now signs in with its own wallet.
+    const now: PageCaller = { ...APP, documentId: browser.document(APP.tabId).documentId };
+    assert.deepEqual(await h.pageApi.handle(now, 'tako_signIn', undefined), SESSION);
+    const pinned = browser.document(APP.tabId);
+    assert.equal(pinned.bridge, true);
+    assert.deepEqual(h.calls, [`signIn ${pageSourceId(APP.tabId, pinned.pin!)}`]);
   });
 });
 

@@ -11,7 +11,7 @@ import { decideRejectedReport, FORCED_REFRESH_INTERVAL_MS } from '../../src/core
 import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
 import { withHeldCalls } from '../support/held-store.ts';
 import { sessionHarness } from '../support/session-harness.ts';
-import { memoryStore } from './memory-store.ts';
+import { memoryStore } from '../support/memory-store.ts';
 
 describe('decideRejectedReport', () => {
   const session = { accessToken: 'current', state: 'signed-in' as const };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { PRESET_ENDPOINTS, customEndpoint } from '../../src/core/endpoints.ts';
+import { INSECURE_URL_MESSAGE, PRESET_ENDPOINTS, customEndpoint, type Endpoint } from '../../src/core/endpoints.ts';
 import {
   REQUEST_TIMEOUT_MS,
   parseRetryAfterMs,
@@ -376,5 +376,28 @@ describe('requestRefresh', () => {
 
   test('the default deadline is 15 s', () => {
     assert.equal(REQUEST_TIMEOUT_MS, 15_000);
+  });
+});
+
+// Guards: signatures and tokens travel only over https:// (http:// to this computer alone), for
+// every request, whatever the stored settings say: an endpoint saved before the settings refused
+// http:// to another host, or written by an older build, is refused before anything is sent.
+describe('an endpoint stored before https was required', () => {
+  const stored: Endpoint = { preset: 'custom', baseUrl: 'http://api.example.com', version: 'v2' };
+
+  test('sign-in sends the signature nowhere', async () => {
+    const { fetch, calls } = fakeFetch(respond(200, successBody(getToken)));
+    const error = await rejectsTakoError(requestSignIn(deps(fetch, SIGN_IN_NOW_MS), stored, { message, signature }));
+    assert.equal(error.kind, 'invalid');
+    assert.equal(error.message, INSECURE_URL_MESSAGE);
+    assert.deepEqual(calls, []);
+  });
+
+  test('refresh sends the refresh token nowhere', async () => {
+    const { fetch, calls } = fakeFetch(respond(200, successBody(refreshToken)));
+    const error = await rejectsTakoError(requestRefresh(deps(fetch, REFRESH_NOW_MS), stored, getToken.refresh_token));
+    assert.equal(error.kind, 'invalid');
+    assert.equal(error.message, INSECURE_URL_MESSAGE);
+    assert.deepEqual(calls, []);
   });
 });

@@ -1,0 +1,179 @@
+/**
+ * The content script's relay in Node: src/content/ bundled as the build bundles it (one script),
+ * run in a fresh context per test that stands for one document's isolated world, with the page's
+ * window, the extension's runtime and the timers faked around it. The relay itself is the code
+ * that ships. Each test names the guarantee it guards.
+ */
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+import vm from 'node:vm';
+import { build } from 'esbuild';
+import { CONTENT_CHANNEL, DOCUMENT_CHANGED, PAGE_CHANNEL, RELAY_GLOBAL, SIGN_IN_PIN } from '../../src/core/channels.ts';
+import {
+  ContentToBridgeSchema,
+  parseMessage,
+  type BackgroundToContent,
+  type BridgeToContent,
+  type ContentToPage,
+  type PageToContent,
+} from '../../src/core/protocol.ts';
+import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
+
+const APP = 'https://app.example';
+const OTHER = 'https://other.example';
+const EXTENSION_ID = 'tako-session-test-id';
+const ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
+
+/** content.js: the entry the manifest names, bundled into one script as build.mjs does. */
+const RELAY = await (async () => {
+  const { outputFiles } = await build({
+    entryPoints: [fileURLToPath(new URL('../../src/content/index.ts', import.meta.url))],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    platform: 'browser',
+    logLevel: 'silent',
+  });
+  return new vm.Script(outputFiles[0]!.text, { filename: 'content.js' });
+})();
+
+/** What the relay posted on the page's window, as the page world receives it (a structured clone). */
+interface Posted {
+  data: { channel: string; kind: string; [key: string]: unknown };
+  targetOrigin: string;
+}
+
+/** A runtime message delivered to the relay, and what it answered. */
+interface Delivery {
+  /** The answer given before the listener returned, if any. */
+  answeredAtOnce: unknown;
+  /** Whether the relay kept the channel open to answer later. */
+  answersLater: boolean;
+  /** The answer, whenever it is given. */
+  answer: Promise<unknown>;
+}
+
+type RuntimeListener = (message: unknown, sender: { id?: string; tab?: object }, sendResponse: (reply: unknown) => void) => unknown;
+
+/** One top-level document at `origin`, with the relay declared in it (document_start). */
+function documentAt(origin: string) {
+  const toPage: Posted[] = [];
+  class PageWindow extends EventTarget {
+    postMessage(data: unknown, targetOrigin: string): void {
+      toPage.push({ data: structuredClone(data) as Posted['data'], targetOrigin });
+    }
+  }
+  const win = new PageWindow();
+  const listeners: RuntimeListener[] = [];
+  const toBackground: unknown[] = [];
+  const chrome = {
+    runtime: {
+      id: EXTENSION_ID,
+      onMessage: { addListener: (listener: RuntimeListener) => void listeners.push(listener) },
+      // The background's answers are not what these tests are about: it answers nothing.
+      sendMessage: async (message: unknown) => void toBackground.push(structuredClone(message)),
+    },
+  };
+  /** Timers never fire by themselves here: no real time passes in these tests. */
+  let timers = 0;
+  const world = vm.createContext({
+    window: win,
+    location: { origin },
+    chrome,
+    Event,
+    setTimeout: () => ++timers,
+    clearTimeout: () => undefined,
+  });
+  RELAY.runInContext(world);
+
+  return {
+    toPage,
+    toBackground,
+    /** The page world (page.js, or the wallet bridge) posts on the window; the relay hears only the page's own window. */
+    fromPage(data: PageToContent | BridgeToContent): void {
+      win.dispatchEvent(Object.assign(new Event('message'), { source: win, data }));
+    },
+    /** The background connects the relay now, as its ensureRelay does to reach the tab. */
+    wire(): void {
+      (world[RELAY_GLOBAL] as () => void)();
+    },
+    /** The background marks this document for a sign-in (pinDocument). */
+    pin(value: string): void {
+      world[SIGN_IN_PIN] = value;
+    },
+    /** A runtime message from the background (tabs.sendMessage) to this document. */
+    fromBackground(message: BackgroundToContent): Delivery {
+      let answeredAtOnce: unknown;
+      let resolve!: (reply: unknown) => void;
+      const answer = new Promise<unknown>((settle) => (resolve = settle));
+      let returned = false;
+      const sendResponse = (reply: unknown) => {
+        const copy = structuredClone(reply);
+        if (!returned) answeredAtOnce = copy;
+        resolve(copy);
+      };
+      let answersLater = false;
+      for (const listener of listeners) answersLater = listener(structuredClone(message), { id: EXTENSION_ID }, sendResponse) === true || answersLater;
+      returned = true;
+      return { answeredAtOnce, answersLater, answer };
+    },
+  };
+}
+
+const documentChanged = { ok: false, error: { code: TakoSessionErrorCode.Internal, message: DOCUMENT_CHANGED } };
+
+describe('relay: wallet steps', () => {
+  const step = (pin: string): BackgroundToContent => ({ type: 'wallet-request', pin, request: { action: 'request-accounts' } });
+
+  // Guards: a wallet step reaches the page only in the document pinned for that sign-in. In
+  // Firefox there is no documentId to address the pinned document, so a step sent after the tab
+  // navigated arrives in its next document: that one holds no pin (or another sign-in's) and must
+  // refuse it, saying so, without showing it to its page.
+  test('a step for another document is refused with DOCUMENT_CHANGED and never reaches the page', () => {
+    const next = documentAt(APP);
+    next.wire();
+    const unpinned = next.fromBackground(step('pin-of-the-document-before'));
+    assert.deepEqual(unpinned.answeredAtOnce, documentChanged);
+    assert.equal(unpinned.answersLater, false);
+
+    next.pin('pin-of-another-sign-in');
+    assert.deepEqual(next.fromBackground(step('pin-of-the-document-before')).answeredAtOnce, documentChanged);
+    assert.deepEqual(next.toPage, [], 'the page was shown no wallet step');
+  });
+
+  // Guards: the pinned document's own steps go to its page and its wallet's answer goes back.
+  test('a step for this document goes to its page, and the page’s answer is the reply', async () => {
+    const pinned = documentAt(APP);
+    pinned.wire();
+    pinned.pin('pin-of-this-sign-in');
+    const delivered = pinned.fromBackground(step('pin-of-this-sign-in'));
+    assert.equal(delivered.answersLater, true);
+    const [posted] = pinned.toPage;
+    assert.equal(posted?.targetOrigin, APP);
+    const shown = parseMessage(ContentToBridgeSchema, posted?.data);
+    assert.deepEqual(shown?.request, { action: 'request-accounts' });
+    pinned.fromPage({ channel: PAGE_CHANNEL, kind: 'wallet-reply', id: shown!.id, reply: { ok: true, result: [ADDRESS] } });
+    assert.deepEqual(await delivered.answer, { ok: true, result: [ADDRESS] });
+  });
+});
+
+describe('relay: page events', () => {
+  // Guards: an event reaches the page only at the origin the background addressed it to. The tab
+  // the background picked may have gone to another site since; that site must not be told of the
+  // session or the access of the one before. The event for this origin shows the relay listens.
+  test('only an event addressed to this origin is passed to the page, as the page world receives it', () => {
+    const page = documentAt(APP);
+    page.fromPage({ channel: PAGE_CHANNEL, kind: 'listen' });
+    page.fromBackground({ type: 'page-event', origin: OTHER, event: 'accessChanged', data: { allowed: true } });
+    page.fromBackground({
+      type: 'page-event',
+      origin: OTHER,
+      event: 'sessionChanged',
+      data: { address: ADDRESS, state: 'signed-in', expiresAt: 2_000_000_000_000, endpoint: 'https://api.tako.so' },
+    });
+    page.fromBackground({ type: 'page-event', origin: APP, event: 'accessChanged', data: { allowed: false } });
+    const expected: ContentToPage = { channel: CONTENT_CHANNEL, kind: 'event', event: 'accessChanged', data: { allowed: false } };
+    assert.deepEqual(page.toPage, [{ data: expected, targetOrigin: APP }]);
+  });
+});

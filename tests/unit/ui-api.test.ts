@@ -1,0 +1,112 @@
+/**
+ * The extension pages' requests as the background answers them (ui-api.ts), with the real page
+ * wallets (wallet.ts) over fake tabs. The session service is a fake that asks the wallet it is
+ * given for the accounts, the first step of a real sign-in. Each test names the guarantee it guards.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createUiApi, type UiApiDeps } from '../../src/background/ui-api.ts';
+import { createPageWallets, documentGoneMessage, pageSourceId } from '../../src/background/wallet.ts';
+import type { TakoSessionInfo } from '../../src/core/tako-session-api.ts';
+import { FAKE_ACCOUNT, FAKE_WALLET, fakeTabs } from '../support/fake-tabs.ts';
+import { memoryStore } from '../support/memory-store.ts';
+import { rejectsTakoError } from './assert-tako-error.ts';
+
+const A = 'https://a.example';
+const B = 'https://b.example';
+const C = 'https://c.example';
+const SESSION: TakoSessionInfo = { address: FAKE_ACCOUNT, state: 'signed-in', expiresAt: 2_000_000_000_000, endpoint: 'https://api.tako.so' };
+
+const unused = (name: string) => () => {
+  throw new Error(`${name} is not used in these tests`);
+};
+
+function harness() {
+  const browser = fakeTabs({ 1: `${A}/app`, 2: `${B}/app` });
+  /** The wallet source of each sign-in the service was asked for. */
+  const signIns: string[] = [];
+  const deps: UiApiDeps = {
+    service: {
+      async signIn(wallet, walletId) {
+        signIns.push(wallet.source);
+        await wallet.requestAccounts(walletId);
+        return SESSION;
+      },
+      snapshot: unused('snapshot'),
+      cancelSignIn: unused('cancelSignIn'),
+      refreshNow: unused('refreshNow'),
+      signOut: unused('signOut'),
+      activate: unused('activate'),
+    },
+    store: memoryStore().store,
+    sites: { list: unused('sites.list'), revoke: unused('sites.revoke') },
+    approvals: { view: unused('view'), answer: unused('answer'), cooldowns: unused('cooldowns'), lift: unused('lift'), withdraw: unused('withdraw') },
+    metahuman: { view: unused('metahuman.view'), obtain: unused('metahuman.obtain'), saveSettings: unused('metahuman.saveSettings') },
+    wallets: createPageWallets(browser.tabs),
+    directWallets: { detect: async () => null, wallet: unused('directWallets.wallet') },
+    hasHostPermission: async () => false,
+    onChanged: () => undefined,
+  };
+  const ui = createUiApi(deps);
+  return {
+    browser,
+    signIns,
+    listWallets: (tabId: number, origin: string) => ui.handle({ type: 'list-wallets', source: { kind: 'page', tabId, origin } }),
+    signIn: (tabId: number, origin: string) => ui.handle({ type: 'sign-in', source: { kind: 'page', tabId, origin }, walletId: FAKE_WALLET.id }),
+  };
+}
+
+describe('popup sign-in with a page wallet', () => {
+  // Guards: the sign-in that follows the popup's list of a page's wallets goes to the document
+  // that listed them, under the same pin: the person chose a wallet of that document.
+  test('after listing a page’s wallets, the sign-in goes to that same document', async () => {
+    const h = harness();
+    assert.deepEqual(await h.listWallets(1, A), { origin: A, wallets: [FAKE_WALLET] });
+    const listed = h.browser.document(1);
+    assert.deepEqual(await h.signIn(1, A), SESSION);
+    assert.deepEqual(
+      h.browser.steps.map(({ tabId, documentId, pin, action }) => ({ tabId, documentId, pin, action })),
+      [
+        { tabId: 1, documentId: listed.documentId, pin: listed.pin, action: 'list-wallets' },
+        { tabId: 1, documentId: listed.documentId, pin: listed.pin, action: 'request-accounts' },
+      ],
+    );
+    assert.deepEqual(h.signIns, [pageSourceId(1, listed.pin!)]);
+  });
+
+  // Guards: a sign-in with another page than the one whose wallets were listed pins that page;
+  // the document pinned for the list is for that page alone.
+  test('a sign-in with another tab pins that tab’s document, not the one listed', async () => {
+    const h = harness();
+    await h.listWallets(1, A);
+    const listed = { ...h.browser.document(1) };
+    assert.deepEqual(await h.signIn(2, B), SESSION);
+    const named = h.browser.document(2);
+    assert.ok(named.pin && named.pin !== listed.pin, 'the named page got a pin of its own');
+    assert.deepEqual(h.browser.steps.slice(1), [{ tabId: 2, documentId: named.documentId, pin: named.pin, action: 'request-accounts' }]);
+    assert.deepEqual(h.signIns, [pageSourceId(2, named.pin)]);
+  });
+
+  // Guards: the same tab named with another origin (it went to another site, and the popup
+  // names it as it is now) is pinned again: the listed document is not reused for another page.
+  test('the tab listed, now on another origin, is pinned again for the sign-in', async () => {
+    const h = harness();
+    await h.listWallets(1, A);
+    h.browser.navigate(1, `${C}/`);
+    assert.deepEqual(await h.signIn(1, C), SESSION);
+    const now = h.browser.document(1);
+    assert.deepEqual(h.browser.steps.slice(1), [{ tabId: 1, documentId: now.documentId, pin: now.pin, action: 'request-accounts' }]);
+  });
+
+  // Guards: the listed document is the one that signs: a tab that loaded another document of the
+  // same page since the list is asked nothing, and the sign-in says why.
+  test('a tab that navigated within its origin since the list fails the sign-in; its new document is asked nothing', async () => {
+    const h = harness();
+    await h.listWallets(1, A);
+    h.browser.navigate(1, `${A}/app`);
+    const error = await rejectsTakoError(h.signIn(1, A));
+    assert.equal(error.message, documentGoneMessage(A));
+    assert.deepEqual(h.browser.steps.map((step) => step.action), ['list-wallets']);
+    assert.equal(h.browser.document(1).pin, undefined, 'the new document was not pinned');
+  });
+});
