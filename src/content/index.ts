@@ -13,7 +13,7 @@
  * channel (a request, or `on` for events), or until the background, to reach the tab, injects the
  * relay and wires it (RELAY_GLOBAL in core/channels.ts).
  */
-import { CONTENT_CHANNEL, DOCUMENT_CHANGED, PAGE_CHANNEL, RELAY_GLOBAL, SIGN_IN_PIN, WALLET_TIMEOUT_MS } from '../core/channels.ts';
+import { CONTENT_CHANNEL, DOCUMENT_CHANGED, MAX_PAGE_MESSAGE_BYTES, PAGE_CHANNEL, RELAY_GLOBAL, SIGN_IN_PIN, WALLET_TIMEOUT_MS } from '../core/channels.ts';
 import type { Reply } from '../core/protocol.ts';
 import type { TakoSessionErrorCode } from '../core/tako-session-api.ts';
 
@@ -75,12 +75,15 @@ function createRelay() {
     return isReply(answer) ? answer : errorReply(-32603 satisfies Code['Internal'], `${NAME} sent an unreadable reply`);
   }
 
-  /** To the background; a throw means unsendable params, or an extension that was reloaded. */
-  function send(message: unknown): Promise<unknown> {
+  /**
+   * To the background; a throw or a rejection means an extension that was reloaded (what the
+   * runtime cannot send was refused before, in onPageMessage).
+   */
+  async function send(message: unknown): Promise<unknown> {
     try {
-      return chrome.runtime.sendMessage(message).catch(() => UNREACHABLE);
+      return await chrome.runtime.sendMessage(message);
     } catch {
-      return Promise.resolve(chrome.runtime?.id ? errorReply(-32602 satisfies Code['InvalidParams'], 'Malformed request') : UNREACHABLE);
+      return UNREACHABLE;
     }
   }
 
@@ -124,18 +127,28 @@ function createRelay() {
   /** A message on our channel from this window's page world. */
   function onPageMessage(data: PageMessage) {
     wire();
-    if (data.kind === 'wallet-reply' && isId(data.id)) {
-      walletWaiters.get(data.id)?.(data.reply);
-      walletWaiters.delete(data.id);
-    } else if (data.kind === 'wallet-accounts') {
-      void send({ type: 'wallet-accounts', accounts: data.accounts, pin: globals[SIGN_IN_PIN] });
-    } else if (data.kind === 'request' && isId(data.id)) {
-      const { id, method, params } = data;
+    const { kind, id } = data;
+    // At most MAX_PAGE_MESSAGE_BYTES as the JSON (UTF-8) the runtime sends, and serialisable at
+    // all, or it goes no further than an error: a flood of large messages costs the page that
+    // sends it, never the background.
+    let refused: Reply | undefined;
+    try {
+      if (new Blob([JSON.stringify(data)]).size > MAX_PAGE_MESSAGE_BYTES) refused = errorReply(-32602 satisfies Code['InvalidParams'], 'Over 64 KB');
+    } catch {
+      refused = errorReply(-32602 satisfies Code['InvalidParams'], 'Malformed request');
+    }
+    if (kind === 'wallet-reply' && isId(id)) {
+      walletWaiters.get(id)?.(refused || data.reply);
+      walletWaiters.delete(id);
+    } else if (kind === 'request' && isId(id)) {
+      const { method, params } = data;
       const ask = (resumes: number): Promise<unknown> =>
         send({ type: 'page-request', method, params }).then((answer) =>
           answer === UNREACHABLE && chrome.runtime?.id && isResumable(method) && resumes < MAX_RESUMES ? ask(resumes + 1) : answer,
         );
-      void ask(0).then((answer) => toPage('reply', { id, reply: toPageReply(answer) }));
+      void (refused ? Promise.resolve(refused) : ask(0)).then((answer) => toPage('reply', { id, reply: toPageReply(answer) }));
+    } else if (kind === 'wallet-accounts' && !refused) {
+      void send({ type: 'wallet-accounts', accounts: data.accounts, pin: globals[SIGN_IN_PIN] });
     }
   }
 

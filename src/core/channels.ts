@@ -30,6 +30,13 @@ export const SIGN_IN_PIN = '__takoSessionPin';
  */
 export const DOCUMENT_CHANGED = 'document-changed';
 
+/**
+ * The largest message a page may post to the relay, serialised (JSON, UTF-8): anything larger is
+ * refused there (-32602) and never reaches the background. The contract's largest real message,
+ * a wallet's signature or a reported token, is a few KB.
+ */
+export const MAX_PAGE_MESSAGE_BYTES = 64 * 1024;
+
 /** How long the background waits for the person to answer in their wallet (reading takes a while). */
 export const WALLET_TIMEOUT_MS = 3 * 60_000;
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import vm from 'node:vm';
 import { build } from 'esbuild';
-import { CONTENT_CHANNEL, DOCUMENT_CHANGED, PAGE_CHANNEL, RELAY_GLOBAL, SIGN_IN_PIN } from '../../src/core/channels.ts';
+import { CONTENT_CHANNEL, DOCUMENT_CHANGED, MAX_PAGE_MESSAGE_BYTES, PAGE_CHANNEL, RELAY_GLOBAL, SIGN_IN_PIN } from '../../src/core/channels.ts';
 import {
   ContentToBridgeSchema,
   parseMessage,
@@ -82,6 +82,7 @@ function documentAt(origin: string) {
     location: { origin },
     chrome,
     Event,
+    Blob,
     setTimeout: () => ++timers,
     clearTimeout: () => undefined,
   });
@@ -175,5 +176,57 @@ describe('relay: page events', () => {
     page.fromBackground({ type: 'page-event', origin: APP, event: 'accessChanged', data: { allowed: false } });
     const expected: ContentToPage = { channel: CONTENT_CHANNEL, kind: 'event', event: 'accessChanged', data: { allowed: false } };
     assert.deepEqual(page.toPage, [{ data: expected, targetOrigin: APP }]);
+  });
+});
+
+describe('relay: what a page sends', () => {
+  const request = (id: string, params: unknown): PageToContent => ({ channel: PAGE_CHANNEL, kind: 'request', id, method: 'tako_getToken', params });
+
+  // Guards the size limit: a page message over MAX_PAGE_MESSAGE_BYTES (as JSON, UTF-8) is
+  // answered -32602 by the relay and never sent to the background, so a page flooding large
+  // messages costs only itself. Counted in bytes: 30,000 three-byte characters are 90 KB.
+  test('a request over 64 KB is refused -32602 in the relay; one just under goes on', async () => {
+    const page = documentAt(APP);
+    /** The request `id` with params that make it exactly `bytes` long as JSON. */
+    const sized = (id: string, bytes: number) => request(id, 'x'.repeat(bytes - JSON.stringify(request(id, '')).length));
+    page.fromPage(sized('big', MAX_PAGE_MESSAGE_BYTES + 1));
+    page.fromPage(request('wide', '€'.repeat(30_000)));
+    page.fromPage(sized('fits', MAX_PAGE_MESSAGE_BYTES));
+    page.fromPage({ channel: PAGE_CHANNEL, kind: 'wallet-accounts', accounts: ['0x'.padEnd(MAX_PAGE_MESSAGE_BYTES, 'a')] });
+    await new Promise((resolve) => setImmediate(resolve));
+    const replies = page.toPage.filter((posted) => posted.data.kind === 'reply').map((posted) => [posted.data['id'], (posted.data['reply'] as { error?: { code: number } }).error?.code]);
+    assert.deepEqual(replies.slice(0, 2), [
+      ['big', TakoSessionErrorCode.InvalidParams],
+      ['wide', TakoSessionErrorCode.InvalidParams],
+    ]);
+    assert.deepEqual(
+      page.toBackground.map((message) => (message as { type: string }).type),
+      ['page-request'],
+      'only the request that fits reached the background',
+    );
+  });
+
+  // Guards: what the runtime could not send (a BigInt) is refused in the relay with -32602 and a
+  // reply, rather than left unanswered.
+  test('a request the runtime cannot send is refused -32602, with a reply', async () => {
+    const page = documentAt(APP);
+    page.fromPage(request('bigint', { n: 1n }));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(page.toPage.map((posted) => [posted.data['id'], (posted.data['reply'] as { error?: { code: number } }).error?.code]), [
+      ['bigint', TakoSessionErrorCode.InvalidParams],
+    ]);
+    assert.deepEqual(page.toBackground, []);
+  });
+
+  // Guards: an oversized wallet answer ends the wallet step with an error, rather than reaching
+  // the background or leaving the sign-in waiting.
+  test('a wallet answer over 64 KB ends its step with -32602', async () => {
+    const page = documentAt(APP);
+    page.wire();
+    page.pin('pin');
+    const delivered = page.fromBackground({ type: 'wallet-request', pin: 'pin', request: { action: 'request-accounts' } });
+    const shown = parseMessage(ContentToBridgeSchema, page.toPage[0]?.data);
+    page.fromPage({ channel: PAGE_CHANNEL, kind: 'wallet-reply', id: shown!.id, reply: { ok: true, result: ['x'.repeat(MAX_PAGE_MESSAGE_BYTES)] } });
+    assert.equal(((await delivered.answer) as { error?: { code: number } }).error?.code, TakoSessionErrorCode.InvalidParams);
   });
 });
