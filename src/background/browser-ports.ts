@@ -57,6 +57,16 @@ export const tabsPort: TabsPort = {
     if (typeof result !== 'string') throw new Error('The page did not run the sign-in check');
     return { origin: result, ...(documentId ? { documentId } : {}) };
   },
+  async documentOrigin(tabId, documentId) {
+    const target = documentId ? { tabId, documentIds: [documentId] } : { tabId, frameIds: [0] };
+    try {
+      const [ran] = await browser.scripting.executeScript({ target: target as { tabId: number }, func: () => location.origin });
+      return typeof ran?.result === 'string' ? ran.result : undefined;
+    } catch {
+      // No such document (any more), or a page scripts may not run in: nothing there that asked.
+      return undefined;
+    }
+  },
   async injectWalletBridge(tabId, documentId) {
     const target = documentId ? { tabId, documentIds: [documentId] } : { tabId, frameIds: [0] };
     await browser.scripting.executeScript({ target: target as { tabId: number }, files: [WALLET_BRIDGE_SCRIPT], world: 'MAIN' });

@@ -26,7 +26,7 @@ import { withMemoryCache } from './cached-store.ts';
 import { createDirectWallets } from './direct-wallet.ts';
 import { onExpiryNoticeClicked } from './expiry-notice.ts';
 import { createMetahuman } from './metahuman.ts';
-import { createPageApi } from './page-api.ts';
+import { createGrants, createPageApi } from './page-api.ts';
 import { createPublisher } from './publisher.ts';
 import { createRouter } from './router.ts';
 import { createSessionService } from './session-service.ts';
@@ -43,13 +43,13 @@ const approvals = createApprovals({
   store,
   now: () => Date.now(),
   async grant(origin, scope) {
-    if (scope === 'session') await sites.allow(origin);
-    else await sites.grantMetahuman(origin);
+    await grant(origin, scope);
     changed();
   },
   onChanged: () => changed(),
   watchWindows: (watching) => watchWindows(watching),
 });
+const grant = createGrants({ sites, signOut: () => ready.then(() => service.signOut('active')) });
 const wallets = createPageWallets(tabsPort);
 /** Wallet extensions reached directly; their account changes count only from the one that signed in. */
 const directWallets = createDirectWallets({
@@ -74,8 +74,24 @@ const service = createSessionService({
 });
 const publisher = createPublisher({ service, sites, showBadge, tabs: tabsPort, notifyExtensionPages });
 const metahuman = createMetahuman({ store, fetch: (input, init) => fetch(input, init), now: () => Date.now(), onChanged: changed, hasHostPermission });
-const uiApi = createUiApi({ service, store, sites, approvals, metahuman, wallets, directWallets, hasHostPermission, onChanged: changed });
-const pageApi = createPageApi({ service, sites, approvals, wallets, metahumanToken: metahuman.token, onSitesChanged: changed });
+/** The wallet extension in the settings, else MetaMask stable or Flask: the first one installed. */
+async function walletExtension() {
+  const { walletExtensionId } = await store.getSettings();
+  return directWallets.detect(walletExtensionId ? [walletExtensionId] : undefined);
+}
+const uiApi = createUiApi({ service, store, sites, approvals, metahuman, wallets, directWallets, walletExtension, hasHostPermission, onChanged: changed });
+const pageApi = createPageApi({
+  service,
+  sites,
+  approvals,
+  wallets,
+  async extensionWallet() {
+    const found = await walletExtension();
+    return found ? directWallets.wallet(found.extensionId) : undefined;
+  },
+  metahumanToken: metahuman.token,
+  onSitesChanged: changed,
+});
 
 // Reconcile on every worker start: refresh what fell due while we were asleep, rebuild alarms.
 const ready = service.reconcile().catch((error: unknown) => {
@@ -99,24 +115,31 @@ browser.alarms.onAlarm.addListener((alarm) => {
 });
 
 // Tab and window events matter only while an approval waits (one window at a time, shown for a
-// tab in front: a tab coming to the front may be next). Registered now, so that the event that
-// woke the worker finds its handler, then kept only while a request waits (approvals.resume):
-// otherwise every tab switch and every closed tab would start the worker.
+// tab in front: a tab coming to the front may be next; a request belongs to the documents that
+// asked: a tab loading something else may end it). Registered now, so that the event that woke the
+// worker finds its handler, then kept only while a request waits (approvals.resume): otherwise
+// every tab switch, page load and closed tab would start the worker.
 const onWindowRemoved = (windowId: number) => void approvals.onWindowRemoved(windowId);
-const onFocusChanged = () => void approvals.onFocusChanged();
+const onTabActivated = () => void approvals.onFocusChanged();
+const onWindowFocused = (windowId: number) => void approvals.onFocusChanged(windowId);
 const onTabRemoved = (tabId: number) => void approvals.onTabRemoved(tabId);
+const onTabUpdated = (tabId: number) => void approvals.onTabUpdated(tabId);
+type Watched = { addListener(l: unknown): void; removeListener(l: unknown): void; hasListener(l: unknown): boolean };
 function watchWindows(watching: boolean) {
-  // Firefox wakes its event page only for listeners added while the script first runs, and would
-  // not be woken for ones added back later while a request waits: there they stay.
-  if (!watching && engine === 'firefox') return;
   const pairs = [
     [browser.windows.onRemoved, onWindowRemoved],
-    [browser.tabs.onActivated, onFocusChanged],
-    [browser.windows.onFocusChanged, onFocusChanged],
+    [browser.tabs.onActivated, onTabActivated],
+    [browser.windows.onFocusChanged, onWindowFocused],
     [browser.tabs.onRemoved, onTabRemoved],
+    [browser.tabs.onUpdated, onTabUpdated],
   ] as const;
   for (const [event, listener] of pairs) {
-    const on = event as unknown as { addListener(l: unknown): void; removeListener(l: unknown): void; hasListener(l: unknown): boolean };
+    const on = event as unknown as Watched;
+    // Firefox wakes its event page only for listeners added while the script first runs, and would
+    // not be woken for ones added back later while a request waits: there those stay. Page loads
+    // are too frequent to wake it for all day; they are followed only while a request waits (an
+    // Allow for a document that went is refused when it is pressed in any case).
+    if (!watching && engine === 'firefox' && event !== browser.tabs.onUpdated) continue;
     if (!watching) on.removeListener(listener);
     else if (!on.hasListener(listener)) on.addListener(listener);
   }
@@ -133,4 +156,8 @@ self.addEventListener('online', () => {
 });
 
 browser.runtime.onInstalled.addListener(changed);
-browser.runtime.onStartup.addListener(changed);
+browser.runtime.onStartup.addListener(() => {
+  changed();
+  // Tab ids start again with the browser: cool-downs no longer know the tabs that asked.
+  void approvals.onBrowserStart();
+});

@@ -3,19 +3,23 @@
  * comes from the browser's sender information (callers.ts); only `tako_requestAccess` works for an
  * origin the person has not allowed, and a refusal gives nothing away.
  */
+import type { ApprovalCaller, ConsentScope } from '../core/consent.ts';
 import { TakoError } from '../core/errors.ts';
 import * as v from 'valibot';
 import { parseMessage } from '../core/protocol.ts';
 import type { TakoSessionMethod, TakoSessionMethods, TakoSessionParams } from '../core/tako-session-api.ts';
 import type { Approvals } from './approvals.ts';
 import type { PageCaller } from './callers.ts';
-import type { SessionService } from './session-service.ts';
+import type { SessionService, WalletPort } from './session-service.ts';
 import type { Sites } from './sites.ts';
 import { pageSourceId, type PageWallets } from './wallet.ts';
 
 export type { PageCaller };
 
 const notAllowed = () => new TakoError('not-allowed', 'This site is not allowed: call tako_requestAccess first');
+
+/** The asking document, as an approval keeps it. */
+const callerOf = ({ tabId, documentId }: PageCaller): ApprovalCaller => (documentId ? { tabId, documentId } : { tabId });
 
 /**
  * `tako_getToken`'s params: nothing, or `{ rejectedToken }` (the token an API refused). Strict, so
@@ -30,6 +34,11 @@ export interface PageApiDeps {
   sites: Pick<Sites, 'isAllowed' | 'allow' | 'revoke' | 'hasMetahuman'>;
   approvals: Pick<Approvals, 'decisionFor' | 'withdraw'>;
   wallets: Pick<PageWallets, 'pin' | 'pageWallet'>;
+  /**
+   * The wallet extension to sign in with directly (the one set in the options, else MetaMask),
+   * when one is installed and answers: with it, no page sees the sign-in message or the signature.
+   */
+  extensionWallet: () => Promise<WalletPort | undefined>;
   metahumanToken: () => Promise<string | undefined>;
   onSitesChanged: () => void;
 }
@@ -42,6 +51,20 @@ type GatedMethod = Exclude<TakoSessionMethod, 'tako_requestAccess'>;
  * added to the contract without a handler here, or the other way round, does not compile.
  */
 type GatedHandlers = { [M in GatedMethod]: (caller: PageCaller, params: unknown) => Promise<TakoSessionMethods[M]> };
+
+/**
+ * What the person's Allow does, per scope, when they give it (approvals call it before anyone
+ * waiting hears the answer, so it holds even when the worker that asked was stopped): a session
+ * grant, the MetaHuman grant (only for a site still allowed), or the sign-out a site asked for. A
+ * page's own sign-in with its wallet grants nothing: the sign-in that asked goes on.
+ */
+export function createGrants(deps: { sites: Pick<Sites, 'allow' | 'grantMetahuman'>; signOut: () => Promise<void> }) {
+  return async function grant(origin: string, scope: ConsentScope): Promise<void> {
+    if (scope === 'session') await deps.sites.allow(origin);
+    else if (scope === 'metahuman') await deps.sites.grantMetahuman(origin);
+    else if (scope === 'sign-out') await deps.signOut();
+  };
+}
 
 export function createPageApi(deps: PageApiDeps) {
   const { service, sites, approvals, wallets } = deps;
@@ -56,10 +79,23 @@ export function createPageApi(deps: PageApiDeps) {
       return service.getToken(parsed ?? {});
     },
     tako_getSession: () => service.sessionInfo(),
-    // With the wallet of the calling document itself, and no other.
-    tako_signIn: async (caller) => service.signIn(wallets.pageWallet(await wallets.pin(caller.tabId, caller.origin, caller.documentId))),
-    tako_signOut: async () => {
-      await service.signOut('active');
+    // Through the wallet extension when there is one: no page sees the signature. Otherwise with
+    // the wallet of the calling document itself, and no other, once the person has confirmed that
+    // this page will see the message and the signature (which let it open a session of its own).
+    tako_signIn: async (caller) => {
+      const extension = await deps.extensionWallet();
+      if (extension) return service.signIn(extension);
+      if (!(await approvals.decisionFor(caller.origin, 'page-signature', callerOf(caller)))) {
+        throw new TakoError('rejected', 'The person declined signing in with this page’s wallet');
+      }
+      return service.signIn(wallets.pageWallet(await wallets.pin(caller.tabId, caller.origin, caller.documentId)));
+    },
+    // A request the person confirms: the sign-out itself is done by the approvals when they allow
+    // it (so it holds even when this worker was stopped in between).
+    tako_signOut: async (caller) => {
+      if (!(await approvals.decisionFor(caller.origin, 'sign-out', callerOf(caller)))) {
+        throw new TakoError('rejected', 'The person declined signing out');
+      }
       return null;
     },
     tako_revokeAccess: async (caller) => {
@@ -70,13 +106,14 @@ export function createPageApi(deps: PageApiDeps) {
       return null;
     },
     metahuman_getToken: async (caller) => {
-      const token = await deps.metahumanToken();
-      if (!token) throw new TakoError('no-session', 'No MetaHuman SDK token is stored yet: get one in the Tako Session options');
       // A separate grant: the token never expires, so the person allows it on its own (approvals
-      // write the grant when the person answers).
-      if (!(await sites.hasMetahuman(caller.origin)) && !(await approvals.decisionFor(caller.origin, 'metahuman', caller.tabId))) {
+      // write the grant when the person answers). Asked before the token is looked up, so that a
+      // site without the grant learns nothing of whether one is stored.
+      if (!(await sites.hasMetahuman(caller.origin)) && !(await approvals.decisionFor(caller.origin, 'metahuman', callerOf(caller)))) {
         throw new TakoError('rejected', 'The person declined the MetaHuman SDK token for this site');
       }
+      const token = await deps.metahumanToken();
+      if (!token) throw new TakoError('no-session', 'No MetaHuman SDK token is stored yet: get one in the Tako Session options');
       return { token };
     },
   };
@@ -84,7 +121,7 @@ export function createPageApi(deps: PageApiDeps) {
   async function requestAccess(caller: PageCaller): Promise<TakoSessionMethods['tako_requestAccess']> {
     // The grant is written by approvals when the person answers, so that it holds even when this
     // worker was stopped in between and the page asked again.
-    if (!(await sites.isAllowed(caller.origin)) && !(await approvals.decisionFor(caller.origin, 'session', caller.tabId))) {
+    if (!(await sites.isAllowed(caller.origin)) && !(await approvals.decisionFor(caller.origin, 'session', callerOf(caller)))) {
       throw new TakoError('rejected', 'The person declined access for this site');
     }
     return service.sessionInfo();

@@ -32,6 +32,11 @@ export interface TabsPort {
   ensureRelay(tabId: number): Promise<void>;
   /** Gives the tab's top document `pin` (SIGN_IN_PIN, in the extension's world) and says which document that is. */
   pinDocument(tabId: number, pin: string): Promise<PinnedDocument>;
+  /**
+   * The origin of the tab's top document, or of that one document when `documentId` is given;
+   * undefined when it is gone (navigated away, reloaded, its tab closed).
+   */
+  documentOrigin(tabId: number, documentId?: string): Promise<string | undefined>;
   /** Adds the wallet bridge to that document (a second copy in one document stands down). */
   injectWalletBridge(tabId: number, documentId?: string): Promise<void>;
 

@@ -5,6 +5,7 @@ import type { Settings } from '../core/records.ts';
 import { popupStateName, type EndpointSetting, type PopupState, type UiHandlers, type UiRequest } from '../core/ui-protocol.ts';
 import { parseWalletExtensionId } from '../core/wallet-extension.ts';
 import type { Approvals } from './approvals.ts';
+import type { DetectedWalletExtension } from '../core/wallet-extension.ts';
 import type { DirectWallets } from './direct-wallet.ts';
 import type { Metahuman } from './metahuman.ts';
 import type { HasHostPermission } from './ports.ts';
@@ -21,7 +22,9 @@ export interface UiApiDeps {
   metahuman: Pick<Metahuman, 'view' | 'obtain' | 'saveSettings'>;
   wallets: Pick<PageWallets, 'listPages' | 'pin' | 'pageWallet' | 'listWallets'>;
   /** Wallet extensions reached directly (direct-wallet.ts). */
-  directWallets: Pick<DirectWallets, 'detect' | 'wallet'>;
+  directWallets: Pick<DirectWallets, 'wallet'>;
+  /** The wallet extension in the settings, else MetaMask stable or Flask: the first one installed. */
+  walletExtension: () => Promise<DetectedWalletExtension | null>;
   hasHostPermission: HasHostPermission;
   /** The site list or the settings changed. */
   onChanged: () => void;
@@ -51,12 +54,6 @@ export function createUiApi(deps: UiApiDeps) {
     return endpoint;
   }
 
-  /** The wallet extension in the settings, else MetaMask stable or Flask: the first one installed. */
-  async function detectWalletExtension() {
-    const { walletExtensionId } = await store.getSettings();
-    return deps.directWallets.detect(walletExtensionId ? [walletExtensionId] : undefined);
-  }
-
   async function popupState(): Promise<PopupState> {
     const [snapshot, settings, allowed, cooldowns] = await Promise.all([
       service.snapshot(),
@@ -82,7 +79,7 @@ export function createUiApi(deps: UiApiDeps) {
     'get-state': popupState,
     // The wallet extension first: with it, no web page takes part in the sign-in.
     'list-sign-in-sources': async () => {
-      const [direct, pages] = await Promise.all([detectWalletExtension(), wallets.listPages()]);
+      const [direct, pages] = await Promise.all([deps.walletExtension(), wallets.listPages()]);
       return [...(direct ? [{ kind: 'extension' as const, ...direct }] : []), ...pages];
     },
     'list-wallets': async ({ source }) => {
@@ -141,7 +138,7 @@ export function createUiApi(deps: UiApiDeps) {
       return null;
     },
     'lift-cooldown': async (request) => {
-      await approvals.lift(request.origin);
+      await approvals.lift(request.site);
       return null;
     },
     'get-metahuman': () => metahuman.view(),

@@ -2,7 +2,7 @@
  * What the background stores besides sessions, by format version (`v`). Extension pages are shown
  * some of these records as they are, so the types live below both.
  */
-import type { ConsentScope, Cooldown } from './consent.ts';
+import type { ApprovalCaller, ConsentScope, Cooldown } from './consent.ts';
 import type { Endpoint } from './endpoints.ts';
 
 export interface Settings {
@@ -26,24 +26,34 @@ export interface AllowedOrigin {
   metahuman: boolean;
 }
 
-/** An approval waiting for the person, kept so that a new worker can finish it. */
+/**
+ * An approval waiting for the person, kept so that a new worker can finish it. It belongs to the
+ * documents that asked: when the last of them goes away, the request ends.
+ */
 export interface PendingApproval {
   requestId: string;
   origin: string;
   scope: ConsentScope;
-  /** The tabs that asked; the window is shown once one of them is in front. */
-  tabIds: number[];
+  /** The documents that asked; the window is shown once the tab of one of them is in front. */
+  callers: ApprovalCaller[];
   createdAt: number;
-  /** The approval window showing it, and when it was shown. */
+  /** The approval window showing it. */
   windowId?: number;
+  /**
+   * Since when the window has been in front (shown, brought to the front, or focused), without a
+   * break: *Allow* counts its delay from here. Absent until shown, and while another window has
+   * the focus.
+   */
   shownAt?: number;
+  /** When the window was last brought to the front for it (at most once every RAISE_INTERVAL_MS). */
+  raisedAt?: number;
 }
 
-/** Approvals waiting for the person and origins refused for a while. */
+/** Approvals waiting for the person and sites refused for a while. */
 export interface ConsentRecord {
   v: 1;
   pending: PendingApproval[];
-  /** One per origin and scope (`Cooldown.origin` is the origin). */
+  /** One per site and scope. */
   cooldowns: Array<Cooldown & { scope: ConsentScope }>;
 }
 

@@ -60,7 +60,7 @@ export const UiRequestSchema = v.variant('type', [
   v.object({ type: v.literal('get-approval'), requestId: Id }),
   v.object({ type: v.literal('answer-approval'), requestId: Id, approved: v.boolean() }),
   /** The person lets a refused origin ask again before its cool-down ends. */
-  v.object({ type: v.literal('lift-cooldown'), origin: v.pipe(v.string(), v.maxLength(2048)) }),
+  v.object({ type: v.literal('lift-cooldown'), site: v.pipe(v.string(), v.maxLength(2048)) }),
   // MetaHuman SDK token (options page).
   v.object({ type: v.literal('get-metahuman') }),
   v.object({
@@ -104,8 +104,11 @@ export interface PopupState {
   error: string | null;
   endpoint: Endpoint;
   sites: AllowedOrigin[];
-  /** Origins refused without a window until `until`, after the person refused them. */
-  cooldowns: Array<{ origin: string; scope: ConsentScope; until: number }>;
+  /**
+   * Sites (scheme and registrable domain, or the origin for an address or localhost) refused
+   * without a window until `until`, after the person refused them.
+   */
+  cooldowns: Array<{ site: string; scope: ConsentScope; until: number }>;
 }
 
 /** What the options page shows. The full token is there so the person can copy it. */

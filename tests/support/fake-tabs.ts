@@ -56,8 +56,15 @@ export function fakeTabs(pages: Record<number, string>) {
     return { ok: false, error: { code: 4001, message: 'This page signs nothing' } };
   }
 
+  /** The active tab of the focused window; the first tab until a test brings another to the front. */
+  let inFront: number | undefined = Number(Object.keys(pages)[0]);
+
   const tabs: TabsPort = {
-    query: async () => [...shown.values()].map((document) => ({ id: document.tabId, url: document.url, title: '' })),
+    query: async (query) =>
+      [...shown.values()]
+        // One window: its active tab is the active tab of the focused window.
+        .filter((document) => !query.active || document.tabId === inFront)
+        .map((document) => ({ id: document.tabId, url: document.url, title: '' })),
     async send(tabId, message, documentId) {
       const document = receiver(tabId, documentId);
       assert.equal(message.type, 'wallet-request', 'only wallet steps are sent in these tests');
@@ -74,6 +81,13 @@ export function fakeTabs(pages: Record<number, string>) {
     async injectWalletBridge(tabId, documentId) {
       receiver(tabId, documentId).bridge = true;
     },
+    async documentOrigin(tabId, documentId) {
+      try {
+        return new URL(receiver(tabId, documentId).url).origin;
+      } catch {
+        return undefined;
+      }
+    },
   };
 
   return {
@@ -84,5 +98,9 @@ export function fakeTabs(pages: Record<number, string>) {
     navigate: (tabId: number, url: string) => void navigate(tabId, url),
     /** The document the tab shows now. */
     document: (tabId: number) => receiver(tabId),
+    /** The tab is closed: its document is gone. */
+    close: (tabId: number) => void shown.delete(tabId),
+    /** The tab becomes the active tab of the focused window (undefined: no web page is in front). */
+    bringToFront: (tabId: number | undefined) => void (inFront = tabId),
   };
 }

@@ -71,13 +71,13 @@ describe('withMemoryCache', () => {
     const { store, data } = memoryStore();
     const cached = withMemoryCache(store);
     const record = await cached.getConsent();
-    record.cooldowns.push({ origin: 'https://unwritten.example', refusals: 1, until: 5, scope: 'session' });
+    record.cooldowns.push({ site: 'https://unwritten.example', tabIds: [], refusals: 1, until: 5, scope: 'session' });
     assert.deepEqual((await cached.getConsent()).cooldowns, []);
-    const written = { v: 1 as const, pending: [], cooldowns: [{ origin: 'https://a.example', refusals: 1, until: 9, scope: 'session' as const }] };
+    const written = { v: 1 as const, pending: [], cooldowns: [{ site: 'https://a.example', tabIds: [7], refusals: 1, until: 9, scope: 'session' as const }] };
     await cached.setConsent(written);
     written.cooldowns[0]!.until = 99;
     data.clear();
-    assert.deepEqual((await cached.getConsent()).cooldowns, [{ origin: 'https://a.example', refusals: 1, until: 9, scope: 'session' }]);
+    assert.deepEqual((await cached.getConsent()).cooldowns, [{ site: 'https://a.example', tabIds: [7], refusals: 1, until: 9, scope: 'session' }]);
   });
 
   test('a failed write changes neither storage nor the cache', async () => {

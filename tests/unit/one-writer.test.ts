@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createApprovals } from '../../src/background/approvals.ts';
-import { createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/page-api.ts';
+import { createGrants, createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/page-api.ts';
 import { createSites } from '../../src/background/sites.ts';
 import { createUiApi, type UiApiDeps } from '../../src/background/ui-api.ts';
 import { ALLOW_DELAY_MS } from '../../src/core/consent.ts';
@@ -149,10 +149,10 @@ describe('a token or a grant is handed out only while the grant stands', () => {
         focus: async () => undefined,
         exists: async (windowId) => !closed.includes(windowId),
       },
-      tabs: { query: async () => [{ id: APP.tabId }] },
+      tabs: { query: async () => [{ id: APP.tabId }], documentOrigin: async (tabId) => (tabId === APP.tabId ? A : undefined) },
       store,
       now: () => time,
-      grant: async (origin, scope) => void (scope === 'session' ? await sites.allow(origin) : await sites.grantMetahuman(origin)),
+      grant: createGrants({ sites, signOut: async () => undefined }),
       onChanged: () => undefined,
       watchWindows: () => undefined,
     });
@@ -170,7 +170,15 @@ describe('a token or a grant is handed out only while the grant stands', () => {
       onWalletAccountsChanged: async () => undefined,
     };
     const wallets = { pin: () => Promise.reject(new Error('no wallet here')), pageWallet: () => assert.fail('no wallet here') };
-    const pageApi = createPageApi({ service, sites, approvals, wallets, metahumanToken: async () => 'the-metahuman-token', onSitesChanged: () => undefined });
+    const pageApi = createPageApi({
+      service,
+      sites,
+      approvals,
+      wallets,
+      extensionWallet: async () => undefined,
+      metahumanToken: async () => 'the-metahuman-token',
+      onSitesChanged: () => undefined,
+    });
     const uiApi = createUiApi({ sites, approvals, onChanged: () => undefined } as unknown as UiApiDeps);
     async function nextWindow() {
       while (opened.length === 0) await new Promise((resolve) => setImmediate(resolve));

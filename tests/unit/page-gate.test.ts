@@ -5,12 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { APPROVAL_PAGE, createApprovals, type ApprovalsDeps } from '../../src/background/approvals.ts';
-import { createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/page-api.ts';
+import { APPROVAL_PAGE, ASKER_GONE, createApprovals, NO_WINDOW, type ApprovalsDeps } from '../../src/background/approvals.ts';
+import { createGrants, createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/page-api.ts';
+import type { WalletPort } from '../../src/background/session-service.ts';
 import type { TabInfo, TabsPort, WindowsPort } from '../../src/background/ports.ts';
 import { createSites } from '../../src/background/sites.ts';
 import { createPageWallets, documentReplacedMessage, pageSourceId } from '../../src/background/wallet.ts';
-import { ALLOW_DELAY_MS, COOLDOWN_BASE_MS, COOLDOWN_MAX_MS } from '../../src/core/consent.ts';
+import { ALLOW_DELAY_MS, COOLDOWN_BASE_MS, COOLDOWN_MAX_MS, RAISE_INTERVAL_MS, type ConsentScope } from '../../src/core/consent.ts';
 import type { TakoSessionInfo, TakoSessionMethod, TakoToken } from '../../src/core/tako-session-api.ts';
 import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
 import { rejectsTakoError } from './assert-tako-error.ts';
@@ -34,8 +35,12 @@ const GATED_METHODS = {
   metahuman_getToken: true,
 } satisfies Record<Exclude<TakoSessionMethod, 'tako_requestAccess'>, true>;
 
-/** `tabs`: the pages' tabs, for the wallet of a page's own sign-in; without it no page can be pinned. */
-function harness(options: { tabs?: TabsPort } = {}) {
+/**
+ * `tabs`: the pages' tabs, for the wallet of a page's own sign-in; without it no page can be pinned.
+ * `extensionWallet`: a wallet extension that answers (none by default). `onGrant`: runs as the
+ * person's Allow takes effect, before anyone waiting hears it.
+ */
+function harness(options: { tabs?: TabsPort; extensionWallet?: WalletPort; onGrant?: (scope: ConsentScope) => void } = {}) {
   const { store } = memoryStore();
   /** The test's clock; approvals refuse an Allow sooner than ALLOW_DELAY_MS after the window was shown. */
   let time = 1_000;
@@ -66,19 +71,35 @@ function harness(options: { tabs?: TabsPort } = {}) {
     exists: async (windowId) => !closed.includes(windowId),
   };
   const focused: number[] = [];
-  /** The tabs in front (every caller's tab unless a test says otherwise). */
+  let metahumanToken: string | undefined = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
+  /**
+   * The active tab of each window, every caller's in a window of its own unless a test says
+   * otherwise; and the focused window's (the one "in front"), the same unless a test says otherwise.
+   */
   let activeTabs: number[] = [APP.tabId, STRANGER.tabId];
+  let focusedWindowTabs: number[] | undefined;
+  /** What each tab shows: the origin of its top document, and which document that is. */
+  const shown = new Map<number, { origin: string; documentId?: string }>([
+    [APP.tabId, { origin: APP.origin }],
+    [STRANGER.tabId, { origin: STRANGER.origin }],
+  ]);
+  const tabs: ApprovalsDeps['tabs'] = options.tabs ?? {
+    query: async (query): Promise<TabInfo[]> =>
+      (query.active ? (query.lastFocusedWindow ? (focusedWindowTabs ?? activeTabs) : activeTabs) : [APP.tabId, STRANGER.tabId, 11, 12]).map((id) => ({ id })),
+    async documentOrigin(tabId, documentId) {
+      const document = shown.get(tabId);
+      return document && (documentId === undefined || document.documentId === documentId) ? document.origin : undefined;
+    },
+  };
+  const grant = createGrants({ sites, signOut: () => service.signOut('active') });
   const approvals = createApprovals({
     windows,
-    tabs: {
-      query: async (query: { active?: true }): Promise<TabInfo[]> =>
-        (query.active ? activeTabs : [APP.tabId, STRANGER.tabId, 11, 12]).map((id) => ({ id })),
-    },
+    tabs,
     store,
     now: () => time,
     async grant(origin, scope) {
-      if (scope === 'session') await sites.allow(origin);
-      else await sites.grantMetahuman(origin);
+      options.onGrant?.(scope);
+      await grant(origin, scope);
       sitesChanged++;
     },
     onChanged: () => undefined,
@@ -101,7 +122,8 @@ function harness(options: { tabs?: TabsPort } = {}) {
             sign: () => Promise.reject(new Error('no wallet in this test')),
           }),
         },
-    metahumanToken: async () => (calls.push('metahumanToken'), '3f2504e0-4f89-41d3-9a0c-0305e82c3301'),
+    extensionWallet: async () => options.extensionWallet,
+    metahumanToken: async () => (calls.push('metahumanToken'), metahumanToken),
     onSitesChanged: () => void sitesChanged++,
   });
 
@@ -128,6 +150,12 @@ function harness(options: { tabs?: TabsPort } = {}) {
     return opened[count - 1]!;
   }
 
+  /**
+   * Lets every call made so far run as far as it can: the store and every port here answer at
+   * once, so all of it runs in promise jobs, which one macrotask turn drains.
+   */
+  const settled = () => new Promise((resolve) => setImmediate(resolve));
+
   /** Resolves once `count` requests wait for the person (stored, with or without a window). */
   async function pending(count: number): Promise<void> {
     while ((await store.getConsent()).pending.length < count) await new Promise((resolve) => setImmediate(resolve));
@@ -146,6 +174,7 @@ function harness(options: { tabs?: TabsPort } = {}) {
     nextWindow,
     windowFor,
     pending,
+    settled,
     store,
     windows,
     sitesChanged: () => sitesChanged,
@@ -153,15 +182,21 @@ function harness(options: { tabs?: TabsPort } = {}) {
     advance: (ms: number) => void (time += ms),
     now: () => time,
     setActiveTabs: (tabs: number[]) => void (activeTabs = tabs),
+    /** The active tabs of the focused window (undefined: every window's active tab counts). */
+    setFocusedWindowTabs: (tabs: number[] | undefined) => void (focusedWindowTabs = tabs),
+    /** The tab loads another document (at `origin`, or a new one of the same origin). */
+    navigate: (tabId: number, origin: string, documentId?: string) => void shown.set(tabId, { origin, ...(documentId ? { documentId } : {}) }),
+    /** Whether a MetaHuman token is stored. */
+    storeMetahumanToken: (stored: boolean) => void (metahumanToken = stored ? '3f2504e0-4f89-41d3-9a0c-0305e82c3301' : undefined),
     signedInFrom: (tabId: number, pin: string) => (signInSource = pageSourceId(tabId, pin)),
     /** The approvals of a new worker on the same store, with `tabId` in front. */
     nextWorkerApprovals: (tabId: number, overrides: Partial<ApprovalsDeps> = {}) =>
       createApprovals({
         windows,
-        tabs: { query: async () => [{ id: tabId }] },
+        tabs: { query: async () => [{ id: tabId }], documentOrigin: tabs.documentOrigin },
         store,
         now: () => time,
-        grant: (origin) => sites.allow(origin),
+        grant,
         onChanged: () => undefined,
         watchWindows: () => undefined,
         ...overrides,
@@ -224,15 +259,57 @@ describe('page API origin gate', () => {
     const h = harness();
     const first = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
     const second = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
-    const { requestId, windowId } = await h.nextWindow();
+    const { requestId } = await h.nextWindow();
     // Give the second call every chance to open a window of its own before answering.
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(h.opened.length, 1, 'one window for both calls');
-    assert.deepEqual(h.focused, [windowId], 'the second call brought the open window to the front');
     h.advance(ALLOW_DELAY_MS);
     await h.approvals.answer(requestId, true);
     assert.deepEqual(await Promise.all([first, second]), [SESSION, SESSION]);
     assert.equal(h.opened.length, 1);
+  });
+
+  // Guards that asking again is no way to grab the pointer: repeated asks bring the window to the
+  // front at most once every RAISE_INTERVAL_MS, and each time it comes to the front the Allow
+  // delay starts again (an Allow meant for the window before the raise is refused).
+  test('asking again raises the window at most once every RAISE_INTERVAL_MS, and each raise restarts the Allow delay', async () => {
+    const h = harness();
+    const asks = [h.pageApi.handle(APP, 'tako_requestAccess', undefined)];
+    const { requestId, windowId } = await h.nextWindow();
+    for (let i = 0; i < 20; i++) {
+      h.advance(100);
+      asks.push(h.pageApi.handle(APP, 'tako_requestAccess', undefined));
+      await h.settled();
+    }
+    assert.deepEqual(h.focused, [], 'two seconds of asking every 100 ms: not raised yet');
+    h.advance(RAISE_INTERVAL_MS - 2000);
+    asks.push(h.pageApi.handle(APP, 'tako_requestAccess', undefined));
+    await h.settled();
+    assert.deepEqual(h.focused, [windowId]);
+    // Raised just now: the Allow delay counts from here, not from when the window first appeared.
+    assert.equal((await rejectsTakoError(h.approvals.answer(requestId, true))).code, TakoSessionErrorCode.InvalidParams);
+    h.advance(ALLOW_DELAY_MS);
+    assert.equal(await h.approvals.answer(requestId, true), true);
+    assert.deepEqual(new Set(await Promise.all(asks)), new Set([SESSION]));
+  });
+
+  // Guards: every focus change restarts the delay in the background too: focus taken by another
+  // browser window pauses Allow, and the window getting the focus back starts its delay again.
+  test('another window taking the focus pauses Allow; getting it back restarts the delay', async () => {
+    const h = harness();
+    const access = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
+    const { requestId, windowId } = await h.nextWindow();
+    h.advance(ALLOW_DELAY_MS);
+    await h.approvals.onFocusChanged(1);
+    assert.equal((await rejectsTakoError(h.approvals.answer(requestId, true))).code, TakoSessionErrorCode.InvalidParams, 'paused');
+    h.advance(10 * ALLOW_DELAY_MS);
+    await h.approvals.onFocusChanged(windowId);
+    assert.equal((await rejectsTakoError(h.approvals.answer(requestId, true))).code, TakoSessionErrorCode.InvalidParams, 'restarted');
+    // The browser losing the focus altogether is left to the window, which pauses on its blur.
+    await h.approvals.onFocusChanged(NO_WINDOW);
+    h.advance(ALLOW_DELAY_MS);
+    assert.equal(await h.approvals.answer(requestId, true), true);
+    assert.deepEqual(await access, SESSION);
   });
 
   // Guards: a refusal (Deny, or closing the window) is 4001 and allows nothing; after it the
@@ -332,7 +409,7 @@ describe('consent', () => {
     await h.approvals.answer((await h.nextWindow()).requestId, false);
     await rejectsTakoError(first);
     const [cooldown] = await h.approvals.cooldowns();
-    assert.deepEqual(cooldown, { origin: APP.origin, scope: 'session', until: h.now() + COOLDOWN_BASE_MS });
+    assert.deepEqual(cooldown, { site: APP.origin, scope: 'session', until: h.now() + COOLDOWN_BASE_MS });
 
     h.advance(COOLDOWN_BASE_MS - 1);
     assert.equal((await rejectsTakoError(h.pageApi.handle(APP, 'tako_requestAccess', undefined))).code, TakoSessionErrorCode.UserRejected);
@@ -347,7 +424,7 @@ describe('consent', () => {
     await rejectsTakoError(other);
 
     assert.equal(await h.approvals.lift(APP.origin), true);
-    assert.deepEqual((await h.approvals.cooldowns()).map((c) => c.origin), [STRANGER.origin]);
+    assert.deepEqual((await h.approvals.cooldowns()).map((c) => c.site), [STRANGER.origin]);
     const again = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
     const third = await h.nextWindow(3);
     h.advance(ALLOW_DELAY_MS);
@@ -413,7 +490,7 @@ describe('consent', () => {
     const refused = h.pageApi.handle(STRANGER, 'tako_requestAccess', undefined);
     await h.approvals.answer((await h.windowFor(refused)).requestId, false);
     await rejectsTakoError(refused);
-    const metahuman = h.approvals.decisionFor(STRANGER.origin, 'metahuman', STRANGER.tabId);
+    const metahuman = h.approvals.decisionFor(STRANGER.origin, 'metahuman', { tabId: STRANGER.tabId });
     const asked = await h.windowFor(metahuman);
     assert.equal((await h.approvals.view(asked.requestId))?.scope, 'metahuman');
     await h.approvals.answer(asked.requestId, false);
@@ -450,7 +527,7 @@ describe('consent', () => {
     const { requestId, windowId } = await h.nextWindow();
     const opened: number[] = [];
     const reborn = h.nextWorkerApprovals(APP.tabId, { windows: { ...h.windows, openPopup: async () => (opened.push(1), 999) } });
-    const asked = reborn.decisionFor(APP.origin, 'session', APP.tabId);
+    const asked = reborn.decisionFor(APP.origin, 'session', { tabId: APP.tabId });
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(opened, [], 'no second window');
     assert.deepEqual(await reborn.view(requestId), { origin: APP.origin, scope: 'session', insecure: false });
@@ -514,28 +591,230 @@ describe('consent', () => {
   });
 });
 
+describe('an approval belongs to the document that asked', () => {
+  // Guards: when the asking document goes away (here: its tab loads another site), its request
+  // ends: the window closes, the page is refused, and no cool-down follows (nobody refused).
+  test('the asking document going away ends its request and closes its window, without a cool-down', async () => {
+    const h = harness();
+    const asked = h.pageApi.handle({ ...APP, documentId: 'DOC-1' }, 'tako_requestAccess', undefined);
+    h.navigate(APP.tabId, APP.origin, 'DOC-1');
+    const { windowId } = await h.nextWindow();
+    h.navigate(APP.tabId, 'https://trusted.example', 'DOC-2');
+    await h.approvals.onTabUpdated(APP.tabId);
+    assert.deepEqual(h.closed, [windowId]);
+    assert.equal((await rejectsTakoError(asked)).code, TakoSessionErrorCode.UserRejected);
+    assert.deepEqual(await h.approvals.cooldowns(), []);
+    assert.equal(await h.sites.isAllowed(APP.origin), false);
+    assert.equal(await h.sites.isAllowed('https://trusted.example'), false);
+  });
+
+  // Guards: a reload is another document of the same origin: the request it made ends too, while
+  // a request shared with another tab's document only loses that caller.
+  test('a reload drops that caller; a request another document still waits for stays open', async () => {
+    const h = harness();
+    h.navigate(APP.tabId, APP.origin, 'DOC-1');
+    h.navigate(11, APP.origin, 'DOC-9');
+    const first = h.pageApi.handle({ ...APP, documentId: 'DOC-1' }, 'tako_requestAccess', undefined);
+    const { requestId, windowId } = await h.nextWindow();
+    const second = h.pageApi.handle({ origin: APP.origin, tabId: 11, documentId: 'DOC-9' }, 'tako_requestAccess', undefined);
+    await h.settled();
+    h.navigate(APP.tabId, APP.origin, 'DOC-2');
+    await h.approvals.onTabUpdated(APP.tabId);
+    assert.deepEqual(h.closed, [], 'the other document still waits');
+    h.advance(ALLOW_DELAY_MS);
+    assert.equal(await h.approvals.answer(requestId, true), true);
+    assert.deepEqual(await second, SESSION);
+    assert.deepEqual(await first, SESSION, 'the same answer, though its document cannot hear it');
+    assert.deepEqual(h.closed, [windowId]);
+  });
+
+  // Guards: Allow grants only an origin whose asking document is still there, even when no tab
+  // event told the background it went: the check is made when Allow is pressed.
+  test('Allow for a document that has gone grants nothing, even without a tab event', async () => {
+    const h = harness();
+    h.navigate(APP.tabId, APP.origin, 'DOC-1');
+    const asked = h.pageApi.handle({ ...APP, documentId: 'DOC-1' }, 'tako_requestAccess', undefined);
+    const { requestId, windowId } = await h.nextWindow();
+    h.navigate(APP.tabId, 'https://trusted.example', 'DOC-2');
+    h.advance(ALLOW_DELAY_MS);
+    const error = await rejectsTakoError(h.approvals.answer(requestId, true));
+    assert.equal(error.message, ASKER_GONE);
+    assert.equal(await h.sites.isAllowed(APP.origin), false);
+    assert.equal(await h.sites.isAllowed('https://trusted.example'), false);
+    assert.deepEqual(h.closed, [windowId]);
+    assert.equal((await rejectsTakoError(asked)).code, TakoSessionErrorCode.UserRejected);
+  });
+
+  // Guards: closing the asking tab ends the request even when its window was already shown.
+  test('closing the asking tab closes the window that showed its request', async () => {
+    const h = harness();
+    const asked = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
+    const { windowId } = await h.nextWindow();
+    await h.approvals.onTabRemoved(APP.tabId);
+    assert.deepEqual(h.closed, [windowId]);
+    assert.equal((await rejectsTakoError(asked)).code, TakoSessionErrorCode.UserRejected);
+    assert.deepEqual(await h.approvals.cooldowns(), []);
+  });
+
+  // Guards: "in front" is the active tab of the focused window: a tab that is active in a window
+  // in the background waits, and is shown once its window has the focus.
+  test('a tab active in a window in the background waits until its window has the focus', async () => {
+    const h = harness();
+    h.setFocusedWindowTabs([STRANGER.tabId]);
+    const asked = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
+    await h.pending(1);
+    await h.approvals.onFocusChanged();
+    assert.equal(h.opened.length, 0, 'its window is not the focused one');
+    h.setFocusedWindowTabs([APP.tabId]);
+    await h.approvals.onFocusChanged(1);
+    const { requestId } = await h.nextWindow(1);
+    h.advance(ALLOW_DELAY_MS);
+    await h.approvals.answer(requestId, true);
+    assert.deepEqual(await asked, SESSION);
+  });
+});
+
+describe('a cool-down cannot be dodged', () => {
+  // Guards: after a refusal, a sibling subdomain of the site, and another origin asking from the
+  // tab that asked, are refused without a window; another site in another tab is not.
+  test('it covers the site and the tab that asked', async () => {
+    const h = harness();
+    const denied = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
+    await h.approvals.answer((await h.nextWindow()).requestId, false);
+    await rejectsTakoError(denied);
+    const sibling = await rejectsTakoError(h.pageApi.handle({ origin: 'https://www.app.example', tabId: 11 }, 'tako_requestAccess', undefined));
+    const sameTab = await rejectsTakoError(h.pageApi.handle({ origin: 'https://elsewhere.example', tabId: APP.tabId }, 'tako_requestAccess', undefined));
+    assert.deepEqual([sibling.code, sameTab.code], [TakoSessionErrorCode.UserRejected, TakoSessionErrorCode.UserRejected]);
+    assert.equal(h.opened.length, 1, 'no window for either');
+    assert.deepEqual((await h.approvals.cooldowns()).map((cooldown) => cooldown.site), [APP.origin]);
+
+    const other = h.pageApi.handle(STRANGER, 'tako_requestAccess', undefined);
+    const { requestId } = await h.nextWindow(2);
+    h.advance(ALLOW_DELAY_MS);
+    await h.approvals.answer(requestId, true);
+    assert.deepEqual(await other, SESSION);
+  });
+});
+
+describe('metahuman_getToken gives nothing away', () => {
+  // Guards: a site without the MetaHuman grant cannot tell whether a token is stored: with or
+  // without one it gets the same approval window; only once allowed does it learn there is none.
+  test('a site without the grant gets the same window whether or not a token is stored', async () => {
+    const h = harness();
+    await allow(h, APP);
+    h.storeMetahumanToken(false);
+    const asked = h.pageApi.handle(APP, 'metahuman_getToken', undefined);
+    const { requestId } = await h.nextWindow(2);
+    assert.equal((await h.approvals.view(requestId))?.scope, 'metahuman');
+    assert.deepEqual(h.calls, [], 'the token was not looked up before the person answered');
+    h.advance(ALLOW_DELAY_MS);
+    await h.approvals.answer(requestId, true);
+    const error = await rejectsTakoError(asked);
+    assert.equal(error.code, TakoSessionErrorCode.NoSession);
+  });
+});
+
 describe('tako_signIn from a page', () => {
-  // Guards: a page's own tako_signIn uses the wallet of the document that called and no other: a
-  // tab that has loaded another document of the same site by the time the sign-in starts is sent
-  // nothing (no wallet bridge, no wallet step), and the sign-in says why.
-  test('the calling document is the one pinned; the tab’s next document is sent nothing', async () => {
+  // Guards: with a wallet extension to sign in with, a page's own tako_signIn goes through it: no
+  // page (the caller included) carries the wallet bridge or is sent a wallet step, so none sees
+  // the message or the signature, and no window is needed.
+  test('with a wallet extension it signs in through the extension: no window, nothing sent to the page', async () => {
+    const browser = fakeTabs({ [APP.tabId]: `${APP.origin}/` });
+    const extension: WalletPort = { source: 'the wallet extension', requestAccounts: async () => [ADDRESS], sign: async () => '0x' };
+    const h = harness({ tabs: browser.tabs, extensionWallet: extension });
+    await allow(h, APP);
+    assert.deepEqual(await h.pageApi.handle(APP, 'tako_signIn', undefined), SESSION);
+    assert.deepEqual(h.calls, ['signIn the wallet extension']);
+    assert.equal(h.opened.length, 1, 'no window beyond the one that allowed the site');
+    assert.equal(browser.document(APP.tabId).bridge, false);
+    assert.deepEqual(browser.steps, []);
+  });
+
+  // Guards: without one, the page's own wallet is used only once the person has confirmed, in a
+  // window of its own, that this page will see the signature; a refusal sends the page nothing.
+  test('without one, the person first confirms that the page will see the signature; a refusal sends it nothing', async () => {
     const browser = fakeTabs({ [APP.tabId]: `${APP.origin}/` });
     const h = harness({ tabs: browser.tabs });
     await allow(h, APP);
     const caller: PageCaller = { ...APP, documentId: browser.document(APP.tabId).documentId };
-    browser.navigate(APP.tabId, `${APP.origin}/next`);
-    const error = await rejectsTakoError(h.pageApi.handle(caller, 'tako_signIn', undefined));
+    const refused = h.pageApi.handle(caller, 'tako_signIn', undefined);
+    const { requestId } = await h.nextWindow(2);
+    assert.equal((await h.approvals.view(requestId))?.scope, 'page-signature');
+    await h.approvals.answer(requestId, false);
+    assert.equal((await rejectsTakoError(refused)).code, TakoSessionErrorCode.UserRejected);
+    assert.equal(browser.document(APP.tabId).bridge, false);
+    assert.deepEqual(browser.steps, []);
+    assert.deepEqual(h.calls, []);
+
+    h.advance(COOLDOWN_MAX_MS);
+    const signing = h.pageApi.handle(caller, 'tako_signIn', undefined);
+    const allowed = await h.nextWindow(3);
+    h.advance(ALLOW_DELAY_MS);
+    await h.approvals.answer(allowed.requestId, true);
+    assert.deepEqual(await signing, SESSION);
+    assert.deepEqual(h.calls, [`signIn ${pageSourceId(APP.tabId, browser.document(APP.tabId).pin!)}`]);
+  });
+
+  // Guards: a page's own tako_signIn uses the wallet of the document that called and no other: a
+  // tab that has loaded another document of the same site by the time the sign-in starts (here,
+  // as the person allows it) is sent nothing (no wallet bridge, no wallet step), and the sign-in
+  // says why.
+  test('the calling document is the one pinned; the tab’s next document is sent nothing', async () => {
+    const browser = fakeTabs({ [APP.tabId]: `${APP.origin}/` });
+    let navigateOnAllow = true;
+    const h = harness({
+      tabs: browser.tabs,
+      onGrant: (scope) => {
+        if (scope === 'page-signature' && navigateOnAllow) browser.navigate(APP.tabId, `${APP.origin}/next`);
+      },
+    });
+    await allow(h, APP);
+    const caller: PageCaller = { ...APP, documentId: browser.document(APP.tabId).documentId };
+    const signing = h.pageApi.handle(caller, 'tako_signIn', undefined);
+    const first = await h.nextWindow(2);
+    h.advance(ALLOW_DELAY_MS);
+    await h.approvals.answer(first.requestId, true);
+    const error = await rejectsTakoError(signing);
     assert.equal(error.message, documentReplacedMessage(APP.origin));
     assert.equal(browser.document(APP.tabId).bridge, false, 'no wallet bridge in the next document');
     assert.deepEqual(browser.steps, []);
     assert.deepEqual(h.calls, [], 'no sign-in started');
 
     // The document the tab shows now signs in with its own wallet.
+    navigateOnAllow = false;
     const now: PageCaller = { ...APP, documentId: browser.document(APP.tabId).documentId };
-    assert.deepEqual(await h.pageApi.handle(now, 'tako_signIn', undefined), SESSION);
+    const again = h.pageApi.handle(now, 'tako_signIn', undefined);
+    const second = await h.nextWindow(3);
+    h.advance(ALLOW_DELAY_MS);
+    await h.approvals.answer(second.requestId, true);
+    assert.deepEqual(await again, SESSION);
     const pinned = browser.document(APP.tabId);
     assert.equal(pinned.bridge, true);
     assert.deepEqual(h.calls, [`signIn ${pageSourceId(APP.tabId, pinned.pin!)}`]);
+  });
+});
+
+describe('tako_signOut from a page', () => {
+  // Guards: a page's tako_signOut is a request the person confirms: nothing is signed out until
+  // they allow it; a refusal is 4001 and signs nothing out.
+  test('asks the person first: a refusal is 4001 and signs nothing out; Allow signs out', async () => {
+    const h = harness();
+    await allow(h, APP);
+    const refused = h.pageApi.handle(APP, 'tako_signOut', undefined);
+    const { requestId } = await h.nextWindow(2);
+    assert.equal((await h.approvals.view(requestId))?.scope, 'sign-out');
+    assert.deepEqual(h.calls, [], 'nothing signed out while the person has not answered');
+    await h.approvals.answer(requestId, false);
+    assert.equal((await rejectsTakoError(refused)).code, TakoSessionErrorCode.UserRejected);
+    assert.deepEqual(h.calls, []);
+
+    h.advance(COOLDOWN_MAX_MS);
+    const allowed = h.pageApi.handle(APP, 'tako_signOut', undefined);
+    const second = await h.nextWindow(3);
+    h.advance(ALLOW_DELAY_MS);
+    await h.approvals.answer(second.requestId, true);
+    assert.equal(await allowed, null);
+    assert.deepEqual(h.calls, ['signOut']);
   });
 });
 

@@ -84,7 +84,7 @@ describe('asks during a cool-down', () => {
         focus: async () => undefined,
         exists: async () => true,
       },
-      tabs: { query: async () => [{ id: 7 }] },
+      tabs: { query: async () => [{ id: 7 }], documentOrigin: async () => 'https://pushy.example' },
       store: held.store,
       now: () => time,
       grant: async () => undefined,
@@ -92,7 +92,7 @@ describe('asks during a cool-down', () => {
       watchWindows: () => undefined,
     };
     const approvals = createApprovals(deps);
-    const asking = approvals.decisionFor('https://pushy.example', 'session', 7);
+    const asking = approvals.decisionFor('https://pushy.example', 'session', { tabId: 7 });
     while (opened.length === 0) await new Promise((resolve) => setImmediate(resolve));
     time += ALLOW_DELAY_MS;
     await approvals.answer(opened[0]!, false);
@@ -101,7 +101,7 @@ describe('asks during a cool-down', () => {
     const writesBefore = held.calls.filter((call) => call === 'setConsent').length;
     const publishedBefore = published;
 
-    for (let i = 0; i < 50; i++) assert.equal(await approvals.decisionFor('https://pushy.example', 'session', 7), false);
+    for (let i = 0; i < 50; i++) assert.equal(await approvals.decisionFor('https://pushy.example', 'session', { tabId: 7 }), false);
 
     assert.equal(held.calls.filter((call) => call === 'setConsent').length, writesBefore, 'no write');
     assert.equal(published, publishedBefore, 'nothing published');

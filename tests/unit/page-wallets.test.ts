@@ -24,6 +24,7 @@ function fakeTabs(options: { active?: TabInfo; web?: TabInfo[]; showing?: string
     ensureRelay: async () => undefined,
     pinDocument: async () => ({ origin: options.showing ?? DAPP, ...(options.documentId ? { documentId: options.documentId } : {}) }),
     injectWalletBridge: async (_tabId, documentId) => void bridged.push(documentId),
+    documentOrigin: async () => assert.fail('no approval in these tests'),
   };
   return { tabs, sent, bridged, walletSteps: () => sent.filter((s) => s.message.type === 'wallet-request') };
 }

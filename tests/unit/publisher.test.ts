@@ -51,6 +51,7 @@ function harness() {
     send: async (tabId, message) => void sent.push({ tabId, message }),
     ensureRelay: async () => undefined,
     injectWalletBridge: async () => undefined,
+    documentOrigin: async () => undefined,
     pinDocument: async () => ({ origin: 'https://unused.example' }),
   };
   const publisher = createPublisher({

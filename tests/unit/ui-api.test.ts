@@ -43,7 +43,8 @@ function harness() {
     approvals: { view: unused('view'), answer: unused('answer'), cooldowns: unused('cooldowns'), lift: unused('lift'), withdraw: unused('withdraw') },
     metahuman: { view: unused('metahuman.view'), obtain: unused('metahuman.obtain'), saveSettings: unused('metahuman.saveSettings') },
     wallets: createPageWallets(browser.tabs),
-    directWallets: { detect: async () => null, wallet: unused('directWallets.wallet') },
+    directWallets: { wallet: unused('directWallets.wallet') },
+    walletExtension: async () => null,
     hasHostPermission: async () => false,
     onChanged: () => undefined,
   };

@@ -79,15 +79,18 @@ async function answer(approved: boolean): Promise<void> {
   window.close();
 }
 
-const SCOPE_TITLES: Record<ConsentScope, (origin: string) => string> = {
-  session: (origin) => t('approvalWindowTitleSession', origin),
-  metahuman: (origin) => t('approvalWindowTitleMetahuman', origin),
+/** Per scope: the window's title (naming the site) and its heading. */
+const SCOPE_TEXTS: Record<ConsentScope, { title: (origin: string) => string; heading: () => string }> = {
+  session: { title: (origin) => t('approvalWindowTitleSession', origin), heading: () => t('approvalTitle') },
+  metahuman: { title: (origin) => t('approvalWindowTitleMetahuman', origin), heading: () => t('approvalTitleMetahuman') },
+  'sign-out': { title: (origin) => t('approvalWindowTitleSignOut', origin), heading: () => t('approvalTitleSignOut') },
+  'page-signature': { title: (origin) => t('approvalWindowTitlePageSignature', origin), heading: () => t('approvalTitlePageSignature') },
 };
 
 ask({ type: 'get-approval', requestId }).then(({ origin, scope, insecure }) => {
   originLabel.textContent = origin;
-  title.textContent = scope === 'metahuman' ? t('approvalTitleMetahuman') : t('approvalTitle');
-  document.title = SCOPE_TITLES[scope](origin);
+  title.textContent = SCOPE_TEXTS[scope].heading();
+  document.title = SCOPE_TEXTS[scope].title(origin);
   scopeBox.dataset.scope = scope;
   for (const text of scopeBox.querySelectorAll<HTMLElement>('[data-scope-text]')) text.hidden = text.dataset.scopeText !== scope;
   insecureWarning.hidden = !insecure;

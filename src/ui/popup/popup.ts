@@ -171,25 +171,25 @@ function renderSites(state: PopupState): void {
   el.sitesEmpty.hidden = state.sites.length > 0;
 }
 
-/** Origins refused for a while after the person said no; each can be let to ask again. */
+/** Sites refused for a while after the person said no; each can be let to ask again. */
 function renderCooldowns(state: PopupState): void {
-  const origins = [...new Map(state.cooldowns.map((cooldown) => [cooldown.origin, cooldown])).values()];
+  const sites = [...new Map(state.cooldowns.map((cooldown) => [cooldown.site, cooldown])).values()];
   el.cooldowns.replaceChildren(
-    ...origins.map(({ origin, until }) => {
+    ...sites.map(({ site, until }) => {
       const item = document.createElement('li');
       item.dataset.testid = 'cooldown';
-      item.dataset.origin = origin;
+      item.dataset.site = site;
       item.dataset.until = String(until);
       const label = document.createElement('span');
-      label.textContent = t('refusedUntil', origin, formatWhen(until));
-      label.title = origin;
-      const lift = actionButton('lift-cooldown', t('liftCooldown'), () => ask({ type: 'lift-cooldown', origin }));
-      lift.setAttribute('aria-label', t('liftCooldownFor', origin));
+      label.textContent = t('refusedUntil', site, formatWhen(until));
+      label.title = site;
+      const lift = actionButton('lift-cooldown', t('liftCooldown'), () => ask({ type: 'lift-cooldown', site }));
+      lift.setAttribute('aria-label', t('liftCooldownFor', site));
       item.append(label, lift);
       return item;
     }),
   );
-  el.cooldownsSection.hidden = origins.length === 0;
+  el.cooldownsSection.hidden = sites.length === 0;
 }
 
 /** A secondary button that runs `action` (its errors shown in the popup). */
