@@ -4,6 +4,7 @@
  * one window at a time for the tab in front, the answer survives a worker stop, the MetaHuman
  * token's separate grant, and the warning for an origin that is not https.
  */
+import { siteOf } from '../../src/core/consent.ts';
 import type { Page } from '@playwright/test';
 import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
 import {
@@ -144,7 +145,8 @@ test('after Deny the origin is refused without a window until the popup lifts th
   expect(windows()).toBe(1);
 
   const popup = await extension.openPage('popup.html');
-  const cooldown = popup.locator(`[data-testid="cooldown"][data-origin="${stack.url}"]`);
+  // A cool-down covers a site: for an address such as 127.0.0.1, the origin itself.
+  const cooldown = popup.locator(`[data-testid="cooldown"][data-site="${siteOf(stack.url)}"]`);
   await expect(cooldown).toBeVisible();
   // Three more asks made the wait longer than the first minute.
   expect(Number(await cooldown.getAttribute('data-until'))).toBeGreaterThan(Date.now() + 60_000);
@@ -240,7 +242,7 @@ test('the MetaHuman token needs its own approval, shown in the popup and removed
   expect(await callFrom(demo, 'tako_getSession')).toEqual({ result: null });
 
   await popup.bringToFront();
-  await popup.locator(`[data-testid="cooldown"][data-origin="${stack.url}"]`).getByTestId('lift-cooldown').click();
+  await popup.locator(`[data-testid="cooldown"][data-site="${siteOf(stack.url)}"]`).getByTestId('lift-cooldown').click();
   await expect(popup.getByTestId('cooldown')).toHaveCount(0);
   const granted = await askInFront(extension, demo, 'metahuman_getToken');
   await expectRequest(granted.approval, stack.url, 'metahuman');

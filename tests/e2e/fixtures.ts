@@ -296,6 +296,19 @@ export function windowMessages(target: Page | import('@playwright/test').Frame):
   return target.evaluate(() => (window as unknown as { __windowMessages: Array<{ fromSelf: boolean; json: string }> }).__windowMessages);
 }
 
+/**
+ * `method` from `page` (in front: a window opens only for the tab in front), with the approval
+ * window it opens answered `answer`; resolves what the page got. For what a page asks the person
+ * to confirm: `tako_signOut`, `tako_signIn` with the page's own wallet, `metahuman_getToken`.
+ */
+export async function confirmedFrom(extension: Extension, page: Page, method: string, answer: 'approve' | 'deny' = 'approve'): Promise<PageCallOutcome> {
+  await page.bringToFront();
+  const opened = nextApprovalWindow(extension);
+  const call = callFrom(page, method);
+  await answerApproval(await opened, answer);
+  return call;
+}
+
 /** `tako_requestAccess` from `page`, approved in the window it opens; resolves what the page got. */
 export async function approveAccess(extension: Extension, page: Page): Promise<PageCallOutcome> {
   // The approval window opens for a tab in front only, as a person would have it.

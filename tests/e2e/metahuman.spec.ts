@@ -239,9 +239,12 @@ test('a page gets the token with metahuman_getToken only once allowed', async ({
   expect(await metahumanTokenFrom(demo)).toEqual({ result: { token } });
 });
 
-test('an allowed page is told plainly when no token is stored yet', async ({ extension }) => {
+// Guards that a site learns whether a token is stored only once it has the grant: before, it is
+// asked for in its own window whether or not there is one; after, it is told plainly there is none.
+test('with no token stored, a page is asked for as usual, and told plainly once allowed', async ({ extension }) => {
   const demo = await extension.openDemo();
   await allowOrigin(extension, demo);
+  expect(await approveMetahuman(extension, demo)).toEqual({ code: 4900, message: expect.stringContaining('No MetaHuman SDK token') });
   expect(await metahumanTokenFrom(demo)).toEqual({ code: 4900, message: expect.stringContaining('No MetaHuman SDK token') });
 });
 

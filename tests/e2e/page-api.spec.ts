@@ -4,10 +4,12 @@
  * calling an authenticated endpoint with the token it got.
  */
 import type { Page } from '@playwright/test';
+import { siteOf } from '../../src/core/consent.ts';
 import {
   answerApproval,
   approveAccess,
   callFrom,
+  confirmedFrom,
   DEV_ADDRESS,
   expect,
   expectSignedIn,
@@ -36,7 +38,8 @@ const otherOrigin = (port: number) => `http://localhost:${port}`;
 /** Lifts the cool-down that follows a refusal, in the popup, as the person would. */
 async function liftCooldown(extension: Extension, origin: string): Promise<void> {
   const popup = await extension.openPage('popup.html');
-  await popup.locator(`[data-testid="cooldown"][data-origin="${origin}"]`).getByTestId('lift-cooldown').click();
+  // A cool-down covers a site: for an address such as 127.0.0.1, the origin itself.
+  await popup.locator(`[data-testid="cooldown"][data-site="${siteOf(origin)}"]`).getByTestId('lift-cooldown').click();
   await expect(popup.getByTestId('cooldown')).toHaveCount(0);
   await popup.close();
 }
@@ -103,8 +106,9 @@ test('consent: deny and closing the window refuse with 4001; approve allows; the
     ),
   ).toBe(-32602);
 
-  // tako_signIn signs in with this page's wallet.
-  const signedIn = (await callFrom(demo, 'tako_signIn')).result as SessionInfo;
+  // tako_signIn signs in with this page's wallet (no wallet extension here), once the person has
+  // confirmed that this page will see the signature.
+  const signedIn = (await confirmedFrom(extension, demo, 'tako_signIn')).result as SessionInfo;
   expect(signedIn).toEqual({ address: DEV_ADDRESS, state: 'signed-in', expiresAt: expect.any(Number), endpoint: stack.url });
   expect(stack.requests('/v2/token')).toHaveLength(1);
   expect(await demo.getByTestId('wallet-status').textContent()).toMatch(/Signed request/);
@@ -130,17 +134,17 @@ test('consent: deny and closing the window refuse with 4001; approve allows; the
   await expect(otherWindow.getByTestId('request-origin')).toHaveText(otherOrigin(stack.port));
   await answerApproval(otherWindow, 'approve');
   expect(await both).toEqual([{ result: signedIn }, { result: signedIn }]);
-  expect(approvals()).toBe(1);
+  expect(approvals(), 'the sign-in confirmation, and one window for both calls').toBe(2);
 
-  // tako_signOut: the session goes, the origin stays allowed.
-  expect(await callFrom(demo, 'tako_signOut')).toEqual({ result: null });
+  // tako_signOut, confirmed by the person: the session goes, the origin stays allowed.
+  expect(await confirmedFrom(extension, demo, 'tako_signOut')).toEqual({ result: null });
   await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-out');
   expect(await callFrom(demo, 'tako_getSession')).toEqual({ result: null });
   expect(await callFrom(other, 'tako_getSession')).toEqual({ result: null });
   const after = await callFrom(demo, 'tako_getToken');
   expect(after).toMatchObject({ isError: true, code: 4900 });
   expect(await callFrom(demo, 'tako_requestAccess')).toEqual({ result: null });
-  expect(approvals()).toBe(1);
+  expect(approvals()).toBe(3);
 });
 
 test('sessionChanged reaches every allowed tab on sign-in, refresh, expiry and sign-out, and never a tab that is not allowed', async ({
@@ -158,8 +162,8 @@ test('sessionChanged reaches every allowed tab on sign-in, refresh, expiry and s
   for (const page of [allowed, allowedToo, stranger]) await recordSessionEvents(page);
   const last = async (page: Page) => (await sessionEvents(page)).at(-1) as SessionInfo | null | undefined;
 
-  // Sign-in (from the page, with its wallet).
-  const signedIn = (await callFrom(allowed, 'tako_signIn')).result as SessionInfo;
+  // Sign-in (from the page, with its wallet, confirmed by the person).
+  const signedIn = (await confirmedFrom(extension, allowed, 'tako_signIn')).result as SessionInfo;
   for (const page of [allowed, allowedToo]) {
     await expect.poll(() => last(page)).toEqual(signedIn);
   }
@@ -201,7 +205,7 @@ test('sessionChanged reaches every allowed tab on sign-in, refresh, expiry and s
 
   // Once allowed, the same tab does get the next change (so the silence above was the filter).
   expect(await approveAccess(extension, stranger)).toEqual({ result: null });
-  await callFrom(allowed, 'tako_signIn');
+  await confirmedFrom(extension, allowed, 'tako_signIn');
   await expect.poll(() => last(stranger)).toMatchObject({ address: DEV_ADDRESS, state: 'signed-in' });
   await expect.poll(() => last(allowed)).toMatchObject({ address: DEV_ADDRESS, state: 'signed-in' });
 });
@@ -281,7 +285,10 @@ test('the demo dapp: request access, sign in, get a token and call ignore_bid wi
   await expect(errorBox).toHaveAttribute('data-code', '4900');
   expect(stack.requests('/v2/farcaster/ignore_bid')).toHaveLength(0);
 
+  // The demo signs in with its own wallet: the person first confirms that the page sees the signature.
+  const signInConfirmation = nextApprovalWindow(extension);
   await demo.getByTestId('demo-sign-in').click();
+  await answerApproval(await signInConfirmation, 'approve');
   await expect(state).toHaveAttribute('data-state', 'signed-in');
   await expect(demo.getByTestId('demo-address')).toHaveAttribute('data-address', DEV_ADDRESS);
   // The sign-in also arrived as a sessionChanged event.
@@ -301,7 +308,10 @@ test('the demo dapp: request access, sign in, get a token and call ignore_bid wi
   expect(calls).toHaveLength(1);
   expect(calls[0]).toMatchObject({ method: 'POST', authorization: true, status: 200 });
 
+  // A page's sign-out is a request the person confirms.
+  const signOutConfirmation = nextApprovalWindow(extension);
   await demo.getByTestId('demo-sign-out').click();
+  await answerApproval(await signOutConfirmation, 'approve');
   await expect(state).toHaveAttribute('data-state', 'signed-out');
   await expect(demo.getByTestId('demo-events')).toContainText('signed out');
   await demo.getByTestId('demo-call-api').click();
