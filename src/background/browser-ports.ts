@@ -58,12 +58,15 @@ export const tabsPort: TabsPort = {
     return { origin: result, ...(documentId ? { documentId } : {}) };
   },
   async documentOrigin(tabId, documentId) {
-    const target = documentId ? { tabId, documentIds: [documentId] } : { tabId, frameIds: [0] };
     try {
-      const [ran] = await browser.scripting.executeScript({ target: target as { tabId: number }, func: () => location.origin });
-      return typeof ran?.result === 'string' ? ran.result : undefined;
+      // That very document, by a message its relay leaves unanswered: the browser fails it when no
+      // such document can receive it (navigated away, reloaded, in the back/forward cache). No
+      // host permission is needed, as the page API serves every site.
+      if (documentId) await tabsPort.send(tabId, { type: 'ping' }, documentId);
+      // A document's origin never changes: the tab's, when that document is the one it shows.
+      const { url } = await browser.tabs.get(tabId);
+      return url ? new URL(url).origin : undefined;
     } catch {
-      // No such document (any more), or a page scripts may not run in: nothing there that asked.
       return undefined;
     }
   },

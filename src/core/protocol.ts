@@ -130,6 +130,11 @@ export const BackgroundToContentSchema = v.variant('type', [
   PageEventSchema,
   /** For the document holding `pin` (SIGN_IN_PIN) only. */
   v.object({ type: v.literal('wallet-request'), pin: Id, request: WalletActionSchema }),
+  /**
+   * Is this document still there? The relay answers nothing: the browser settles a message the
+   * document received and nobody answered, and fails one that no such document can receive.
+   */
+  v.object({ type: v.literal('ping') }),
 ]);
 export type BackgroundToContent = v.InferOutput<typeof BackgroundToContentSchema>;
 

@@ -22,6 +22,12 @@ export const QUIET_CHROMIUM_ARGS = [
   '--no-default-browser-check',
 ];
 
+/**
+ * Hosts under this reserved test domain (`.test`, RFC 6761) resolve to this computer in the
+ * browsers launched here, so that the local stack can be loaded as several sites and subdomains
+ * (`http://a.shop.tako.test:PORT`); nothing else resolves differently.
+ */
+export const TEST_SITE_DOMAIN = 'tako.test';
 
 export interface LaunchOptions {
   headless?: boolean;
@@ -62,6 +68,7 @@ export async function launchWithExtension(
       `--disable-extensions-except=${extensions.join(',')}`,
       `--load-extension=${extensions.join(',')}`,
       ...QUIET_CHROMIUM_ARGS,
+      `--host-resolver-rules=MAP *.${TEST_SITE_DOMAIN} 127.0.0.1`,
       ...(locale ? [`--lang=${locale}`] : []),
     ],
   });

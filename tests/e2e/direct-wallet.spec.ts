@@ -8,9 +8,9 @@ import { isSignedBy } from '../../src/core/signature.ts';
 import { parseSignInMessage } from '../../src/core/sign-in-message.ts';
 import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
 import type { UiReplies, UiRequest } from '../../src/core/ui-protocol.ts';
-import { walletExtensionName } from '../../src/core/wallet-extension.ts';
 import { DEV_KEYS } from '../../src/stack/demo/dev-keys.ts';
 import { DEV_WALLET_EXTENSION_ID } from '../../src/stack/wallet-extension/id.ts';
+import { openDevWallet, setAutoConfirm, useDevWalletExtension } from './dev-wallet-extension.ts';
 import { DEV_ADDRESS, expect, expectSignedIn, test, type Extension } from './fixtures.ts';
 
 test.use({ walletExtension: true });
@@ -20,32 +20,6 @@ type Reply<T> = { ok: true; result: T } | { ok: false; error: { code: number; me
 /** A UI request from an extension page, as the popup would send it. */
 function ask<T extends UiRequest['type']>(page: Page, request: Extract<UiRequest, { type: T }>): Promise<Reply<UiReplies[T]>> {
   return page.evaluate((message) => chrome.runtime.sendMessage(message), request) as Promise<Reply<UiReplies[T]>>;
-}
-
-/** The double's own page (wallet.html), loaded. */
-async function openDevWallet(extension: Extension): Promise<Page> {
-  const page = await extension.context.newPage();
-  await page.goto(`chrome-extension://${DEV_WALLET_EXTENSION_ID}/wallet.html`);
-  await expect(page.getByTestId('wallet-auto-confirm')).toBeEnabled();
-  return page;
-}
-
-async function setAutoConfirm(extension: Extension, on: boolean): Promise<void> {
-  const wallet = await openDevWallet(extension);
-  await wallet.getByTestId('wallet-auto-confirm').setChecked(on);
-  await expect(wallet.getByTestId('wallet-settings')).toHaveAttribute('data-auto-confirm', String(on));
-  await wallet.close();
-}
-
-/** The options page with the local stack as endpoint and the double as the wallet extension, saved through the form. */
-async function useDevWalletExtension(extension: Extension, stackUrl: string): Promise<Page> {
-  await extension.useEndpoint(stackUrl);
-  const options = await extension.openPage('options.html');
-  await expect(options.getByTestId('wallet-extension-id')).toBeEnabled();
-  await options.getByTestId('wallet-extension-id').fill(DEV_WALLET_EXTENSION_ID);
-  await options.getByTestId('save').click();
-  await expect(options.getByTestId('options-status')).toContainText(walletExtensionName(DEV_WALLET_EXTENSION_ID));
-  return options;
 }
 
 /** Every open page is one of the extensions' own: no web page could take part. */
