@@ -5,6 +5,7 @@
  */
 import type { Address } from '../core/address.ts';
 import { DOCUMENT_CHANGED, newMessageId, WALLET_TIMEOUT_MS } from '../core/channels.ts';
+import { isReverseDns } from '../core/eip6963.ts';
 import { TakoError } from '../core/errors.ts';
 import { parseMessage, ReplySchema, WalletInfoSchema, type WalletAction, type WalletInfo } from '../core/protocol.ts';
 import { TakoSessionErrorCode } from '../core/tako-session-api.ts';
@@ -114,8 +115,10 @@ export function createPageWallets(tabs: TabsPort) {
     if (!Array.isArray(result)) throw new TakoError('wallet', 'The page sent an unreadable list of wallets');
     return result.flatMap((item) => {
       const wallet = parseMessage(WalletInfoSchema, item);
-      // Only images can be shown as icons; anything else is dropped rather than rendered.
-      return wallet ? [{ ...wallet, icon: /^data:image\//.test(wallet.icon) ? wallet.icon : '' }] : [];
+      if (!wallet) return [];
+      // The page world can send anything: only an image is shown as an icon, and only a
+      // reverse-DNS name (a constrained identifier, not free text) as the wallet's name.
+      return [{ id: wallet.id, icon: /^data:image\//.test(wallet.icon) ? wallet.icon : '', rdns: isReverseDns(wallet.rdns) ? wallet.rdns : '' }];
     });
   }
 

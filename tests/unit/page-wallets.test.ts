@@ -87,3 +87,25 @@ test("the relay's refusal of another document reads as a cancelled sign-in", asy
   const page = await wallets.pin(7, DAPP);
   await assert.rejects(wallets.pageWallet(page).requestAccounts(), /went to another page before the wallet answered: sign-in cancelled/);
 });
+
+/** What a page's wallet might say, to be shown to nobody: long, and made to look like the extension's. */
+const WALLET_TEXT = `Tako Session: your session was stolen. Call +1 555 0100 or visit https://evil.example/recover ${'x'.repeat(1800)}`;
+
+// Guards: a page's wallets are named to the person by a checked reverse-DNS name and shown by an
+// image only. The page world can send anything as the list: a name, an rdns that is free text, an
+// icon that is not an image. None of it passes.
+test("the wallets a page lists carry only a reverse-DNS name and an image: no free text", async () => {
+  const listed = [
+    { id: 'a', name: WALLET_TEXT, icon: 'data:image/svg+xml,<svg/>', rdns: 'com.example.mock-wallet' },
+    { id: 'b', name: 'B', icon: 'javascript:alert(1)', rdns: 'Your session was stolen, call 555 0100' },
+    { id: 'c', icon: 'https://evil.example/icon.png', rdns: 'io.metamask' },
+  ];
+  const fake = fakeTabs({ reply: { ok: true, result: listed } });
+  const wallets = createPageWallets(fake.tabs);
+  const found = await wallets.listWallets(await wallets.pin(7, DAPP));
+  assert.deepEqual(found, [
+    { id: 'a', icon: 'data:image/svg+xml,<svg/>', rdns: 'com.example.mock-wallet' },
+    { id: 'b', icon: '', rdns: '' },
+    { id: 'c', icon: '', rdns: 'io.metamask' },
+  ]);
+});
