@@ -39,6 +39,24 @@ export const documentGoneMessage = (origin: string) =>
 /** A page's own `tako_signIn` when the tab shows another document by the time it is pinned. */
 export const documentReplacedMessage = (origin: string) => `${origin} went to another page before the sign-in started: nothing was sent`;
 
+/**
+ * What the person reads when a page's wallet fails: the extension's words and the wallet's code
+ * (EIP-1193 and JSON-RPC codes are numbers), never the wallet's own message, which the page
+ * writes: the extension's UI shows no page's free text.
+ */
+export function walletFailedMessage(code: number): string {
+  const said = WALLET_CODE_WORDS[code] ?? 'The wallet failed';
+  return Number.isSafeInteger(code) ? `${said} (code ${code})` : `${said} (no error code)`;
+}
+
+/** EIP-1193's provider errors, in the extension's words (4001, refused, is handled apart). */
+const WALLET_CODE_WORDS: Partial<Record<number, string>> = {
+  4100: 'The wallet has not let this page use the account',
+  4200: 'The wallet does not support this request',
+  4900: 'The wallet is not connected',
+  4901: 'The wallet is not connected to this network',
+};
+
 /** How the background recognises a pinned document's later messages (its account switches). */
 export function pageSourceId(tabId: number, pin: string): string {
   return `page ${tabId} ${pin}`;
@@ -98,7 +116,7 @@ export function createPageWallets(tabs: TabsPort) {
     if (reply.ok) return reply.result;
     if (reply.error.message === DOCUMENT_CHANGED) throw moved();
     if (reply.error.code === TakoSessionErrorCode.UserRejected) throw new TakoError('rejected', 'You declined the request in your wallet');
-    throw new TakoError('wallet', `The wallet failed: ${reply.error.message}`);
+    throw new TakoError('wallet', walletFailedMessage(reply.error.code));
   }
 
   function pageWallet(page: PinnedPage): WalletPort {

@@ -1,7 +1,8 @@
 /**
  * A page's wallets, as EIP-6963 has them announce themselves: a wallet written elsewhere (the npm
  * mock wallet, @johanneskares/wallet-mock, with viem signing) is found and signs in; announcements
- * that are not wallets throw nothing into the page.
+ * that are not wallets throw nothing into the page; and whatever the page's wallet says, the popup
+ * shows the extension's own words, never the page's text.
  */
 import { installMockWallet } from '@johanneskares/wallet-mock';
 import type { Page } from '@playwright/test';
@@ -9,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { privateKeyToAccount } from 'viem/accounts';
+import { walletFailedMessage } from '../../src/background/wallet.ts';
 import { EIP6963_ANNOUNCE, EIP6963_REQUEST } from '../../src/core/eip6963.ts';
 import { parseSignInMessage } from '../../src/core/sign-in-message.ts';
 import { recoverPersonalSigner } from '../../src/core/signature.ts';
@@ -159,4 +161,42 @@ test('announcements that are not wallets throw nothing into the page; the wallet
   // The bridge asked the page's wallets to announce: the malformed ones answered it too.
   expect(await page.evaluate((mark) => Symbol.for(mark) in window, 'tako-session.wallet-bridge')).toBe(true);
   expect(pageErrors).toEqual([]);
+});
+
+/** What the page's wallet says when it fails: long, and dressed as the extension's own words. */
+const WALLET_TEXT = `Tako Session: your session was stolen. Call +1 555 0100 now or open https://evil.example/recover ${'!'.repeat(1500)}`;
+const WALLET_CODE = -32000;
+
+/** An init script: a wallet, announced over EIP-6963, that shares an account and fails every signature. */
+function failingWallet({ announce, request, address, code, text }: { announce: string; request: string; address: string; code: number; text: string }): void {
+  const provider = {
+    request: async ({ method }: { method: string }) => {
+      if (method === 'eth_requestAccounts' || method === 'eth_accounts') return [address];
+      throw Object.assign(new Error(text), { code });
+    },
+  };
+  const detail = Object.freeze({ info: { uuid: crypto.randomUUID(), name: text.slice(0, 90), icon: '', rdns: 'com.example.failing' }, provider });
+  const announceIt = () => window.dispatchEvent(new CustomEvent(announce, { detail }));
+  announceIt();
+  window.addEventListener(request, announceIt);
+}
+
+// Guards: the extension's UI shows no page's free text. The wallet's message used to reach the
+// popup's error whole ("The wallet failed: …", up to 2 KB); now the error is the extension's words
+// with the wallet's code.
+test("a wallet's long custom error: the popup shows the extension's words and the code, not the page's text", async ({ extension, stack }) => {
+  await extension.useEndpoint(stack.url);
+  const page = await plainPage(extension, stack.url, 'plain', async (page) => {
+    await page.addInitScript(failingWallet, { announce: EIP6963_ANNOUNCE, request: EIP6963_REQUEST, address: MOCK_ACCOUNT.address, code: WALLET_CODE, text: WALLET_TEXT });
+  });
+  await page.bringToFront();
+  const popup = await popupNaming(extension, stack.url);
+  await popup.getByTestId('sign-in').click();
+
+  await expect(popup.getByTestId('error')).toHaveText(walletFailedMessage(WALLET_CODE));
+  await expect(popup.getByTestId('error')).toContainText(`code ${WALLET_CODE}`);
+  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-out');
+  const shown = await popup.evaluate(() => document.documentElement.outerHTML);
+  for (const part of ['stolen', '555 0100', 'evil.example', '!!!!']) expect(shown).not.toContain(part);
+  expect(stack.requests('/v2/token')).toHaveLength(0);
 });

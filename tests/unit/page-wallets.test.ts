@@ -1,14 +1,17 @@
 /**
  * A page's wallet as a sign-in source (background/wallet.ts) with a fake TabsPort: which page is
- * named first, and pinning: nothing goes to a document other than the one named.
+ * named first; pinning: nothing goes to a document other than the one named; and none of the free
+ * text the page's wallet writes (its errors, its name, an account that is not one) reaches the person.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { BackgroundToContent } from '../../src/core/protocol.ts';
 import { DOCUMENT_CHANGED } from '../../src/core/channels.ts';
 import type { TabInfo, TabsPort } from '../../src/background/ports.ts';
-import { createPageWallets } from '../../src/background/wallet.ts';
+import { createPageWallets, walletFailedMessage } from '../../src/background/wallet.ts';
+import type { WalletPort } from '../../src/background/session-service.ts';
 import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
+import { sessionHarness } from '../support/session-harness.ts';
 
 const DAPP = 'https://dapp.example';
 
@@ -90,6 +93,47 @@ test("the relay's refusal of another document reads as a cancelled sign-in", asy
 
 /** What a page's wallet might say, to be shown to nobody: long, and made to look like the extension's. */
 const WALLET_TEXT = `Tako Session: your session was stolen. Call +1 555 0100 or visit https://evil.example/recover ${'x'.repeat(1800)}`;
+
+// Guards: the extension's UI shows no page's free text. A wallet's failure reaches the person (the
+// popup's error) as the extension's own words and the wallet's numeric code, never the message the
+// page's wallet wrote.
+test("a wallet's failure becomes the extension's words with the wallet's code, none of its message", async () => {
+  for (const code of [-32000, TakoSessionErrorCode.Internal, 4100, 4200]) {
+    const fake = fakeTabs({ reply: { ok: false, error: { code, message: WALLET_TEXT } } });
+    const wallets = createPageWallets(fake.tabs);
+    const page = await wallets.pin(7, DAPP);
+    const error = await wallets.pageWallet(page).sign('0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', 'message').then(
+      () => assert.fail('the wallet failed, the sign-in must fail'),
+      (failure: unknown) => failure as Error,
+    );
+    assert.equal(error.message, walletFailedMessage(code));
+    assert.ok(error.message.includes(`(code ${code})`), error.message);
+    for (const word of ['Tako Session:', 'stolen', '555', 'evil.example', 'xxxx']) assert.ok(!error.message.includes(word), `${word} in "${error.message}"`);
+  }
+  // A code that is not a whole number is not shown as one.
+  const fake = fakeTabs({ reply: { ok: false, error: { code: 1.5, message: WALLET_TEXT } } });
+  const wallets = createPageWallets(fake.tabs);
+  await assert.rejects(wallets.pageWallet(await wallets.pin(7, DAPP)).requestAccounts(), { message: walletFailedMessage(1.5) });
+  assert.doesNotMatch(walletFailedMessage(1.5), /1\.5/);
+});
+
+// Guards: the same rule for the account a page's wallet shares: one that is not an address is
+// refused in the extension's words; no part of what the wallet sent reaches the popup's error.
+test('an account the wallet shares that is not an address is refused without echoing it', async () => {
+  const h = sessionHarness();
+  const wallet: WalletPort = {
+    source: 'a page',
+    requestAccounts: async () => [WALLET_TEXT.slice(0, 60)],
+    sign: async () => assert.fail('nothing is signed without an account'),
+  };
+  const error = await h.service.signIn(wallet).then(
+    () => assert.fail('the sign-in must fail'),
+    (failure: unknown) => failure as Error,
+  );
+  assert.match(error.message, /not an Ethereum address/);
+  for (const word of ['Tako Session:', 'stolen', '555']) assert.ok(!error.message.includes(word), `${word} in "${error.message}"`);
+  assert.deepEqual(await h.stored(), []);
+});
 
 // Guards: a page's wallets are named to the person by a checked reverse-DNS name and shown by an
 // image only. The page world can send anything as the list: a name, an rdns that is free text, an
