@@ -67,12 +67,22 @@ export function createPageWallets(tabs: TabsPort) {
    * The pages the person can sign in with, the one they mean first: the active tab of the last
    * focused window; if that is not a web page (the extension's own options page, say), the most
    * recently used web page. The others follow by last use. Nothing is sent to any of them.
+   *
+   * Each is named by its origin, as the browser reports it, and never by its title: the page
+   * writes its title, and the extension's UI shows no page's free text. So each origin is listed
+   * once, by its tab in front or else its most recently used one; two entries alike could not be
+   * told apart, and an origin is what the person trusts with the signature, whichever its tab.
    */
   async function listPages(): Promise<PageSource[]> {
     const [[active], web] = await Promise.all([tabs.query({ active: true, lastFocusedWindow: true }), tabs.query({ url: WEB_PAGE_URLS })]);
     const pages = web.filter(isWebTab).sort((a, b) => (b.lastAccessed ?? 0) - (a.lastAccessed ?? 0));
     if (isWebTab(active)) pages.sort((a, b) => Number(b.id === active.id) - Number(a.id === active.id));
-    return pages.slice(0, MAX_PAGES).map((tab) => ({ kind: 'page', tabId: tab.id, origin: new URL(tab.url).origin, title: (tab.title ?? '').slice(0, 200) }));
+    const byOrigin = new Map<string, PageSource>();
+    for (const tab of pages) {
+      const origin = new URL(tab.url).origin;
+      if (!byOrigin.has(origin)) byOrigin.set(origin, { kind: 'page', tabId: tab.id, origin });
+    }
+    return [...byOrigin.values()].slice(0, MAX_PAGES);
   }
 
   /**

@@ -57,7 +57,8 @@ async function plainPage(extension: Extension, url: string, title: string, setUp
 
 // Guards: every wallet EIP-6963 allows is found. The mock wallet's rdns, com.example.mock-wallet,
 // was refused by a check that read rdns as a forward domain, which threw into the page for each
-// announcement and left "No wallet found". Also: the popup never shows the wallet's own name.
+// announcement and left "No wallet found". Also: the popup names the page by its origin, never by
+// its title, and never shows the wallet's own name.
 test('a wallet from npm, announced over EIP-6963 as com.example.mock-wallet, signs in from the page the person picks', async ({
   extension,
   stack,
@@ -69,6 +70,7 @@ test('a wallet from npm, announced over EIP-6963 as com.example.mock-wallet, sig
   await installMockWallet({ page: demo, account: MOCK_ACCOUNT });
   await demo.goto(`${stack.url}/?wallet=none`);
   await expect(demo.getByTestId('wallet-none')).toBeVisible();
+  const pageTitle = await demo.title();
   // Another site in front, so that the popup names that one first and the person picks the demo.
   const other = await extension.context.newPage();
   await other.goto(`${otherOrigin(stack.port)}/?wallet=none`);
@@ -78,6 +80,8 @@ test('a wallet from npm, announced over EIP-6963 as com.example.mock-wallet, sig
   const option = popup.locator(`[data-testid="sign-in-source-picker"] option[data-origin="${stack.url}"]`);
   await popup.getByTestId('sign-in-source-picker').selectOption((await option.getAttribute('value'))!);
   await expect(popup.getByTestId('sign-in-source')).toHaveAttribute('data-origin', stack.url);
+  const shown = await popup.evaluate(() => document.documentElement.outerHTML);
+  expect(shown).not.toContain(pageTitle);
   await popup.getByTestId('sign-in').click();
   await expectSignedIn(popup);
   await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', MOCK_ACCOUNT.address);
@@ -93,6 +97,7 @@ test('a wallet from npm, announced over EIP-6963 as com.example.mock-wallet, sig
   expect(pageErrors).toEqual([]);
   const after = await popup.evaluate(() => document.documentElement.outerHTML);
   expect(after).not.toContain(MOCK_NAME);
+  expect(after).not.toContain(pageTitle);
 });
 
 /**

@@ -57,7 +57,7 @@ export function fakeTabs(pages: Record<number, string>) {
   }
 
   const tabs: TabsPort = {
-    query: async () => [...shown.values()].map((document) => ({ id: document.tabId, url: document.url, title: '' })),
+    query: async () => [...shown.values()].map((document) => ({ id: document.tabId, url: document.url })),
     async send(tabId, message, documentId) {
       const document = receiver(tabId, documentId);
       assert.equal(message.type, 'wallet-request', 'only wallet steps are sent in these tests');

@@ -31,19 +31,44 @@ function fakeTabs(options: { active?: TabInfo; web?: TabInfo[]; showing?: string
   return { tabs, sent, bridged, walletSteps: () => sent.filter((s) => s.message.type === 'wallet-request') };
 }
 
+/** Tabs as the browser reports them: with the titles their pages wrote. */
+const titled = <T extends TabInfo & { title: string }>(tabs: T[]): TabInfo[] => tabs;
+
 test('the page in front is named first, then the others by last use; nothing is sent to any', async () => {
   const fake = fakeTabs({
-    active: { id: 2, url: 'https://front.example/app', title: 'Front' },
-    web: [
-      { id: 1, url: 'https://old.example/', lastAccessed: 10 },
+    active: titled([{ id: 2, url: 'https://front.example/app', title: 'Front' }])[0],
+    web: titled([
+      { id: 1, url: 'https://old.example/', lastAccessed: 10, title: 'Old' },
       { id: 2, url: 'https://front.example/app', lastAccessed: 20, title: 'Front' },
-      { id: 3, url: 'https://recent.example/', lastAccessed: 30 },
-      { id: 4, url: 'chrome://settings', lastAccessed: 40 },
-    ],
+      { id: 3, url: 'https://recent.example/', lastAccessed: 30, title: 'Recent' },
+      { id: 4, url: 'chrome://settings', lastAccessed: 40, title: 'Settings' },
+    ]),
   });
   const pages = await createPageWallets(fake.tabs).listPages();
   assert.deepEqual(pages.map((page) => page.origin), ['https://front.example', 'https://recent.example', 'https://old.example']);
   assert.deepEqual(fake.sent, []);
+});
+
+// Guards: the extension's UI shows no page's free text. A tab's title is the page's to write, so
+// the sources the popup lists carry the origin the browser reports and nothing of the title; an
+// origin open in several tabs is listed once (entries alike could not be told apart), by its tab
+// in front.
+test('each origin is listed once, by its origin alone: no tab title reaches the popup', async () => {
+  const phishing = 'Your session expired: sign in again at evil.example';
+  const fake = fakeTabs({
+    active: titled([{ id: 5, url: 'https://dapp.example/b', title: phishing }])[0],
+    web: titled([
+      { id: 4, url: 'https://dapp.example/a', lastAccessed: 50, title: phishing },
+      { id: 5, url: 'https://dapp.example/b', lastAccessed: 20, title: phishing },
+      { id: 6, url: 'https://other.example/', lastAccessed: 30, title: phishing },
+    ]),
+  });
+  const pages = await createPageWallets(fake.tabs).listPages();
+  assert.deepEqual(pages, [
+    { kind: 'page', tabId: 5, origin: 'https://dapp.example' },
+    { kind: 'page', tabId: 6, origin: 'https://other.example' },
+  ]);
+  assert.doesNotMatch(JSON.stringify(pages), /session expired/);
 });
 
 test('with an extension page in front, the most recently used web page is named first', async () => {

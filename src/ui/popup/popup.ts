@@ -267,14 +267,14 @@ function renderSources(state: PopupState | undefined): void {
   el.source.dataset.kind = chosen?.kind ?? '';
   el.source.dataset.origin = chosen?.kind === 'page' ? chosen.origin : '';
   el.source.textContent = chosen ? describeSource(chosen) : '';
-  el.source.title = chosen?.kind === 'page' ? `${chosen.title}\n${chosen.origin}` : (chosen?.extensionId ?? '');
+  el.source.title = chosen?.kind === 'page' ? chosen.origin : (chosen?.extensionId ?? '');
   sourcePicker.replaceChildren(
     ...sources.map((source) => {
       const option = document.createElement('option');
       option.value = sourceKey(source);
       option.dataset.kind = source.kind;
       if (source.kind === 'page') option.dataset.origin = source.origin;
-      option.textContent = source.kind === 'page' && source.title ? t('sourcePageTitled', source.origin, source.title) : describeSource(source);
+      option.textContent = describeSource(source);
       option.selected = option.value === chosenKey;
       return option;
     }),
