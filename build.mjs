@@ -29,11 +29,13 @@ const root = path.dirname(fileURLToPath(import.meta.url));
 export const NODE_STUB_MARKER = 'tako-session: node builtin reached a browser bundle';
 
 /**
- * esbuild plugin, also used by the local stack's demo bundle. @metamask/providers' root entry also
- * exports its stream-based providers, and even its EIP-6963 module imports a helper file that
- * reaches Node's `events`. Pages need only EIP-6963 discovery and announcement, so the bare
- * specifier is pointed at that one module and `events` at a stub. Tree-shaking removes the stub;
- * the build checks that it never reaches a bundle.
+ * esbuild plugin for the local stack's demo bundle, whose dev wallet announces itself with
+ * @metamask/providers' EIP-6963 helper (the product's discovery is its own, src/core/eip6963.ts).
+ * The library's root entry also exports its stream-based providers, and even its EIP-6963 module
+ * imports a helper file that reaches Node's `events`, so the bare specifier is pointed at that one
+ * module and `events` at a stub. Tree-shaking removes the stub; the build checks that it never
+ * reaches a bundle. The product's builds keep the plugin, so that an import of the library there
+ * could not pull in its streams either.
  */
 export const eip6963OnlyPlugin = {
   name: 'metamask-eip6963-only',

@@ -7,7 +7,6 @@ import type { BackgroundToContent } from '../core/protocol.ts';
 export interface TabInfo {
   id?: number;
   url?: string;
-  title?: string;
   lastAccessed?: number;
 }
 

@@ -1,7 +1,9 @@
 /**
- * Encryption at rest for every stored secret (session tokens, the MetaHuman SDK token): AES-GCM with a 256-bit key that WebCrypto creates as
- * non-extractable and IndexedDB keeps as a CryptoKey object, so the key's bytes never exist in
- * script memory and a copy of the database's values alone does not reveal the tokens.
+ * Encryption at rest for every stored secret (session tokens, the MetaHuman SDK token): AES-GCM
+ * with a 256-bit key that WebCrypto creates as non-extractable and IndexedDB keeps as a CryptoKey
+ * object, so the key's bytes never exist in script memory and records read or exported as data do
+ * not reveal the tokens. The key lives in the same database as the records: a copied profile
+ * carries both and opens them (README "Sealing at rest").
  */
 
 export interface SealedSecret {

@@ -2,7 +2,7 @@
  * Sign-in: one at a time, with the wallet of the page the person picked (or MetaMask directly):
  * ask for the account, have it sign the Tako message, check the signer, post, store the pair.
  */
-import { parseAddress, sameAddress } from '../core/address.ts';
+import { hasAddressShape, parseAddress, sameAddress } from '../core/address.ts';
 import { endpointKey } from '../core/endpoints.ts';
 import { describeError, SIGN_IN_CANCELLED, TakoError } from '../core/errors.ts';
 import { clockFrom, estimatedServerTime, unmeasuredClock, type ClockSample } from '../core/server-clock.ts';
@@ -89,6 +89,8 @@ export function createSignIn(
     if (!Array.isArray(accounts) || accounts.length === 0) {
       throw new TakoError('wallet', 'The wallet did not share an account');
     }
+    // The wallet's answer is the page's to write: an account that is not an address is not echoed.
+    if (!hasAddressShape(accounts[0])) throw new TakoError('wallet', 'The wallet shared an account that is not an Ethereum address');
     const address = parseAddress(accounts[0]);
     const measured = await unlessAborted(serverClock, signal);
     const message = buildSignInMessage(address, estimatedServerTime(measured ?? unmeasuredClock(clock.now()), clock.now()));

@@ -5,6 +5,7 @@
  */
 import type { Address } from '../core/address.ts';
 import { DOCUMENT_CHANGED, newMessageId, WALLET_TIMEOUT_MS } from '../core/channels.ts';
+import { isReverseDns } from '../core/eip6963.ts';
 import { TakoError } from '../core/errors.ts';
 import { parseMessage, ReplySchema, WalletInfoSchema, type WalletAction, type WalletInfo } from '../core/protocol.ts';
 import { TakoSessionErrorCode } from '../core/tako-session-api.ts';
@@ -38,6 +39,24 @@ export const documentGoneMessage = (origin: string) =>
 /** A page's own `tako_signIn` when the tab shows another document by the time it is pinned. */
 export const documentReplacedMessage = (origin: string) => `${origin} went to another page before the sign-in started: nothing was sent`;
 
+/**
+ * What the person reads when a page's wallet fails: the extension's words and the wallet's code
+ * (EIP-1193 and JSON-RPC codes are numbers), never the wallet's own message, which the page
+ * writes: the extension's UI shows no page's free text.
+ */
+export function walletFailedMessage(code: number): string {
+  const said = WALLET_CODE_WORDS[code] ?? 'The wallet failed';
+  return Number.isSafeInteger(code) ? `${said} (code ${code})` : `${said} (no error code)`;
+}
+
+/** EIP-1193's provider errors, in the extension's words (4001, refused, is handled apart). */
+const WALLET_CODE_WORDS: Partial<Record<number, string>> = {
+  4100: 'The wallet has not let this page use the account',
+  4200: 'The wallet does not support this request',
+  4900: 'The wallet is not connected',
+  4901: 'The wallet is not connected to this network',
+};
+
 /** How the background recognises a pinned document's later messages (its account switches). */
 export function pageSourceId(tabId: number, pin: string): string {
   return `page ${tabId} ${pin}`;
@@ -48,12 +67,22 @@ export function createPageWallets(tabs: TabsPort) {
    * The pages the person can sign in with, the one they mean first: the active tab of the last
    * focused window; if that is not a web page (the extension's own options page, say), the most
    * recently used web page. The others follow by last use. Nothing is sent to any of them.
+   *
+   * Each is named by its origin, as the browser reports it, and never by its title: the page
+   * writes its title, and the extension's UI shows no page's free text. So each origin is listed
+   * once, by its tab in front or else its most recently used one; two entries alike could not be
+   * told apart, and an origin is what the person trusts with the signature, whichever its tab.
    */
   async function listPages(): Promise<PageSource[]> {
     const [[active], web] = await Promise.all([tabs.query({ active: true, lastFocusedWindow: true }), tabs.query({ url: WEB_PAGE_URLS })]);
     const pages = web.filter(isWebTab).sort((a, b) => (b.lastAccessed ?? 0) - (a.lastAccessed ?? 0));
     if (isWebTab(active)) pages.sort((a, b) => Number(b.id === active.id) - Number(a.id === active.id));
-    return pages.slice(0, MAX_PAGES).map((tab) => ({ kind: 'page', tabId: tab.id, origin: new URL(tab.url).origin, title: (tab.title ?? '').slice(0, 200) }));
+    const byOrigin = new Map<string, PageSource>();
+    for (const tab of pages) {
+      const origin = new URL(tab.url).origin;
+      if (!byOrigin.has(origin)) byOrigin.set(origin, { kind: 'page', tabId: tab.id, origin });
+    }
+    return [...byOrigin.values()].slice(0, MAX_PAGES);
   }
 
   /**
@@ -97,7 +126,7 @@ export function createPageWallets(tabs: TabsPort) {
     if (reply.ok) return reply.result;
     if (reply.error.message === DOCUMENT_CHANGED) throw moved();
     if (reply.error.code === TakoSessionErrorCode.UserRejected) throw new TakoError('rejected', 'You declined the request in your wallet');
-    throw new TakoError('wallet', `The wallet failed: ${reply.error.message}`);
+    throw new TakoError('wallet', walletFailedMessage(reply.error.code));
   }
 
   function pageWallet(page: PinnedPage): WalletPort {
@@ -114,8 +143,10 @@ export function createPageWallets(tabs: TabsPort) {
     if (!Array.isArray(result)) throw new TakoError('wallet', 'The page sent an unreadable list of wallets');
     return result.flatMap((item) => {
       const wallet = parseMessage(WalletInfoSchema, item);
-      // Only images can be shown as icons; anything else is dropped rather than rendered.
-      return wallet ? [{ ...wallet, icon: /^data:image\//.test(wallet.icon) ? wallet.icon : '' }] : [];
+      if (!wallet) return [];
+      // The page world can send anything: only an image is shown as an icon, and only a
+      // reverse-DNS name (a constrained identifier, not free text) as the wallet's name.
+      return [{ id: wallet.id, icon: /^data:image\//.test(wallet.icon) ? wallet.icon : '', rdns: isReverseDns(wallet.rdns) ? wallet.rdns : '' }];
     });
   }
 

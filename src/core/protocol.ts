@@ -11,6 +11,7 @@
  */
 import * as v from 'valibot';
 import { CONTENT_CHANNEL, PAGE_CHANNEL } from './channels.ts';
+import { ICON_BUDGET_CHARS } from './eip6963.ts';
 import type { TakoAccess, TakoSessionInfo } from './tako-session-api.ts';
 
 /** Request ids, wallet ids: short non-empty strings. */
@@ -47,12 +48,15 @@ export const ReplySchema = v.variant('ok', [
 
 // ---- page world <-> content script -------------------------------------------------------------
 
-/** Wallets the page world found, as the popup shows them. */
+/**
+ * A wallet the page world found: its EIP-6963 uuid (or the `window.ethereum` fallback's id), icon
+ * and reverse-DNS name, '' when it has none. Its free-text name is not passed on: the extension
+ * never shows a page's free text.
+ */
 export const WalletInfoSchema = v.object({
   id: Id,
-  name: v.pipe(v.string(), v.maxLength(100)),
-  icon: v.pipe(v.string(), v.maxLength(100_000)),
-  rdns: v.pipe(v.string(), v.maxLength(200)),
+  icon: v.pipe(v.string(), v.maxLength(ICON_BUDGET_CHARS)),
+  rdns: v.pipe(v.string(), v.maxLength(253)),
 });
 export type WalletInfo = v.InferOutput<typeof WalletInfoSchema>;
 

@@ -35,8 +35,8 @@ export const SignInSourceSchema = v.variant('kind', [
 ]);
 export type SignInSource = v.InferOutput<typeof SignInSourceSchema>;
 
-/** A page source as listed for the person: with the tab's title. */
-export type PageSource = v.InferOutput<typeof PageSourceSchema> & { title: string };
+/** A page source as listed for the person: by its origin alone, never the page's title. */
+export type PageSource = v.InferOutput<typeof PageSourceSchema>;
 /** A wallet extension as listed for the person: with its name. */
 export type ExtensionSource = Extract<SignInSource, { kind: 'extension' }> & { name: string };
 export type SignInSourceView = ExtensionSource | PageSource;

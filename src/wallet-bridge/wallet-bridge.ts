@@ -1,9 +1,10 @@
 /**
  * The bridge to the page's wallet: EIP-6963 discovery, falling back to `window.ethereum`. It
  * answers only what the background asks (accounts, a signature, the list of wallets); the
- * background checks every answer, since anything on the page can lie.
+ * background checks every answer, since anything on the page can lie. Nothing it does throws into
+ * the page: a malformed announcement is ignored.
  */
-import { eip6963RequestProvider, type EIP6963ProviderDetail } from '@metamask/providers';
+import { EIP6963_ANNOUNCE, EIP6963_REQUEST, ICON_BUDGET_CHARS, MAX_LISTED_WALLETS, readAnnouncement } from '../core/eip6963.ts';
 import type { WalletAction, WalletInfo } from '../core/protocol.ts';
 import type { TakoSessionErrorCode } from '../core/tako-session-api.ts';
 
@@ -24,22 +25,35 @@ export class WalletBridgeError extends Error {
 }
 
 export function createWalletBridge(win: Window & { ethereum?: unknown }, onAccountsChanged: (accounts: string[]) => void) {
-  const announced = new Map<string, EIP6963ProviderDetail>();
+  /** Announced wallets by uuid, in the order they first announced; a uuid keeps its first provider. */
+  const announced = new Map<string, { provider: Eip1193Provider; rdns: string; icon: string }>();
   const watched = new WeakSet<object>();
 
   /** Forwards the wallet's account switches; each provider is watched once. */
   function watch(provider: Eip1193Provider | undefined): void {
-    if (!provider || watched.has(provider) || typeof provider.on !== 'function') return;
-    watched.add(provider);
-    provider.on('accountsChanged', (accounts) => {
-      if (Array.isArray(accounts)) onAccountsChanged(accounts.filter((a): a is string => typeof a === 'string').slice(0, 16));
-    });
+    try {
+      if (!provider || watched.has(provider) || typeof provider.on !== 'function') return;
+      watched.add(provider);
+      provider.on('accountsChanged', (accounts) => {
+        try {
+          if (Array.isArray(accounts)) onAccountsChanged(accounts.filter((a): a is string => typeof a === 'string').slice(0, 16));
+        } catch {
+          // A hostile array: no switch to report.
+        }
+      });
+    } catch {
+      // A provider whose `on` throws: its switches are not followed.
+    }
   }
 
-  eip6963RequestProvider((detail) => {
-    announced.set(detail.info.uuid, detail);
-    watch(detail.provider as unknown as Eip1193Provider);
+  // The EIP's dapp side: listen for the page's lifetime, then ask the wallets to announce.
+  win.addEventListener(EIP6963_ANNOUNCE, (event) => {
+    const wallet = readAnnouncement<Eip1193Provider>((event as Partial<CustomEvent>).detail);
+    if (!wallet || announced.has(wallet.uuid)) return;
+    announced.set(wallet.uuid, { provider: wallet.provider, rdns: wallet.rdns, icon: wallet.icon });
+    watch(wallet.provider);
   });
+  win.dispatchEvent(new Event(EIP6963_REQUEST));
 
   function injected(): Eip1193Provider | undefined {
     const candidate = win.ethereum as Partial<Eip1193Provider> | undefined;
@@ -47,15 +61,13 @@ export function createWalletBridge(win: Window & { ethereum?: unknown }, onAccou
   }
 
   function list(): WalletInfo[] {
-    const wallets: WalletInfo[] = [...announced.values()].map(({ info }) => ({
-      id: info.uuid,
-      name: info.name,
-      icon: info.icon,
-      rdns: info.rdns,
-    }));
-    if (wallets.length === 0 && injected()) {
-      wallets.push({ id: INJECTED_ID, name: 'Browser wallet', icon: '', rdns: '' });
-    }
+    let iconBudget = ICON_BUDGET_CHARS;
+    const wallets: WalletInfo[] = [...announced].slice(0, MAX_LISTED_WALLETS).map(([id, { rdns, icon }]) => {
+      const shown = icon.length <= iconBudget ? icon : '';
+      iconBudget -= shown.length;
+      return { id, icon: shown, rdns };
+    });
+    if (wallets.length === 0 && injected()) wallets.push({ id: INJECTED_ID, icon: '', rdns: '' });
     return wallets;
   }
 
@@ -63,10 +75,9 @@ export function createWalletBridge(win: Window & { ethereum?: unknown }, onAccou
     if (walletId !== undefined && walletId !== INJECTED_ID) {
       const detail = announced.get(walletId);
       if (!detail) throw new WalletBridgeError('The chosen wallet is no longer on this page', -32603 satisfies typeof TakoSessionErrorCode.Internal);
-      return detail.provider as unknown as Eip1193Provider;
+      return detail.provider;
     }
-    const first = announced.values().next().value as EIP6963ProviderDetail | undefined;
-    const provider = (first?.provider as unknown as Eip1193Provider | undefined) ?? injected();
+    const provider = announced.values().next().value?.provider ?? injected();
     if (!provider) throw new WalletBridgeError('No wallet found on this page', -32603 satisfies typeof TakoSessionErrorCode.Internal);
     return provider;
   }
@@ -75,7 +86,7 @@ export function createWalletBridge(win: Window & { ethereum?: unknown }, onAccou
     switch (action.action) {
       case 'list-wallets':
         // Wallets injected after start-up announce themselves again on a fresh request.
-        win.dispatchEvent(new Event('eip6963:requestProvider'));
+        win.dispatchEvent(new Event(EIP6963_REQUEST));
         return list();
       case 'request-accounts': {
         const provider = pick(action.walletId);

@@ -1,6 +1,7 @@
 import { buildSignInMessage, parseSignInMessage } from '../../src/core/sign-in-message.ts';
 import { alarmNames, DEV_ADDRESS, expect, expectSignedIn, readStore, signInFromPopup, test } from './fixtures.ts';
 import { StorageKeys } from '../../src/background/storage-keys.ts';
+import { DEV_WALLET_B_INFO, DEV_WALLET_INFO } from '../../src/stack/demo/dev-wallet.ts';
 
 test('popup sign-in through the demo wallet posts one canonical, fresh message', async ({ extension, stack }) => {
   await extension.useEndpoint(stack.url);
@@ -71,14 +72,19 @@ test('a page that never used window.takoSession is reached for sign-in: the inje
   expect(stack.requests('/v2/token')).toHaveLength(0);
 });
 
-test('with two wallets the person picks one by name and icon', async ({ extension, stack }) => {
+// Guards: the person tells a page's wallets apart by their icons and checked reverse-DNS names;
+// the names the wallets give themselves are the page's free text, shown nowhere in the popup.
+test('with two wallets the person picks one by icon and reverse-DNS name', async ({ extension, stack }) => {
   await extension.useEndpoint(stack.url);
   await extension.openDemo({ autoconfirm: '1', wallets: '2' });
   const popup = await signInFromPopup(extension);
   const options = popup.getByTestId('wallet-option');
   await expect(options).toHaveCount(2);
   await expect(options.locator('img')).toHaveCount(2);
-  await options.filter({ hasText: 'Dev Wallet B' }).click();
+  await expect(options).toHaveText([DEV_WALLET_INFO.rdns, DEV_WALLET_B_INFO.rdns]);
+  const shown = await popup.evaluate(() => document.documentElement.outerHTML);
+  for (const name of [DEV_WALLET_INFO.name, DEV_WALLET_B_INFO.name]) expect(shown).not.toContain(name);
+  await options.filter({ hasText: DEV_WALLET_B_INFO.rdns }).click();
   await expectSignedIn(popup);
   // Dev Wallet B holds key #1.
   await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', '0x70997970C51812dc3A010C7d01b50e0d17dc79C8');

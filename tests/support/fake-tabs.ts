@@ -10,7 +10,7 @@ import type { TabsPort } from '../../src/background/ports.ts';
 import type { WalletAction, WalletInfo } from '../../src/core/protocol.ts';
 
 export const FAKE_ACCOUNT = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
-export const FAKE_WALLET: WalletInfo = { id: 'wallet-1', name: 'Dev Wallet', icon: '', rdns: 'example.dev.wallet' };
+export const FAKE_WALLET: WalletInfo = { id: 'wallet-1', icon: '', rdns: 'example.dev.wallet' };
 
 interface FakeDocument {
   tabId: number;
@@ -64,7 +64,7 @@ export function fakeTabs(pages: Record<number, string>) {
       [...shown.values()]
         // One window: its active tab is the active tab of the focused window.
         .filter((document) => !query.active || document.tabId === inFront)
-        .map((document) => ({ id: document.tabId, url: document.url, title: '' })),
+        .map((document) => ({ id: document.tabId, url: document.url })),
     async send(tabId, message, documentId) {
       const document = receiver(tabId, documentId);
       assert.equal(message.type, 'wallet-request', 'only wallet steps are sent in these tests');

@@ -1,14 +1,17 @@
 /**
  * A page's wallet as a sign-in source (background/wallet.ts) with a fake TabsPort: which page is
- * named first, and pinning: nothing goes to a document other than the one named.
+ * named first; pinning: nothing goes to a document other than the one named; and none of the free
+ * text the page's wallet writes (its errors, its name, an account that is not one) reaches the person.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { BackgroundToContent } from '../../src/core/protocol.ts';
 import { DOCUMENT_CHANGED } from '../../src/core/channels.ts';
 import type { TabInfo, TabsPort } from '../../src/background/ports.ts';
-import { createPageWallets } from '../../src/background/wallet.ts';
+import { createPageWallets, walletFailedMessage } from '../../src/background/wallet.ts';
+import type { WalletPort } from '../../src/background/session-service.ts';
 import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
+import { sessionHarness } from '../support/session-harness.ts';
 
 const DAPP = 'https://dapp.example';
 
@@ -29,19 +32,44 @@ function fakeTabs(options: { active?: TabInfo; web?: TabInfo[]; showing?: string
   return { tabs, sent, bridged, walletSteps: () => sent.filter((s) => s.message.type === 'wallet-request') };
 }
 
+/** Tabs as the browser reports them: with the titles their pages wrote. */
+const titled = <T extends TabInfo & { title: string }>(tabs: T[]): TabInfo[] => tabs;
+
 test('the page in front is named first, then the others by last use; nothing is sent to any', async () => {
   const fake = fakeTabs({
-    active: { id: 2, url: 'https://front.example/app', title: 'Front' },
-    web: [
-      { id: 1, url: 'https://old.example/', lastAccessed: 10 },
+    active: titled([{ id: 2, url: 'https://front.example/app', title: 'Front' }])[0],
+    web: titled([
+      { id: 1, url: 'https://old.example/', lastAccessed: 10, title: 'Old' },
       { id: 2, url: 'https://front.example/app', lastAccessed: 20, title: 'Front' },
-      { id: 3, url: 'https://recent.example/', lastAccessed: 30 },
-      { id: 4, url: 'chrome://settings', lastAccessed: 40 },
-    ],
+      { id: 3, url: 'https://recent.example/', lastAccessed: 30, title: 'Recent' },
+      { id: 4, url: 'chrome://settings', lastAccessed: 40, title: 'Settings' },
+    ]),
   });
   const pages = await createPageWallets(fake.tabs).listPages();
   assert.deepEqual(pages.map((page) => page.origin), ['https://front.example', 'https://recent.example', 'https://old.example']);
   assert.deepEqual(fake.sent, []);
+});
+
+// Guards: the extension's UI shows no page's free text. A tab's title is the page's to write, so
+// the sources the popup lists carry the origin the browser reports and nothing of the title; an
+// origin open in several tabs is listed once (entries alike could not be told apart), by its tab
+// in front.
+test('each origin is listed once, by its origin alone: no tab title reaches the popup', async () => {
+  const phishing = 'Your session expired: sign in again at evil.example';
+  const fake = fakeTabs({
+    active: titled([{ id: 5, url: 'https://dapp.example/b', title: phishing }])[0],
+    web: titled([
+      { id: 4, url: 'https://dapp.example/a', lastAccessed: 50, title: phishing },
+      { id: 5, url: 'https://dapp.example/b', lastAccessed: 20, title: phishing },
+      { id: 6, url: 'https://other.example/', lastAccessed: 30, title: phishing },
+    ]),
+  });
+  const pages = await createPageWallets(fake.tabs).listPages();
+  assert.deepEqual(pages, [
+    { kind: 'page', tabId: 5, origin: 'https://dapp.example' },
+    { kind: 'page', tabId: 6, origin: 'https://other.example' },
+  ]);
+  assert.doesNotMatch(JSON.stringify(pages), /session expired/);
 });
 
 test('with an extension page in front, the most recently used web page is named first', async () => {
@@ -87,4 +115,67 @@ test("the relay's refusal of another document reads as a cancelled sign-in", asy
   const wallets = createPageWallets(fake.tabs);
   const page = await wallets.pin(7, DAPP);
   await assert.rejects(wallets.pageWallet(page).requestAccounts(), /went to another page before the wallet answered: sign-in cancelled/);
+});
+
+/** What a page's wallet might say, to be shown to nobody: long, and made to look like the extension's. */
+const WALLET_TEXT = `Tako Session: your session was stolen. Call +1 555 0100 or visit https://evil.example/recover ${'x'.repeat(1800)}`;
+
+// Guards: the extension's UI shows no page's free text. A wallet's failure reaches the person (the
+// popup's error) as the extension's own words and the wallet's numeric code, never the message the
+// page's wallet wrote.
+test("a wallet's failure becomes the extension's words with the wallet's code, none of its message", async () => {
+  for (const code of [-32000, TakoSessionErrorCode.Internal, 4100, 4200]) {
+    const fake = fakeTabs({ reply: { ok: false, error: { code, message: WALLET_TEXT } } });
+    const wallets = createPageWallets(fake.tabs);
+    const page = await wallets.pin(7, DAPP);
+    const error = await wallets.pageWallet(page).sign('0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', 'message').then(
+      () => assert.fail('the wallet failed, the sign-in must fail'),
+      (failure: unknown) => failure as Error,
+    );
+    assert.equal(error.message, walletFailedMessage(code));
+    assert.ok(error.message.includes(`(code ${code})`), error.message);
+    for (const word of ['Tako Session:', 'stolen', '555', 'evil.example', 'xxxx']) assert.ok(!error.message.includes(word), `${word} in "${error.message}"`);
+  }
+  // A code that is not a whole number is not shown as one.
+  const fake = fakeTabs({ reply: { ok: false, error: { code: 1.5, message: WALLET_TEXT } } });
+  const wallets = createPageWallets(fake.tabs);
+  await assert.rejects(wallets.pageWallet(await wallets.pin(7, DAPP)).requestAccounts(), { message: walletFailedMessage(1.5) });
+  assert.doesNotMatch(walletFailedMessage(1.5), /1\.5/);
+});
+
+// Guards: the same rule for the account a page's wallet shares: one that is not an address is
+// refused in the extension's words; no part of what the wallet sent reaches the popup's error.
+test('an account the wallet shares that is not an address is refused without echoing it', async () => {
+  const h = sessionHarness();
+  const wallet: WalletPort = {
+    source: 'a page',
+    requestAccounts: async () => [WALLET_TEXT.slice(0, 60)],
+    sign: async () => assert.fail('nothing is signed without an account'),
+  };
+  const error = await h.service.signIn(wallet).then(
+    () => assert.fail('the sign-in must fail'),
+    (failure: unknown) => failure as Error,
+  );
+  assert.match(error.message, /not an Ethereum address/);
+  for (const word of ['Tako Session:', 'stolen', '555']) assert.ok(!error.message.includes(word), `${word} in "${error.message}"`);
+  assert.deepEqual(await h.stored(), []);
+});
+
+// Guards: a page's wallets are named to the person by a checked reverse-DNS name and shown by an
+// image only. The page world can send anything as the list: a name, an rdns that is free text, an
+// icon that is not an image. None of it passes.
+test("the wallets a page lists carry only a reverse-DNS name and an image: no free text", async () => {
+  const listed = [
+    { id: 'a', name: WALLET_TEXT, icon: 'data:image/svg+xml,<svg/>', rdns: 'com.example.mock-wallet' },
+    { id: 'b', name: 'B', icon: 'javascript:alert(1)', rdns: 'Your session was stolen, call 555 0100' },
+    { id: 'c', icon: 'https://evil.example/icon.png', rdns: 'io.metamask' },
+  ];
+  const fake = fakeTabs({ reply: { ok: true, result: listed } });
+  const wallets = createPageWallets(fake.tabs);
+  const found = await wallets.listWallets(await wallets.pin(7, DAPP));
+  assert.deepEqual(found, [
+    { id: 'a', icon: 'data:image/svg+xml,<svg/>', rdns: 'com.example.mock-wallet' },
+    { id: 'b', icon: '', rdns: '' },
+    { id: 'c', icon: '', rdns: 'io.metamask' },
+  ]);
 });

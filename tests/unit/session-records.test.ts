@@ -62,6 +62,8 @@ describe('tokens at rest', () => {
     assertNoTokenIn(await sealSession(session(), vault));
   });
 
+  // Guards: the sealing key is non-extractable (no script can turn it into bytes, so no export of
+  // the records carries it), and one key seals everything, however many first uses race.
   test('the key is a non-extractable AES-GCM key, created once even under concurrent first use', async () => {
     const keys = memoryKeys();
     const vault = createSecretVault(keys);

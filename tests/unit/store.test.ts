@@ -74,8 +74,9 @@ describe('the store at rest', () => {
     assert.deepEqual(await nextWorker(data).getMetahumanToken(), METAHUMAN_RECORD);
   });
 
-  // Guards: the key that seals them is a non-extractable CryptoKey kept beside the records, so a
-  // copy of the database's values reveals no secret.
+  // Guards: the key that seals them is a non-extractable CryptoKey kept beside the records: no
+  // script can export it, so records read or exported as data reveal no secret (a copied profile,
+  // which carries the key too, is not covered: README "Sealing at rest").
   test('the vault key in storage is a non-extractable AES-GCM CryptoKey', async () => {
     const { store, data } = memoryStore();
     await store.putSession(session());

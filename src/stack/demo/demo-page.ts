@@ -11,7 +11,7 @@
  *   ?wallet=none    no wallet at all: no window.ethereum, nothing announced
  *   ?announce=0     the wallet only as window.ethereum, not announced over EIP-6963 (an older wallet)
  */
-import { eip6963RequestProvider } from '@metamask/providers';
+import { EIP6963_ANNOUNCE, EIP6963_REQUEST, readAnnouncement } from '../../core/eip6963.ts';
 import { isDevKeyIndex, type DevKeyIndex } from './dev-keys.ts';
 import {
   announceDevWallet,
@@ -77,16 +77,19 @@ function showTakoSession(status: HTMLElement): void {
   status.dataset['available'] = String(available);
 }
 
+/** Every wallet the page hears of over EIP-6963, read with the same check as the wallet bridge's. */
 function listAnnouncedWallets(list: HTMLElement): void {
   const seen = new Set<string>();
-  eip6963RequestProvider(({ info }) => {
-    if (seen.has(info.uuid)) return;
-    seen.add(info.uuid);
+  window.addEventListener(EIP6963_ANNOUNCE, (event) => {
+    const wallet = readAnnouncement((event as Partial<CustomEvent>).detail);
+    if (!wallet || seen.has(wallet.uuid)) return;
+    seen.add(wallet.uuid);
     const item = document.createElement('li');
-    item.dataset['rdns'] = info.rdns;
-    item.textContent = `${info.name} (${info.rdns})`;
+    item.dataset['rdns'] = wallet.rdns;
+    item.textContent = `${wallet.name} (${wallet.rdns || 'no rdns'})`;
     list.append(item);
   });
+  window.dispatchEvent(new Event(EIP6963_REQUEST));
 }
 
 const wallets = installWallets();

@@ -267,14 +267,14 @@ function renderSources(state: PopupState | undefined): void {
   el.source.dataset.kind = chosen?.kind ?? '';
   el.source.dataset.origin = chosen?.kind === 'page' ? chosen.origin : '';
   el.source.textContent = chosen ? describeSource(chosen) : '';
-  el.source.title = chosen?.kind === 'page' ? `${chosen.title}\n${chosen.origin}` : (chosen?.extensionId ?? '');
+  el.source.title = chosen?.kind === 'page' ? chosen.origin : (chosen?.extensionId ?? '');
   sourcePicker.replaceChildren(
     ...sources.map((source) => {
       const option = document.createElement('option');
       option.value = sourceKey(source);
       option.dataset.kind = source.kind;
       if (source.kind === 'page') option.dataset.origin = source.origin;
-      option.textContent = source.kind === 'page' && source.title ? t('sourcePageTitled', source.origin, source.title) : describeSource(source);
+      option.textContent = describeSource(source);
       option.selected = option.value === chosenKey;
       return option;
     }),
@@ -368,20 +368,33 @@ function signIn(source: SignInSource, walletId?: string): Promise<void> {
   return run(() => askSignIn(source, walletId));
 }
 
+/**
+ * A wallet in the picker, in the extension's own words: its reverse-DNS name (`io.metamask`), an
+ * identifier the background checked, never the free-text name the page's wallet gave itself.
+ * Wallets without one, or sharing one, are told apart by their place in the page's announcements.
+ */
+function walletLabel(wallet: WalletInfo, index: number, wallets: readonly WalletInfo[]): string {
+  if (!wallet.rdns) return t('walletNumbered', index + 1);
+  const shared = wallets.some((other) => other !== wallet && other.rdns === wallet.rdns);
+  return shared ? t('walletRdnsNumbered', wallet.rdns, index + 1) : wallet.rdns;
+}
+
 function showPicker(source: SignInSource, wallets: WalletInfo[]): void {
   el.wallets.replaceChildren(
-    ...wallets.map((wallet) => {
+    ...wallets.map((wallet, index) => {
       const item = document.createElement('li');
       const button = document.createElement('button');
       button.dataset.testid = 'wallet-option';
       button.dataset.walletId = wallet.id;
+      button.dataset.rdns = wallet.rdns;
       if (wallet.icon) {
+        // An image, drawn by <img> at icon size (an SVG runs no script there), as EIP-6963 asks.
         const icon = document.createElement('img');
         icon.src = wallet.icon;
         icon.alt = '';
         button.append(icon);
       }
-      button.append(wallet.name);
+      button.append(walletLabel(wallet, index, wallets));
       button.addEventListener('click', () => void signIn(source, wallet.id));
       item.append(button);
       return item;
