@@ -1,0 +1,76 @@
+/**
+ * Consent in real Firefox ESR, where the background reaches a document differently from Chromium
+ * (an event page; documentId as Firefox reports it): an approval belongs to the document that
+ * asked, so the tab going to another site closes the window and grants nothing.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'puppeteer-core';
+import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
+import { byTestId, launchFirefoxWithExtension, useEndpointInFirefox, type FirefoxWithExtension } from '../../src/dev/firefox.ts';
+import { startStack, type Stack } from '../../src/stack/server.ts';
+
+/** `takoSession.request({ method })` from a page: its result, or the error's code. */
+function callFrom(page: Page, method: string): Promise<{ result?: unknown; code?: number }> {
+  return page.evaluate(async (name) => {
+    try {
+      return { result: (await window.takoSession!.request({ method: name as 'tako_getSession' })) ?? null };
+    } catch (error) {
+      return { code: (error as { code: number }).code };
+    }
+  }, method);
+}
+
+/** The next window the extension opens (known by its contents: Firefox reports it as about:blank). */
+async function nextApprovalWindow(firefox: FirefoxWithExtension): Promise<Page> {
+  const known = new Set(firefox.browser.targets());
+  const target = await firefox.browser.waitForTarget((t) => t.type() === 'page' && !known.has(t), { timeout: 30_000 });
+  const page = await target.page();
+  if (!page) throw new Error('The new window has no page');
+  await byTestId(page, 'request-origin');
+  return page;
+}
+
+describe('Firefox: consent', () => {
+  let stack: Stack;
+  let profile: string;
+  before(async () => {
+    stack = await startStack({ port: 0 });
+    profile = await mkdtemp(path.join(os.tmpdir(), 'tako-session-firefox-'));
+  });
+  after(async () => {
+    await stack.close();
+    await rm(profile, { recursive: true, force: true });
+  });
+
+  // Guards that an approval belongs to the document that asked, in Firefox: the asking tab going
+  // to another site ends the request (its window closes) and neither origin is granted anything.
+  test('the asking tab going to another site closes the window and grants nothing', { timeout: 60_000 }, async () => {
+    const firefox = await launchFirefoxWithExtension(profile);
+    try {
+      await useEndpointInFirefox(firefox, stack.url);
+      const page = await firefox.browser.newPage();
+      await page.goto(`${stack.url}/?wallet=none`);
+      await page.bringToFront();
+      const opened = nextApprovalWindow(firefox);
+      // Its document goes away with this call, which then has nobody to answer.
+      void callFrom(page, 'tako_requestAccess').catch(() => undefined);
+      await opened;
+      const elsewhere = stack.url.replace('127.0.0.1', 'localhost');
+      await page.goto(`${elsewhere}/?wallet=none`);
+      // Puppeteer does not report the close of a window the extension opened: asked of the extension.
+      const options = await firefox.openExtensionPage('options.html');
+      const approvalWindows = () =>
+        options.evaluate(`browser.tabs.query({}).then((tabs) => tabs.filter((tab) => (tab.url ?? '').endsWith('/approval.html') || (tab.url ?? '').includes('/approval.html?')).length)`) as Promise<number>;
+      while ((await approvalWindows()) > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal((await callFrom(page, 'tako_getSession')).code, TakoSessionErrorCode.Unauthorized);
+      await page.goto(`${stack.url}/?wallet=none`);
+      assert.equal((await callFrom(page, 'tako_getSession')).code, TakoSessionErrorCode.Unauthorized);
+    } finally {
+      await firefox.close();
+    }
+  });
+});
