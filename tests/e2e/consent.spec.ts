@@ -77,9 +77,13 @@ function siteGrants(popup: Page): Promise<Array<{ origin: string; metahuman: str
 // the window loses focus; the delay is announced, not only shown.
 test('an early click on Allow grants nothing; Allow is enabled after the delay and paused on blur', async ({ extension, stack }) => {
   await extension.useEndpoint(stack.url);
-  await extension.context.addInitScript(clickAllowTheMomentTheRequestShows);
   const demo = await extension.openDemo();
   const { approval, call } = await askInFront(extension, demo);
+  // The browser does not hold a window the extension opens until the test is attached to it: a
+  // script for every page can run in it after the page's own. Given to the window once reached,
+  // the script runs first in its next document: the same request, loaded again.
+  await approval.addInitScript(clickAllowTheMomentTheRequestShows);
+  await approval.reload();
   const approve = approval.getByTestId('approve');
 
   // The moment the window showed what it asks, clicks landed on Allow (in the same task, so however
