@@ -33,6 +33,8 @@ export interface LaunchOptions {
   walletExtension?: boolean;
   /** The browser's UI language ("de", "ja", "zh-CN"); see launchWithExtension. */
   locale?: string;
+  /** More Chromium switches, after the shared ones. */
+  args?: readonly string[];
 }
 
 /**
@@ -42,7 +44,7 @@ export interface LaunchOptions {
  */
 export async function launchWithExtension(
   userDataDir: string,
-  { headless = true, extensionPath = extensionDir, walletExtension = true, locale }: LaunchOptions = {},
+  { headless = true, extensionPath = extensionDir, walletExtension = true, locale, args = [] }: LaunchOptions = {},
 ): Promise<BrowserContext> {
   const extensions = walletExtension ? [extensionPath, walletExtensionDir] : [extensionPath];
   for (const dir of extensions) {
@@ -63,6 +65,7 @@ export async function launchWithExtension(
       `--load-extension=${extensions.join(',')}`,
       ...QUIET_CHROMIUM_ARGS,
       ...(locale ? [`--lang=${locale}`] : []),
+      ...args,
     ],
   });
 }
