@@ -10,6 +10,8 @@ import { answerApproval, useEndpoint } from '../../src/dev/drive.ts';
 import { extensionIdOf, launchWithExtension, serviceWorkerOf } from '../../src/dev/launch.ts';
 import { DB_NAME, OBJECT_STORE_NAME } from '../../src/background/storage-keys.ts';
 import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../../src/core/channels.ts';
+import type { Reply } from '../../src/core/protocol.ts';
+import type { UiReply, UiRequest } from '../../src/core/ui-protocol.ts';
 import type { TakoSessionEvent } from '../../src/core/tako-session-api.ts';
 import { startStack, type Stack, type StackOptions } from '../../src/stack/server.ts';
 
@@ -19,8 +21,13 @@ export interface Extension {
   worker: () => Promise<Worker>;
   /** Opens an extension page (popup.html, options.html, ...) in a tab. */
   openPage: (file: string) => Promise<Page>;
-  /** Points the extension at the local stack through the options page, as a person would. */
+  /**
+   * Points the extension at the local stack: the settings message the options page's Save sends,
+   * sent from an extension page without filling the form. For tests the form is not part of.
+   */
   useEndpoint: (baseUrl: string, version?: 'v1' | 'v2') => Promise<void>;
+  /** Points the extension at the local stack through the options page's form, as a person would. */
+  useEndpointInOptions: (baseUrl: string, version?: 'v1' | 'v2') => Promise<void>;
   /** The demo dapp with its dev wallet, with query parameters such as { autoconfirm: '1' }. */
   openDemo: (query?: Record<string, string>) => Promise<Page>;
   /** Stops the service worker through CDP; the next event starts a fresh one. */
@@ -66,7 +73,8 @@ export const test = base.extend<{ stackOptions: StackOptions; walletExtension: b
         await page.goto(`chrome-extension://${extension.id}/${file}`);
         return page;
       },
-      useEndpoint: (baseUrl, version = 'v2') => useEndpoint(context, extension.id, baseUrl, version),
+      useEndpoint: (baseUrl, version = 'v2') => saveEndpoint(extension, baseUrl, version),
+      useEndpointInOptions: (baseUrl, version = 'v2') => useEndpoint(context, extension.id, baseUrl, version),
       async openDemo(query = {}) {
         const page = await context.newPage();
         await page.goto(`${stack.url}/?${new URLSearchParams(query)}`);
@@ -92,6 +100,16 @@ export const test = base.extend<{ stackOptions: StackOptions; walletExtension: b
 });
 
 export { answerApproval, expect };
+
+/** `useEndpoint`: the options page's settings message, from an options page whose form is left alone. */
+async function saveEndpoint(extension: Extension, baseUrl: string, version: 'v1' | 'v2'): Promise<void> {
+  const page = await extension.openPage('options.html');
+  const request: UiRequest = { type: 'save-settings', endpoint: { preset: 'custom', baseUrl, version } };
+  const reply = await page.evaluate((message) => chrome.runtime.sendMessage(message) as Promise<Reply<UiReply<'save-settings'>>>, request);
+  await page.close();
+  // The reply names what was stored: proof that this endpoint, and not another, was saved.
+  expect(reply).toMatchObject({ ok: true, result: { endpoint: { preset: 'custom', baseUrl, version } } });
+}
 
 /** Hardhat's published dev key #0: the demo wallet's default account. */
 export const DEV_ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
