@@ -115,12 +115,12 @@ async function saveEndpoint(extension: Extension, baseUrl: string, version: 'v1'
 export const DEV_ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
 
 /**
- * Everything the background keeps in IndexedDB, read from an extension page: by key, or (`asText`)
- * as one text with bytes (ciphertexts, IVs) spelled one character per byte, to search for secrets
- * in clear.
+ * Everything the background keeps in IndexedDB, read from an extension page (`via`, an open one
+ * such as the popup, or an options page opened for it): by key, or (`asText`) as one text with
+ * bytes (ciphertexts, IVs) spelled one character per byte, to search for secrets in clear.
  */
-async function dumpStore<T extends Record<string, unknown> | string>(extension: Extension, asText: boolean): Promise<T> {
-  const page = await extension.openPage('options.html');
+async function dumpStore<T extends Record<string, unknown> | string>(extension: Extension, asText: boolean, via?: Page): Promise<T> {
+  const page = via ?? (await extension.openPage('options.html'));
   const dump = await page.evaluate(
     ({ dbName, storeName, asText }) =>
       new Promise<Record<string, unknown> | string>((resolve, reject) => {
@@ -150,20 +150,21 @@ async function dumpStore<T extends Record<string, unknown> | string>(extension: 
       }),
     { dbName: DB_NAME, storeName: OBJECT_STORE_NAME, asText },
   );
-  await page.close();
+  if (!via) await page.close();
   return dump as T;
 }
 
-/** Everything the background keeps in IndexedDB, by key. */
-export const readStore = (extension: Extension) => dumpStore<Record<string, unknown>>(extension, false);
+/** Everything the background keeps in IndexedDB, by key; read through `via` when given. */
+export const readStore = (extension: Extension, via?: Page) => dumpStore<Record<string, unknown>>(extension, false, via);
 
 /** Everything the background keeps in IndexedDB as one searchable text. */
 export const storedText = (extension: Extension) => dumpStore<string>(extension, true);
 
-export async function alarmNames(extension: Extension): Promise<string[]> {
-  const page = await extension.openPage('options.html');
+/** The extension's alarms by name, read from an extension page: `via` when given. */
+export async function alarmNames(extension: Extension, via?: Page): Promise<string[]> {
+  const page = via ?? (await extension.openPage('options.html'));
   const names = await page.evaluate(async () => (await chrome.alarms.getAll()).map((alarm) => alarm.name));
-  await page.close();
+  if (!via) await page.close();
   return names;
 }
 
