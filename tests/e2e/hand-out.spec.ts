@@ -12,7 +12,6 @@ import {
   test,
   type Extension,
 } from './fixtures.ts';
-import { failingHandOutMs, minValidityMs, refreshLeadMs } from '../../src/core/lifecycle.ts';
 import type { Stack } from '../../src/stack/server.ts';
 import { arrivedExpired, startTokenPoll, stopTokenPoll, tokenPollEntries, type PollEntry } from './token-poll.ts';
 
@@ -32,9 +31,9 @@ function leftWhenAsked(entries: PollEntry[]): number[] {
 }
 
 test.describe('hand-out minimum', () => {
-  // 10 s tokens: a page must never be handed one with less than 1 s left.
-  const LIFETIME_MS = 10_000;
-  test.use({ stackOptions: { accessTtlSec: LIFETIME_MS / 1000 } });
+  // 10 s tokens: hand-out minimum 1 s. The limits are spelled here, not computed by the
+  // lifecycle's functions, so that a change to those rules fails the test.
+  test.use({ stackOptions: { accessTtlSec: 10 } });
 
   // Guards the hand-out minimum in the token decision: with the proactive refresh held back, a
   // page asking as the token nears its end must get a refreshed token, and never one with less
@@ -57,7 +56,7 @@ test.describe('hand-out minimum', () => {
 
     expect(entries.filter((entry) => entry.code !== undefined)).toEqual([]);
     // Asked for with less than 1 s left would mean it was decided on with less than 1 s left.
-    expect(leftWhenAsked(entries).filter((left) => left < minValidityMs(LIFETIME_MS))).toEqual([]);
+    expect(leftWhenAsked(entries).filter((left) => left < 1000)).toEqual([]);
     expect(arrivedExpired(entries)).toEqual([]);
     // The page's request caused the one refresh there was.
     expect(stack.requests('/v2/refresh_token').map((r) => r.status)).toEqual([200]);
@@ -66,8 +65,7 @@ test.describe('hand-out minimum', () => {
 
 test.describe('late start with the API failing', () => {
   // 24 s tokens: refresh due at exp - 4.8 s, hand-out minimum 2.4 s, failing-mode margin 1.2 s.
-  const LIFETIME_MS = 24_000;
-  test.use({ stackOptions: { accessTtlSec: LIFETIME_MS / 1000 } });
+  test.use({ stackOptions: { accessTtlSec: 24 } });
 
   // The acceptance run's timeline: the refresh falls due while the browser is closed, the browser
   // starts again inside the refresh lead with the API answering 500, and a page asks every
@@ -80,8 +78,7 @@ test.describe('late start with the API failing', () => {
     stack.faults.inject('/v2/refresh_token', { count: 1000, kind: 'status', status: 500 });
     // The scenario, not a synchronisation: the browser stays closed past the refresh time
     // (exp - 4.8 s) and starts again inside the lead, half a second after it.
-    const refreshDue = first.expiresAt - refreshLeadMs(LIFETIME_MS);
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, refreshDue + 500 - Date.now())));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, first.expiresAt - 4300 - Date.now())));
     await extension.restart();
 
     const page = await extension.openDemo();
@@ -101,7 +98,7 @@ test.describe('late start with the API failing', () => {
 
     expect(arrivedExpired(entries)).toEqual([]);
     // While refreshes failed, the old token was handed out only with at least 1.2 s left.
-    expect(leftWhenAsked(entries.filter((entry) => entry.token === first.token)).filter((left) => left < failingHandOutMs(LIFETIME_MS))).toEqual([]);
+    expect(leftWhenAsked(entries.filter((entry) => entry.token === first.token)).filter((left) => left < 1200)).toEqual([]);
     // Every refusal in the gap says why, and it is the failing refresh, not an expired session.
     const refusals = entries.filter((entry) => entry.code !== undefined);
     expect(refusals.length).toBeGreaterThan(0);

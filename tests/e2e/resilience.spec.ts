@@ -1,5 +1,4 @@
 import { DB_NAME, OBJECT_STORE_NAME, StorageKeys } from '../../src/background/storage-keys.ts';
-import { refreshLeadMs } from '../../src/core/lifecycle.ts';
 import type { ServerClock } from '../../src/core/server-clock.ts';
 import {
   allowOrigin,
@@ -32,8 +31,7 @@ test('transient failures back off (honouring Retry-After), valid tokens are serv
   const { popup, demo } = await signedInAndAllowed(extension, stack);
   const first = await getTokenFrom(demo);
   // The pair the retries end with lives 8 s, so that the schedule it resumes comes round soon.
-  const resumedLifetimeMs = 8000;
-  stack.configure({ accessTtlSec: resumedLifetimeMs / 1000 });
+  stack.configure({ accessTtlSec: 8 });
   stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 503 });
   stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 429, retryAfterSec: 3 });
   stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 502 });
@@ -66,7 +64,7 @@ test('transient failures back off (honouring Retry-After), valid tokens are serv
   };
   await expect.poll(() => stack.requests('/v2/refresh_token').length, { timeout: 30_000 }).toBe(5);
   const next = stack.requests('/v2/refresh_token')[4]!;
-  expect(next.at).toBeGreaterThanOrEqual(newExpiry - refreshLeadMs(resumedLifetimeMs) - facts.clock.latest.highMs);
+  expect(next.at).toBeGreaterThanOrEqual(newExpiry - 1600 - facts.clock.latest.highMs);
   expect(next.at).toBeLessThan(newExpiry);
 });
 
