@@ -39,6 +39,8 @@ export interface LaunchOptions {
   walletExtension?: boolean;
   /** The browser's UI language ("de", "ja", "zh-CN"); see launchWithExtension. */
   locale?: string;
+  /** More Chromium switches, after the shared ones. */
+  args?: readonly string[];
 }
 
 /**
@@ -48,7 +50,7 @@ export interface LaunchOptions {
  */
 export async function launchWithExtension(
   userDataDir: string,
-  { headless = true, extensionPath = extensionDir, walletExtension = true, locale }: LaunchOptions = {},
+  { headless = true, extensionPath = extensionDir, walletExtension = true, locale, args = [] }: LaunchOptions = {},
 ): Promise<BrowserContext> {
   const extensions = walletExtension ? [extensionPath, walletExtensionDir] : [extensionPath];
   for (const dir of extensions) {
@@ -70,6 +72,7 @@ export async function launchWithExtension(
       ...QUIET_CHROMIUM_ARGS,
       `--host-resolver-rules=MAP *.${TEST_SITE_DOMAIN} 127.0.0.1`,
       ...(locale ? [`--lang=${locale}`] : []),
+      ...args,
     ],
   });
 }

@@ -43,20 +43,22 @@ async function askInFront(extension: Extension, page: Page, method = 'tako_reque
 
 /**
  * An init script: in the approval window, clicks Allow (a click and a dispatched click event) as
- * soon as the window shows the requesting origin, and counts the clicks in `window.earlyClicks`.
+ * soon as the window shows the request (its origin and what it asks for: the scope is set with the
+ * origin, while the origin's placeholder is there from the first parse), and counts the clicks in
+ * `window.earlyClicks`.
  */
 function clickAllowTheMomentTheRequestShows(): void {
   if (!location.pathname.endsWith('/approval.html')) return;
   const observer = new MutationObserver(() => {
-    const origin = document.querySelector('[data-testid="request-origin"]');
+    const scope = document.querySelector<HTMLElement>('[data-testid="request-scope"]');
     const approve = document.querySelector<HTMLButtonElement>('[data-testid="approve"]');
-    if (!origin?.textContent || !approve) return;
+    if (!scope?.dataset['scope'] || !approve) return;
     observer.disconnect();
     approve.click();
     approve.dispatchEvent(new MouseEvent('click', { bubbles: true }));
     (window as unknown as { earlyClicks: number }).earlyClicks = 2;
   });
-  observer.observe(document, { subtree: true, childList: true, characterData: true });
+  observer.observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
 }
 
 /** The approval window's request, once the background has told the window what it is. */
@@ -78,9 +80,13 @@ function siteGrants(popup: Page): Promise<Array<{ origin: string; metahuman: str
 // the window loses focus; the delay is announced, not only shown.
 test('an early click on Allow grants nothing; Allow is enabled after the delay and paused on blur', async ({ extension, stack }) => {
   await extension.useEndpoint(stack.url);
-  await extension.context.addInitScript(clickAllowTheMomentTheRequestShows);
   const demo = await extension.openDemo();
   const { approval, call } = await askInFront(extension, demo);
+  // The browser does not hold a window the extension opens until the test is attached to it: a
+  // script for every page can run in it after the page's own. Given to the window once reached,
+  // the script runs first in its next document: the same request, loaded again.
+  await approval.addInitScript(clickAllowTheMomentTheRequestShows);
+  await approval.reload();
   const approve = approval.getByTestId('approve');
 
   // The moment the window showed what it asks, clicks landed on Allow (in the same task, so however

@@ -10,6 +10,8 @@ import { answerApproval, useEndpoint } from '../../src/dev/drive.ts';
 import { extensionIdOf, launchWithExtension, serviceWorkerOf } from '../../src/dev/launch.ts';
 import { DB_NAME, OBJECT_STORE_NAME } from '../../src/background/storage-keys.ts';
 import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../../src/core/channels.ts';
+import type { Reply } from '../../src/core/protocol.ts';
+import type { UiReply, UiRequest } from '../../src/core/ui-protocol.ts';
 import type { TakoSessionEvent } from '../../src/core/tako-session-api.ts';
 import { startStack, type Stack, type StackOptions } from '../../src/stack/server.ts';
 
@@ -19,8 +21,13 @@ export interface Extension {
   worker: () => Promise<Worker>;
   /** Opens an extension page (popup.html, options.html, ...) in a tab. */
   openPage: (file: string) => Promise<Page>;
-  /** Points the extension at the local stack through the options page, as a person would. */
+  /**
+   * Points the extension at the local stack: the settings message the options page's Save sends,
+   * sent from an extension page without filling the form. For tests the form is not part of.
+   */
   useEndpoint: (baseUrl: string, version?: 'v1' | 'v2') => Promise<void>;
+  /** Points the extension at the local stack through the options page's form, as a person would. */
+  useEndpointInOptions: (baseUrl: string, version?: 'v1' | 'v2') => Promise<void>;
   /** The demo dapp with its dev wallet, with query parameters such as { autoconfirm: '1' }. */
   openDemo: (query?: Record<string, string>) => Promise<Page>;
   /** Stops the service worker through CDP; the next event starts a fresh one. */
@@ -28,6 +35,14 @@ export interface Extension {
   /** Closes the browser and launches it again on the same profile. */
   restart: () => Promise<void>;
 }
+
+/**
+ * A tab that is not in front gets its frames late (seconds after it went to the back, about one a
+ * second), and a click waits for frames to see its target hold still: each click in the popup
+ * while the demo page is in front took 2 s. Unlimited frames keep a click there as quick as in the
+ * tab in front; which tab is in front, what the extension sees, is unchanged.
+ */
+const TEST_CHROMIUM_ARGS = ['--disable-frame-rate-limit'];
 
 export const test = base.extend<{ stackOptions: StackOptions; walletExtension: boolean; browserLocale: string | undefined; stack: Stack; extension: Extension }>({
   stackOptions: [{}, { option: true }],
@@ -45,7 +60,7 @@ export const test = base.extend<{ stackOptions: StackOptions; walletExtension: b
   },
   extension: async ({ stack, walletExtension, browserLocale }, use) => {
     const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'tako-session-profile-'));
-    const launchOptions = { walletExtension, ...(browserLocale ? { locale: browserLocale } : {}) };
+    const launchOptions = { walletExtension, ...(browserLocale ? { locale: browserLocale } : {}), args: TEST_CHROMIUM_ARGS };
     let context = await launchWithExtension(userDataDir, launchOptions);
     const extension: Extension = {
       id: await extensionIdOf(context),
@@ -58,7 +73,8 @@ export const test = base.extend<{ stackOptions: StackOptions; walletExtension: b
         await page.goto(`chrome-extension://${extension.id}/${file}`);
         return page;
       },
-      useEndpoint: (baseUrl, version = 'v2') => useEndpoint(context, extension.id, baseUrl, version),
+      useEndpoint: (baseUrl, version = 'v2') => saveEndpoint(extension, baseUrl, version),
+      useEndpointInOptions: (baseUrl, version = 'v2') => useEndpoint(context, extension.id, baseUrl, version),
       async openDemo(query = {}) {
         const page = await context.newPage();
         await page.goto(`${stack.url}/?${new URLSearchParams(query)}`);
@@ -85,16 +101,26 @@ export const test = base.extend<{ stackOptions: StackOptions; walletExtension: b
 
 export { answerApproval, expect };
 
+/** `useEndpoint`: the options page's settings message, from an options page whose form is left alone. */
+async function saveEndpoint(extension: Extension, baseUrl: string, version: 'v1' | 'v2'): Promise<void> {
+  const page = await extension.openPage('options.html');
+  const request: UiRequest = { type: 'save-settings', endpoint: { preset: 'custom', baseUrl, version } };
+  const reply = await page.evaluate((message) => chrome.runtime.sendMessage(message) as Promise<Reply<UiReply<'save-settings'>>>, request);
+  await page.close();
+  // The reply names what was stored: proof that this endpoint, and not another, was saved.
+  expect(reply).toMatchObject({ ok: true, result: { endpoint: { preset: 'custom', baseUrl, version } } });
+}
+
 /** Hardhat's published dev key #0: the demo wallet's default account. */
 export const DEV_ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
 
 /**
- * Everything the background keeps in IndexedDB, read from an extension page: by key, or (`asText`)
- * as one text with bytes (ciphertexts, IVs) spelled one character per byte, to search for secrets
- * in clear.
+ * Everything the background keeps in IndexedDB, read from an extension page (`via`, an open one
+ * such as the popup, or an options page opened for it): by key, or (`asText`) as one text with
+ * bytes (ciphertexts, IVs) spelled one character per byte, to search for secrets in clear.
  */
-async function dumpStore<T extends Record<string, unknown> | string>(extension: Extension, asText: boolean): Promise<T> {
-  const page = await extension.openPage('options.html');
+async function dumpStore<T extends Record<string, unknown> | string>(extension: Extension, asText: boolean, via?: Page): Promise<T> {
+  const page = via ?? (await extension.openPage('options.html'));
   const dump = await page.evaluate(
     ({ dbName, storeName, asText }) =>
       new Promise<Record<string, unknown> | string>((resolve, reject) => {
@@ -124,20 +150,21 @@ async function dumpStore<T extends Record<string, unknown> | string>(extension: 
       }),
     { dbName: DB_NAME, storeName: OBJECT_STORE_NAME, asText },
   );
-  await page.close();
+  if (!via) await page.close();
   return dump as T;
 }
 
-/** Everything the background keeps in IndexedDB, by key. */
-export const readStore = (extension: Extension) => dumpStore<Record<string, unknown>>(extension, false);
+/** Everything the background keeps in IndexedDB, by key; read through `via` when given. */
+export const readStore = (extension: Extension, via?: Page) => dumpStore<Record<string, unknown>>(extension, false, via);
 
 /** Everything the background keeps in IndexedDB as one searchable text. */
 export const storedText = (extension: Extension) => dumpStore<string>(extension, true);
 
-export async function alarmNames(extension: Extension): Promise<string[]> {
-  const page = await extension.openPage('options.html');
+/** The extension's alarms by name, read from an extension page: `via` when given. */
+export async function alarmNames(extension: Extension, via?: Page): Promise<string[]> {
+  const page = via ?? (await extension.openPage('options.html'));
   const names = await page.evaluate(async () => (await chrome.alarms.getAll()).map((alarm) => alarm.name));
-  await page.close();
+  if (!via) await page.close();
   return names;
 }
 

@@ -38,9 +38,10 @@ test('a page forcing refreshes while the popup signs out, 20 rounds: never a ses
 
     await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-out');
     expect(await callFrom(demo, 'tako_getSession')).toEqual({ result: null });
-    const stored = await readStore(extension);
+    // Read through the popup, an extension page that is open anyway.
+    const stored = await readStore(extension, popup);
     expect(Object.keys(stored).filter((key) => key.startsWith(StorageKeys.sessionPrefix)), `round ${round}`).toEqual([]);
-    expect(await alarmNames(extension), `round ${round}`).toEqual([]);
+    expect(await alarmNames(extension, popup), `round ${round}`).toEqual([]);
     const late = stack.requests('/v2/refresh_token').filter((request) => request.at > signedOutAt + 1000);
     expect(late, `round ${round}`).toEqual([]);
   }

@@ -4,7 +4,7 @@ import { StorageKeys } from '../../src/background/storage-keys.ts';
 import { DEV_WALLET_B_INFO, DEV_WALLET_INFO } from '../../src/stack/demo/dev-wallet.ts';
 
 test('popup sign-in through the demo wallet posts one canonical, fresh message', async ({ extension, stack }) => {
-  await extension.useEndpoint(stack.url);
+  await extension.useEndpointInOptions(stack.url);
   await extension.openDemo({ autoconfirm: '1' });
   const before = Date.now();
   const popup = await signInFromPopup(extension);
@@ -111,7 +111,7 @@ test('sign-out removes the tokens from storage and the refresh alarm', async ({ 
 
 test.describe('legacy v1 preset', () => {
   test('signs in on /v1/token and refreshes on /v1/refresh_token', async ({ extension, stack }) => {
-    await extension.useEndpoint(stack.url, 'v1');
+    await extension.useEndpointInOptions(stack.url, 'v1');
     await extension.openDemo({ autoconfirm: '1' });
     const popup = await signInFromPopup(extension);
     await expectSignedIn(popup);
@@ -143,7 +143,7 @@ test('the endpoint form opens only once it shows the stored choice, so a quick e
   extension,
   stack,
 }) => {
-  await extension.useEndpoint(stack.url, 'v1');
+  await extension.useEndpointInOptions(stack.url, 'v1');
   // Every state of the endpoint select from the first parse on: disabled or not, and what it shows.
   await extension.context.addInitScript(() => {
     if (!location.pathname.endsWith('/options.html')) return;

@@ -12,6 +12,8 @@ export interface PollEntry {
   token?: string;
   /** The token's JWT `exp` x 1000. */
   exp?: number;
+  /** The reply's own `expiresAt`, to hold against `exp`. */
+  expiresAt?: number;
   code?: number;
   reason?: string;
   message?: string;
@@ -33,12 +35,12 @@ export async function startTokenPoll(page: Page, intervalMs = 200): Promise<void
       while (!state.stopped) {
         const sentAt = Date.now();
         try {
-          const { token } = await window.takoSession!.request({ method: 'tako_getToken' });
+          const { token, expiresAt } = await window.takoSession!.request({ method: 'tako_getToken' });
           const at = Date.now();
           // Inline, not a helper: the bench runs this file through tsx, whose named helpers do not
           // exist in the page.
           const claims = JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { exp: number };
-          state.entries.push({ sentAt, at, token, exp: claims.exp * 1000 });
+          state.entries.push({ sentAt, at, token, exp: claims.exp * 1000, expiresAt });
         } catch (error) {
           const { code, message, data } = error as { code?: number; message?: string; data?: { reason?: string } };
           state.entries.push({ sentAt, at: Date.now(), code, message, reason: data?.reason });

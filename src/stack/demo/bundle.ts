@@ -4,8 +4,18 @@ import { eip6963OnlyPlugin, NODE_STUB_MARKER } from '../../../build.mjs';
 
 const ENTRY = fileURLToPath(new URL('./demo-page.ts', import.meta.url));
 
-/** Bundles the demo page's script in memory (nothing is written to disk). */
-export async function bundleDemoScript(): Promise<string> {
+let bundled: Promise<string> | undefined;
+
+/**
+ * The demo page's script, bundled in memory (nothing is written to disk) once per process: every
+ * stack a process starts (a test suite starts one per test) serves the same sources.
+ */
+export function bundleDemoScript(): Promise<string> {
+  bundled ??= bundle();
+  return bundled;
+}
+
+async function bundle(): Promise<string> {
   const result = await build({
     entryPoints: [ENTRY],
     bundle: true,
