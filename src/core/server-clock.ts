@@ -13,8 +13,11 @@
  * - Expiry decisions (hand-out minimum, failing-mode margin, refresh lead, refresh-token `exp`)
  *   take the LATEST the server's clock can be: the newest reply's upper bound. Its upper bound
  *   depends only on when the request left, so no delay of the reply can make it late.
- * - ISSUED AT takes the TIGHTEST estimate: the middle of the narrowest bound seen lately (the
- *   reply with the smallest round trip, as NTP keeps).
+ * - ISSUED AT takes the TIGHTEST estimate: the narrowest bound seen lately (the reply with the
+ *   smallest round trip, as NTP keeps). Within it our own clock is kept when the bound allows it:
+ *   it reads milliseconds where `Date` reads seconds, and a bound's middle would date a message
+ *   from a server in step with us up to half a second in the server's future. When the bound
+ *   excludes our clock, the nearest time it allows: the smallest correction the replies demand.
  */
 
 /** Server time minus local time, bounded by one reply. Times are ms (local clock). */
@@ -29,7 +32,7 @@ export interface ClockSample {
 export interface ServerClock {
   /** From the newest reply: expiry decisions take its `highMs`. */
   latest: ClockSample;
-  /** The narrowest bound seen lately: ISSUED AT takes its middle. */
+  /** The narrowest bound seen lately: ISSUED AT keeps to it. */
   best: ClockSample;
 }
 
@@ -90,9 +93,13 @@ export function earliestLocalTime(clock: ServerClock, serverMs: number): number 
   return serverMs - clock.latest.highMs;
 }
 
-/** The server's time at local `localMs`, as tightly as we can tell: for ISSUED AT. */
+/**
+ * The server's time at local `localMs`, as tightly as we can tell: for ISSUED AT. Our clock when
+ * the narrowest bound allows it, else the bound's edge nearest to it.
+ */
 export function estimatedServerTime(clock: ServerClock, localMs: number): number {
-  return Math.round(localMs + (clock.best.lowMs + clock.best.highMs) / 2);
+  const { lowMs, highMs } = clock.best;
+  return Math.round(localMs + Math.min(Math.max(0, lowMs), highMs));
 }
 
 /**

@@ -166,8 +166,20 @@ describe('keeping samples: the newest for expiry, the narrowest for ISSUED AT', 
     const clock = withSample(withSample(undefined, narrow), wide)!;
     assert.equal(clock.latest, wide);
     assert.equal(clock.best, narrow);
-    // ISSUED AT takes the middle of the narrowest bound, not of the slow reply's.
-    assert.equal(estimatedServerTime(clock, at + 120_000), at + 120_000 + 625);
+    // ISSUED AT keeps to the narrowest bound, not to the slow reply's (which allows our clock).
+    assert.equal(estimatedServerTime(clock, at + 120_000), at + 120_000 + 100);
+  });
+
+  test('ISSUED AT is our clock while the narrowest bound allows it, else the nearest time it allows', () => {
+    const local = at + 5000;
+    // A server in step with ours: every reply's bound holds 0, and the message is dated by our
+    // clock, never in the server's future as a bound's middle would be (up to half a second).
+    const inStep = sampleFromReply(Math.floor((at + 30) / 1000) * 1000, at, at + 60)!;
+    assert.ok(inStep.lowMs <= 0 && inStep.highMs > 0);
+    assert.equal(estimatedServerTime(clockFrom([inStep])!, local), local);
+    // Ahead by more than the bound allows us: its lowest; behind: its highest.
+    assert.equal(estimatedServerTime(clockFrom([{ lowMs: 2000, highMs: 3100, atMs: at }])!, local), local + 2000);
+    assert.equal(estimatedServerTime(clockFrom([{ lowMs: -4200, highMs: -3100, atMs: at }])!, local), local - 3100);
   });
 
   test('a narrower or equally narrow newer sample becomes the best', () => {
