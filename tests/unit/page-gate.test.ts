@@ -738,7 +738,7 @@ describe('tako_signIn from a page', () => {
     await allow(h, APP);
     const caller: PageCaller = { ...APP, documentId: browser.document(APP.tabId).documentId };
     const refused = h.pageApi.handle(caller, 'tako_signIn', undefined);
-    const { requestId } = await h.nextWindow(2);
+    const { requestId } = await h.windowFor(refused, 2);
     assert.equal((await h.approvals.view(requestId))?.scope, 'page-signature');
     await h.approvals.answer(requestId, false);
     assert.equal((await rejectsTakoError(refused)).code, TakoSessionErrorCode.UserRejected);
@@ -801,7 +801,7 @@ describe('tako_signOut from a page', () => {
     const h = harness();
     await allow(h, APP);
     const refused = h.pageApi.handle(APP, 'tako_signOut', undefined);
-    const { requestId } = await h.nextWindow(2);
+    const { requestId } = await h.windowFor(refused, 2);
     assert.equal((await h.approvals.view(requestId))?.scope, 'sign-out');
     assert.deepEqual(h.calls, [], 'nothing signed out while the person has not answered');
     await h.approvals.answer(requestId, false);
