@@ -30,7 +30,7 @@ export const NODE_STUB_MARKER = 'tako-session: node builtin reached a browser bu
 
 /**
  * esbuild plugin for the local stack's demo bundle, whose dev wallet announces itself with
- * @metamask/providers' EIP-6963 helper (the product's discovery is its own, src/core/eip6963.ts).
+ * @metamask/providers' EIP-6963 helper (the product's discovery is its own, src/core/eth/eip6963.ts).
  * The library's root entry also exports its stream-based providers, and even its EIP-6963 module
  * imports a helper file that reaches Node's `events`, so the bare specifier is pointed at that one
  * module and `events` at a stub. Tree-shaking removes the stub; the build checks that it never
@@ -113,18 +113,18 @@ async function buildFirefox(manifest) {
 /**
  * Scripts the manifest does not name because the background injects them on demand: the wallet
  * bridge goes only into the page picked for sign-in (the background names it as
- * WALLET_BRIDGE_SCRIPT in src/core/channels.ts).
+ * WALLET_BRIDGE_SCRIPT in src/core/contract/channels.ts).
  */
 export const INJECTED_SCRIPTS = ['wallet-bridge.js'];
 
 export const WALLET_EXTENSION_DIR = path.join(root, '.stack', 'wallet-extension');
 
 /**
- * The test double wallet extension (src/stack/wallet-extension/): its own manifest (with the key
+ * The test double wallet extension (tools/stack/wallet-extension/): its own manifest (with the key
  * that fixes its id), worker and pages, bundled apart from the product.
  */
 async function buildWalletExtension() {
-  const source = path.join(root, 'src/stack/wallet-extension');
+  const source = path.join(root, 'tools/stack/wallet-extension');
   await rm(WALLET_EXTENSION_DIR, { recursive: true, force: true });
   await mkdir(WALLET_EXTENSION_DIR, { recursive: true });
   await esbuild.build({

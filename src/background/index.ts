@@ -5,10 +5,10 @@
  * waits on `ready`.
  */
 import browser, { type Runtime } from 'webextension-polyfill';
-import { describeError } from '../core/errors.ts';
-import type { Reply } from '../core/protocol.ts';
-import { createApprovals } from './approvals.ts';
-import { defaultWalletExtensionIds } from '../core/wallet-extension.ts';
+import { describeError } from '../core/contract/errors.ts';
+import type { Reply } from '../core/contract/protocol.ts';
+import { createApprovals } from './consent/approvals.ts';
+import { defaultWalletExtensionIds } from '../core/eth/wallet-extension.ts';
 import {
   alarmsPort,
   connectExternal,
@@ -21,19 +21,19 @@ import {
   showExpiryNotice,
   tabsPort,
   windowsPort,
-} from './browser-ports.ts';
-import { withMemoryCache } from './cached-store.ts';
-import { createDirectWallets } from './direct-wallet.ts';
-import { onExpiryNoticeClicked } from './expiry-notice.ts';
-import { createMetahuman } from './metahuman.ts';
-import { createGrants, createPageApi } from './page-api.ts';
-import { createPublisher } from './publisher.ts';
-import { createRouter } from './router.ts';
-import { createSessionService } from './session-service.ts';
-import { createSites } from './sites.ts';
-import { createIdbStore } from './store.ts';
-import { createUiApi } from './ui-api.ts';
-import { createPageWallets } from './wallet.ts';
+} from './ports/browser-ports.ts';
+import { withMemoryCache } from './storage/cached-store.ts';
+import { createDirectWallets } from './wallets/direct-wallet.ts';
+import { onExpiryNoticeClicked } from './session/expiry-notice.ts';
+import { createMetahuman } from './session/metahuman.ts';
+import { createGrants, createPageApi } from './messaging/page-api.ts';
+import { createPublisher } from './publish/publisher.ts';
+import { createRouter } from './messaging/router.ts';
+import { createSessionService } from './session/service.ts';
+import { createSites } from './consent/sites.ts';
+import { createIdbStore } from './storage/store.ts';
+import { createUiApi } from './messaging/ui-api.ts';
+import { createPageWallets } from './wallets/page-wallet.ts';
 
 const store = withMemoryCache(createIdbStore());
 const sites = createSites(store, () => Date.now());

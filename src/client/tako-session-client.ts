@@ -15,7 +15,7 @@ import {
   type TakoSessionError,
   type TakoSessionInfo,
   type TakoToken,
-} from '../core/tako-session-api.ts';
+} from '../core/contract/tako-session-api.ts';
 
 /** How long to wait for `window.takoSession` by default: the extension defines it at document_start. */
 export const DEFAULT_WAIT_MS = 3_000;

@@ -11,11 +11,11 @@
  * (createRelay), the extension API (`chrome.runtime`, which the browser builds in a page the first
  * time it is touched) and every other DOM object wait until the page world first speaks on our
  * channel (a request, or `on` for events), or until the background, to reach the tab, injects the
- * relay and wires it (RELAY_GLOBAL in core/channels.ts).
+ * relay and wires it (RELAY_GLOBAL in core/contract/channels.ts).
  */
-import { CONTENT_CHANNEL, DOCUMENT_CHANGED, MAX_PAGE_MESSAGE_BYTES, PAGE_CHANNEL, RELAY_GLOBAL, SIGN_IN_PIN, WALLET_TIMEOUT_MS } from '../core/channels.ts';
-import type { Reply } from '../core/protocol.ts';
-import type { TakoSessionErrorCode } from '../core/tako-session-api.ts';
+import { CONTENT_CHANNEL, DOCUMENT_CHANGED, MAX_PAGE_MESSAGE_BYTES, PAGE_CHANNEL, RELAY_GLOBAL, SIGN_IN_PIN, WALLET_TIMEOUT_MS } from '../core/contract/channels.ts';
+import type { Reply } from '../core/contract/protocol.ts';
+import type { TakoSessionErrorCode } from '../core/contract/tako-session-api.ts';
 
 /**
  * The contract's error codes, written as numbers so that its object does not ship in every page;

@@ -2,14 +2,14 @@
  * Page world (MAIN) script: defines `window.takoSession` at document_start and announces it,
  * nothing more until the page uses it. It runs in every page the person opens, so it costs that
  * page next to nothing: no listener is registered until the first `request` or `on`, and messages
- * are checked by hand (src/core/page-messages.ts) rather than by the schema library. The wallet
+ * are checked by hand (src/core/contract/page-messages.ts) rather than by the schema library. The wallet
  * bridge is not here either: it is injected only into the page picked for sign-in
  * (src/wallet-bridge/). It holds no secrets: tokens pass through one reply at a time.
  */
-import { CONTENT_CHANNEL, newMessageId, PAGE_CHANNEL } from '../core/channels.ts';
-import { parseContentToPage } from '../core/page-messages.ts';
-import type { ErrorPayload, PageToContent } from '../core/protocol.ts';
-import type { TakoSession, TakoSessionError, TakoSessionErrorCode, TakoSessionEvent, TakoSessionEvents } from '../core/tako-session-api.ts';
+import { CONTENT_CHANNEL, newMessageId, PAGE_CHANNEL } from '../core/contract/channels.ts';
+import { parseContentToPage } from '../core/contract/page-messages.ts';
+import type { ErrorPayload, PageToContent } from '../core/contract/protocol.ts';
+import type { TakoSession, TakoSessionError, TakoSessionErrorCode, TakoSessionEvent, TakoSessionEvents } from '../core/contract/tako-session-api.ts';
 
 const INSTALLED = Symbol.for('tako-session.installed');
 

@@ -3,10 +3,10 @@
  * sign-in, when they pick it: it talks to that page's wallet for the background and reports the
  * wallet's account switches. No other page carries it, so no other page wakes its wallets.
  */
-import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../core/channels.ts';
-import { parseContentToBridge } from '../core/page-messages.ts';
-import type { BridgeToContent, ErrorPayload, Reply } from '../core/protocol.ts';
-import type { TakoSessionErrorCode } from '../core/tako-session-api.ts';
+import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../core/contract/channels.ts';
+import { parseContentToBridge } from '../core/contract/page-messages.ts';
+import type { BridgeToContent, ErrorPayload, Reply } from '../core/contract/protocol.ts';
+import type { TakoSessionErrorCode } from '../core/contract/tako-session-api.ts';
 import { createWalletBridge, WalletBridgeError } from './wallet-bridge.ts';
 
 const INSTALLED = Symbol.for('tako-session.wallet-bridge');

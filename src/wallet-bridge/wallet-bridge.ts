@@ -4,9 +4,9 @@
  * background checks every answer, since anything on the page can lie. Nothing it does throws into
  * the page: a malformed announcement is ignored.
  */
-import { EIP6963_ANNOUNCE, EIP6963_REQUEST, ICON_BUDGET_CHARS, MAX_LISTED_WALLETS, readAnnouncement } from '../core/eip6963.ts';
-import type { WalletAction, WalletInfo } from '../core/protocol.ts';
-import type { TakoSessionErrorCode } from '../core/tako-session-api.ts';
+import { EIP6963_ANNOUNCE, EIP6963_REQUEST, ICON_BUDGET_CHARS, MAX_LISTED_WALLETS, readAnnouncement } from '../core/eth/eip6963.ts';
+import type { WalletAction, WalletInfo } from '../core/contract/protocol.ts';
+import type { TakoSessionErrorCode } from '../core/contract/tako-session-api.ts';
 
 interface Eip1193Provider {
   request(args: { method: string; params?: unknown[] }): Promise<unknown>;

@@ -24,10 +24,10 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { allowPageOrigin, useEndpoint } from '../../src/dev/drive.ts';
-import { chromiumPath, extensionDir, extensionIdOf, launchWithExtension, projectRoot, QUIET_CHROMIUM_ARGS, serviceWorkerOf } from '../../src/dev/launch.ts';
-import { PAGE_CHANNEL } from '../../src/core/channels.ts';
-import { startStack, type Stack } from '../../src/stack/server.ts';
+import { allowPageOrigin, useEndpoint } from '../../tools/dev/drive.ts';
+import { chromiumPath, extensionDir, extensionIdOf, launchWithExtension, projectRoot, QUIET_CHROMIUM_ARGS, serviceWorkerOf } from '../../tools/dev/launch.ts';
+import { PAGE_CHANNEL } from '../../src/core/contract/channels.ts';
+import { startStack, type Stack } from '../../tools/stack/server.ts';
 import { arrivedExpired, startTokenPoll, stopTokenPoll, tokenPollEntries } from '../e2e/token-poll.ts';
 
 const { values: flags } = parseArgs({

@@ -25,8 +25,8 @@ const src = (file) => JSON.stringify(path.join(root, 'src', file));
 // createDirectWallets over the library, with the same exports the worker uses.
 const providerClient = `
 import { createExternalExtensionProvider } from ${JSON.stringify(path.join(root, 'node_modules/@metamask/providers/dist/extension-provider/createExternalExtensionProvider.mjs'))};
-import { TakoError } from ${src('core/errors.ts')};
-import { walletExtensionName } from ${src('core/wallet-extension.ts')};
+import { TakoError } from ${src('core/contract/errors.ts')};
+import { walletExtensionName } from ${src('core/eth/wallet-extension.ts')};
 export function createDirectWallets(deps) {
   const providers = new Map();
   const provider = (id) => {

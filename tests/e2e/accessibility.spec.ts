@@ -10,9 +10,9 @@
 import AxeBuilder from '@axe-core/playwright';
 import { readFileSync } from 'node:fs';
 import type { Page, TestInfo } from '@playwright/test';
-import { shortAddress } from '../../src/core/address.ts';
-import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
-import { projectRoot } from '../../src/dev/launch.ts';
+import { shortAddress } from '../../src/core/eth/address.ts';
+import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
+import { projectRoot } from '../../tools/dev/launch.ts';
 import {
   allowOrigin,
   answerApproval,

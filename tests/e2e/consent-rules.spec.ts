@@ -5,10 +5,10 @@
  * wallet extension can sign; a page's sign-out is the person's to confirm.
  */
 import type { Page } from '@playwright/test';
-import { siteOf } from '../../src/core/consent.ts';
-import { recoverPersonalSigner } from '../../src/core/signature.ts';
-import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
-import { TEST_SITE_DOMAIN } from '../../src/dev/launch.ts';
+import { siteOf } from '../../src/core/consent/consent.ts';
+import { recoverPersonalSigner } from '../../src/core/eth/signature.ts';
+import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
+import { TEST_SITE_DOMAIN } from '../../tools/dev/launch.ts';
 import { setAutoConfirm, useDevWalletExtension } from './dev-wallet-extension.ts';
 import {
   answerApproval,

@@ -4,9 +4,9 @@
  * one window at a time for the tab in front, the answer survives a worker stop, the MetaHuman
  * token's separate grant, and the warning for an origin that is not https.
  */
-import { siteOf } from '../../src/core/consent.ts';
+import { siteOf } from '../../src/core/consent/consent.ts';
 import type { Page } from '@playwright/test';
-import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
+import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import {
   answerApproval,
   callFrom,

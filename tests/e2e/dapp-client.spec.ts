@@ -8,8 +8,8 @@ import { chromium, type Page } from '@playwright/test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromiumPath } from '../../src/dev/launch.ts';
-import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
+import { chromiumPath } from '../../tools/dev/launch.ts';
+import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { approveAccess, callFrom, DEV_ADDRESS, expect, openUrl, recordedEvents, recordEvents, signedInAndAllowed, test } from './fixtures.ts';
 
 const IGNORE_BID = '/v2/farcaster/ignore_bid';

@@ -1,11 +1,11 @@
 /**
- * The local stack's MetaMask double (src/stack/wallet-extension/), driven as a person would: its
+ * The local stack's MetaMask double (tools/stack/wallet-extension/), driven as a person would: its
  * own page, its auto-confirm switch, and the options naming it as the wallet extension to sign in
  * with. For specs that load it (`test.use({ walletExtension: true })`).
  */
 import type { Page } from '@playwright/test';
-import { walletExtensionName } from '../../src/core/wallet-extension.ts';
-import { DEV_WALLET_EXTENSION_ID } from '../../src/stack/wallet-extension/id.ts';
+import { walletExtensionName } from '../../src/core/eth/wallet-extension.ts';
+import { DEV_WALLET_EXTENSION_ID } from '../../tools/stack/wallet-extension/id.ts';
 import { expect, type Extension } from './fixtures.ts';
 
 /** The double's own page (wallet.html), loaded. */

@@ -1,15 +1,15 @@
 /**
  * Signing in directly through a wallet extension, extension to extension, in real Chromium: the
- * local stack's MetaMask double (src/stack/wallet-extension/) is loaded beside the product and
+ * local stack's MetaMask double (tools/stack/wallet-extension/) is loaded beside the product and
  * reached over its external port; no web page takes part.
  */
 import type { Page } from '@playwright/test';
-import { isSignedBy } from '../../src/core/signature.ts';
-import { parseSignInMessage } from '../../src/core/sign-in-message.ts';
-import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
-import type { UiReplies, UiRequest } from '../../src/core/ui-protocol.ts';
-import { DEV_KEYS } from '../../src/stack/demo/dev-keys.ts';
-import { DEV_WALLET_EXTENSION_ID } from '../../src/stack/wallet-extension/id.ts';
+import { isSignedBy } from '../../src/core/eth/signature.ts';
+import { parseSignInMessage } from '../../src/core/eth/sign-in-message.ts';
+import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
+import type { UiReplies, UiRequest } from '../../src/core/contract/ui-protocol.ts';
+import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
+import { DEV_WALLET_EXTENSION_ID } from '../../tools/stack/wallet-extension/id.ts';
 import { openDevWallet, setAutoConfirm, useDevWalletExtension } from './dev-wallet-extension.ts';
 import { DEV_ADDRESS, expect, expectSignedIn, test, type Extension } from './fixtures.ts';
 

@@ -6,14 +6,14 @@ import { test as base, expect, type BrowserContext, type Page, type Worker } fro
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { answerApproval, useEndpoint } from '../../src/dev/drive.ts';
-import { extensionIdOf, launchWithExtension, serviceWorkerOf } from '../../src/dev/launch.ts';
-import { DB_NAME, OBJECT_STORE_NAME } from '../../src/background/storage-keys.ts';
-import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../../src/core/channels.ts';
-import type { Reply } from '../../src/core/protocol.ts';
-import type { UiReply, UiRequest } from '../../src/core/ui-protocol.ts';
-import type { TakoSessionEvent } from '../../src/core/tako-session-api.ts';
-import { startStack, type Stack, type StackOptions } from '../../src/stack/server.ts';
+import { answerApproval, useEndpoint } from '../../tools/dev/drive.ts';
+import { extensionIdOf, launchWithExtension, serviceWorkerOf } from '../../tools/dev/launch.ts';
+import { DB_NAME, OBJECT_STORE_NAME } from '../../src/background/storage/storage-keys.ts';
+import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../../src/core/contract/channels.ts';
+import type { Reply } from '../../src/core/contract/protocol.ts';
+import type { UiReply, UiRequest } from '../../src/core/contract/ui-protocol.ts';
+import type { TakoSessionEvent } from '../../src/core/contract/tako-session-api.ts';
+import { startStack, type Stack, type StackOptions } from '../../tools/stack/server.ts';
 
 export interface Extension {
   id: string;

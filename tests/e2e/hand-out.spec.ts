@@ -12,7 +12,7 @@ import {
   test,
   type Extension,
 } from './fixtures.ts';
-import type { Stack } from '../../src/stack/server.ts';
+import type { Stack } from '../../tools/stack/server.ts';
 import { arrivedExpired, startTokenPoll, stopTokenPoll, tokenPollEntries, type PollEntry } from './token-poll.ts';
 
 async function signedInWithAllowedDemo(extension: Extension, stack: Stack) {

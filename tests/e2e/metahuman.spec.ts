@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test';
-import type { Stack } from '../../src/stack/server.ts';
-import { StorageKeys } from '../../src/background/storage-keys.ts';
-import type { UiReplies } from '../../src/core/ui-protocol.ts';
+import type { Stack } from '../../tools/stack/server.ts';
+import { StorageKeys } from '../../src/background/storage/storage-keys.ts';
+import type { UiReplies } from '../../src/core/contract/ui-protocol.ts';
 import { allowOrigin, answerApproval, expect, nextApprovalWindow, readStore, storedText, test, type Extension } from './fixtures.ts';
 
 const ADA = { name: 'Ada Lovelace', mail: 'ada@example.com', comment: 'end-to-end test' };

@@ -4,7 +4,7 @@
  * calling an authenticated endpoint with the token it got.
  */
 import type { Page } from '@playwright/test';
-import { siteOf } from '../../src/core/consent.ts';
+import { siteOf } from '../../src/core/consent/consent.ts';
 import {
   answerApproval,
   approveAccess,

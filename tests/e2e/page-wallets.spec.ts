@@ -10,11 +10,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { privateKeyToAccount } from 'viem/accounts';
-import { walletFailedMessage } from '../../src/background/wallet.ts';
-import { EIP6963_ANNOUNCE, EIP6963_REQUEST } from '../../src/core/eip6963.ts';
-import { parseSignInMessage } from '../../src/core/sign-in-message.ts';
-import { recoverPersonalSigner } from '../../src/core/signature.ts';
-import { DEV_KEYS } from '../../src/stack/demo/dev-keys.ts';
+import { walletFailedMessage } from '../../src/background/wallets/page-wallet.ts';
+import { EIP6963_ANNOUNCE, EIP6963_REQUEST } from '../../src/core/eth/eip6963.ts';
+import { parseSignInMessage } from '../../src/core/eth/sign-in-message.ts';
+import { recoverPersonalSigner } from '../../src/core/eth/signature.ts';
+import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
 import { expect, expectSignedIn, test, type Extension } from './fixtures.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -3,7 +3,7 @@
  * person signs out in the popup. A sign-out is final: no session comes back, no alarm is left,
  * and no refresh request goes out after it.
  */
-import { StorageKeys } from '../../src/background/storage-keys.ts';
+import { StorageKeys } from '../../src/background/storage/storage-keys.ts';
 import { alarmNames, callFrom, expect, expectSignedIn, getTokenFrom, readStore, signedInAndAllowed, test } from './fixtures.ts';
 
 /** How long the stack holds each refresh reply, after acting on it: the refresh is "in flight". */

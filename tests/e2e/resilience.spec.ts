@@ -1,5 +1,5 @@
-import { DB_NAME, OBJECT_STORE_NAME, StorageKeys } from '../../src/background/storage-keys.ts';
-import type { ServerClock } from '../../src/core/server-clock.ts';
+import { DB_NAME, OBJECT_STORE_NAME, StorageKeys } from '../../src/background/storage/storage-keys.ts';
+import type { ServerClock } from '../../src/core/session/server-clock.ts';
 import {
   allowOrigin,
   answerApproval,

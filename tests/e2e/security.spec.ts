@@ -4,7 +4,7 @@
  * search for the refresh token everywhere a page, a content script, a log or the popup could hold it.
  */
 import type { CDPSession, Page } from '@playwright/test';
-import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../../src/core/channels.ts';
+import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../../src/core/contract/channels.ts';
 import {
   approveAccess,
   callFrom,

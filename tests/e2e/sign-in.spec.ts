@@ -1,7 +1,7 @@
-import { buildSignInMessage, parseSignInMessage } from '../../src/core/sign-in-message.ts';
+import { buildSignInMessage, parseSignInMessage } from '../../src/core/eth/sign-in-message.ts';
 import { alarmNames, DEV_ADDRESS, expect, expectSignedIn, readStore, signInFromPopup, test } from './fixtures.ts';
-import { StorageKeys } from '../../src/background/storage-keys.ts';
-import { DEV_WALLET_B_INFO, DEV_WALLET_INFO } from '../../src/stack/demo/dev-wallet.ts';
+import { StorageKeys } from '../../src/background/storage/storage-keys.ts';
+import { DEV_WALLET_B_INFO, DEV_WALLET_INFO } from '../../tools/stack/demo/dev-wallet.ts';
 
 test('popup sign-in through the demo wallet posts one canonical, fresh message', async ({ extension, stack }) => {
   await extension.useEndpointInOptions(stack.url);

@@ -9,9 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'puppeteer-core';
-import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
-import { byTestId, launchFirefoxWithExtension, useEndpointInFirefox, type FirefoxWithExtension } from '../../src/dev/firefox.ts';
-import { startStack, type Stack } from '../../src/stack/server.ts';
+import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
+import { byTestId, launchFirefoxWithExtension, useEndpointInFirefox, type FirefoxWithExtension } from '../../tools/dev/firefox.ts';
+import { startStack, type Stack } from '../../tools/stack/server.ts';
 
 /** `takoSession.request({ method })` from a page: its result, or the error's code. */
 function callFrom(page: Page, method: string): Promise<{ result?: unknown; code?: number }> {

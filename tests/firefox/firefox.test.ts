@@ -10,10 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'puppeteer-core';
-import { REFRESH_ALARM_PREFIX } from '../../src/background/session-service.ts';
-import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
-import { byTestId, launchFirefoxWithExtension, useEndpointInFirefox, type FirefoxWithExtension } from '../../src/dev/firefox.ts';
-import { PROBE_PAGE_PATH, startStack, type Stack } from '../../src/stack/server.ts';
+import { REFRESH_ALARM_PREFIX } from '../../src/background/session/keys.ts';
+import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
+import { byTestId, launchFirefoxWithExtension, useEndpointInFirefox, type FirefoxWithExtension } from '../../tools/dev/firefox.ts';
+import { PROBE_PAGE_PATH, startStack, type Stack } from '../../tools/stack/server.ts';
 
 const DEV_ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
 

@@ -12,10 +12,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'puppeteer-core';
-import { documentGoneMessage } from '../../src/background/wallet.ts';
-import { ContentToBridgeSchema, parseMessage } from '../../src/core/protocol.ts';
-import { byTestId, launchFirefoxWithExtension, useEndpointInFirefox } from '../../src/dev/firefox.ts';
-import { startStack, type Stack } from '../../src/stack/server.ts';
+import { documentGoneMessage } from '../../src/background/wallets/page-wallet.ts';
+import { ContentToBridgeSchema, parseMessage } from '../../src/core/contract/protocol.ts';
+import { byTestId, launchFirefoxWithExtension, useEndpointInFirefox } from '../../tools/dev/firefox.ts';
+import { startStack, type Stack } from '../../tools/stack/server.ts';
 
 /** Keeps every message posted on the page's window, from its first script on (as JSON). */
 function recordWindowMessages(): void {

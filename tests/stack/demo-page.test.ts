@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { useStack } from './helpers.ts';
 import { Script } from 'node:vm';
-import { addressOfPrivateKey } from '../../src/core/signature.ts';
-import { DEV_KEYS } from '../../src/stack/demo/dev-keys.ts';
+import { addressOfPrivateKey } from '../../src/core/eth/signature.ts';
+import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
 
 describe('demo dapp page', () => {
   const stack = useStack();

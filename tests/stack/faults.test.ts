@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { startStack } from '../../src/stack/server.ts';
+import { startStack } from '../../tools/stack/server.ts';
 import { devKey, post, signIn, signInBody, useStack } from './helpers.ts';
 
 describe('injected faults', () => {

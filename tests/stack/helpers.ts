@@ -1,10 +1,10 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { after, before, beforeEach } from 'node:test';
-import { buildSignInMessage } from '../../src/core/sign-in-message.ts';
-import { addressOfPrivateKey, signPersonalMessage } from '../../src/core/signature.ts';
-import { DEV_KEYS } from '../../src/stack/demo/dev-keys.ts';
-import { startStack, type Stack, type StackOptions } from '../../src/stack/server.ts';
-import { DEFAULT_CONFIG } from '../../src/stack/stack-config.ts';
+import { buildSignInMessage } from '../../src/core/eth/sign-in-message.ts';
+import { addressOfPrivateKey, signPersonalMessage } from '../../src/core/eth/signature.ts';
+import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
+import { startStack, type Stack, type StackOptions } from '../../tools/stack/server.ts';
+import { DEFAULT_CONFIG } from '../../tools/stack/stack-config.ts';
 import { vectors } from '../vectors.ts';
 
 /** The sign-in example from the public Tako GetToken docs: a real EIP-191 signature and its tokens. */

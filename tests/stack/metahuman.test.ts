@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { requestMetahumanToken } from '../../src/core/metahuman.ts';
+import { requestMetahumanToken } from '../../src/core/api/metahuman.ts';
 import { assertError, rejectsTakoError } from '../unit/assert-tako-error.ts';
 import { useStack } from './helpers.ts';
 

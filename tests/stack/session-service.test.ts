@@ -4,14 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createSessionService, refreshAlarmName, type WalletPort } from '../../src/background/session-service.ts';
-import { NOT_SAVED_MESSAGE } from '../../src/background/session-refresh.ts';
-import { SIGN_IN_CANCELLED } from '../../src/core/errors.ts';
-import { customEndpoint } from '../../src/core/endpoints.ts';
-import { keyOf, serverNow, type Session } from '../../src/core/session.ts';
-import { signPersonalMessage } from '../../src/core/signature.ts';
-import { DEV_KEYS } from '../../src/stack/demo/dev-keys.ts';
-import type { Stack } from '../../src/stack/server.ts';
+import type { WalletPort } from '../../src/background/ports/session-ports.ts';
+import { refreshAlarmName } from '../../src/background/session/keys.ts';
+import { createSessionService } from '../../src/background/session/service.ts';
+import { NOT_SAVED_MESSAGE } from '../../src/background/session/refresh.ts';
+import { SIGN_IN_CANCELLED } from '../../src/core/contract/errors.ts';
+import { customEndpoint } from '../../src/core/session/endpoints.ts';
+import { keyOf, serverNow, type Session } from '../../src/core/session/session.ts';
+import { signPersonalMessage } from '../../src/core/eth/signature.ts';
+import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
+import type { Stack } from '../../tools/stack/server.ts';
 import { memoryStore } from '../support/memory-store.ts';
 import { useStack } from './helpers.ts';
 

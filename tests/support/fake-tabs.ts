@@ -6,8 +6,8 @@
  * as a page with one wallet and one account would.
  */
 import assert from 'node:assert/strict';
-import type { TabsPort } from '../../src/background/ports.ts';
-import type { WalletAction, WalletInfo } from '../../src/core/protocol.ts';
+import type { TabsPort } from '../../src/background/ports/ports.ts';
+import type { WalletAction, WalletInfo } from '../../src/core/contract/protocol.ts';
 
 export const FAKE_ACCOUNT = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
 export const FAKE_WALLET: WalletInfo = { id: 'wallet-1', icon: '', rdns: 'example.dev.wallet' };

@@ -3,7 +3,7 @@
  * next call of a method waits, once it has started, until the test releases it. Everything else
  * passes straight through to the wrapped store.
  */
-import type { Store } from '../../src/background/store.ts';
+import type { Store } from '../../src/background/storage/store.ts';
 
 export interface HeldCall {
   /** Resolves once the held call has been made (and is waiting). */

@@ -4,7 +4,7 @@
  * a non-extractable key kept in the same map, so `data` holds what IndexedDB would hold: a test
  * that reads it sees sealed records, and a store that wrote a secret in clear would show it there.
  */
-import { createRecordStore, type KeyValueStorage, type Store } from '../../src/background/store.ts';
+import { createRecordStore, type KeyValueStorage, type Store } from '../../src/background/storage/store.ts';
 
 export function memoryStore() {
   /** Key to value, as IndexedDB keeps them: structured clones, never the caller's own objects. */

@@ -3,12 +3,13 @@
  * can be held (held-store.ts), recorded alarms, and a Tako API that answers every refresh with a
  * new pair minted by the local stack's issuer, in process. One signed-in session is seeded.
  */
-import { createSessionService, refreshAlarmName } from '../../src/background/session-service.ts';
-import { customEndpoint, endpointKey } from '../../src/core/endpoints.ts';
-import { keyOf, sessionFromGrant, type Session } from '../../src/core/session.ts';
-import { parseTokenReply } from '../../src/core/tako-client.ts';
-import { DEV_KEYS } from '../../src/stack/demo/dev-keys.ts';
-import { TokenIssuer } from '../../src/stack/tokens.ts';
+import { refreshAlarmName } from '../../src/background/session/keys.ts';
+import { createSessionService } from '../../src/background/session/service.ts';
+import { customEndpoint, endpointKey } from '../../src/core/session/endpoints.ts';
+import { keyOf, sessionFromGrant, type Session } from '../../src/core/session/session.ts';
+import { parseTokenReply } from '../../src/core/api/tako-client.ts';
+import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
+import { TokenIssuer } from '../../tools/stack/tokens.ts';
 import { memoryStore } from './memory-store.ts';
 import { withHeldCalls } from './held-store.ts';
 

@@ -6,7 +6,7 @@ import {
   parseAddress,
   sameAddress,
   toChecksumAddress,
-} from '../../src/core/address.ts';
+} from '../../src/core/eth/address.ts';
 import { vectors } from '../vectors.ts';
 import { assertInvalid } from './assert-tako-error.ts';
 

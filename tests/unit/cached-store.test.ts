@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { withMemoryCache } from '../../src/background/cached-store.ts';
-import { StorageKeys } from '../../src/background/storage-keys.ts';
-import type { Store } from '../../src/background/store.ts';
-import { DEFAULT_ENDPOINT, PRESET_ENDPOINTS } from '../../src/core/endpoints.ts';
-import { keyOf, sessionFromGrant, type Session } from '../../src/core/session.ts';
-import { parseTokenReply } from '../../src/core/tako-client.ts';
+import { withMemoryCache } from '../../src/background/storage/cached-store.ts';
+import { StorageKeys } from '../../src/background/storage/storage-keys.ts';
+import type { Store } from '../../src/background/storage/store.ts';
+import { DEFAULT_ENDPOINT, PRESET_ENDPOINTS } from '../../src/core/session/endpoints.ts';
+import { keyOf, sessionFromGrant, type Session } from '../../src/core/session/session.ts';
+import { parseTokenReply } from '../../src/core/api/tako-client.ts';
 import { vectors } from '../vectors.ts';
 import { memoryStore } from '../support/memory-store.ts';
 

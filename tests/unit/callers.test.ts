@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isExtensionPage, pageCaller, type Sender } from '../../src/background/callers.ts';
+import { isExtensionPage, pageCaller, type Sender } from '../../src/background/messaging/callers.ts';
 
 const EXTENSION = { id: 'abcdefghijklmnopabcdefghijklmnop', baseUrl: 'chrome-extension://abcdefghijklmnopabcdefghijklmnop/' };
 

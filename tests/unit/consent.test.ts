@@ -1,4 +1,4 @@
-/** The rules of consent (core/consent.ts) on an injected clock. */
+/** The rules of consent (core/consent/consent.ts) on an injected clock. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
@@ -17,7 +17,7 @@ import {
   RAISE_INTERVAL_MS,
   sameCaller,
   siteOf,
-} from '../../src/core/consent.ts';
+} from '../../src/core/consent/consent.ts';
 
 
 describe('cool-down after a refusal', () => {

@@ -1,11 +1,11 @@
 /**
- * EIP-6963 announcements as the wallet bridge (and the demo dapp) read them (src/core/eip6963.ts):
+ * EIP-6963 announcements as the wallet bridge (and the demo dapp) read them (src/core/eth/eip6963.ts):
  * every announcement the EIP allows is taken, an invalid `rdns` only costs the wallet its name (the
  * EIP asks dapps to tolerate one), and anything that is not a wallet is ignored without a throw.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isReverseDns, readAnnouncement } from '../../src/core/eip6963.ts';
+import { isReverseDns, readAnnouncement } from '../../src/core/eth/eip6963.ts';
 
 const UUID = '350670db-19fa-4704-a166-e52e178b59d2';
 const ICON = 'data:image/svg+xml,<svg xmlns="http://www.w3.org/2000/svg"/>';

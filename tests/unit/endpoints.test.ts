@@ -13,7 +13,7 @@ import {
   assertSecureUrl,
   refreshUrl,
   signInUrl,
-} from '../../src/core/endpoints.ts';
+} from '../../src/core/session/endpoints.ts';
 import { assertInvalid } from './assert-tako-error.ts';
 
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { TakoError, describeError, isTakoError, type ErrorKind } from '../../src/core/errors.ts';
-import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
+import { TakoError, describeError, isTakoError, type ErrorKind } from '../../src/core/contract/errors.ts';
+import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 
 describe('TakoSessionErrorCode', () => {
   test('are the EIP-1193 / JSON-RPC numbers the page API documents', () => {

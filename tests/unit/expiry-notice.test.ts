@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { onExpiryNoticeClicked, type ExpiryNoticeClickDeps } from '../../src/background/expiry-notice.ts';
+import { onExpiryNoticeClicked, type ExpiryNoticeClickDeps } from '../../src/background/session/expiry-notice.ts';
 
 function fakes(actionPopup: 'opens' | 'refused') {
   const done: string[] = [];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { TakoError } from '../../src/core/errors.ts';
-import { decodeTakoClaims } from '../../src/core/jwt.ts';
+import { TakoError } from '../../src/core/contract/errors.ts';
+import { decodeTakoClaims } from '../../src/core/api/jwt.ts';
 import { vectors } from '../vectors.ts';
 
 const { getToken, refreshToken } = vectors.tokens;

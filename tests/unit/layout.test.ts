@@ -1,14 +1,17 @@
 /**
- * The layout's rule, enforced: code is foldered by where it runs, and the contexts meet only in
+ * The layout's rules, enforced: code is foldered by where it runs, and the contexts meet only in
  * core/. The background, the content script, the page world and the extension pages each import
- * from core/ (and their own folder), never from one another; core/ uses no browser API.
+ * from core/ (and their own folder), never from one another; core/ uses no browser API; nothing
+ * in src/ reaches into the tooling (tools/, build.mjs); and no module imports another that
+ * imports it back, however indirectly (a part that needs a type of its facade takes it from the
+ * ports instead).
  */
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { WALLET_BRIDGE_SCRIPT } from '../../src/core/channels.ts';
+import { WALLET_BRIDGE_SCRIPT } from '../../src/core/contract/channels.ts';
 
 const src = fileURLToPath(new URL('../../src/', import.meta.url));
 const CONTEXTS = ['background', 'content', 'page', 'wallet-bridge', 'ui', 'client'] as const;
@@ -18,10 +21,11 @@ async function sourceFiles(folder: string): Promise<string[]> {
   return names.filter((name) => name.endsWith('.ts')).map((name) => path.join(src, folder, name));
 }
 
-/** Every module specifier a file imports or re-exports. */
+/** Every module specifier a file imports (statically, for its effects, or dynamically) or re-exports. */
 async function importsOf(file: string): Promise<string[]> {
   const text = await readFile(file, 'utf8');
-  return [...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'/gm)].map((match) => match[1]!);
+  const pattern = /^\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'|^\s*import\s+'([^']+)'|\bimport\(\s*'([^']+)'\s*\)/gm;
+  return [...text.matchAll(pattern)].map((match) => (match[1] ?? match[2] ?? match[3])!);
 }
 
 /** The top folder of src/ that a relative import from `file` lands in. */
@@ -56,6 +60,42 @@ test('src/core/ imports nothing outside core/ and uses no browser API', async ()
     }
   }
   assert.deepEqual(problems, []);
+});
+
+test('nothing in src/ imports tools/ or build.mjs', async () => {
+  const reaching: string[] = [];
+  for (const file of await sourceFiles('.')) {
+    for (const specifier of await importsOf(file)) {
+      if (specifier.startsWith('.') && folderOf(file, specifier).startsWith('..')) reaching.push(`${path.relative(src, file)} imports ${specifier}`);
+    }
+  }
+  assert.deepEqual(reaching, []);
+});
+
+test('no module of src/ imports itself back through others', async () => {
+  const graph = new Map<string, string[]>();
+  for (const file of await sourceFiles('.')) {
+    const targets = (await importsOf(file)).filter((specifier) => specifier.startsWith('.')).map((specifier) => path.resolve(path.dirname(file), specifier));
+    graph.set(file, targets);
+  }
+  // Depth-first search; a module met again while still on the path closes a circle.
+  const circles: string[] = [];
+  const done = new Set<string>();
+  const onPath: string[] = [];
+  const visit = (file: string) => {
+    if (done.has(file)) return;
+    const at = onPath.indexOf(file);
+    if (at >= 0) {
+      circles.push([...onPath.slice(at), file].map((name) => path.relative(src, name)).join(' -> '));
+      return;
+    }
+    onPath.push(file);
+    for (const target of graph.get(file) ?? []) visit(target);
+    onPath.pop();
+    done.add(file);
+  };
+  for (const file of graph.keys()) visit(file);
+  assert.deepEqual(circles, []);
 });
 
 test('the build bundles the wallet bridge under the name the background injects', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { PRESET_ENDPOINTS } from '../../src/core/endpoints.ts';
-import { TakoError } from '../../src/core/errors.ts';
+import { PRESET_ENDPOINTS } from '../../src/core/session/endpoints.ts';
+import { TakoError } from '../../src/core/contract/errors.ts';
 import {
   BACKOFF_BASE_MS,
   BACKOFF_MAX_MS,
@@ -18,9 +18,9 @@ import {
   nextRefreshAt,
   refreshLeadMs,
   retryAtMs,
-} from '../../src/core/lifecycle.ts';
-import { sessionFromGrant, type Session } from '../../src/core/session.ts';
-import { parseTokenReply } from '../../src/core/tako-client.ts';
+} from '../../src/core/session/lifecycle.ts';
+import { sessionFromGrant, type Session } from '../../src/core/session/session.ts';
+import { parseTokenReply } from '../../src/core/api/tako-client.ts';
 import { vectors } from '../vectors.ts';
 
 const { getToken } = vectors.tokens;

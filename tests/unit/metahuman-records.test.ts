@@ -1,9 +1,9 @@
 /** The MetaHuman SDK token at rest: sealed by the vault, bound to its record, migrated from clear. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { openMetahumanRecord, sealMetahumanRecord } from '../../src/background/metahuman-records.ts';
-import { createSecretVault } from '../../src/background/secret-vault.ts';
-import type { MetahumanTokenRecord } from '../../src/core/records.ts';
+import { openMetahumanRecord, sealMetahumanRecord } from '../../src/background/storage/metahuman-records.ts';
+import { createSecretVault } from '../../src/background/storage/secret-vault.ts';
+import type { MetahumanTokenRecord } from '../../src/core/consent/records.ts';
 
 const TOKEN = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
 const RECORD: MetahumanTokenRecord = { v: 1, token: TOKEN, obtainedAt: 1, baseUrl: 'https://api.metahumansdk.io', name: 'Ada', mail: 'ada@example.com' };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
+import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import {
   maskMetahumanToken,
   metahumanApiError,
@@ -13,7 +13,7 @@ import {
   requestMetahumanToken,
   validateMetahumanFields,
   type MetahumanClientDeps,
-} from '../../src/core/metahuman.ts';
+} from '../../src/core/api/metahuman.ts';
 import { vectors } from '../vectors.ts';
 import { assertError, catchTakoError, rejectsTakoError } from './assert-tako-error.ts';
 

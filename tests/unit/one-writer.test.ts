@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createApprovals } from '../../src/background/approvals.ts';
-import { createGrants, createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/page-api.ts';
-import { createSites } from '../../src/background/sites.ts';
-import { createUiApi, type UiApiDeps } from '../../src/background/ui-api.ts';
-import { ALLOW_DELAY_MS } from '../../src/core/consent.ts';
-import { TakoSessionErrorCode, type TakoSessionInfo, type TakoToken } from '../../src/core/tako-session-api.ts';
+import { createApprovals } from '../../src/background/consent/approvals.ts';
+import { createGrants, createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/messaging/page-api.ts';
+import { createSites } from '../../src/background/consent/sites.ts';
+import { createUiApi, type UiApiDeps } from '../../src/background/messaging/ui-api.ts';
+import { ALLOW_DELAY_MS } from '../../src/core/consent/consent.ts';
+import { TakoSessionErrorCode, type TakoSessionInfo, type TakoToken } from '../../src/core/contract/tako-session-api.ts';
 import { withHeldCalls } from '../support/held-store.ts';
 import { sessionHarness } from '../support/session-harness.ts';
 import { rejectsTakoError } from './assert-tako-error.ts';

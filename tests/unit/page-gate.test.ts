@@ -5,15 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { APPROVAL_PAGE, ASKER_GONE, createApprovals, NO_WINDOW, type ApprovalsDeps } from '../../src/background/approvals.ts';
-import { createGrants, createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/page-api.ts';
-import type { WalletPort } from '../../src/background/session-service.ts';
-import type { TabInfo, TabsPort, WindowsPort } from '../../src/background/ports.ts';
-import { createSites } from '../../src/background/sites.ts';
-import { createPageWallets, documentReplacedMessage, pageSourceId } from '../../src/background/wallet.ts';
-import { ALLOW_DELAY_MS, COOLDOWN_BASE_MS, COOLDOWN_MAX_MS, RAISE_INTERVAL_MS, type ConsentScope } from '../../src/core/consent.ts';
-import type { TakoSessionInfo, TakoSessionMethod, TakoToken } from '../../src/core/tako-session-api.ts';
-import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
+import { APPROVAL_PAGE, ASKER_GONE, createApprovals, NO_WINDOW, type ApprovalsDeps } from '../../src/background/consent/approvals.ts';
+import { createGrants, createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/messaging/page-api.ts';
+import type { WalletPort } from '../../src/background/ports/session-ports.ts';
+import type { TabInfo, TabsPort, WindowsPort } from '../../src/background/ports/ports.ts';
+import { createSites } from '../../src/background/consent/sites.ts';
+import { createPageWallets, documentReplacedMessage, pageSourceId } from '../../src/background/wallets/page-wallet.ts';
+import { ALLOW_DELAY_MS, COOLDOWN_BASE_MS, COOLDOWN_MAX_MS, RAISE_INTERVAL_MS, type ConsentScope } from '../../src/core/consent/consent.ts';
+import type { TakoSessionInfo, TakoSessionMethod, TakoToken } from '../../src/core/contract/tako-session-api.ts';
+import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { rejectsTakoError } from './assert-tako-error.ts';
 import { fakeTabs } from '../support/fake-tabs.ts';
 import { memoryStore } from '../support/memory-store.ts';

@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createApprovals } from '../../src/background/approvals.ts';
-import { ALLOW_DELAY_MS, COOLDOWN_BASE_MS } from '../../src/core/consent.ts';
-import { decideRejectedReport, FORCED_REFRESH_INTERVAL_MS } from '../../src/core/lifecycle.ts';
-import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
+import { createApprovals } from '../../src/background/consent/approvals.ts';
+import { ALLOW_DELAY_MS, COOLDOWN_BASE_MS } from '../../src/core/consent/consent.ts';
+import { decideRejectedReport, FORCED_REFRESH_INTERVAL_MS } from '../../src/core/session/lifecycle.ts';
+import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { withHeldCalls } from '../support/held-store.ts';
 import { sessionHarness } from '../support/session-harness.ts';
 import { memoryStore } from '../support/memory-store.ts';

@@ -6,9 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CONTENT_CHANNEL } from '../../src/core/channels.ts';
-import { parseContentToBridge, parseContentToPage } from '../../src/core/page-messages.ts';
-import { ContentToBridgeSchema, ContentToPageSchema, parseMessage } from '../../src/core/protocol.ts';
+import { CONTENT_CHANNEL } from '../../src/core/contract/channels.ts';
+import { parseContentToBridge, parseContentToPage } from '../../src/core/contract/page-messages.ts';
+import { ContentToBridgeSchema, ContentToPageSchema, parseMessage } from '../../src/core/contract/protocol.ts';
 
 type Data = Record<string, unknown>;
 

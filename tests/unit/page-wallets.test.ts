@@ -1,16 +1,16 @@
 /**
- * A page's wallet as a sign-in source (background/wallet.ts) with a fake TabsPort: which page is
+ * A page's wallet as a sign-in source (background/wallets/page-wallet.ts) with a fake TabsPort: which page is
  * named first; pinning: nothing goes to a document other than the one named; and none of the free
  * text the page's wallet writes (its errors, its name, an account that is not one) reaches the person.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { BackgroundToContent } from '../../src/core/protocol.ts';
-import { DOCUMENT_CHANGED } from '../../src/core/channels.ts';
-import type { TabInfo, TabsPort } from '../../src/background/ports.ts';
-import { createPageWallets, walletFailedMessage } from '../../src/background/wallet.ts';
-import type { WalletPort } from '../../src/background/session-service.ts';
-import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
+import type { BackgroundToContent } from '../../src/core/contract/protocol.ts';
+import { DOCUMENT_CHANGED } from '../../src/core/contract/channels.ts';
+import type { TabInfo, TabsPort } from '../../src/background/ports/ports.ts';
+import { createPageWallets, walletFailedMessage } from '../../src/background/wallets/page-wallet.ts';
+import type { WalletPort } from '../../src/background/ports/session-ports.ts';
+import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { sessionHarness } from '../support/session-harness.ts';
 
 const DAPP = 'https://dapp.example';

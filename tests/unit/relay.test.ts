@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import vm from 'node:vm';
 import { build } from 'esbuild';
-import { CONTENT_CHANNEL, DOCUMENT_CHANGED, MAX_PAGE_MESSAGE_BYTES, PAGE_CHANNEL, RELAY_GLOBAL, SIGN_IN_PIN } from '../../src/core/channels.ts';
+import { CONTENT_CHANNEL, DOCUMENT_CHANGED, MAX_PAGE_MESSAGE_BYTES, PAGE_CHANNEL, RELAY_GLOBAL, SIGN_IN_PIN } from '../../src/core/contract/channels.ts';
 import {
   ContentToBridgeSchema,
   parseMessage,
@@ -17,8 +17,8 @@ import {
   type BridgeToContent,
   type ContentToPage,
   type PageToContent,
-} from '../../src/core/protocol.ts';
-import { TakoSessionErrorCode } from '../../src/core/tako-session-api.ts';
+} from '../../src/core/contract/protocol.ts';
+import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 
 const APP = 'https://app.example';
 const OTHER = 'https://other.example';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { PRESET_ENDPOINTS } from '../../src/core/endpoints.ts';
-import { decideTokenRequest, failingHandOutMs, minValidityMs, nextRefreshAt, refreshLeadMs } from '../../src/core/lifecycle.ts';
+import { PRESET_ENDPOINTS } from '../../src/core/session/endpoints.ts';
+import { decideTokenRequest, failingHandOutMs, minValidityMs, nextRefreshAt, refreshLeadMs } from '../../src/core/session/lifecycle.ts';
 import {
   BEST_SAMPLE_MAX_AGE_MS,
   clockFrom,
@@ -12,9 +12,9 @@ import {
   unmeasuredClock,
   withSample,
   type ClockSample,
-} from '../../src/core/server-clock.ts';
-import { serverNow, sessionFromGrant, toLocalTime, type Session } from '../../src/core/session.ts';
-import { parseTokenReply, REQUEST_TIMEOUT_MS, type TokenGrant } from '../../src/core/tako-client.ts';
+} from '../../src/core/session/server-clock.ts';
+import { serverNow, sessionFromGrant, toLocalTime, type Session } from '../../src/core/session/session.ts';
+import { parseTokenReply, REQUEST_TIMEOUT_MS, type TokenGrant } from '../../src/core/api/tako-client.ts';
 import { vectors } from '../vectors.ts';
 
 const { getToken } = vectors.tokens;

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { PRESET_ENDPOINTS, customEndpoint } from '../../src/core/endpoints.ts';
-import { TakoError } from '../../src/core/errors.ts';
+import { PRESET_ENDPOINTS, customEndpoint } from '../../src/core/session/endpoints.ts';
+import { TakoError } from '../../src/core/contract/errors.ts';
 import {
   SESSION_RECORD_VERSION,
   keyOf,
   sessionFromGrant,
   sessionKey,
   toSessionInfo,
-} from '../../src/core/session.ts';
-import { unmeasuredClock } from '../../src/core/server-clock.ts';
-import { parseTokenReply, type TokenGrant } from '../../src/core/tako-client.ts';
+} from '../../src/core/session/session.ts';
+import { unmeasuredClock } from '../../src/core/session/server-clock.ts';
+import { parseTokenReply, type TokenGrant } from '../../src/core/api/tako-client.ts';
 import { vectors } from '../vectors.ts';
 
 const { getToken, refreshToken } = vectors.tokens;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { SIGN_IN_STATEMENT, buildSignInMessage, parseSignInMessage } from '../../src/core/sign-in-message.ts';
+import { SIGN_IN_STATEMENT, buildSignInMessage, parseSignInMessage } from '../../src/core/eth/sign-in-message.ts';
 import { vectors } from '../vectors.ts';
 import { assertInvalid } from './assert-tako-error.ts';
 

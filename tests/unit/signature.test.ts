@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { buildSignInMessage } from '../../src/core/sign-in-message.ts';
+import { buildSignInMessage } from '../../src/core/eth/sign-in-message.ts';
 import {
   addressOfPrivateKey,
   hashPersonalMessage,
@@ -9,7 +9,7 @@ import {
   isSignedBy,
   recoverPersonalSigner,
   signPersonalMessage,
-} from '../../src/core/signature.ts';
+} from '../../src/core/eth/signature.ts';
 import { vectors } from '../vectors.ts';
 import { assertInvalid } from './assert-tako-error.ts';
 

@@ -4,11 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { StorageKeys } from '../../src/background/storage-keys.ts';
-import { PRESET_ENDPOINTS } from '../../src/core/endpoints.ts';
-import type { MetahumanTokenRecord } from '../../src/core/records.ts';
-import { keyOf, sessionFromGrant, type Session } from '../../src/core/session.ts';
-import { parseTokenReply } from '../../src/core/tako-client.ts';
+import { StorageKeys } from '../../src/background/storage/storage-keys.ts';
+import { PRESET_ENDPOINTS } from '../../src/core/session/endpoints.ts';
+import type { MetahumanTokenRecord } from '../../src/core/consent/records.ts';
+import { keyOf, sessionFromGrant, type Session } from '../../src/core/session/session.ts';
+import { parseTokenReply } from '../../src/core/api/tako-client.ts';
 import { memoryStore } from '../support/memory-store.ts';
 import { vectors } from '../vectors.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { INSECURE_URL_MESSAGE, PRESET_ENDPOINTS, customEndpoint, type Endpoint } from '../../src/core/endpoints.ts';
+import { INSECURE_URL_MESSAGE, PRESET_ENDPOINTS, customEndpoint, type Endpoint } from '../../src/core/session/endpoints.ts';
 import {
   REQUEST_TIMEOUT_MS,
   parseRetryAfterMs,
@@ -8,7 +8,7 @@ import {
   requestRefresh,
   requestSignIn,
   type TakoClientDeps,
-} from '../../src/core/tako-client.ts';
+} from '../../src/core/api/tako-client.ts';
 import { vectors } from '../vectors.ts';
 import { assertError, catchTakoError, rejectsTakoError } from './assert-tako-error.ts';
 

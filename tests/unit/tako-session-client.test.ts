@@ -15,7 +15,7 @@ import {
   type TakoSession,
   type TakoSessionEvent,
   type TakoSessionEvents,
-} from '../../src/core/tako-session-api.ts';
+} from '../../src/core/contract/tako-session-api.ts';
 
 /** A stand-in for the extension's object: hands out `tokens` in turn, records what it was asked. */
 function fakeTakoSession(tokens: string[]) {

@@ -1,13 +1,13 @@
 /**
  * The extension pages' requests as the background answers them (ui-api.ts), with the real page
- * wallets (wallet.ts) over fake tabs. The session service is a fake that asks the wallet it is
+ * wallets (page-wallet.ts) over fake tabs. The session service is a fake that asks the wallet it is
  * given for the accounts, the first step of a real sign-in. Each test names the guarantee it guards.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createUiApi, type UiApiDeps } from '../../src/background/ui-api.ts';
-import { createPageWallets, documentGoneMessage, pageSourceId } from '../../src/background/wallet.ts';
-import type { TakoSessionInfo } from '../../src/core/tako-session-api.ts';
+import { createUiApi, type UiApiDeps } from '../../src/background/messaging/ui-api.ts';
+import { createPageWallets, documentGoneMessage, pageSourceId } from '../../src/background/wallets/page-wallet.ts';
+import type { TakoSessionInfo } from '../../src/core/contract/tako-session-api.ts';
 import { FAKE_ACCOUNT, FAKE_WALLET, fakeTabs } from '../support/fake-tabs.ts';
 import { memoryStore } from '../support/memory-store.ts';
 import { rejectsTakoError } from './assert-tako-error.ts';

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_PAGE_MESSAGE_BYTES } from '../../src/core/channels.ts';
-import { EIP6963_ANNOUNCE, EIP6963_REQUEST, ICON_BUDGET_CHARS, MAX_LISTED_WALLETS } from '../../src/core/eip6963.ts';
+import { MAX_PAGE_MESSAGE_BYTES } from '../../src/core/contract/channels.ts';
+import { EIP6963_ANNOUNCE, EIP6963_REQUEST, ICON_BUDGET_CHARS, MAX_LISTED_WALLETS } from '../../src/core/eth/eip6963.ts';
 import { createWalletBridge } from '../../src/wallet-bridge/wallet-bridge.ts';
 
 type PageWindow = Parameters<typeof createWalletBridge>[0];

@@ -4,8 +4,8 @@
  * ALLOW_DELAY_MS without a break, and is disabled again whenever it loses focus or is hidden: a
  * click aimed at the page the window appeared over cannot land on it.
  */
-import { allowReadyAt, ALLOW_DELAY_MS, type ConsentScope } from '../../core/consent.ts';
-import { describeError } from '../../core/errors.ts';
+import { allowReadyAt, ALLOW_DELAY_MS, type ConsentScope } from '../../core/consent/consent.ts';
+import { describeError } from '../../core/contract/errors.ts';
 import { ask } from '../shared/background.ts';
 import { byTestId, showMessage } from '../shared/dom.ts';
 import { localizePage, t, uiLanguage } from '../shared/i18n.ts';

@@ -1,11 +1,11 @@
 /** The toolbar popup: shows the session and signs in with one click. */
-import type { SessionInfo } from '../../core/session.ts';
-import type { WalletInfo } from '../../core/protocol.ts';
-import type { PopupState, SignInSource, SignInSourceView } from '../../core/ui-protocol.ts';
+import type { SessionInfo } from '../../core/session/session.ts';
+import type { WalletInfo } from '../../core/contract/protocol.ts';
+import type { PopupState, SignInSource, SignInSourceView } from '../../core/contract/ui-protocol.ts';
 import browser from 'webextension-polyfill';
-import { shortAddress } from '../../core/address.ts';
-import { describeError, SIGN_IN_CANCELLED } from '../../core/errors.ts';
-import { refreshLeadMs } from '../../core/lifecycle.ts';
+import { shortAddress } from '../../core/eth/address.ts';
+import { describeError, SIGN_IN_CANCELLED } from '../../core/contract/errors.ts';
+import { refreshLeadMs } from '../../core/session/lifecycle.ts';
 import { ask, onStateChanged } from '../shared/background.ts';
 import { byTestIds, showMessage } from '../shared/dom.ts';
 import { dayAndTime, localizePage, plural, relativeTime, t } from '../shared/i18n.ts';

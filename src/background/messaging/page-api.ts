@@ -1,0 +1,157 @@
+/**
+ * The page API (`window.takoSession.request`) as the background answers it. The origin always
+ * comes from the browser's sender information (callers.ts); only `tako_requestAccess` works for an
+ * origin the person has not allowed, and a refusal gives nothing away.
+ */
+import type { ApprovalCaller, ConsentScope } from '../../core/consent/consent.ts';
+import { TakoError } from '../../core/contract/errors.ts';
+import * as v from 'valibot';
+import { parseMessage } from '../../core/contract/protocol.ts';
+import type { TakoSessionMethod, TakoSessionMethods, TakoSessionParams } from '../../core/contract/tako-session-api.ts';
+import type { Approvals } from '../consent/approvals.ts';
+import type { PageCaller } from './callers.ts';
+import type { WalletPort } from '../ports/session-ports.ts';
+import type { SessionService } from '../session/service.ts';
+import type { Sites } from '../consent/sites.ts';
+import { pageSourceId, type PageWallets } from '../wallets/page-wallet.ts';
+
+export type { PageCaller };
+
+const notAllowed = () => new TakoError('not-allowed', 'This site is not allowed: call tako_requestAccess first');
+
+/** The asking document, as an approval keeps it. */
+const callerOf = ({ tabId, documentId }: PageCaller): ApprovalCaller => (documentId ? { tabId, documentId } : { tabId });
+
+/**
+ * `tako_getToken`'s params: nothing, or `{ rejectedToken }` (the token an API refused). Strict, so
+ * a misspelt key is an error rather than a silent plain `getToken`.
+ */
+const GetTokenParamsSchema = v.optional(
+  v.strictObject({ rejectedToken: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(8192))) }),
+) satisfies v.GenericSchema<unknown, TakoSessionParams['tako_getToken']>;
+
+export interface PageApiDeps {
+  service: Pick<SessionService, 'getToken' | 'sessionInfo' | 'signIn' | 'signOut' | 'isSignInSource' | 'onWalletAccountsChanged'>;
+  sites: Pick<Sites, 'isAllowed' | 'allow' | 'revoke' | 'hasMetahuman'>;
+  approvals: Pick<Approvals, 'decisionFor' | 'withdraw'>;
+  wallets: Pick<PageWallets, 'pin' | 'pageWallet'>;
+  /**
+   * The wallet extension to sign in with directly (the one set in the options, else MetaMask),
+   * when one is installed and answers: with it, no page sees the sign-in message or the signature.
+   */
+  extensionWallet: () => Promise<WalletPort | undefined>;
+  metahumanToken: () => Promise<string | undefined>;
+  onSitesChanged: () => void;
+}
+
+/** Every method of the page contract but `tako_requestAccess`, which is answered before the gate. */
+type GatedMethod = Exclude<TakoSessionMethod, 'tako_requestAccess'>;
+
+/**
+ * One handler per method of the contract, answering what the contract says it resolves: a method
+ * added to the contract without a handler here, or the other way round, does not compile.
+ */
+type GatedHandlers = { [M in GatedMethod]: (caller: PageCaller, params: unknown) => Promise<TakoSessionMethods[M]> };
+
+/**
+ * What the person's Allow does, per scope, when they give it (approvals call it before anyone
+ * waiting hears the answer, so it holds even when the worker that asked was stopped): a session
+ * grant, the MetaHuman grant (only for a site still allowed), or the sign-out a site asked for. A
+ * page's own sign-in with its wallet grants nothing: the sign-in that asked goes on.
+ */
+export function createGrants(deps: { sites: Pick<Sites, 'allow' | 'grantMetahuman'>; signOut: () => Promise<void> }) {
+  return async function grant(origin: string, scope: ConsentScope): Promise<void> {
+    if (scope === 'session') await deps.sites.allow(origin);
+    else if (scope === 'metahuman') await deps.sites.grantMetahuman(origin);
+    else if (scope === 'sign-out') await deps.signOut();
+  };
+}
+
+export function createPageApi(deps: PageApiDeps) {
+  const { service, sites, approvals, wallets } = deps;
+
+  const allowedOnly: GatedHandlers = {
+    tako_getToken: async (_caller, params) => {
+      // Checked before anything runs: bad params never force a refresh.
+      const parsed = parseMessage(GetTokenParamsSchema, params);
+      if (parsed === undefined && params !== undefined) {
+        throw new TakoError('invalid', 'tako_getToken takes no params or { rejectedToken: string }');
+      }
+      return service.getToken(parsed ?? {});
+    },
+    tako_getSession: () => service.sessionInfo(),
+    // Through the wallet extension when there is one: no page sees the signature. Otherwise with
+    // the wallet of the calling document itself, and no other, once the person has confirmed that
+    // this page will see the message and the signature (which let it open a session of its own).
+    tako_signIn: async (caller) => {
+      const extension = await deps.extensionWallet();
+      if (extension) return service.signIn(extension);
+      if (!(await approvals.decisionFor(caller.origin, 'page-signature', callerOf(caller)))) {
+        throw new TakoError('rejected', 'The person declined signing in with this page’s wallet');
+      }
+      return service.signIn(wallets.pageWallet(await wallets.pin(caller.tabId, caller.origin, caller.documentId)));
+    },
+    // A request the person confirms: the sign-out itself is done by the approvals when they allow
+    // it (so it holds even when this worker was stopped in between).
+    tako_signOut: async (caller) => {
+      if (!(await approvals.decisionFor(caller.origin, 'sign-out', callerOf(caller)))) {
+        throw new TakoError('rejected', 'The person declined signing out');
+      }
+      return null;
+    },
+    tako_revokeAccess: async (caller) => {
+      await sites.revoke(caller.origin);
+      await approvals.withdraw(caller.origin);
+      // The publisher tells the origin's tabs (accessChanged); from the next call on, 4100.
+      deps.onSitesChanged();
+      return null;
+    },
+    metahuman_getToken: async (caller) => {
+      // A separate grant: the token never expires, so the person allows it on its own (approvals
+      // write the grant when the person answers). Asked before the token is looked up, so that a
+      // site without the grant learns nothing of whether one is stored.
+      if (!(await sites.hasMetahuman(caller.origin)) && !(await approvals.decisionFor(caller.origin, 'metahuman', callerOf(caller)))) {
+        throw new TakoError('rejected', 'The person declined the MetaHuman SDK token for this site');
+      }
+      const token = await deps.metahumanToken();
+      if (!token) throw new TakoError('no-session', 'No MetaHuman SDK token is stored yet: get one in the Tako Session options');
+      return { token };
+    },
+  };
+
+  async function requestAccess(caller: PageCaller): Promise<TakoSessionMethods['tako_requestAccess']> {
+    // The grant is written by approvals when the person answers, so that it holds even when this
+    // worker was stopped in between and the page asked again.
+    if (!(await sites.isAllowed(caller.origin)) && !(await approvals.decisionFor(caller.origin, 'session', callerOf(caller)))) {
+      throw new TakoError('rejected', 'The person declined access for this site');
+    }
+    return service.sessionInfo();
+  }
+
+  async function handle(caller: PageCaller, method: string, params: unknown): Promise<unknown> {
+    if (method === 'tako_requestAccess') return requestAccess(caller);
+    const handler = Object.hasOwn(allowedOnly, method) ? allowedOnly[method as GatedMethod] : undefined;
+    // Checked before the method name, so a stranger cannot even learn which methods exist.
+    if (!(await sites.isAllowed(caller.origin))) throw notAllowed();
+    if (!handler) throw new TakoError('unknown-method', `Unknown method: ${method.slice(0, 64)}`);
+    const result = await handler(caller, params);
+    // Checked again when the answer is ready (a token may have waited on a refresh): a site
+    // revoked meanwhile is answered as any site that is not allowed. Its own revoke is the answer.
+    if (method !== 'tako_revokeAccess' && !(await sites.isAllowed(caller.origin))) throw notAllowed();
+    return result;
+  }
+
+  /**
+   * `accountsChanged` from a page's wallet. Followed only from the document that signed in, while
+   * it is still that document (it holds the sign-in's pin, which no page can read): other pages,
+   * allowed ones too, cannot steer the active account.
+   */
+  async function onWalletAccounts(caller: PageCaller, accounts: readonly string[], pin: string | undefined): Promise<null> {
+    if (pin !== undefined && service.isSignInSource(pageSourceId(caller.tabId, pin))) await service.onWalletAccountsChanged(accounts);
+    return null;
+  }
+
+  return { handle, onWalletAccounts };
+}
+
+export type PageApi = ReturnType<typeof createPageApi>;

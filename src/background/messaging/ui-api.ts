@@ -1,0 +1,158 @@
+/** What the extension's own pages (popup, options, approval) may ask the background. */
+import { customEndpoint, isLoopbackUrl, PRESET_ENDPOINTS, type Endpoint } from '../../core/session/endpoints.ts';
+import { TakoError } from '../../core/contract/errors.ts';
+import type { Settings } from '../../core/consent/records.ts';
+import { popupStateName, type EndpointSetting, type PopupState, type UiHandlers, type UiRequest } from '../../core/contract/ui-protocol.ts';
+import { parseWalletExtensionId } from '../../core/eth/wallet-extension.ts';
+import type { Approvals } from '../consent/approvals.ts';
+import type { DetectedWalletExtension } from '../../core/eth/wallet-extension.ts';
+import type { DirectWallets } from '../wallets/direct-wallet.ts';
+import type { Metahuman } from '../session/metahuman.ts';
+import type { HasHostPermission } from '../ports/ports.ts';
+import type { SessionService } from '../session/service.ts';
+import type { Sites } from '../consent/sites.ts';
+import type { Store } from '../storage/store.ts';
+import type { PageWallets, PinnedPage } from '../wallets/page-wallet.ts';
+
+export interface UiApiDeps {
+  service: Pick<SessionService, 'snapshot' | 'signIn' | 'cancelSignIn' | 'refreshNow' | 'signOut' | 'activate'>;
+  store: Pick<Store, 'getSettings' | 'saveSettings'>;
+  sites: Pick<Sites, 'list' | 'revoke'>;
+  approvals: Pick<Approvals, 'view' | 'answer' | 'cooldowns' | 'lift' | 'withdraw'>;
+  metahuman: Pick<Metahuman, 'view' | 'obtain' | 'saveSettings'>;
+  wallets: Pick<PageWallets, 'listPages' | 'pin' | 'pageWallet' | 'listWallets'>;
+  /** Wallet extensions reached directly (direct-wallet.ts). */
+  directWallets: Pick<DirectWallets, 'wallet'>;
+  /** The wallet extension in the settings, else MetaMask stable or Flask: the first one installed. */
+  walletExtension: () => Promise<DetectedWalletExtension | null>;
+  hasHostPermission: HasHostPermission;
+  /** The site list or the settings changed. */
+  onChanged: () => void;
+}
+
+export function createUiApi(deps: UiApiDeps) {
+  const { service, store, sites, approvals, metahuman, wallets } = deps;
+  /**
+   * The document pinned when the popup listed the named page's wallets: the sign-in that follows
+   * goes to that same document, or fails if the tab has moved on.
+   */
+  let listed: PinnedPage | undefined;
+
+  async function pinnedFor(source: { tabId: number; origin: string }): Promise<PinnedPage> {
+    if (listed && listed.tabId === source.tabId && listed.origin === source.origin) return listed;
+    return wallets.pin(source.tabId, source.origin);
+  }
+
+  async function endpointFrom(setting: EndpointSetting): Promise<Endpoint> {
+    if (setting.preset !== 'custom') return PRESET_ENDPOINTS[setting.preset];
+    const endpoint = customEndpoint(setting.baseUrl, setting.version);
+    // The options page asks for the host when the person saves; refuse to point at a host we
+    // cannot reach rather than fail at sign-in.
+    if (!isLoopbackUrl(endpoint.baseUrl) && !(await deps.hasHostPermission(endpoint.baseUrl))) {
+      throw new TakoError('rejected', `Access to ${new URL(endpoint.baseUrl).host} was not granted, so it cannot be used`);
+    }
+    return endpoint;
+  }
+
+  async function popupState(): Promise<PopupState> {
+    const [snapshot, settings, allowed, cooldowns] = await Promise.all([
+      service.snapshot(),
+      store.getSettings(),
+      sites.list(),
+      approvals.cooldowns(),
+    ]);
+    return {
+      state: popupStateName(snapshot.signingIn, snapshot.session),
+      session: snapshot.session,
+      accounts: snapshot.accounts,
+      switchedAccount: snapshot.switchedAccount,
+      refreshExpiresAt: snapshot.refreshExpiresAt,
+      tokenObtainedAt: snapshot.tokenObtainedAt,
+      error: snapshot.signingIn ? null : (snapshot.lastSignInError ?? snapshot.lastError),
+      endpoint: settings.endpoint,
+      sites: allowed,
+      cooldowns,
+    };
+  }
+
+  const handlers: UiHandlers = {
+    'get-state': popupState,
+    // The wallet extension first: with it, no web page takes part in the sign-in.
+    'list-sign-in-sources': async () => {
+      const [direct, pages] = await Promise.all([deps.walletExtension(), wallets.listPages()]);
+      return [...(direct ? [{ kind: 'extension' as const, ...direct }] : []), ...pages];
+    },
+    'list-wallets': async ({ source }) => {
+      listed = undefined;
+      const page = await wallets.pin(source.tabId, source.origin);
+      listed = page;
+      return { origin: page.origin, wallets: await wallets.listWallets(page) };
+    },
+    'sign-in': async ({ source, walletId }) => {
+      if (source.kind === 'extension') {
+        const extensionId = parseWalletExtensionId(source.extensionId);
+        if (!extensionId) throw new TakoError('invalid', 'Name the wallet extension to sign in with');
+        return service.signIn(deps.directWallets.wallet(extensionId));
+      }
+      return service.signIn(wallets.pageWallet(await pinnedFor(source)), walletId);
+    },
+    'cancel-sign-in': async () => {
+      service.cancelSignIn();
+      return null;
+    },
+    'refresh-now': () => service.refreshNow(),
+    'sign-out': async (request) => {
+      await service.signOut(request.scope);
+      return null;
+    },
+    'sign-out-account': async (request) => {
+      await service.signOut({ address: request.address });
+      return null;
+    },
+    'activate-account': (request) => service.activate(request.address),
+    'get-settings': () => store.getSettings(),
+    'save-settings': async (request) => {
+      // Both are checked before anything is stored: a bad id or endpoint changes nothing.
+      const walletExtensionId =
+        request.walletExtensionId === undefined ? (await store.getSettings()).walletExtensionId : parseWalletExtensionId(request.walletExtensionId);
+      const settings: Settings = { v: 1, endpoint: await endpointFrom(request.endpoint), ...(walletExtensionId ? { walletExtensionId } : {}) };
+      await store.saveSettings(settings);
+      deps.onChanged();
+      return settings;
+    },
+    'revoke-site': async (request) => {
+      await sites.revoke(request.origin);
+      // A MetaHuman approval still open for the site ends with it: revoking wins over a grant in flight.
+      await approvals.withdraw(request.origin);
+      deps.onChanged();
+      return null;
+    },
+    'get-approval': async (request) => {
+      const view = await approvals.view(request.requestId);
+      if (!view) throw new TakoError('invalid', 'This request is no longer pending');
+      return view;
+    },
+    'answer-approval': async (request) => {
+      const answered = await approvals.answer(request.requestId, request.approved);
+      if (!answered) throw new TakoError('invalid', 'This request is no longer pending');
+      return null;
+    },
+    'lift-cooldown': async (request) => {
+      await approvals.lift(request.site);
+      return null;
+    },
+    'get-metahuman': () => metahuman.view(),
+    'obtain-metahuman': (request) => metahuman.obtain(request),
+    'save-metahuman-settings': (request) => metahuman.saveSettings(request.baseUrl),
+  };
+
+  return {
+    /** Each request type has exactly one handler, typed by its reply (`UiHandlers`). */
+    handle(request: UiRequest): Promise<unknown> {
+      const handler = handlers[request.type] as (request: UiRequest) => Promise<unknown>;
+      return handler(request);
+    },
+  };
+}
+
+export type UiApi = ReturnType<typeof createUiApi>;

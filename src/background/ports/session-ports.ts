@@ -1,0 +1,38 @@
+/**
+ * What the session lifecycle is given: the clock, the alarms, the wallet it signs with, and the
+ * service's whole set of dependencies. They live here, with the other ports, so that the session's
+ * parts (sign-in, accounts, refresh) and its callers share them without importing the facade.
+ */
+import type { Address } from '../../core/eth/address.ts';
+import type { Session } from '../../core/session/session.ts';
+import type { Store } from '../storage/store.ts';
+
+export interface Clock {
+  now(): number;
+  random(): number;
+}
+
+export interface AlarmPort {
+  schedule(name: string, whenMs: number): Promise<void>;
+  clear(name: string): Promise<void>;
+  names(): Promise<string[]>;
+}
+
+/** The page wallet the person signs in with, reached through a tab's bridge. */
+export interface WalletPort {
+  /** Which page the wallet lives in, to recognise its later events. */
+  source: string;
+  requestAccounts(walletId?: string): Promise<unknown>;
+  sign(address: Address, message: string, walletId?: string): Promise<unknown>;
+}
+
+export interface SessionServiceDeps {
+  store: Store;
+  clock: Clock;
+  fetch: typeof fetch;
+  alarms: AlarmPort;
+  /** Called after anything a page or the popup shows has changed. */
+  onChange: () => void;
+  /** Called once when a session becomes expired. */
+  onExpired: (session: Session) => void;
+}

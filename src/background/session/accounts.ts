@@ -1,0 +1,127 @@
+/**
+ * Accounts: which session is active per endpoint, switching between signed-in accounts, following
+ * the wallet's account, and signing out one account or all.
+ *
+ * The active pointers are one record with one writer (`ACTIVE_RECORD`); a sign-out deletes each
+ * session and clears its alarm in that session's serial step, so a refresh in flight cannot write
+ * it back (refresh.ts checks, in the same step, that its session is still stored).
+ */
+import { parseAddress, sameAddress, type Address } from '../../core/eth/address.ts';
+import { endpointKey } from '../../core/session/endpoints.ts';
+import { noSession } from '../../core/contract/errors.ts';
+import { keyOf, sessionKey, type Session } from '../../core/session/session.ts';
+import type { Serial } from '../../core/session/serial.ts';
+import type { SessionServiceDeps } from '../ports/session-ports.ts';
+import { ACTIVE_RECORD, refreshAlarmName, sessionRecordKey } from './keys.ts';
+
+export function createAccounts(deps: Pick<SessionServiceDeps, 'store' | 'alarms' | 'onChange'>, writes: Serial) {
+  const { store, alarms } = deps;
+  /** An account the wallet switched to that has no session yet: the popup offers to sign it in. */
+  let switchedAccount: Address | null = null;
+
+  async function activeSession(): Promise<Session | undefined> {
+    const [{ endpoint }, active] = await Promise.all([store.getSettings(), store.getActive()]);
+    const key = active[endpointKey(endpoint)];
+    return key === undefined ? undefined : store.getSession(key);
+  }
+
+  async function currentEndpointSessions(): Promise<{ endpointId: string; sessions: Session[]; activeKey: string | undefined }> {
+    const [{ endpoint }, sessions, active] = await Promise.all([store.getSettings(), store.listSessions(), store.getActive()]);
+    const endpointId = endpointKey(endpoint);
+    return { endpointId, sessions: sessions.filter((s) => endpointKey(s.endpoint) === endpointId), activeKey: active[endpointId] };
+  }
+
+  /** Makes a freshly signed-in session the active one of its endpoint. */
+  async function activateSignedIn(session: Session): Promise<void> {
+    if (switchedAccount && sameAddress(switchedAccount, session.address)) switchedAccount = null;
+    await writes(ACTIVE_RECORD, async () => {
+      // Signed out again before this step: nothing to point at.
+      if (!(await store.getSession(keyOf(session)))) return;
+      const active = await store.getActive();
+      await store.setActive({ ...active, [endpointKey(session.endpoint)]: keyOf(session) });
+    });
+  }
+
+  /** Deletes a session and clears its alarm, in its serial step: after this no refresh writes it back. */
+  function remove(key: string): Promise<void> {
+    return writes(sessionRecordKey(key), async () => {
+      await store.deleteSessions([key]);
+      await alarms.clear(refreshAlarmName(key));
+    });
+  }
+
+  /** Signs out the active account, one account of the current endpoint, or everyone everywhere. */
+  async function signOut(scope: 'active' | 'all' | { address: string }): Promise<void> {
+    const sessions = await store.listSessions();
+    const { sessions: here, activeKey, endpointId } = await currentEndpointSessions();
+    const doomed =
+      scope === 'all'
+        ? sessions
+        : scope === 'active'
+          ? here.filter((s) => keyOf(s) === activeKey)
+          : here.filter((s) => sameAddress(s.address, scope.address));
+    if (typeof scope === 'object' && doomed.length === 0) throw noSession('signed-out', `${scope.address} is not signed in`);
+    const doomedKeys = new Set(doomed.map(keyOf));
+    await Promise.all([...doomedKeys].map(remove));
+    await writes(ACTIVE_RECORD, async () => {
+      const pointers = await store.getActive();
+      const kept = Object.fromEntries(Object.entries(pointers).filter(([, key]) => !doomedKeys.has(key)));
+      // Signing out the active account of several falls back to another one rather than to nobody.
+      const survivor = here.find((s) => !doomedKeys.has(keyOf(s)));
+      if (kept[endpointId] === undefined && survivor && scope !== 'all' && (await store.getSession(keyOf(survivor)))) {
+        kept[endpointId] = keyOf(survivor);
+      }
+      await store.setActive(kept);
+    });
+    deps.onChange();
+  }
+
+  async function activate(address: string): Promise<Session> {
+    const { endpoint } = await store.getSettings();
+    const key = sessionKey(endpoint, parseAddress(address));
+    const session = await writes(ACTIVE_RECORD, async () => {
+      // Read in the step that points at it: a sign-out of that account cannot slip in between.
+      const found = await store.getSession(key);
+      if (found) await store.setActive({ ...(await store.getActive()), [endpointKey(endpoint)]: key });
+      return found;
+    });
+    if (!session) throw noSession('signed-out', `${address} is not signed in on this endpoint`);
+    if (switchedAccount && sameAddress(switchedAccount, address)) switchedAccount = null;
+    deps.onChange();
+    return session;
+  }
+
+  /**
+   * The wallet says the person switched accounts: follow to that account's session when there is
+   * one, otherwise remember it so the popup can offer to sign it in. The current session stays.
+   */
+  async function onWalletAccountsChanged(accounts: readonly unknown[]): Promise<void> {
+    let address: Address;
+    try {
+      address = parseAddress(accounts[0]);
+    } catch {
+      return; // Disconnected or locked wallet: nothing to follow.
+    }
+    const { sessions, activeKey } = await currentEndpointSessions();
+    const match = sessions.find((s) => sameAddress(s.address, address));
+    if (match) {
+      if (keyOf(match) !== activeKey) await activate(address);
+      switchedAccount = null;
+    } else {
+      switchedAccount = address;
+    }
+    deps.onChange();
+  }
+
+  return {
+    activeSession,
+    currentEndpointSessions,
+    activateSignedIn,
+    signOut,
+    activate,
+    onWalletAccountsChanged,
+    switchedAccount: () => switchedAccount,
+  };
+}
+
+export type Accounts = ReturnType<typeof createAccounts>;

@@ -1,0 +1,74 @@
+/**
+ * What the background stores besides sessions, by format version (`v`). Extension pages are shown
+ * some of these records as they are, so the types live below both.
+ */
+import type { ApprovalCaller, ConsentScope, Cooldown } from './consent.ts';
+import type { Endpoint } from '../session/endpoints.ts';
+
+export interface Settings {
+  v: 1;
+  endpoint: Endpoint;
+  /**
+   * The MetaMask-compatible extension to sign in with directly (`wallet-extension.ts` checks it).
+   * Absent, as in records stored before it existed: MetaMask stable, then Flask.
+   */
+  walletExtensionId?: string;
+}
+
+/** An origin the person allowed, in the approval window, to use `window.takoSession`. */
+export interface AllowedOrigin {
+  origin: string;
+  allowedAt: number;
+  /**
+   * The separate grant of the MetaHuman SDK token (which never expires). Records stored before
+   * this grant existed read as false.
+   */
+  metahuman: boolean;
+}
+
+/**
+ * An approval waiting for the person, kept so that a new worker can finish it. It belongs to the
+ * documents that asked: when the last of them goes away, the request ends.
+ */
+export interface PendingApproval {
+  requestId: string;
+  origin: string;
+  scope: ConsentScope;
+  /** The documents that asked; the window is shown once the tab of one of them is in front. */
+  callers: ApprovalCaller[];
+  createdAt: number;
+  /** The approval window showing it. */
+  windowId?: number;
+  /**
+   * Since when the window has been in front (shown, brought to the front, or focused), without a
+   * break: *Allow* counts its delay from here. Absent until shown, and while another window has
+   * the focus.
+   */
+  shownAt?: number;
+  /** When the window was last brought to the front for it (at most once every RAISE_INTERVAL_MS). */
+  raisedAt?: number;
+}
+
+/** Approvals waiting for the person and sites refused for a while. */
+export interface ConsentRecord {
+  v: 1;
+  pending: PendingApproval[];
+  /** One per site and scope. */
+  cooldowns: Array<Cooldown & { scope: ConsentScope }>;
+}
+
+/** The MetaHuman SDK token: it never expires and the API will not show it again. */
+export interface MetahumanTokenRecord {
+  v: 1;
+  token: string;
+  obtainedAt: number;
+  /** The API that issued it. */
+  baseUrl: string;
+  name: string;
+  mail: string;
+}
+
+export interface MetahumanSettings {
+  v: 1;
+  baseUrl: string;
+}
