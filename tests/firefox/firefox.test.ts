@@ -108,8 +108,12 @@ describe('Firefox', () => {
     profiles.push(dir);
     return dir;
   };
+  // 10 s tokens: the refresh falls due 2 s before expiry (a fifth of the lifetime), so the
+  // refresh tests wait seconds, not half a minute.
+  const ACCESS_TTL_SEC = 10;
+  const REFRESH_LEAD_MS = 2_000;
   before(async () => {
-    stack = await startStack({ port: 0, accessTtlSec: 20 });
+    stack = await startStack({ port: 0, accessTtlSec: ACCESS_TTL_SEC });
   });
   after(async () => {
     await stack.close();
@@ -191,7 +195,7 @@ describe('Firefox', () => {
       await byTestId(options, 'mh-token', ':not(:empty)');
       assert.equal(stack.requests('/auth/token').length, 1);
 
-      // The background is stopped; the refresh alarm (at exp - 4 s) starts it again.
+      // The background is stopped; the refresh alarm (at exp - 2 s) starts it again.
       await firefox.stopBackground();
       assert.deepEqual(await refreshesAnswered(stack, 1), [200]);
       const refreshed = await byTestId(popup, 'token-expires', `:not([data-expires-at="${firstExpiry}"]):not([data-expires-at=""])`);
@@ -203,7 +207,7 @@ describe('Firefox', () => {
     // Closed across the next refresh time: the alarm does not survive a Firefox restart, so the
     // refresh that fell due must run at start, and the alarm must be made again.
     assert.ok(secondExpiry > firstExpiry);
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, secondExpiry - 4_000 - Date.now()) + 500));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, secondExpiry - REFRESH_LEAD_MS - Date.now()) + 500));
     firefox = await launchFirefoxWithExtension(profile, { install: false });
     try {
       assert.deepEqual(await refreshesAnswered(stack, 2), [200, 200]);
