@@ -3,7 +3,7 @@
  * with a 256-bit key that WebCrypto creates as non-extractable and IndexedDB keeps as a CryptoKey
  * object, so the key's bytes never exist in script memory and records read or exported as data do
  * not reveal the tokens. The key lives in the same database as the records: a copied profile
- * carries both and opens them (README "Sealing at rest").
+ * carries both and opens them (docs/security.md: "Sealing at rest").
  */
 
 export interface SealedSecret {

@@ -2,7 +2,7 @@
  * Signing in with a MetaMask-compatible wallet extension directly, extension to extension: no web
  * page takes part, so no page sees the message or the signature. The wallet's external port
  * speaks JSON-RPC 2.0 wrapped in frames `{ name: 'metamask-provider', data }`; this is a small
- * client of that port (README: "Direct MetaMask: why a hand-written port client").
+ * client of that port (docs/direct-metamask.md: "Why a hand-written port client").
  */
 import type { Address } from '../../core/eth/address.ts';
 import { WALLET_TIMEOUT_MS } from '../../core/contract/channels.ts';
