@@ -28,7 +28,7 @@ import { allowPageOrigin, useEndpoint } from '../../tools/dev/drive.ts';
 import { chromiumPath, extensionDir, extensionIdOf, launchWithExtension, projectRoot, QUIET_CHROMIUM_ARGS, serviceWorkerOf } from '../../tools/dev/launch.ts';
 import { PAGE_CHANNEL } from '../../src/core/contract/channels.ts';
 import { startStack, type Stack } from '../../tools/stack/server.ts';
-import { arrivedExpired, startTokenPoll, stopTokenPoll, tokenPollEntries } from '../e2e/token-poll.ts';
+import { arrivedExpired, startTokenPoll, stopTokenPoll, tokenPollEntries } from '../support/e2e/token-poll.ts';
 
 const { values: flags } = parseArgs({
   options: {

@@ -9,7 +9,7 @@ import { siteOf } from '../../src/core/consent/consent.ts';
 import { recoverPersonalSigner } from '../../src/core/eth/signature.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { TEST_SITE_DOMAIN } from '../../tools/dev/launch.ts';
-import { setAutoConfirm, useDevWalletExtension } from './dev-wallet-extension.ts';
+import { setAutoConfirm, useDevWalletExtension } from '../support/e2e/dev-wallet-extension.ts';
 import {
   answerApproval,
   approveAccess,

@@ -10,7 +10,7 @@ import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.t
 import type { UiReplies, UiRequest } from '../../src/core/contract/ui-protocol.ts';
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
 import { DEV_WALLET_EXTENSION_ID } from '../../tools/stack/wallet-extension/id.ts';
-import { openDevWallet, setAutoConfirm, useDevWalletExtension } from './dev-wallet-extension.ts';
+import { openDevWallet, setAutoConfirm, useDevWalletExtension } from '../support/e2e/dev-wallet-extension.ts';
 import { DEV_ADDRESS, expect, expectSignedIn, test, type Extension } from './fixtures.ts';
 
 test.use({ walletExtension: true });

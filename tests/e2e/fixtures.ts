@@ -2,7 +2,7 @@
  * Playwright fixtures: a fresh local stack (real HTTP on loopback, free port) and the built
  * extension loaded into the system Chromium on a throw-away profile.
  */
-import { test as base, expect, type BrowserContext, type Page, type Worker } from '@playwright/test';
+import { test as base, expect, type Page } from '@playwright/test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,27 +14,9 @@ import type { Reply } from '../../src/core/contract/protocol.ts';
 import type { UiReply, UiRequest } from '../../src/core/contract/ui-protocol.ts';
 import type { TakoSessionEvent } from '../../src/core/contract/tako-session-api.ts';
 import { startStack, type Stack, type StackOptions } from '../../tools/stack/server.ts';
+import type { Extension } from '../support/e2e/extension.ts';
 
-export interface Extension {
-  id: string;
-  context: BrowserContext;
-  worker: () => Promise<Worker>;
-  /** Opens an extension page (popup.html, options.html, ...) in a tab. */
-  openPage: (file: string) => Promise<Page>;
-  /**
-   * Points the extension at the local stack: the settings message the options page's Save sends,
-   * sent from an extension page without filling the form. For tests the form is not part of.
-   */
-  useEndpoint: (baseUrl: string, version?: 'v1' | 'v2') => Promise<void>;
-  /** Points the extension at the local stack through the options page's form, as a person would. */
-  useEndpointInOptions: (baseUrl: string, version?: 'v1' | 'v2') => Promise<void>;
-  /** The demo dapp with its dev wallet, with query parameters such as { autoconfirm: '1' }. */
-  openDemo: (query?: Record<string, string>) => Promise<Page>;
-  /** Stops the service worker through CDP; the next event starts a fresh one. */
-  stopWorker: () => Promise<void>;
-  /** Closes the browser and launches it again on the same profile. */
-  restart: () => Promise<void>;
-}
+export type { Extension };
 
 /**
  * A tab that is not in front gets its frames late (seconds after it went to the back, about one a

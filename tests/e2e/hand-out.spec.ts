@@ -13,7 +13,7 @@ import {
   type Extension,
 } from './fixtures.ts';
 import type { Stack } from '../../tools/stack/server.ts';
-import { arrivedExpired, startTokenPoll, stopTokenPoll, tokenPollEntries, type PollEntry } from './token-poll.ts';
+import { arrivedExpired, startTokenPoll, stopTokenPoll, tokenPollEntries, type PollEntry } from '../support/e2e/token-poll.ts';
 
 async function signedInWithAllowedDemo(extension: Extension, stack: Stack) {
   await extension.useEndpoint(stack.url);

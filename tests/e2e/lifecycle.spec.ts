@@ -1,5 +1,5 @@
 import { expect, expectSignedIn, signedInAndAllowed, signInFromPopup, test } from './fixtures.ts';
-import { arrivedExpired, startTokenPoll, stopTokenPoll, tokenPollEntries } from './token-poll.ts';
+import { arrivedExpired, startTokenPoll, stopTokenPoll, tokenPollEntries } from '../support/e2e/token-poll.ts';
 
 // 10 s tokens: refreshed on the alarm at exp - 2 s (20%), handed out with 1 s left at least.
 const LIFETIME_S = 10;

@@ -20,7 +20,7 @@ import {
   storedText,
   test,
 } from './fixtures.ts';
-import { startTokenPoll, stopTokenPoll } from './token-poll.ts';
+import { startTokenPoll, stopTokenPoll } from '../support/e2e/token-poll.ts';
 
 test.use({ stackOptions: { accessTtlSec: 20 } });
 

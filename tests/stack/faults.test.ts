@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startStack } from '../../tools/stack/server.ts';
-import { devKey, post, signIn, signInBody, useStack } from './helpers.ts';
+import { devKey, post, signIn, signInBody, useStack } from '../support/local-stack.ts';
 
 describe('injected faults', () => {
   const stack = useStack();

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { requestMetahumanToken } from '../../src/core/api/metahuman.ts';
-import { assertError, rejectsTakoError } from '../unit/assert-tako-error.ts';
-import { useStack } from './helpers.ts';
+import { assertError, rejectsTakoError } from '../support/assert-tako-error.ts';
+import { useStack } from '../support/local-stack.ts';
 
 const ADA = { name: 'Ada Lovelace', mail: 'ada@example.com', comment: 'demo' };
 

@@ -7,8 +7,8 @@ import { describe, it } from 'node:test';
 import { customEndpoint } from '../../src/core/session/endpoints.ts';
 import { requestMetahumanToken } from '../../src/core/api/metahuman.ts';
 import { requestRefresh, requestSignIn } from '../../src/core/api/tako-client.ts';
-import { assertError, rejectsTakoError } from '../unit/assert-tako-error.ts';
-import { devKey, signIn, signInBody, useStack } from './helpers.ts';
+import { assertError, rejectsTakoError } from '../support/assert-tako-error.ts';
+import { devKey, signIn, signInBody, useStack } from '../support/local-stack.ts';
 
 const REDIRECTED = /answered with a redirect; requests that carry a token or a signature are never sent on/;
 

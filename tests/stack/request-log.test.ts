@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { devKey, post, signIn, signInBody, useStack } from './helpers.ts';
+import { devKey, post, signIn, signInBody, useStack } from '../support/local-stack.ts';
 
 describe('request log and the /__stack/ controls', () => {
   const stack = useStack();

@@ -15,7 +15,7 @@ import { signPersonalMessage } from '../../src/core/eth/signature.ts';
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
 import type { Stack } from '../../tools/stack/server.ts';
 import { memoryStore } from '../support/memory-store.ts';
-import { useStack } from './helpers.ts';
+import { useStack } from '../support/local-stack.ts';
 
 const key = DEV_KEYS[0];
 

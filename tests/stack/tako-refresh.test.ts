@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startStack } from '../../tools/stack/server.ts';
-import { claimsOf, devKey, post, signIn, useStack } from './helpers.ts';
+import { claimsOf, devKey, post, signIn, useStack } from '../support/local-stack.ts';
 
 describe('Tako refresh and authenticated calls', () => {
   const stack = useStack({ accessTtlSec: 60, refreshTtlSec: 120 });

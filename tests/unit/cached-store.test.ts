@@ -6,7 +6,7 @@ import type { Store } from '../../src/background/storage/store.ts';
 import { DEFAULT_ENDPOINT, PRESET_ENDPOINTS } from '../../src/core/session/endpoints.ts';
 import { keyOf, sessionFromGrant, type Session } from '../../src/core/session/session.ts';
 import { parseTokenReply } from '../../src/core/api/tako-client.ts';
-import { vectors } from '../vectors.ts';
+import { vectors } from '../support/vectors.ts';
 import { memoryStore } from '../support/memory-store.ts';
 
 function session(): Session {

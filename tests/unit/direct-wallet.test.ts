@@ -9,7 +9,7 @@ import type { ExternalPort } from '../../src/background/ports/ports.ts';
 import { WALLET_TIMEOUT_MS } from '../../src/core/contract/channels.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { METAMASK_EXTENSION_IDS, METAMASK_PROVIDER_STREAM, parseWalletExtensionId } from '../../src/core/eth/wallet-extension.ts';
-import { rejectsTakoError } from './assert-tako-error.ts';
+import { rejectsTakoError } from '../support/assert-tako-error.ts';
 
 const ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
 

@@ -14,7 +14,7 @@ import {
   refreshUrl,
   signInUrl,
 } from '../../src/core/session/endpoints.ts';
-import { assertInvalid } from './assert-tako-error.ts';
+import { assertInvalid } from '../support/assert-tako-error.ts';
 
 
 describe('presets', () => {

@@ -21,7 +21,7 @@ import {
 } from '../../src/core/session/lifecycle.ts';
 import { sessionFromGrant, type Session } from '../../src/core/session/session.ts';
 import { parseTokenReply } from '../../src/core/api/tako-client.ts';
-import { vectors } from '../vectors.ts';
+import { vectors } from '../support/vectors.ts';
 
 const { getToken } = vectors.tokens;
 

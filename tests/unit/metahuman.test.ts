@@ -14,8 +14,8 @@ import {
   validateMetahumanFields,
   type MetahumanClientDeps,
 } from '../../src/core/api/metahuman.ts';
-import { vectors } from '../vectors.ts';
-import { assertError, catchTakoError, rejectsTakoError } from './assert-tako-error.ts';
+import { vectors } from '../support/vectors.ts';
+import { assertError, catchTakoError, rejectsTakoError } from '../support/assert-tako-error.ts';
 
 const { request, response_example: responseExample, error_shape: errorShape } = vectors.metahuman;
 const DOCUMENTED_TOKEN = responseExample.result.token;

@@ -13,7 +13,7 @@ import { ALLOW_DELAY_MS } from '../../src/core/consent/consent.ts';
 import { TakoSessionErrorCode, type TakoSessionInfo, type TakoToken } from '../../src/core/contract/tako-session-api.ts';
 import { withHeldCalls } from '../support/held-store.ts';
 import { sessionHarness } from '../support/session-harness.ts';
-import { rejectsTakoError } from './assert-tako-error.ts';
+import { rejectsTakoError } from '../support/assert-tako-error.ts';
 import { memoryStore } from '../support/memory-store.ts';
 
 const A = 'https://a.example';

@@ -14,7 +14,7 @@ import { createPageWallets, documentReplacedMessage, pageSourceId } from '../../
 import { ALLOW_DELAY_MS, COOLDOWN_BASE_MS, COOLDOWN_MAX_MS, RAISE_INTERVAL_MS, type ConsentScope } from '../../src/core/consent/consent.ts';
 import type { TakoSessionInfo, TakoSessionMethod, TakoToken } from '../../src/core/contract/tako-session-api.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
-import { rejectsTakoError } from './assert-tako-error.ts';
+import { rejectsTakoError } from '../support/assert-tako-error.ts';
 import { fakeTabs } from '../support/fake-tabs.ts';
 import { memoryStore } from '../support/memory-store.ts';
 

@@ -15,7 +15,7 @@ import {
 } from '../../src/core/session/server-clock.ts';
 import { serverNow, sessionFromGrant, toLocalTime, type Session } from '../../src/core/session/session.ts';
 import { parseTokenReply, REQUEST_TIMEOUT_MS, type TokenGrant } from '../../src/core/api/tako-client.ts';
-import { vectors } from '../vectors.ts';
+import { vectors } from '../support/vectors.ts';
 
 const { getToken } = vectors.tokens;
 const ENDPOINT = PRESET_ENDPOINTS['tako-v2'];

@@ -6,7 +6,7 @@ import { keyOf, sessionFromGrant, type Session } from '../../src/core/session/se
 import { parseTokenReply } from '../../src/core/api/tako-client.ts';
 import { createSecretVault, type KeyStore } from '../../src/background/storage/secret-vault.ts';
 import { openSessionRecord, sealSession } from '../../src/background/storage/session-records.ts';
-import { vectors } from '../vectors.ts';
+import { vectors } from '../support/vectors.ts';
 
 const { getToken } = vectors.tokens;
 

@@ -11,7 +11,7 @@ import {
 } from '../../src/core/session/session.ts';
 import { unmeasuredClock } from '../../src/core/session/server-clock.ts';
 import { parseTokenReply, type TokenGrant } from '../../src/core/api/tako-client.ts';
-import { vectors } from '../vectors.ts';
+import { vectors } from '../support/vectors.ts';
 
 const { getToken, refreshToken } = vectors.tokens;
 const ADDRESS = vectors.signIn.address;

@@ -10,8 +10,8 @@ import {
   recoverPersonalSigner,
   signPersonalMessage,
 } from '../../src/core/eth/signature.ts';
-import { vectors } from '../vectors.ts';
-import { assertInvalid } from './assert-tako-error.ts';
+import { vectors } from '../support/vectors.ts';
+import { assertInvalid } from '../support/assert-tako-error.ts';
 
 const { address, issuedAt, message, signature } = vectors.signIn;
 

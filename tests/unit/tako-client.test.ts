@@ -9,8 +9,8 @@ import {
   requestSignIn,
   type TakoClientDeps,
 } from '../../src/core/api/tako-client.ts';
-import { vectors } from '../vectors.ts';
-import { assertError, catchTakoError, rejectsTakoError } from './assert-tako-error.ts';
+import { vectors } from '../support/vectors.ts';
+import { assertError, catchTakoError, rejectsTakoError } from '../support/assert-tako-error.ts';
 
 const { getToken, refreshToken } = vectors.tokens;
 const { message, signature } = vectors.signIn;

@@ -10,7 +10,7 @@ import { createPageWallets, documentGoneMessage, pageSourceId } from '../../src/
 import type { TakoSessionInfo } from '../../src/core/contract/tako-session-api.ts';
 import { FAKE_ACCOUNT, FAKE_WALLET, fakeTabs } from '../support/fake-tabs.ts';
 import { memoryStore } from '../support/memory-store.ts';
-import { rejectsTakoError } from './assert-tako-error.ts';
+import { rejectsTakoError } from '../support/assert-tako-error.ts';
 
 const A = 'https://a.example';
 const B = 'https://b.example';
