@@ -17,7 +17,6 @@ import {
   allowOrigin,
   answerApproval,
   callFrom,
-  DEV_ADDRESS,
   expect,
   expectSignedIn,
   nextApprovalWindow,
@@ -27,8 +26,8 @@ import {
   test,
   type Extension,
 } from './fixtures.ts';
+import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
 
-const SECOND_ADDRESS = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
 /** The same stack under another name: http://localhost:PORT is a different origin from 127.0.0.1. */
 const otherOrigin = (port: number) => `http://localhost:${port}`;
 
@@ -157,7 +156,7 @@ test('popup: a switched wallet account and several accounts pass axe in light an
   await popup.getByTestId('sign-in-switched').click();
   await expect(popup.getByTestId('account')).toHaveCount(2);
   await expect(popup.getByTestId('accounts-heading')).toHaveText(message('en', 'accountsCountOther', '2'));
-  await expect(popup.getByTestId('state-label')).toHaveText(message('en', 'stateSignedIn', shortAddress(SECOND_ADDRESS), host));
+  await expect(popup.getByTestId('state-label')).toHaveText(message('en', 'stateSignedIn', shortAddress(SECOND_DEV_ADDRESS), host));
   await checkState(popup, testInfo, 'popup-several-accounts', { screenshot: true });
 });
 

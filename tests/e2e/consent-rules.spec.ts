@@ -14,7 +14,6 @@ import {
   answerApproval,
   approveAccess,
   callFrom,
-  DEV_ADDRESS,
   expect,
   expectSignedIn,
   nextApprovalWindow,
@@ -25,6 +24,7 @@ import {
   windowMessages,
   type Extension,
 } from './fixtures.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 /** `method` from `page`, brought to the front first; resolves with the window it opened and the call. */
 async function askInFront(extension: Extension, page: Page, method = 'tako_requestAccess') {

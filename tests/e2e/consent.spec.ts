@@ -10,7 +10,6 @@ import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.t
 import {
   answerApproval,
   callFrom,
-  DEV_ADDRESS,
   expect,
   expectSignedIn,
   type Extension,
@@ -20,6 +19,7 @@ import {
   signInFromPopup,
   test,
 } from './fixtures.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 /** The same stack under another name: http://localhost:PORT is a different origin from 127.0.0.1. */
 const otherOrigin = (port: number) => `http://localhost:${port}`;

@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromiumPath } from '../../tools/dev/launch.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
-import { approveAccess, callFrom, DEV_ADDRESS, expect, openUrl, recordedEvents, recordEvents, signedInAndAllowed, test } from './fixtures.ts';
+import { approveAccess, callFrom, expect, openUrl, recordedEvents, recordEvents, signedInAndAllowed, test } from './fixtures.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 const IGNORE_BID = '/v2/farcaster/ignore_bid';
 

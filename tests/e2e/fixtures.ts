@@ -15,6 +15,7 @@ import type { UiReply, UiRequest } from '../../src/core/contract/ui-protocol.ts'
 import type { TakoSessionEvent } from '../../src/core/contract/tako-session-api.ts';
 import { startStack, type Stack, type StackOptions } from '../../tools/stack/server.ts';
 import type { Extension } from '../support/e2e/extension.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 export type { Extension };
 
@@ -92,9 +93,6 @@ async function saveEndpoint(extension: Extension, baseUrl: string, version: 'v1'
   // The reply names what was stored: proof that this endpoint, and not another, was saved.
   expect(reply).toMatchObject({ ok: true, result: { endpoint: { preset: 'custom', baseUrl, version } } });
 }
-
-/** Hardhat's published dev key #0: the demo wallet's default account. */
-export const DEV_ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
 
 /**
  * Everything the background keeps in IndexedDB, read from an extension page (`via`, an open one

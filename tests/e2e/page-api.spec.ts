@@ -10,7 +10,6 @@ import {
   approveAccess,
   callFrom,
   confirmedFrom,
-  DEV_ADDRESS,
   expect,
   expectSignedIn,
   jwtPayload,
@@ -24,6 +23,7 @@ import {
   type Extension,
   windowMessages,
 } from './fixtures.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 interface SessionInfo {
   address: string;

@@ -5,7 +5,6 @@ import {
   answerApproval,
   badgeAndNotifications,
   callFrom,
-  DEV_ADDRESS,
   expect,
   expectSignedIn,
   getTokenFrom,
@@ -21,6 +20,7 @@ import {
   test,
 } from './fixtures.ts';
 import { startTokenPoll, stopTokenPoll } from '../support/e2e/token-poll.ts';
+import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 test.use({ stackOptions: { accessTtlSec: 20 } });
 
@@ -152,7 +152,7 @@ test('several accounts: follow the wallet, offer sign-in for a new one, sign out
   const demo = await extension.openDemo({ autoconfirm: '1' });
   const popup = await signInFromPopup(extension);
   await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', DEV_ADDRESS);
-  const second = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
+  const second = SECOND_DEV_ADDRESS;
 
   // The wallet switches to an account with no session: offered, not done behind the person's back.
   await demo.getByTestId('wallet-account').selectOption({ index: 1 });

@@ -9,7 +9,6 @@ import {
   approveAccess,
   callFrom,
   confirmedFrom,
-  DEV_ADDRESS,
   expect,
   expectSignedIn,
   type Extension,
@@ -25,6 +24,7 @@ import {
   test,
   windowMessages,
 } from './fixtures.ts';
+import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 /** The address as a page could spell it: any case, with or without 0x. */
 const ADDRESS_HEX = DEV_ADDRESS.slice(2).toLowerCase();
@@ -331,8 +331,6 @@ test('a page that imitates the extension’s own messages gains nothing', async 
   expect(heard).not.toMatch(JWT);
 });
 
-/** Hardhat's published dev key #1: the demo wallet's second account. */
-const SECOND_ADDRESS = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
 /** An account nobody signed in. */
 const UNKNOWN_ADDRESS = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC';
 
@@ -358,7 +356,7 @@ test('a page nobody allowed cannot switch the active account or plant the "walle
   // other signed-in account (which would switch the active one), then to an unknown account (which
   // would plant the offer).
   const forger = await openPlainPage(extension, `${otherOrigin(stack.port)}/plain`);
-  const refused = await forgeAccountsChanged(forger, [SECOND_ADDRESS, UNKNOWN_ADDRESS]);
+  const refused = await forgeAccountsChanged(forger, [SECOND_DEV_ADDRESS, UNKNOWN_ADDRESS]);
   expect(refused).toEqual({ ok: false, error: { code: 4100, message: expect.any(String) } });
 
   // A refresh round trip to the API after that: by its end, anything the forged changes did has
@@ -376,7 +374,7 @@ test('a page nobody allowed cannot switch the active account or plant the "walle
 
   // The page whose wallet signed in is still believed: the same change from it does switch.
   await demo.getByTestId('wallet-account').selectOption({ index: 1 });
-  await expect(active).toHaveAttribute('data-address', SECOND_ADDRESS);
+  await expect(active).toHaveAttribute('data-address', SECOND_DEV_ADDRESS);
 });
 
 test('a sandboxed page that posts to the relay directly is refused by the background', async ({ extension, stack }) => {

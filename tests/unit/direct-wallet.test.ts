@@ -10,8 +10,9 @@ import { WALLET_TIMEOUT_MS } from '../../src/core/contract/channels.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { METAMASK_EXTENSION_IDS, METAMASK_PROVIDER_STREAM, parseWalletExtensionId } from '../../src/core/eth/wallet-extension.ts';
 import { rejectsTakoError } from '../support/assert-tako-error.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
-const ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
+const ADDRESS = DEV_ADDRESS;
 
 interface JsonRpcRequest {
   jsonrpc: string;

@@ -17,8 +17,9 @@ import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.t
 import { rejectsTakoError } from '../support/assert-tako-error.ts';
 import { fakeTabs } from '../support/fake-tabs.ts';
 import { memoryStore } from '../support/memory-store.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
-const ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
+const ADDRESS = DEV_ADDRESS;
 const SESSION: TakoSessionInfo = { address: ADDRESS, state: 'signed-in', expiresAt: 2_000_000_000_000, endpoint: 'https://api.tako.so' };
 const TOKEN: TakoToken = { token: 'header.payload.signature', tokenType: 'Bearer', expiresAt: SESSION.expiresAt, address: ADDRESS };
 

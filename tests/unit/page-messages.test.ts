@@ -9,10 +9,11 @@ import { test } from 'node:test';
 import { CONTENT_CHANNEL } from '../../src/core/contract/channels.ts';
 import { parseContentToBridge, parseContentToPage } from '../../src/core/contract/page-messages.ts';
 import { ContentToBridgeSchema, ContentToPageSchema, parseMessage } from '../../src/core/contract/protocol.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 type Data = Record<string, unknown>;
 
-const session = { address: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', state: 'signed-in', expiresAt: 1_900_000_000_000, endpoint: 'https://api.tako.so' };
+const session = { address: DEV_ADDRESS, state: 'signed-in', expiresAt: 1_900_000_000_000, endpoint: 'https://api.tako.so' };
 
 const PAGE_MESSAGES: unknown[] = [
   { channel: CONTENT_CHANNEL, kind: 'reply', id: 'a1', reply: { ok: true, result: { token: 't', tokenType: 'Bearer' } } },

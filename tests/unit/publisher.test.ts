@@ -10,11 +10,12 @@ import { createPublisher, type PublisherDeps } from '../../src/background/publis
 import type { AllowedOrigin } from '../../src/core/consent/records.ts';
 import type { SessionInfo } from '../../src/core/session/session.ts';
 import type { BackgroundToContent } from '../../src/core/contract/protocol.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 type Snapshot = Awaited<ReturnType<PublisherDeps['service']['snapshot']>>;
 
 const SESSION: SessionInfo = {
-  address: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266',
+  address: DEV_ADDRESS,
   state: 'signed-in',
   expiresAt: 2_000_000_000_000,
   endpoint: 'https://api.tako.so',

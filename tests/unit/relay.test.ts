@@ -19,11 +19,12 @@ import {
   type PageToContent,
 } from '../../src/core/contract/protocol.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 const APP = 'https://app.example';
 const OTHER = 'https://other.example';
 const EXTENSION_ID = 'tako-session-test-id';
-const ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
+const ADDRESS = DEV_ADDRESS;
 
 /** content.js: the entry the manifest names, bundled into one script as build.mjs does. */
 const RELAY = await (async () => {

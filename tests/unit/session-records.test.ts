@@ -7,6 +7,7 @@ import { parseTokenReply } from '../../src/core/api/tako-client.ts';
 import { createSecretVault, type KeyStore } from '../../src/background/storage/secret-vault.ts';
 import { openSessionRecord, sealSession } from '../../src/background/storage/session-records.ts';
 import { vectors } from '../support/vectors.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 const { getToken } = vectors.tokens;
 
@@ -77,7 +78,7 @@ describe('tokens at rest', () => {
   test('a record sealed for one session does not open as another', async () => {
     const vault = createSecretVault(memoryKeys());
     const record = await sealSession(session(), vault);
-    const moved = { ...record, session: { ...record.session, address: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266' as const } };
+    const moved = { ...record, session: { ...record.session, address: DEV_ADDRESS } };
     const opened = await openSessionRecord(moved, vault);
     assert.equal(opened.kind, 'unreadable');
   });

@@ -12,10 +12,11 @@ import {
 import { unmeasuredClock } from '../../src/core/session/server-clock.ts';
 import { parseTokenReply, type TokenGrant } from '../../src/core/api/tako-client.ts';
 import { vectors } from '../support/vectors.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 const { getToken, refreshToken } = vectors.tokens;
 const ADDRESS = vectors.signIn.address;
-const OTHER = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
+const OTHER = DEV_ADDRESS;
 const ENDPOINT = PRESET_ENDPOINTS['tako-v2'];
 
 /** Fixed clock: the instant getToken's pair was issued (2023-08-02T07:04:07Z). */
