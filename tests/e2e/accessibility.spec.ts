@@ -13,19 +13,12 @@ import type { Page, TestInfo } from '@playwright/test';
 import { shortAddress } from '../../src/core/eth/address.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { projectRoot } from '../../tools/dev/launch.ts';
-import {
-  allowOrigin,
-  answerApproval,
-  callFrom,
-  expect,
-  expectSignedIn,
-  nextApprovalWindow,
-  obtainMetahumanToken,
-  openUrl,
-  signedInAndAllowed,
-  test,
-  type Extension,
-} from './fixtures.ts';
+import { expect, type Extension, test } from './fixtures.ts';
+import { allowOrigin, answerApproval, nextApprovalWindow } from '../support/e2e/approval-window.ts';
+import { obtainMetahumanToken } from '../support/e2e/options-page.ts';
+import { callFrom } from '../support/e2e/page-api.ts';
+import { expectSignedIn, signedInAndAllowed } from '../support/e2e/popup.ts';
+import { openUrl } from '../support/e2e/web-pages.ts';
 import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 /** The same stack under another name: http://localhost:PORT is a different origin from 127.0.0.1. */

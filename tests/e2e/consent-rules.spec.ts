@@ -10,20 +10,12 @@ import { recoverPersonalSigner } from '../../src/core/eth/signature.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { TEST_SITE_DOMAIN } from '../../tools/dev/launch.ts';
 import { setAutoConfirm, useDevWalletExtension } from '../support/e2e/dev-wallet-extension.ts';
-import {
-  answerApproval,
-  approveAccess,
-  callFrom,
-  expect,
-  expectSignedIn,
-  nextApprovalWindow,
-  openUrl,
-  recordWindowMessages,
-  signedInAndAllowed,
-  test,
-  windowMessages,
-  type Extension,
-} from './fixtures.ts';
+import { expect, type Extension, test } from './fixtures.ts';
+import { answerApproval, approveAccess, nextApprovalWindow } from '../support/e2e/approval-window.ts';
+import { callFrom } from '../support/e2e/page-api.ts';
+import { expectSignedIn, signedInAndAllowed } from '../support/e2e/popup.ts';
+import { openUrl } from '../support/e2e/web-pages.ts';
+import { recordWindowMessages, windowMessages } from '../support/e2e/window-messages.ts';
 import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 /** `method` from `page`, brought to the front first; resolves with the window it opened and the call. */

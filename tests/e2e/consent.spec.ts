@@ -7,18 +7,12 @@
 import { siteOf } from '../../src/core/consent/consent.ts';
 import type { Page } from '@playwright/test';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
-import {
-  answerApproval,
-  callFrom,
-  expect,
-  expectSignedIn,
-  type Extension,
-  nextApprovalWindow,
-  obtainMetahumanToken,
-  openUrl,
-  signInFromPopup,
-  test,
-} from './fixtures.ts';
+import { expect, type Extension, test } from './fixtures.ts';
+import { answerApproval, nextApprovalWindow } from '../support/e2e/approval-window.ts';
+import { obtainMetahumanToken } from '../support/e2e/options-page.ts';
+import { callFrom } from '../support/e2e/page-api.ts';
+import { expectSignedIn, signInFromPopup } from '../support/e2e/popup.ts';
+import { openUrl } from '../support/e2e/web-pages.ts';
 import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 /** The same stack under another name: http://localhost:PORT is a different origin from 127.0.0.1. */

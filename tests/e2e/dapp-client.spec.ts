@@ -10,7 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromiumPath } from '../../tools/dev/launch.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
-import { approveAccess, callFrom, expect, openUrl, recordedEvents, recordEvents, signedInAndAllowed, test } from './fixtures.ts';
+import { expect, test } from './fixtures.ts';
+import { approveAccess } from '../support/e2e/approval-window.ts';
+import { callFrom, recordedEvents, recordEvents } from '../support/e2e/page-api.ts';
+import { signedInAndAllowed } from '../support/e2e/popup.ts';
+import { openUrl } from '../support/e2e/web-pages.ts';
 import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 const IGNORE_BID = '/v2/farcaster/ignore_bid';

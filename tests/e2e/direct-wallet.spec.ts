@@ -11,7 +11,8 @@ import type { UiReplies, UiRequest } from '../../src/core/contract/ui-protocol.t
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
 import { DEV_WALLET_EXTENSION_ID } from '../../tools/stack/wallet-extension/id.ts';
 import { openDevWallet, setAutoConfirm, useDevWalletExtension } from '../support/e2e/dev-wallet-extension.ts';
-import { expect, expectSignedIn, test, type Extension } from './fixtures.ts';
+import { expect, type Extension, test } from './fixtures.ts';
+import { expectSignedIn } from '../support/e2e/popup.ts';
 import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 test.use({ walletExtension: true });

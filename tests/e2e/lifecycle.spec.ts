@@ -1,4 +1,5 @@
-import { expect, expectSignedIn, signedInAndAllowed, signInFromPopup, test } from './fixtures.ts';
+import { expect, test } from './fixtures.ts';
+import { expectSignedIn, signedInAndAllowed, signInFromPopup } from '../support/e2e/popup.ts';
 import { arrivedExpired, startTokenPoll, stopTokenPoll, tokenPollEntries } from '../support/e2e/token-poll.ts';
 
 // 10 s tokens: refreshed on the alarm at exp - 2 s (20%), handed out with 1 s left at least.

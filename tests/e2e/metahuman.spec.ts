@@ -2,7 +2,9 @@ import type { Page } from '@playwright/test';
 import type { Stack } from '../../tools/stack/server.ts';
 import { StorageKeys } from '../../src/background/storage/storage-keys.ts';
 import type { UiReplies } from '../../src/core/contract/ui-protocol.ts';
-import { allowOrigin, answerApproval, expect, nextApprovalWindow, readStore, storedText, test, type Extension } from './fixtures.ts';
+import { expect, type Extension, test } from './fixtures.ts';
+import { allowOrigin, answerApproval, nextApprovalWindow } from '../support/e2e/approval-window.ts';
+import { readStore, storedText } from '../support/e2e/extension-state.ts';
 
 const ADA = { name: 'Ada Lovelace', mail: 'ada@example.com', comment: 'end-to-end test' };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -5,24 +5,12 @@
  */
 import type { Page } from '@playwright/test';
 import { siteOf } from '../../src/core/consent/consent.ts';
-import {
-  answerApproval,
-  approveAccess,
-  callFrom,
-  confirmedFrom,
-  expect,
-  expectSignedIn,
-  jwtPayload,
-  nextApprovalWindow,
-  openUrl,
-  recordSessionEvents,
-  recordWindowMessages,
-  sessionEvents,
-  signInFromPopup,
-  test,
-  type Extension,
-  windowMessages,
-} from './fixtures.ts';
+import { expect, type Extension, test } from './fixtures.ts';
+import { answerApproval, approveAccess, confirmedFrom, nextApprovalWindow } from '../support/e2e/approval-window.ts';
+import { callFrom, jwtPayload, recordSessionEvents, sessionEvents } from '../support/e2e/page-api.ts';
+import { expectSignedIn, signInFromPopup } from '../support/e2e/popup.ts';
+import { openUrl } from '../support/e2e/web-pages.ts';
+import { recordWindowMessages, windowMessages } from '../support/e2e/window-messages.ts';
 import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 interface SessionInfo {

@@ -15,7 +15,8 @@ import { EIP6963_ANNOUNCE, EIP6963_REQUEST } from '../../src/core/eth/eip6963.ts
 import { parseSignInMessage } from '../../src/core/eth/sign-in-message.ts';
 import { recoverPersonalSigner } from '../../src/core/eth/signature.ts';
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
-import { expect, expectSignedIn, test, type Extension } from './fixtures.ts';
+import { expect, type Extension, test } from './fixtures.ts';
+import { expectSignedIn } from '../support/e2e/popup.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

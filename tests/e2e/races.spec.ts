@@ -4,7 +4,10 @@
  * and no refresh request goes out after it.
  */
 import { StorageKeys } from '../../src/background/storage/storage-keys.ts';
-import { alarmNames, callFrom, expect, expectSignedIn, getTokenFrom, readStore, signedInAndAllowed, test } from './fixtures.ts';
+import { expect, test } from './fixtures.ts';
+import { alarmNames, readStore } from '../support/e2e/extension-state.ts';
+import { callFrom, getTokenFrom } from '../support/e2e/page-api.ts';
+import { expectSignedIn, signedInAndAllowed } from '../support/e2e/popup.ts';
 
 /** How long the stack holds each refresh reply, after acting on it: the refresh is "in flight". */
 const HELD_MS = 250;

@@ -1,24 +1,11 @@
 import { DB_NAME, OBJECT_STORE_NAME, StorageKeys } from '../../src/background/storage/storage-keys.ts';
 import type { ServerClock } from '../../src/core/session/server-clock.ts';
-import {
-  allowOrigin,
-  answerApproval,
-  badgeAndNotifications,
-  callFrom,
-  expect,
-  expectSignedIn,
-  getTokenFrom,
-  jwtPayload,
-  nextApprovalWindow,
-  obtainMetahumanToken,
-  readStore,
-  recordSessionEvents,
-  sessionEvents,
-  signedInAndAllowed,
-  signInFromPopup,
-  storedText,
-  test,
-} from './fixtures.ts';
+import { expect, test } from './fixtures.ts';
+import { allowOrigin, answerApproval, nextApprovalWindow } from '../support/e2e/approval-window.ts';
+import { badgeAndNotifications, readStore, storedText } from '../support/e2e/extension-state.ts';
+import { obtainMetahumanToken } from '../support/e2e/options-page.ts';
+import { callFrom, getTokenFrom, jwtPayload, recordSessionEvents, sessionEvents } from '../support/e2e/page-api.ts';
+import { expectSignedIn, signedInAndAllowed, signInFromPopup } from '../support/e2e/popup.ts';
 import { startTokenPoll, stopTokenPoll } from '../support/e2e/token-poll.ts';
 import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
 

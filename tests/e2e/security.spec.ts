@@ -5,25 +5,12 @@
  */
 import type { CDPSession, Page } from '@playwright/test';
 import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../../src/core/contract/channels.ts';
-import {
-  approveAccess,
-  callFrom,
-  confirmedFrom,
-  expect,
-  expectSignedIn,
-  type Extension,
-  forgeAccountsChanged,
-  jwtPayload,
-  nextApprovalWindow,
-  openUrl,
-  recordSessionEvents,
-  recordWindowMessages,
-  sessionEvents,
-  signedInAndAllowed,
-  signInFromPopup,
-  test,
-  windowMessages,
-} from './fixtures.ts';
+import { expect, type Extension, test } from './fixtures.ts';
+import { approveAccess, confirmedFrom, nextApprovalWindow } from '../support/e2e/approval-window.ts';
+import { callFrom, jwtPayload, recordSessionEvents, sessionEvents } from '../support/e2e/page-api.ts';
+import { expectSignedIn, signedInAndAllowed, signInFromPopup } from '../support/e2e/popup.ts';
+import { openUrl } from '../support/e2e/web-pages.ts';
+import { forgeAccountsChanged, recordWindowMessages, windowMessages } from '../support/e2e/window-messages.ts';
 import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 /** The address as a page could spell it: any case, with or without 0x. */

@@ -1,5 +1,7 @@
 import { buildSignInMessage, parseSignInMessage } from '../../src/core/eth/sign-in-message.ts';
-import { alarmNames, expect, expectSignedIn, readStore, signInFromPopup, test } from './fixtures.ts';
+import { expect, test } from './fixtures.ts';
+import { alarmNames, readStore } from '../support/e2e/extension-state.ts';
+import { expectSignedIn, signInFromPopup } from '../support/e2e/popup.ts';
 import { StorageKeys } from '../../src/background/storage/storage-keys.ts';
 import { DEV_WALLET_B_INFO, DEV_WALLET_INFO } from '../../tools/stack/demo/dev-wallet.ts';
 import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
