@@ -98,7 +98,10 @@ async function main() {
     results.saveWindow = await measureSaveWindow();
   }
   if (runs('page-overhead')) {
-    log(`Page overhead: ${PAGE_LOADS} loads of a plain page each with Tako Session, the required-work and floor extensions and none, interleaved…`);
+    log(
+      `Page overhead: ${PAGE_LOADS} loads of a plain page each with Tako Session, the required-work and floor extensions and none, ` +
+        'interleaved…',
+    );
     results.pageOverhead = await measurePageOverhead();
   }
   if (runs('worker-heap')) {

@@ -56,5 +56,12 @@ export async function measureFlood(context: BrowserContext, stack: Stack, demo: 
   await flooder.close();
   const quietP90 = percentile(quiet, 90);
   const floodedP90 = percentile(flooded, 90);
-  return { calls: FLOOD_CALLS, quietP90Ms: round(quietP90), floodedP90Ms: round(floodedP90), ratioP90: round(floodedP90 / quietP90), messagesSent: sent, refused };
+  return {
+    calls: FLOOD_CALLS,
+    quietP90Ms: round(quietP90),
+    floodedP90Ms: round(floodedP90),
+    ratioP90: round(floodedP90 / quietP90),
+    messagesSent: sent,
+    refused,
+  };
 }

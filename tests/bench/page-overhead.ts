@@ -9,7 +9,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { chromiumPath, extensionDir, launchWithExtension, projectRoot, QUIET_CHROMIUM_ARGS, serviceWorkerOf } from '../../tools/dev/launch.ts';
+import {
+  chromiumPath,
+  extensionDir,
+  launchWithExtension,
+  projectRoot,
+  QUIET_CHROMIUM_ARGS,
+  serviceWorkerOf,
+} from '../../tools/dev/launch.ts';
 import { median, round } from '../support/bench/timing.ts';
 import { flags, PAGE_LOADS } from './flags.ts';
 
@@ -30,7 +37,8 @@ async function buildFloorExtension(dir: string): Promise<void> {
  */
 async function buildRequiredWorkExtension(dir: string): Promise<void> {
   const page =
-    "Object.defineProperty(window, 'takoSession', { value: Object.freeze({ request() {}, on() {}, removeListener() {} }), enumerable: true });\n" +
+    "Object.defineProperty(window, 'takoSession', " +
+    '{ value: Object.freeze({ request() {}, on() {}, removeListener() {} }), enumerable: true });\n' +
     "window.dispatchEvent(new Event('takoSession#initialized'));\n";
   await writeReferenceExtension(dir, 'Required work', "window.addEventListener('message', function () {});\n", page);
 }
@@ -54,7 +62,9 @@ async function writeReferenceExtension(dir: string, name: string, content: strin
 
 /** A plain page with no script of its own, so that all script time in it is the extension's. */
 async function startPlainPageServer(): Promise<{ url: string; close: () => Promise<void> }> {
-  const html = '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Plain page</title></head><body><h1>A plain page</h1><p>No scripts here.</p></body></html>';
+  const html =
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Plain page</title></head>' +
+    '<body><h1>A plain page</h1><p>No scripts here.</p></body></html>';
   const server = createServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
     response.end(html);
@@ -91,7 +101,9 @@ async function measureLoad(context: BrowserContext, url: string): Promise<{ scri
     const scriptMs = (await metrics(cdp)).ScriptDuration! * 1000;
     await cdp.send('HeapProfiler.collectGarbage');
     const heapKb = (await metrics(cdp)).JSHeapUsedSize! / 1024;
-    const dclMs = await page.evaluate(() => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).domContentLoadedEventEnd);
+    const dclMs = await page.evaluate(
+      () => (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).domContentLoadedEventEnd,
+    );
     await cdp.detach();
     return { scriptMs, dclMs, heapKb };
   } finally {
@@ -117,10 +129,22 @@ export async function measurePageOverhead() {
     return profiles.at(-1)!;
   };
   const configs = [
-    { name: 'tako', context: await launchWithExtension(await profile(), { extensionPath: flags.extension ? path.resolve(flags.extension) : extensionDir }) },
+    {
+      name: 'tako',
+      context: await launchWithExtension(await profile(), {
+        extensionPath: flags.extension ? path.resolve(flags.extension) : extensionDir,
+      }),
+    },
     { name: 'floor', context: await launchWithExtension(await profile(), { extensionPath: floorDir }) },
     { name: 'required', context: await launchWithExtension(await profile(), { extensionPath: requiredDir }) },
-    { name: 'none', context: await chromium.launchPersistentContext(await profile(), { executablePath: chromiumPath, headless: true, args: QUIET_CHROMIUM_ARGS }) },
+    {
+      name: 'none',
+      context: await chromium.launchPersistentContext(await profile(), {
+        executablePath: chromiumPath,
+        headless: true,
+        args: QUIET_CHROMIUM_ARGS,
+      }),
+    },
   ];
   const samples = new Map(configs.map(({ name }) => [name, { scriptMs: [] as number[], dclMs: [] as number[], heapKb: [] as number[] }]));
   try {

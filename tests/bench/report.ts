@@ -27,9 +27,21 @@ export function missedTargets(all: Results): string[] {
     [!!bundles, (bundles?.['content.js'] ?? 0) <= 2 * 1024, `content.js is ${bundles?.['content.js']} bytes (target <= 2 KB)`],
     [!!bundles, (bundles?.['page.js'] ?? 0) <= 3 * 1024, `page.js is ${bundles?.['page.js']} bytes (target <= 3 KB)`],
     [!!bundles, (bundles?.total ?? 0) <= 120 * 1024, `all scripts are ${bundles?.total} bytes (target <= 120 KB)`],
-    [!!po, !!po && po.scriptMs <= po.floorScriptMs + 0.2, `page overhead: script ${po?.scriptMs} ms against the floor's ${po?.floorScriptMs} ms (target floor + 0.2 ms)`],
-    [!!po, !!po && po.dclMs <= po.floorDclMs * 1.05, `page overhead: DOMContentLoaded ${po?.dclMs} ms against the floor's ${po?.floorDclMs} ms (target floor x 1.05)`],
-    [!!po, !!po && po.heapKb <= po.floorHeapKb + 300, `page overhead: heap ${po?.heapKb} KB against the floor's ${po?.floorHeapKb} KB (target floor + 300 KB)`],
+    [
+      !!po,
+      !!po && po.scriptMs <= po.floorScriptMs + 0.2,
+      `page overhead: script ${po?.scriptMs} ms against the floor's ${po?.floorScriptMs} ms (target floor + 0.2 ms)`,
+    ],
+    [
+      !!po,
+      !!po && po.dclMs <= po.floorDclMs * 1.05,
+      `page overhead: DOMContentLoaded ${po?.dclMs} ms against the floor's ${po?.floorDclMs} ms (target floor x 1.05)`,
+    ],
+    [
+      !!po,
+      !!po && po.heapKb <= po.floorHeapKb + 300,
+      `page overhead: heap ${po?.heapKb} KB against the floor's ${po?.floorHeapKb} KB (target floor + 300 KB)`,
+    ],
     [
       !!soak,
       !!soak && Math.abs(soak.refreshes - soak.expected) <= 1 && soak.expiredServed === 0,
@@ -64,32 +76,66 @@ export function table(all: Results): string {
   }
   if (flood) {
     rows.push(
-      `| getToken p90 without / under a flood of 8 MB messages from a page not allowed (${flood.messagesSent} sent, ${flood.refused} refused) | ${flood.quietP90Ms} / ${flood.floodedP90Ms} ms = ${flood.ratioP90} | <= 2 |`,
+      '| getToken p90 without / under a flood of 8 MB messages from a page not allowed ' +
+        `(${flood.messagesSent} sent, ${flood.refused} refused) ` +
+        `| ${flood.quietP90Ms} / ${flood.floodedP90Ms} ms = ${flood.ratioP90} | <= 2 |`,
     );
   }
-  if (coldStart) rows.push(`| cold start getToken / echo p50 | ${coldStart.p50Ms} / ${coldStart.echoP50Ms} ms = ${coldStart.ratio} | <= 1.3 |`);
-  if (burst) rows.push(`| burst: refresh requests for ${burst.calls} calls | ${burst.refreshRequests} (p99 ${burst.p99Ms} ms, stale ${burst.staleTokens}) | exactly 1 |`);
+  if (coldStart) {
+    rows.push(`| cold start getToken / echo p50 | ${coldStart.p50Ms} / ${coldStart.echoP50Ms} ms = ${coldStart.ratio} | <= 1.3 |`);
+  }
+  if (burst) {
+    rows.push(
+      `| burst: refresh requests for ${burst.calls} calls | ${burst.refreshRequests} (p99 ${burst.p99Ms} ms, stale ${burst.staleTokens}) ` +
+        '| exactly 1 |',
+    );
+  }
   if (po) {
-    rows.push(`| page overhead of ${po.extension}, ${po.loads} loads each: script (Tako / required work / floor / none) | ${po.scriptMs} / ${po.requiredScriptMs} / ${po.floorScriptMs} / ${po.noneScriptMs} ms | floor + 0.2 ms |`);
-    rows.push(`| page overhead: DOMContentLoaded (Tako / required work / floor / none) | ${po.dclMs} / ${po.requiredDclMs} / ${po.floorDclMs} / ${po.noneDclMs} ms | floor x 1.05 |`);
-    rows.push(`| page overhead: JS heap after GC (Tako / required work / floor / none) | ${po.heapKb} / ${po.requiredHeapKb} / ${po.floorHeapKb} / ${po.noneHeapKb} KB | floor + 300 KB |`);
+    rows.push(
+      `| page overhead of ${po.extension}, ${po.loads} loads each: script (Tako / required work / floor / none) ` +
+        `| ${po.scriptMs} / ${po.requiredScriptMs} / ${po.floorScriptMs} / ${po.noneScriptMs} ms | floor + 0.2 ms |`,
+    );
+    rows.push(
+      '| page overhead: DOMContentLoaded (Tako / required work / floor / none) ' +
+        `| ${po.dclMs} / ${po.requiredDclMs} / ${po.floorDclMs} / ${po.noneDclMs} ms | floor x 1.05 |`,
+    );
+    rows.push(
+      '| page overhead: JS heap after GC (Tako / required work / floor / none) ' +
+        `| ${po.heapKb} / ${po.requiredHeapKb} / ${po.floorHeapKb} / ${po.noneHeapKb} KB | floor + 300 KB |`,
+    );
   }
   if (wh) {
-    rows.push(`| worker JS heap after GC: after sign-in / after ${wh.refreshes} refreshes of ${wh.tokenLifetimeSec} s tokens | ${wh.afterSignInKb} / ${wh.afterRefreshesKb} KB (same worker: ${wh.sameWorker}) | |`);
+    rows.push(
+      `| worker JS heap after GC: after sign-in / after ${wh.refreshes} refreshes of ${wh.tokenLifetimeSec} s tokens ` +
+        `| ${wh.afterSignInKb} / ${wh.afterRefreshesKb} KB (same worker: ${wh.sameWorker}) | |`,
+    );
   }
   rows.push(`| content.js / page.js | ${kb(bundles['content.js'] ?? 0)} / ${kb(bundles['page.js'] ?? 0)} | <= 2 KB / <= 3 KB |`);
   rows.push(`| all scripts | ${kb(bundles.total ?? 0)} | <= 120 KB |`);
-  if (soak) rows.push(`| soak ${soak.minutes} min: refreshes / expected, expired served | ${soak.refreshes} / ${soak.expected}, ${soak.expiredServed} | within 1, 0 |`);
+  if (soak) {
+    rows.push(
+      `| soak ${soak.minutes} min: refreshes / expected, expired served | ${soak.refreshes} / ${soak.expected}, ${soak.expiredServed} ` +
+        '| within 1, 0 |',
+    );
+  }
   if (restartSoak) {
     const r = restartSoak;
     rows.push(
-      `| restart soak: ${r.cycles} restarts, ${r.injected5xx} injected 5xx: expired tokens received | ${r.expiredReceived} of ${r.tokens} (refresh-failing ${r.refreshFailing}, other refusals ${r.otherRefusals}, sessions lost ${r.sessionsLost}, lowest margin on arrival ${r.lowestMarginOnArrivalMs} ms) | 0 |`,
+      `| restart soak: ${r.cycles} restarts, ${r.injected5xx} injected 5xx: expired tokens received ` +
+        `| ${r.expiredReceived} of ${r.tokens} (refresh-failing ${r.refreshFailing}, other refusals ${r.otherRefusals}, ` +
+        `sessions lost ${r.sessionsLost}, lowest margin on arrival ${r.lowestMarginOnArrivalMs} ms) | 0 |`,
     );
   }
   if (saveWindow) {
     const w = saveWindow;
-    rows.push(`| save window: reply in hand to write started / committed, p50 (p99) | ${w.replyToWriteStartP50Ms} / ${w.replyToCommitP50Ms} (${w.replyToCommitP99Ms}) ms | |`);
-    rows.push(`| worker stopped at a random moment of a refresh: pair lost | ${w.lost} of ${w.stops} (saved ${w.saved}, recovered by a second refresh ${w.recovered}) | |`);
+    rows.push(
+      '| save window: reply in hand to write started / committed, p50 (p99) ' +
+        `| ${w.replyToWriteStartP50Ms} / ${w.replyToCommitP50Ms} (${w.replyToCommitP99Ms}) ms | |`,
+    );
+    rows.push(
+      `| worker stopped at a random moment of a refresh: pair lost | ${w.lost} of ${w.stops} ` +
+        `(saved ${w.saved}, recovered by a second refresh ${w.recovered}) | |`,
+    );
   }
   return `\n${rows.join('\n')}\n`;
 }

@@ -50,7 +50,14 @@ export async function measureSaveWindow() {
       IDBObjectStore.prototype.put = function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
         const record = value as { session?: { refreshStartedAtMs?: number } } | null;
         const mark = marks.at(-1);
-        if (typeof key === 'string' && key.startsWith('session/') && record?.session && record.session.refreshStartedAtMs === undefined && mark && mark.put === undefined) {
+        if (
+          typeof key === 'string' &&
+          key.startsWith('session/') &&
+          record?.session &&
+          record.session.refreshStartedAtMs === undefined &&
+          mark &&
+          mark.put === undefined
+        ) {
           mark.put = performance.now();
           this.transaction.addEventListener('complete', () => (mark.commit = performance.now()));
         }
@@ -58,7 +65,9 @@ export async function measureSaveWindow() {
       };
     });
     for (let i = 0; i < SAVE_WINDOW_RUNS; i++) await refreshNow(popup);
-    const marks = await worker.evaluate(() => (self as unknown as { __saveMarks: Array<{ read: number; put?: number; commit?: number }> }).__saveMarks);
+    const marks = await worker.evaluate(
+      () => (self as unknown as { __saveMarks: Array<{ read: number; put?: number; commit?: number }> }).__saveMarks,
+    );
     const complete = marks.filter((m) => m.put !== undefined && m.commit !== undefined);
     const toWrite = complete.map((m) => m.put! - m.read);
     const toCommit = complete.map((m) => m.commit! - m.read);

@@ -75,9 +75,19 @@ export async function measureWorkerHeap() {
     const entries = await stopTokenPoll(demo);
     const refreshes = stack.requests('/v2/refresh_token').length - before;
     const afterRefreshesKb = await worker.heapKb();
-    const { result } = await worker.send<{ result: { value?: unknown } }>('Runtime.evaluate', { expression: 'self.__benchHeapMark === true', returnByValue: true });
+    const { result } = await worker.send<{ result: { value?: unknown } }>('Runtime.evaluate', {
+      expression: 'self.__benchHeapMark === true',
+      returnByValue: true,
+    });
     await worker.detach();
-    return { afterSignInKb, afterRefreshesKb, refreshes, tokenLifetimeSec: lifetimeSec, tokensServed: entries.filter((e) => e.token !== undefined).length, sameWorker: result.value === true };
+    return {
+      afterSignInKb,
+      afterRefreshesKb,
+      refreshes,
+      tokenLifetimeSec: lifetimeSec,
+      tokensServed: entries.filter((e) => e.token !== undefined).length,
+      sameWorker: result.value === true,
+    };
   } finally {
     await context.close();
     await stack.close();

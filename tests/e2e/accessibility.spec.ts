@@ -104,7 +104,10 @@ const followsInDocument = (page: Page, before: string) =>
 // Guards: the popup's states before and just after sign-in (signed out, signing in, signed in with
 // one allowed site) pass axe in both themes, and the first line, a live region, says the state in
 // words.
-test('popup: signed out, signing in and signed in pass axe in light and dark, each said in one announced sentence', async ({ extension, stack }, testInfo) => {
+test('popup: signed out, signing in and signed in pass axe in light and dark, each said in one announced sentence', async ({
+  extension,
+  stack,
+}, testInfo) => {
   const host = stack.url.replace(/^https?:\/\//, '');
   await extension.useEndpoint(stack.url);
   const demo = await extension.openDemo();
@@ -130,7 +133,10 @@ test('popup: signed out, signing in and signed in pass axe in light and dark, ea
   await expect(popup.getByTestId('site-grants')).toHaveText(message('en', 'siteHasSession'));
   await expect(popup.getByTestId('revoke')).toHaveAccessibleName(message('en', 'revokeSite', stack.url));
   // The site's favicon comes from Chromium's favicon service (the `favicon` permission).
-  await expect(popup.getByTestId('site-icon')).toHaveAttribute('src', new RegExp(`^chrome-extension://${extension.id}/_favicon/\\?pageUrl=`));
+  await expect(popup.getByTestId('site-icon')).toHaveAttribute(
+    'src',
+    new RegExp(`^chrome-extension://${extension.id}/_favicon/\\?pageUrl=`),
+  );
   await expect(popup.getByTestId('token-renews')).toBeVisible();
   await expect(popup.getByTestId('session-lapses')).toBeVisible();
   // The toolbar tooltip says in words what the badge shows.

@@ -66,7 +66,12 @@ function siteGrants(popup: Page): Promise<Array<{ origin: string; metahuman: str
   return popup
     .getByTestId('sites')
     .getByTestId('site')
-    .evaluateAll((items) => items.map((item) => ({ origin: (item as HTMLElement).dataset['origin'] ?? '', metahuman: (item as HTMLElement).dataset['metahuman'] ?? '' })));
+    .evaluateAll((items) =>
+      items.map((item) => ({
+        origin: (item as HTMLElement).dataset['origin'] ?? '',
+        metahuman: (item as HTMLElement).dataset['metahuman'] ?? '',
+      })),
+    );
 }
 
 // Guards: Allow does nothing until the window has been visible and focused for about half a second
@@ -115,7 +120,11 @@ test('the worker listens to tabs and windows only while an approval waits', asyn
   await extension.useEndpoint(stack.url);
   const worker = await extension.worker();
   const listening = () =>
-    worker.evaluate(() => [chrome.tabs.onActivated, chrome.tabs.onRemoved, chrome.windows.onFocusChanged, chrome.windows.onRemoved].map((event) => event.hasListeners()));
+    worker.evaluate(() =>
+      [chrome.tabs.onActivated, chrome.tabs.onRemoved, chrome.windows.onFocusChanged, chrome.windows.onRemoved].map((event) =>
+        event.hasListeners(),
+      ),
+    );
   await expect.poll(listening).toEqual([false, false, false, false]);
 
   const demo = await extension.openDemo();

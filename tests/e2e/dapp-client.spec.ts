@@ -65,7 +65,10 @@ test('five tabs reporting the same rejected token cause one refresh; a replaced 
   expect(stack.requests('/v2/refresh_token')).toHaveLength(1);
 });
 
-test('accessChanged on approval and on self-revoke reaches every tab of the origin and no other; then 4100', async ({ extension, stack }) => {
+test('accessChanged on approval and on self-revoke reaches every tab of the origin and no other; then 4100', async ({
+  extension,
+  stack,
+}) => {
   const { demo } = await signedInAndAllowed(extension, stack);
   const sameOrigin = await extension.openDemo();
   // Another origin, allowed too: it must hear nothing of the demo's access.
@@ -90,7 +93,10 @@ test('accessChanged on approval and on self-revoke reaches every tab of the orig
   await expect.poll(() => accessEvents(demo)).toEqual([{ allowed: false }, { allowed: true }]);
 });
 
-test('a 4900 says why: signed-out, expired (refresh refused), refresh-failing (a reported token whose refresh fails)', async ({ extension, stack }) => {
+test('a 4900 says why: signed-out, expired (refresh refused), refresh-failing (a reported token whose refresh fails)', async ({
+  extension,
+  stack,
+}) => {
   const { demo, popup } = await signedInAndAllowed(extension, stack);
   const noSession = (reason: string) => ({ isError: true, code: TakoSessionErrorCode.NoSession, data: { reason } });
 

@@ -25,7 +25,13 @@ export type { Extension };
  */
 const TEST_CHROMIUM_ARGS = ['--disable-frame-rate-limit'];
 
-export const test = base.extend<{ stackOptions: StackOptions; walletExtension: boolean; browserLocale: string | undefined; stack: Stack; extension: Extension }>({
+export const test = base.extend<{
+  stackOptions: StackOptions;
+  walletExtension: boolean;
+  browserLocale: string | undefined;
+  stack: Stack;
+  extension: Extension;
+}>({
   stackOptions: [{}, { option: true }],
   /**
    * Loads the local stack's wallet extension (a MetaMask double) beside the product. Off unless a

@@ -1,3 +1,8 @@
+/**
+ * The session's life in real Chromium on 10 s tokens: refreshed on its alarm before expiry, the
+ * refresh token rotating, never handed out expired; kept across a stopped worker and a relaunched
+ * browser, with a refresh that fell due while the browser was closed run at start.
+ */
 import { expect, test } from './fixtures.ts';
 import { expectSignedIn, signedInAndAllowed, signInFromPopup } from '../support/e2e/popup.ts';
 import { arrivedExpired, startTokenPoll, stopTokenPoll, tokenPollEntries } from '../support/e2e/token-poll.ts';

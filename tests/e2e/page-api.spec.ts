@@ -90,7 +90,9 @@ test('consent: deny and closing the window refuse with 4001; approve allows; the
   expect(await callFrom(demo, 'x'.repeat(500))).toMatchObject({ isError: true, code: -32602 });
   expect(
     await demo.evaluate(() =>
-      window.takoSession!.request({ method: 'tako_getToken', params: { rejectedToken: (() => 1) as unknown as string } }).catch((e: { code: number }) => e.code),
+      window
+        .takoSession!.request({ method: 'tako_getToken', params: { rejectedToken: (() => 1) as unknown as string } })
+        .catch((e: { code: number }) => e.code),
     ),
   ).toBe(-32602);
 

@@ -17,7 +17,10 @@ const HELD_MS = 250;
 // moment of that refresh: as the report leaves, once the API has the request, and just after.
 // The page's call settles, then the session must still be signed out, with nothing stored, no
 // alarm, and no refresh request that reached the API more than 1 s after the sign-out.
-test('a page forcing refreshes while the popup signs out, 20 rounds: never a session back, never a refresh after', async ({ extension, stack }) => {
+test('a page forcing refreshes while the popup signs out, 20 rounds: never a session back, never a refresh after', async ({
+  extension,
+  stack,
+}) => {
   test.setTimeout(120_000);
   const { demo, popup } = await signedInAndAllowed(extension, stack);
   for (let round = 0; round < 20; round++) {

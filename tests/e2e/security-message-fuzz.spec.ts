@@ -46,7 +46,10 @@ test('5,500 random and malformed messages leave the extension serving allowed or
     demo.evaluate(fuzzInPage, { ...common, seed: 0x7a4b0, count: 4000, methods: [...readOnly, 'tako_requestAccess'] }),
     stranger.evaluate(fuzzInPage, { ...common, seed: 0x5e55, count: 1500, methods: [...readOnly, 'metahuman_getToken'] }),
   ]);
-  test.info().annotations.push({ type: 'fuzz', description: JSON.stringify({ allowedReport: { ...allowedReport, tokens: allowedReport.tokens.length }, strangerReport }) });
+  test.info().annotations.push({
+    type: 'fuzz',
+    description: JSON.stringify({ allowedReport: { ...allowedReport, tokens: allowedReport.tokens.length }, strangerReport }),
+  });
 
   expect(allowedReport.posted + strangerReport.posted).toBeGreaterThanOrEqual(5000);
   for (const report of [allowedReport, strangerReport]) {
@@ -68,7 +71,12 @@ test('5,500 random and malformed messages leave the extension serving allowed or
   // A flood of consent requests from the stranger opens one window; closing it answers them all.
   const approvalOpened = nextApprovalWindow(extension);
   const asked = stranger.evaluate(async () => {
-    const calls = Array.from({ length: 200 }, () => window.takoSession!.request({ method: 'tako_requestAccess' }).then(() => 0, (e: { code: number }) => e.code));
+    const calls = Array.from({ length: 200 }, () =>
+      window.takoSession!.request({ method: 'tako_requestAccess' }).then(
+        () => 0,
+        (e: { code: number }) => e.code,
+      ),
+    );
     return Promise.all(calls);
   });
   await (await approvalOpened).close();

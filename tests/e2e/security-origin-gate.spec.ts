@@ -54,7 +54,9 @@ test('an origin nobody allowed, and one that was revoked, get 4100 for every met
   expect((await stranger.content()).toLowerCase()).not.toContain(ADDRESS_HEX);
 
   // A sandboxed page has an opaque origin, even at the allowed origin's URL: refused at once.
-  const sandboxed = await openPlainPage(extension, `${stack.url}/sandboxed`, '<p>Sandboxed.</p>', { 'Content-Security-Policy': 'sandbox allow-scripts' });
+  const sandboxed = await openPlainPage(extension, `${stack.url}/sandboxed`, '<p>Sandboxed.</p>', {
+    'Content-Security-Policy': 'sandbox allow-scripts',
+  });
   for (const method of ['tako_requestAccess', 'tako_getSession', 'tako_getToken']) {
     expect(await callFrom(sandboxed, method), method).toEqual({ isError: true, code: 4100, message: expect.any(String) });
   }
@@ -158,7 +160,10 @@ test('a cross-origin iframe cannot get the top page’s token', async ({ extensi
       for (const method of ['tako_getToken', 'tako_getSession', 'tako_requestAccess']) {
         window.top!.postMessage({ channel: PAGE_CHANNEL, kind: 'request', id: `frame-${method}`, method }, '*');
       }
-      window.top!.postMessage({ channel: CONTENT_CHANNEL, kind: 'wallet-request', id: 'frame-w', request: { action: 'list-wallets' } }, '*');
+      window.top!.postMessage(
+        { channel: CONTENT_CHANNEL, kind: 'wallet-request', id: 'frame-w', request: { action: 'list-wallets' } },
+        '*',
+      );
       return { own, reachTop };
     },
     { PAGE_CHANNEL, CONTENT_CHANNEL },

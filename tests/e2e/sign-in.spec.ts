@@ -1,3 +1,8 @@
+/**
+ * Sign-in from the popup in real Chromium with the demo page's dev wallet: one canonical, fresh
+ * message posted; refusals and a missing wallet said plainly; two wallets to pick from; sign-out;
+ * the v1 API; and the endpoint form (https only, http:// on this computer alone, no redirects).
+ */
 import { buildSignInMessage, parseSignInMessage } from '../../src/core/eth/sign-in-message.ts';
 import { expect, test } from './fixtures.ts';
 import { alarmNames, readStore } from '../support/e2e/extension-state.ts';
@@ -61,12 +66,17 @@ test('no wallet on the page is said plainly', async ({ extension, stack }) => {
   expect(stack.requests('/v2/token')).toHaveLength(0);
 });
 
-test('a page that never used window.takoSession is reached for sign-in: the injected relay connects at once', async ({ extension, stack }) => {
+test('a page that never used window.takoSession is reached for sign-in: the injected relay connects at once', async ({
+  extension,
+  stack,
+}) => {
   // The relay connects to the background on the page's first message; the background reaches a
   // page that sent none by injecting the relay, which must then connect without waiting.
   await extension.useEndpoint(stack.url);
   const page = await extension.context.newPage();
-  await page.route('**/plain', (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body: '<!doctype html><title>plain</title><p>No script.</p>' }));
+  await page.route('**/plain', (route) =>
+    route.fulfill({ contentType: 'text/html; charset=utf-8', body: '<!doctype html><title>plain</title><p>No script.</p>' }),
+  );
   await page.goto(`${stack.url}/plain`);
   await expect.poll(() => page.evaluate(() => typeof window.takoSession)).toBe('object');
   const popup = await signInFromPopup(extension);

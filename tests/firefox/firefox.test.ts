@@ -171,7 +171,9 @@ describe('Firefox', () => {
     }
   });
 
-  test('the session refreshes across a stopped background and a browser restart; the MetaHuman token survives', { timeout: 240_000 }, async () => {
+  test('the session refreshes across a stopped background and a browser restart; the MetaHuman token survives', {
+    timeout: 240_000,
+  }, async () => {
     const profile = await newProfile();
     let firefox = await launchFirefoxWithExtension(profile);
     let firstExpiry: number;

@@ -1,3 +1,7 @@
+/**
+ * The demo dapp the end-to-end tests use, as the local stack serves it: the page and its CSP, its
+ * browser bundle with the dev wallet, and the published Hardhat keys behind the addresses it shows.
+ */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';

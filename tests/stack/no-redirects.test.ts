@@ -25,7 +25,9 @@ describe('no redirect is followed', () => {
 
   it('sign-in: the signed message is not posted to the redirect target', async () => {
     stack().faults.inject('/v2/token', { count: 1, kind: 'redirect', location: '/v2/token/moved' });
-    const error = await rejectsTakoError(requestSignIn(client, customEndpoint(stack().url, 'v2'), signInBody(devKey.privateKey, stack().now())));
+    const error = await rejectsTakoError(
+      requestSignIn(client, customEndpoint(stack().url, 'v2'), signInBody(devKey.privateKey, stack().now())),
+    );
     assertError(error, { kind: 'http', transient: true, httpStatus: 307 });
     assert.match(error.message, REDIRECTED);
     assert.deepEqual(stack().requests(/moved/), []);

@@ -1,3 +1,4 @@
+/** Ethereum addresses (core/eth/address.ts): EIP-55 checksums, parsing in any case, comparing two. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {

@@ -4,7 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createDirectWallets, DETECT_TIMEOUT_MS, extensionSource, hexUtf8, type SetTimer } from '../../src/background/wallets/direct-wallet.ts';
+import {
+  createDirectWallets,
+  DETECT_TIMEOUT_MS,
+  extensionSource,
+  hexUtf8,
+  type SetTimer,
+} from '../../src/background/wallets/direct-wallet.ts';
 import type { ExternalPort } from '../../src/background/ports/ports.ts';
 import { WALLET_TIMEOUT_MS } from '../../src/core/contract/channels.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';

@@ -1,3 +1,4 @@
+/** Reading Tako JWT claims: the documented tokens, the expected type, and every malformed token refused. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TakoError } from '../../src/core/contract/errors.ts';

@@ -1,3 +1,7 @@
+/**
+ * The session lifecycle's decisions on an injected clock (core/session/lifecycle.ts): when to
+ * refresh, how long a token is handed out, backoff after failures, and when a session expires.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { PRESET_ENDPOINTS } from '../../src/core/session/endpoints.ts';

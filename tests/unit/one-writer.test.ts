@@ -185,7 +185,17 @@ describe('a token or a grant is handed out only while the grant stands', () => {
       while (opened.length === 0) await new Promise((resolve) => setImmediate(resolve));
       return opened[0]!;
     }
-    return { sites, approvals, pageApi, uiApi, closed, nextWindow, releaseToken: ready, tokenAsked, advance: (ms: number) => void (time += ms) };
+    return {
+      sites,
+      approvals,
+      pageApi,
+      uiApi,
+      closed,
+      nextWindow,
+      releaseToken: ready,
+      tokenAsked,
+      advance: (ms: number) => void (time += ms),
+    };
   }
 
   // Guards the check when the answer is ready: a site revoked while its token waited on a refresh

@@ -20,7 +20,12 @@ const PAGE_MESSAGES: unknown[] = [
   { channel: CONTENT_CHANNEL, kind: 'reply', id: 'a1', reply: { ok: true, result: null } },
   { channel: CONTENT_CHANNEL, kind: 'reply', id: 'a1', reply: { ok: true, result: undefined } },
   { channel: CONTENT_CHANNEL, kind: 'reply', id: 'x'.repeat(64), reply: { ok: false, error: { code: 4100, message: 'not allowed' } } },
-  { channel: CONTENT_CHANNEL, kind: 'reply', id: 'a1', reply: { ok: false, error: { code: 4900, message: 'no session', data: { reason: 'expired' } } } },
+  {
+    channel: CONTENT_CHANNEL,
+    kind: 'reply',
+    id: 'a1',
+    reply: { ok: false, error: { code: 4900, message: 'no session', data: { reason: 'expired' } } },
+  },
   { channel: CONTENT_CHANNEL, kind: 'reply', id: 'a1', reply: { ok: false, error: { code: -32603, message: '', data: undefined } } },
   { channel: CONTENT_CHANNEL, kind: 'event', event: 'sessionChanged', data: session },
   { channel: CONTENT_CHANNEL, kind: 'event', event: 'sessionChanged', data: { ...session, state: 'refreshing' } },
@@ -35,8 +40,18 @@ const BRIDGE_MESSAGES: unknown[] = [
   { channel: CONTENT_CHANNEL, kind: 'wallet-request', id: 'w1', request: { action: 'request-accounts' } },
   { channel: CONTENT_CHANNEL, kind: 'wallet-request', id: 'w1', request: { action: 'request-accounts', walletId: 'uuid-1' } },
   { channel: CONTENT_CHANNEL, kind: 'wallet-request', id: 'w1', request: { action: 'request-accounts', walletId: undefined } },
-  { channel: CONTENT_CHANNEL, kind: 'wallet-request', id: 'w1', request: { action: 'sign', address: session.address, message: 'Tako wants you to sign in' } },
-  { channel: CONTENT_CHANNEL, kind: 'wallet-request', id: 'w1', request: { action: 'sign', walletId: 'injected', address: '', message: '' } },
+  {
+    channel: CONTENT_CHANNEL,
+    kind: 'wallet-request',
+    id: 'w1',
+    request: { action: 'sign', address: session.address, message: 'Tako wants you to sign in' },
+  },
+  {
+    channel: CONTENT_CHANNEL,
+    kind: 'wallet-request',
+    id: 'w1',
+    request: { action: 'sign', walletId: 'injected', address: '', message: '' },
+  },
 ];
 
 /** Values of every type and of the lengths and ranges at the schemas' limits. */
@@ -81,7 +96,11 @@ function agree(name: string, valid: unknown[], byHand: (value: unknown) => unkno
   let accepted = 0;
   for (const sample of all) {
     const expected = bySchema(sample);
-    assert.deepEqual(byHand(sample), expected, `${name} disagrees with its schema on ${JSON.stringify(sample, (_, v: unknown) => (v === undefined ? '<undefined>' : v))}`);
+    assert.deepEqual(
+      byHand(sample),
+      expected,
+      `${name} disagrees with its schema on ${JSON.stringify(sample, (_, v: unknown) => (v === undefined ? '<undefined>' : v))}`,
+    );
     if (expected !== undefined) accepted++;
   }
   // The samples exercise both answers, many times each.

@@ -135,7 +135,8 @@ test("a wallet's failure becomes the extension's words with the wallet's code, n
     );
     assert.equal(error.message, walletFailedMessage(code));
     assert.ok(error.message.includes(`(code ${code})`), error.message);
-    for (const word of ['Tako Session:', 'stolen', '555', 'evil.example', 'xxxx']) assert.ok(!error.message.includes(word), `${word} in "${error.message}"`);
+    for (const word of ['Tako Session:', 'stolen', '555', 'evil.example', 'xxxx'])
+      assert.ok(!error.message.includes(word), `${word} in "${error.message}"`);
   }
   // A code that is not a whole number is not shown as one.
   const fake = fakeTabs({ reply: { ok: false, error: { code: 1.5, message: WALLET_TEXT } } });

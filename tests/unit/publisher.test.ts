@@ -74,7 +74,10 @@ function harness() {
     sent,
     /** What went to pages about the session (access changes left out). */
     sessionSent: () => sent.filter(({ message }) => message.type === 'page-event' && message.event === 'sessionChanged'),
-    accessSent: () => sent.filter(({ message }) => message.type === 'page-event' && message.event === 'accessChanged').map(({ tabId, message }) => [tabId, message]),
+    accessSent: () =>
+      sent
+        .filter(({ message }) => message.type === 'page-event' && message.event === 'accessChanged')
+        .map(({ tabId, message }) => [tabId, message]),
     notices: () => notices,
     snapshotReads: () => snapshotReads,
     set: (next: Snapshot) => (current = next),
@@ -112,7 +115,12 @@ describe('publisher', () => {
     assert.equal(h.sessionSent().length, 4, 'a refresh is news even with the same expiry');
     h.set(snapshot(null, null));
     await h.publish();
-    assert.deepEqual(h.sessionSent().at(-1)?.message, { type: 'page-event', origin: 'https://app.example', event: 'sessionChanged', data: null });
+    assert.deepEqual(h.sessionSent().at(-1)?.message, {
+      type: 'page-event',
+      origin: 'https://app.example',
+      event: 'sessionChanged',
+      data: null,
+    });
     assert.equal(h.notices(), 4, 'open extension pages hear of every publish');
   });
 

@@ -1,3 +1,7 @@
+/**
+ * A session from a token grant (core/session/session.ts): times from the JWT, the account checked,
+ * one key per endpoint and address, and the public view pages are given.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { PRESET_ENDPOINTS, customEndpoint } from '../../src/core/session/endpoints.ts';

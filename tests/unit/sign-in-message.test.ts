@@ -1,3 +1,4 @@
+/** The sign-in message: built byte for byte as the documented example, and parsed strictly. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SIGN_IN_STATEMENT, buildSignInMessage, parseSignInMessage } from '../../src/core/eth/sign-in-message.ts';

@@ -1,3 +1,7 @@
+/**
+ * EIP-191 signatures (core/eth/signature.ts): the hash, recovery against the documented seed
+ * signature, malformed signatures refused, and signing with Hardhat's dev key #0.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { bytesToHex } from '@noble/hashes/utils.js';

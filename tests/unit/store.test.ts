@@ -41,7 +41,11 @@ function nextWorker(data: Map<string, unknown>) {
 /** Everything in storage as text, binary values included (as IndexedDB's bytes would be searched). */
 function storageText(data: Map<string, unknown>): string {
   return JSON.stringify([...data.entries()], (_, value) =>
-    value instanceof ArrayBuffer ? Buffer.from(value).toString('latin1') : ArrayBuffer.isView(value) ? Buffer.from(value.buffer).toString('latin1') : value,
+    value instanceof ArrayBuffer
+      ? Buffer.from(value).toString('latin1')
+      : ArrayBuffer.isView(value)
+        ? Buffer.from(value.buffer).toString('latin1')
+        : value,
   );
 }
 

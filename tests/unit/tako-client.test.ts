@@ -1,3 +1,7 @@
+/**
+ * The Tako API client (core/api/tako-client.ts): every documented reply and error read, sign-in and
+ * refresh requests, deadlines, and https required at request time.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { INSECURE_URL_MESSAGE, PRESET_ENDPOINTS, customEndpoint, type Endpoint } from '../../src/core/session/endpoints.ts';

@@ -26,7 +26,12 @@ export function nextApprovalWindow(extension: Extension): Promise<Page> {
  * window it opens answered `answer`; resolves what the page got. For what a page asks the person
  * to confirm: `tako_signOut`, `tako_signIn` with the page's own wallet, `metahuman_getToken`.
  */
-export async function confirmedFrom(extension: Extension, page: Page, method: string, answer: 'approve' | 'deny' = 'approve'): Promise<PageCallOutcome> {
+export async function confirmedFrom(
+  extension: Extension,
+  page: Page,
+  method: string,
+  answer: 'approve' | 'deny' = 'approve',
+): Promise<PageCallOutcome> {
   await page.bringToFront();
   const opened = nextApprovalWindow(extension);
   const call = callFrom(page, method);

@@ -30,7 +30,11 @@ export async function recordContentScriptMessages(extension: Extension, page: Pa
     })()`,
   });
   return async () => {
-    const { result } = await cdp.send('Runtime.evaluate', { contextId, expression: 'globalThis.__runtimeLog.join("\\n")', returnByValue: true });
+    const { result } = await cdp.send('Runtime.evaluate', {
+      contextId,
+      expression: 'globalThis.__runtimeLog.join("\\n")',
+      returnByValue: true,
+    });
     return String(result.value);
   };
 }

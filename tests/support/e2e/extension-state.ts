@@ -27,7 +27,9 @@ async function dumpStore<T extends Record<string, unknown> | string>(extension: 
           const values = store.getAll();
           values.onsuccess = () => {
             const bytes = (value: ArrayBuffer | ArrayBufferView) =>
-              Array.from(value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength))
+              Array.from(
+                value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength),
+              )
                 .map((b) => String.fromCharCode(b))
                 .join('');
             resolve(

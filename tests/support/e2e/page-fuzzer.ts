@@ -89,7 +89,12 @@ export async function fuzzInPage(options: FuzzOptions): Promise<FuzzReport> {
         // "__proto__" and friends as own data keys, as JSON.parse makes them.
         const object: Record<string, unknown> = {};
         for (let i = int(5); i >= 0; i--) {
-          Object.defineProperty(object, pick(hostileKeys), { value: value(depth + 1), enumerable: true, configurable: true, writable: true });
+          Object.defineProperty(object, pick(hostileKeys), {
+            value: value(depth + 1),
+            enumerable: true,
+            configurable: true,
+            writable: true,
+          });
         }
         return object;
       }
@@ -109,7 +114,12 @@ export async function fuzzInPage(options: FuzzOptions): Promise<FuzzReport> {
   const outcomes: Record<string, number> = {};
   const tokens = new Set<string>();
   window.addEventListener('message', (event) => {
-    const data = event.data as { channel?: unknown; kind?: unknown; id?: unknown; reply?: { ok?: unknown; result?: unknown; error?: { code?: unknown } } } | null;
+    const data = event.data as {
+      channel?: unknown;
+      kind?: unknown;
+      id?: unknown;
+      reply?: { ok?: unknown; result?: unknown; error?: { code?: unknown } };
+    } | null;
     if (event.source !== window || data?.channel !== CONTENT_CHANNEL || data.kind !== 'reply' || typeof data.id !== 'string') return;
     if (!expected.has(data.id)) return;
     replies.set(data.id, (replies.get(data.id) ?? 0) + 1);
@@ -131,7 +141,9 @@ export async function fuzzInPage(options: FuzzOptions): Promise<FuzzReport> {
   let nextId = 0;
   const request = (method: unknown, params: unknown) => {
     const id = `fz-${nextId++}`;
-    const message = chance(0.5) ? { channel: PAGE_CHANNEL, kind: 'request', id, method, params } : { channel: PAGE_CHANNEL, kind: 'request', id, method };
+    const message = chance(0.5)
+      ? { channel: PAGE_CHANNEL, kind: 'request', id, method, params }
+      : { channel: PAGE_CHANNEL, kind: 'request', id, method };
     if (post(message)) expected.add(id);
   };
   const api = window.takoSession!.request as (args: unknown) => Promise<unknown>;
@@ -184,27 +196,62 @@ export async function fuzzInPage(options: FuzzOptions): Promise<FuzzReport> {
         post({ channel: PAGE_CHANNEL, kind: 'request', id: badId(), method: pick(options.methods) });
         break;
       case 5:
-        post({ channel: PAGE_CHANNEL, kind: pick(['wallet-reply', 'wallet-accounts', 'reply', 'event', text()]), id: value(1), reply: value(1), accounts: value(1) });
+        post({
+          channel: PAGE_CHANNEL,
+          kind: pick(['wallet-reply', 'wallet-accounts', 'reply', 'event', text()]),
+          id: value(1),
+          reply: value(1),
+          accounts: value(1),
+        });
         break;
       case 6:
-        post({ channel: CONTENT_CHANNEL, kind: pick(['reply', 'event', 'wallet-request']), id: value(1), reply: value(1), data: value(1), request: value(1) });
+        post({
+          channel: CONTENT_CHANNEL,
+          kind: pick(['reply', 'event', 'wallet-request']),
+          id: value(1),
+          reply: value(1),
+          data: value(1),
+          request: value(1),
+        });
         break;
       case 7:
         post(value(0));
         break;
       case 8: {
         // A valid request carrying "__proto__" and "constructor" as own keys.
-        const message = JSON.parse(`{"channel":"${PAGE_CHANNEL}","kind":"request","id":"fz-${nextId}","method":"tako_getToken","__proto__":{"kind":"wallet-reply"},"constructor":{"prototype":{"polluted":true}}}`) as unknown;
+        const message = JSON.parse(
+          `{"channel":"${PAGE_CHANNEL}","kind":"request","id":"fz-${nextId}","method":"tako_getToken",` +
+            '"__proto__":{"kind":"wallet-reply"},"constructor":{"prototype":{"polluted":true}}}',
+        ) as unknown;
         if (post(message)) expected.add(`fz-${nextId}`);
         nextId += 1;
         break;
       }
       case 9:
-        callApi(pick([undefined, null, 42, 'tako_getToken', [], {}, { method: 42 }, { method: 'x'.repeat(1000) }, { method: pick(options.methods), params: value(0) }, { method: text() }]));
+        callApi(
+          pick([
+            undefined,
+            null,
+            42,
+            'tako_getToken',
+            [],
+            {},
+            { method: 42 },
+            { method: 'x'.repeat(1000) },
+            { method: pick(options.methods), params: value(0) },
+            { method: text() },
+          ]),
+        );
         break;
       default:
         // A hostile key first, then anything on any channel.
-        post({ [pick(hostileKeys)]: value(1), channel: pick([PAGE_CHANNEL, CONTENT_CHANNEL, text()]), kind: text(), id: `fz-x`, method: value(1) });
+        post({
+          [pick(hostileKeys)]: value(1),
+          channel: pick([PAGE_CHANNEL, CONTENT_CHANNEL, text()]),
+          kind: text(),
+          id: `fz-x`,
+          method: value(1),
+        });
     }
     // Let the page breathe now and then, as a real page would between bursts.
     if (posted % 250 === 0) await new Promise((resolve) => setTimeout(resolve, 0));

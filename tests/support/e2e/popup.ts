@@ -46,5 +46,8 @@ export async function signedInAndAllowed(extension: Extension, stack: Pick<Stack
 
 /** The origins the popup lists as allowed sites, in the order it lists them. */
 export function siteOrigins(popup: Page): Promise<string[]> {
-  return popup.getByTestId('sites').getByTestId('site').evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset['origin'] ?? ''));
+  return popup
+    .getByTestId('sites')
+    .getByTestId('site')
+    .evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset['origin'] ?? ''));
 }

@@ -19,7 +19,12 @@ export const otherOrigin = (port: number) => `http://localhost:${port}`;
  * A page with no script of its own (the extension's scripts are the only ones in it), served by
  * the browser's request routing at a URL of our choice, so a test can pick its origin and framing.
  */
-export async function openPlainPage(extension: Extension, url: string, body = '<p>A plain page.</p>', headers: Record<string, string> = {}): Promise<Page> {
+export async function openPlainPage(
+  extension: Extension,
+  url: string,
+  body = '<p>A plain page.</p>',
+  headers: Record<string, string> = {},
+): Promise<Page> {
   await extension.context.route(url, (route) =>
     route.fulfill({ contentType: 'text/html; charset=utf-8', headers, body: `<!doctype html><title>plain</title>${body}` }),
   );
