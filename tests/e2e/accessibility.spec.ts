@@ -13,22 +13,14 @@ import type { Page, TestInfo } from '@playwright/test';
 import { shortAddress } from '../../src/core/eth/address.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { projectRoot } from '../../tools/dev/launch.ts';
-import {
-  allowOrigin,
-  answerApproval,
-  callFrom,
-  DEV_ADDRESS,
-  expect,
-  expectSignedIn,
-  nextApprovalWindow,
-  obtainMetahumanToken,
-  openUrl,
-  signedInAndAllowed,
-  test,
-  type Extension,
-} from './fixtures.ts';
+import { expect, type Extension, test } from './fixtures.ts';
+import { allowOrigin, answerApproval, nextApprovalWindow } from '../support/e2e/approval-window.ts';
+import { obtainMetahumanToken } from '../support/e2e/options-page.ts';
+import { callFrom } from '../support/e2e/page-api.ts';
+import { expectSignedIn, signedInAndAllowed } from '../support/e2e/popup.ts';
+import { openUrl } from '../support/e2e/web-pages.ts';
+import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
 
-const SECOND_ADDRESS = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
 /** The same stack under another name: http://localhost:PORT is a different origin from 127.0.0.1. */
 const otherOrigin = (port: number) => `http://localhost:${port}`;
 
@@ -112,7 +104,10 @@ const followsInDocument = (page: Page, before: string) =>
 // Guards: the popup's states before and just after sign-in (signed out, signing in, signed in with
 // one allowed site) pass axe in both themes, and the first line, a live region, says the state in
 // words.
-test('popup: signed out, signing in and signed in pass axe in light and dark, each said in one announced sentence', async ({ extension, stack }, testInfo) => {
+test('popup: signed out, signing in and signed in pass axe in light and dark, each said in one announced sentence', async ({
+  extension,
+  stack,
+}, testInfo) => {
   const host = stack.url.replace(/^https?:\/\//, '');
   await extension.useEndpoint(stack.url);
   const demo = await extension.openDemo();
@@ -138,7 +133,10 @@ test('popup: signed out, signing in and signed in pass axe in light and dark, ea
   await expect(popup.getByTestId('site-grants')).toHaveText(message('en', 'siteHasSession'));
   await expect(popup.getByTestId('revoke')).toHaveAccessibleName(message('en', 'revokeSite', stack.url));
   // The site's favicon comes from Chromium's favicon service (the `favicon` permission).
-  await expect(popup.getByTestId('site-icon')).toHaveAttribute('src', new RegExp(`^chrome-extension://${extension.id}/_favicon/\\?pageUrl=`));
+  await expect(popup.getByTestId('site-icon')).toHaveAttribute(
+    'src',
+    new RegExp(`^chrome-extension://${extension.id}/_favicon/\\?pageUrl=`),
+  );
   await expect(popup.getByTestId('token-renews')).toBeVisible();
   await expect(popup.getByTestId('session-lapses')).toBeVisible();
   // The toolbar tooltip says in words what the badge shows.
@@ -157,7 +155,7 @@ test('popup: a switched wallet account and several accounts pass axe in light an
   await popup.getByTestId('sign-in-switched').click();
   await expect(popup.getByTestId('account')).toHaveCount(2);
   await expect(popup.getByTestId('accounts-heading')).toHaveText(message('en', 'accountsCountOther', '2'));
-  await expect(popup.getByTestId('state-label')).toHaveText(message('en', 'stateSignedIn', shortAddress(SECOND_ADDRESS), host));
+  await expect(popup.getByTestId('state-label')).toHaveText(message('en', 'stateSignedIn', shortAddress(SECOND_DEV_ADDRESS), host));
   await checkState(popup, testInfo, 'popup-several-accounts', { screenshot: true });
 });
 

@@ -7,19 +7,13 @@
 import { siteOf } from '../../src/core/consent/consent.ts';
 import type { Page } from '@playwright/test';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
-import {
-  answerApproval,
-  callFrom,
-  DEV_ADDRESS,
-  expect,
-  expectSignedIn,
-  type Extension,
-  nextApprovalWindow,
-  obtainMetahumanToken,
-  openUrl,
-  signInFromPopup,
-  test,
-} from './fixtures.ts';
+import { expect, type Extension, test } from './fixtures.ts';
+import { answerApproval, nextApprovalWindow } from '../support/e2e/approval-window.ts';
+import { obtainMetahumanToken } from '../support/e2e/options-page.ts';
+import { callFrom } from '../support/e2e/page-api.ts';
+import { expectSignedIn, signInFromPopup } from '../support/e2e/popup.ts';
+import { openUrl } from '../support/e2e/web-pages.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 /** The same stack under another name: http://localhost:PORT is a different origin from 127.0.0.1. */
 const otherOrigin = (port: number) => `http://localhost:${port}`;
@@ -72,7 +66,12 @@ function siteGrants(popup: Page): Promise<Array<{ origin: string; metahuman: str
   return popup
     .getByTestId('sites')
     .getByTestId('site')
-    .evaluateAll((items) => items.map((item) => ({ origin: (item as HTMLElement).dataset['origin'] ?? '', metahuman: (item as HTMLElement).dataset['metahuman'] ?? '' })));
+    .evaluateAll((items) =>
+      items.map((item) => ({
+        origin: (item as HTMLElement).dataset['origin'] ?? '',
+        metahuman: (item as HTMLElement).dataset['metahuman'] ?? '',
+      })),
+    );
 }
 
 // Guards: Allow does nothing until the window has been visible and focused for about half a second
@@ -121,7 +120,11 @@ test('the worker listens to tabs and windows only while an approval waits', asyn
   await extension.useEndpoint(stack.url);
   const worker = await extension.worker();
   const listening = () =>
-    worker.evaluate(() => [chrome.tabs.onActivated, chrome.tabs.onRemoved, chrome.windows.onFocusChanged, chrome.windows.onRemoved].map((event) => event.hasListeners()));
+    worker.evaluate(() =>
+      [chrome.tabs.onActivated, chrome.tabs.onRemoved, chrome.windows.onFocusChanged, chrome.windows.onRemoved].map((event) =>
+        event.hasListeners(),
+      ),
+    );
   await expect.poll(listening).toEqual([false, false, false, false]);
 
   const demo = await extension.openDemo();

@@ -10,7 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromiumPath } from '../../tools/dev/launch.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
-import { approveAccess, callFrom, DEV_ADDRESS, expect, openUrl, recordedEvents, recordEvents, signedInAndAllowed, test } from './fixtures.ts';
+import { expect, test } from './fixtures.ts';
+import { approveAccess } from '../support/e2e/approval-window.ts';
+import { callFrom, recordedEvents, recordEvents } from '../support/e2e/page-api.ts';
+import { signedInAndAllowed } from '../support/e2e/popup.ts';
+import { openUrl } from '../support/e2e/web-pages.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 const IGNORE_BID = '/v2/farcaster/ignore_bid';
 
@@ -60,7 +65,10 @@ test('five tabs reporting the same rejected token cause one refresh; a replaced 
   expect(stack.requests('/v2/refresh_token')).toHaveLength(1);
 });
 
-test('accessChanged on approval and on self-revoke reaches every tab of the origin and no other; then 4100', async ({ extension, stack }) => {
+test('accessChanged on approval and on self-revoke reaches every tab of the origin and no other; then 4100', async ({
+  extension,
+  stack,
+}) => {
   const { demo } = await signedInAndAllowed(extension, stack);
   const sameOrigin = await extension.openDemo();
   // Another origin, allowed too: it must hear nothing of the demo's access.
@@ -85,7 +93,10 @@ test('accessChanged on approval and on self-revoke reaches every tab of the orig
   await expect.poll(() => accessEvents(demo)).toEqual([{ allowed: false }, { allowed: true }]);
 });
 
-test('a 4900 says why: signed-out, expired (refresh refused), refresh-failing (a reported token whose refresh fails)', async ({ extension, stack }) => {
+test('a 4900 says why: signed-out, expired (refresh refused), refresh-failing (a reported token whose refresh fails)', async ({
+  extension,
+  stack,
+}) => {
   const { demo, popup } = await signedInAndAllowed(extension, stack);
   const noSession = (reason: string) => ({ isError: true, code: TakoSessionErrorCode.NoSession, data: { reason } });
 

@@ -10,8 +10,10 @@ import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.t
 import type { UiReplies, UiRequest } from '../../src/core/contract/ui-protocol.ts';
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
 import { DEV_WALLET_EXTENSION_ID } from '../../tools/stack/wallet-extension/id.ts';
-import { openDevWallet, setAutoConfirm, useDevWalletExtension } from './dev-wallet-extension.ts';
-import { DEV_ADDRESS, expect, expectSignedIn, test, type Extension } from './fixtures.ts';
+import { openDevWallet, setAutoConfirm, useDevWalletExtension } from '../support/e2e/dev-wallet-extension.ts';
+import { expect, type Extension, test } from './fixtures.ts';
+import { expectSignedIn } from '../support/e2e/popup.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 test.use({ walletExtension: true });
 
@@ -53,12 +55,17 @@ test('the popup names the wallet extension first and signs in through it with no
   expect(isSignedBy(message, signature, DEV_ADDRESS)).toBe(true);
 });
 
-test('approving in the wallet extension\'s own window signs in; rejecting there is 4001 "declined" and posts nothing', async ({ extension, stack }) => {
+test('approving in the wallet extension\'s own window signs in; rejecting there is 4001 "declined" and posts nothing', async ({
+  extension,
+  stack,
+}) => {
   const options = await useDevWalletExtension(extension, stack.url);
   const source = { kind: 'extension', extensionId: DEV_WALLET_EXTENSION_ID } as const;
 
   // Rejected at the account request.
-  let confirm = extension.context.waitForEvent('page', (page) => page.url().startsWith(`chrome-extension://${DEV_WALLET_EXTENSION_ID}/confirm.html`));
+  let confirm = extension.context.waitForEvent('page', (page) =>
+    page.url().startsWith(`chrome-extension://${DEV_WALLET_EXTENSION_ID}/confirm.html`),
+  );
   let signingIn = ask(options, { type: 'sign-in', source });
   let window = await confirm;
   await expect(window.getByTestId('wallet-request')).toHaveAttribute('data-method', 'eth_requestAccounts');
@@ -70,11 +77,15 @@ test('approving in the wallet extension\'s own window signs in; rejecting there 
   expect(stack.requests('/v2/token')).toEqual([]);
 
   // Approved both times: the account, then the signature over the message shown in the window.
-  confirm = extension.context.waitForEvent('page', (page) => page.url().startsWith(`chrome-extension://${DEV_WALLET_EXTENSION_ID}/confirm.html`));
+  confirm = extension.context.waitForEvent('page', (page) =>
+    page.url().startsWith(`chrome-extension://${DEV_WALLET_EXTENSION_ID}/confirm.html`),
+  );
   signingIn = ask(options, { type: 'sign-in', source });
   window = await confirm;
   await Promise.all([window.waitForEvent('close'), window.getByTestId('wallet-approve').click()]);
-  confirm = extension.context.waitForEvent('page', (page) => page.url().startsWith(`chrome-extension://${DEV_WALLET_EXTENSION_ID}/confirm.html`));
+  confirm = extension.context.waitForEvent('page', (page) =>
+    page.url().startsWith(`chrome-extension://${DEV_WALLET_EXTENSION_ID}/confirm.html`),
+  );
   window = await confirm;
   await expect(window.getByTestId('wallet-request')).toHaveAttribute('data-method', 'personal_sign');
   await expect(window.getByTestId('wallet-request-text')).toContainText(DEV_ADDRESS);
@@ -83,10 +94,15 @@ test('approving in the wallet extension\'s own window signs in; rejecting there 
   expect(stack.requests('/v2/token').map((r) => r.status)).toEqual([200]);
 });
 
-test('switching the account in the wallet extension that signed in is followed: the popup offers the new account', async ({ extension, stack }) => {
+test('switching the account in the wallet extension that signed in is followed: the popup offers the new account', async ({
+  extension,
+  stack,
+}) => {
   await setAutoConfirm(extension, true);
   const options = await useDevWalletExtension(extension, stack.url);
-  expect(await ask(options, { type: 'sign-in', source: { kind: 'extension', extensionId: DEV_WALLET_EXTENSION_ID } })).toMatchObject({ ok: true });
+  expect(await ask(options, { type: 'sign-in', source: { kind: 'extension', extensionId: DEV_WALLET_EXTENSION_ID } })).toMatchObject({
+    ok: true,
+  });
 
   const wallet = await openDevWallet(extension);
   await wallet.getByTestId('wallet-account').selectOption('1');
@@ -106,7 +122,11 @@ test('a wallet extension id that is not one is refused by the options and change
   await options.getByTestId('save').click();
   await expect(options.getByTestId('options-error')).toContainText('wallet extension id');
   // The background holds the same rule for a request that skips the form's check.
-  const reply = await ask(options, { type: 'save-settings', endpoint: { preset: 'custom', baseUrl: stack.url, version: 'v2' }, walletExtensionId: 'nope' });
+  const reply = await ask(options, {
+    type: 'save-settings',
+    endpoint: { preset: 'custom', baseUrl: stack.url, version: 'v2' },
+    walletExtensionId: 'nope',
+  });
   expect(reply).toMatchObject({ ok: false, error: { code: TakoSessionErrorCode.InvalidParams } });
   expect(await ask(options, { type: 'get-settings' })).toMatchObject({ ok: true, result: { walletExtensionId: DEV_WALLET_EXTENSION_ID } });
 });

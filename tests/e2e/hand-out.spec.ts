@@ -2,18 +2,13 @@
  * What a page is handed near a token's end: the hand-out minimum while refreshing works, the
  * failing-mode margin while it does not, and never a token that is dead on arrival.
  */
-import {
-  alarmNames,
-  allowOrigin,
-  expect,
-  expectSignedIn,
-  getTokenFrom,
-  signInFromPopup,
-  test,
-  type Extension,
-} from './fixtures.ts';
+import { expect, type Extension, test } from './fixtures.ts';
+import { allowOrigin } from '../support/e2e/approval-window.ts';
+import { alarmNames } from '../support/e2e/extension-state.ts';
+import { getTokenFrom } from '../support/e2e/page-api.ts';
+import { expectSignedIn, signInFromPopup } from '../support/e2e/popup.ts';
 import type { Stack } from '../../tools/stack/server.ts';
-import { arrivedExpired, startTokenPoll, stopTokenPoll, tokenPollEntries, type PollEntry } from './token-poll.ts';
+import { arrivedExpired, startTokenPoll, stopTokenPoll, tokenPollEntries, type PollEntry } from '../support/e2e/token-poll.ts';
 
 async function signedInWithAllowedDemo(extension: Extension, stack: Stack) {
   await extension.useEndpoint(stack.url);
@@ -72,7 +67,10 @@ test.describe('late start with the API failing', () => {
   // 200 ms. Guards the failing-mode margin and the 4900 reason: in the gap the page gets
   // `refresh-failing`, never a token with less than 1.2 s left when asked for, never one dead on
   // arrival; once the API answers again the page gets a fresh token.
-  test('refresh due while closed, restart with failing refreshes: refresh-failing in the gap, no dead token', async ({ extension, stack }) => {
+  test('refresh due while closed, restart with failing refreshes: refresh-failing in the gap, no dead token', async ({
+    extension,
+    stack,
+  }) => {
     const { first } = await signedInWithAllowedDemo(extension, stack);
     await extension.context.close();
     stack.faults.inject('/v2/refresh_token', { count: 1000, kind: 'status', status: 500 });
@@ -118,7 +116,10 @@ test.describe('a slow refresh reply', () => {
   // across a worker stop (the clock is stored with the session). Guards the bound on the server's
   // clock: read from the arrival alone, the reply made the server look 3 s behind, the next
   // refresh fell due after the new token's exp, and a page was handed that token after its exp.
-  test('a refresh reply held 3.5 s moves no clock: its successor is refreshed in time and never handed out expired', async ({ extension, stack }) => {
+  test('a refresh reply held 3.5 s moves no clock: its successor is refreshed in time and never handed out expired', async ({
+    extension,
+    stack,
+  }) => {
     const { demo, popup, first } = await signedInWithAllowedDemo(extension, stack);
     stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'delay', delayMs: 3500 });
     await popup.getByTestId('refresh-now').click();
@@ -130,7 +131,9 @@ test.describe('a slow refresh reply', () => {
     await extension.stopWorker();
 
     await startTokenPoll(demo, 100);
-    await expect.poll(async () => (await tokenPollEntries(demo)).some((entry) => entry.at > second.expiresAt + 1000), { timeout: 30_000 }).toBe(true);
+    await expect
+      .poll(async () => (await tokenPollEntries(demo)).some((entry) => entry.at > second.expiresAt + 1000), { timeout: 30_000 })
+      .toBe(true);
     const entries = await stopTokenPoll(demo);
 
     expect(arrivedExpired(entries)).toEqual([]);

@@ -1,8 +1,15 @@
+/**
+ * The MetaHuman token in real Chromium: obtained through the options page (one form POST, shown
+ * masked, stored), replaced only with the person's yes, handed to a page with `metahuman_getToken`
+ * only once the site is allowed for it, and kept across a browser restart.
+ */
 import type { Page } from '@playwright/test';
 import type { Stack } from '../../tools/stack/server.ts';
 import { StorageKeys } from '../../src/background/storage/storage-keys.ts';
 import type { UiReplies } from '../../src/core/contract/ui-protocol.ts';
-import { allowOrigin, answerApproval, expect, nextApprovalWindow, readStore, storedText, test, type Extension } from './fixtures.ts';
+import { expect, type Extension, test } from './fixtures.ts';
+import { allowOrigin, answerApproval, nextApprovalWindow } from '../support/e2e/approval-window.ts';
+import { readStore, storedText } from '../support/e2e/extension-state.ts';
 
 const ADA = { name: 'Ada Lovelace', mail: 'ada@example.com', comment: 'end-to-end test' };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -23,10 +30,14 @@ interface TokenRecord {
  */
 async function storedRecord(extension: Extension): Promise<TokenRecord | undefined> {
   const page = await extension.openPage('options.html');
-  const view = await page.evaluate(() => chrome.runtime.sendMessage({ type: 'get-metahuman' }) as Promise<{ ok: true; result: UiReplies['get-metahuman'] }>);
+  const view = await page.evaluate(
+    () => chrome.runtime.sendMessage({ type: 'get-metahuman' }) as Promise<{ ok: true; result: UiReplies['get-metahuman'] }>,
+  );
   await page.close();
   const token = view.result.token;
-  return token ? { v: 1, token: token.token, obtainedAt: token.obtainedAt, baseUrl: token.baseUrl, name: token.name, mail: token.mail } : undefined;
+  return token
+    ? { v: 1, token: token.token, obtainedAt: token.obtainedAt, baseUrl: token.baseUrl, name: token.name, mail: token.mail }
+    : undefined;
 }
 
 function maskOf(token: string): string {

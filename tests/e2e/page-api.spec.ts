@@ -5,25 +5,13 @@
  */
 import type { Page } from '@playwright/test';
 import { siteOf } from '../../src/core/consent/consent.ts';
-import {
-  answerApproval,
-  approveAccess,
-  callFrom,
-  confirmedFrom,
-  DEV_ADDRESS,
-  expect,
-  expectSignedIn,
-  jwtPayload,
-  nextApprovalWindow,
-  openUrl,
-  recordSessionEvents,
-  recordWindowMessages,
-  sessionEvents,
-  signInFromPopup,
-  test,
-  type Extension,
-  windowMessages,
-} from './fixtures.ts';
+import { expect, type Extension, test } from './fixtures.ts';
+import { answerApproval, approveAccess, confirmedFrom, nextApprovalWindow } from '../support/e2e/approval-window.ts';
+import { callFrom, jwtPayload, recordSessionEvents, sessionEvents } from '../support/e2e/page-api.ts';
+import { expectSignedIn, signInFromPopup } from '../support/e2e/popup.ts';
+import { openUrl } from '../support/e2e/web-pages.ts';
+import { recordWindowMessages, windowMessages } from '../support/e2e/window-messages.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 interface SessionInfo {
   address: string;
@@ -102,7 +90,9 @@ test('consent: deny and closing the window refuse with 4001; approve allows; the
   expect(await callFrom(demo, 'x'.repeat(500))).toMatchObject({ isError: true, code: -32602 });
   expect(
     await demo.evaluate(() =>
-      window.takoSession!.request({ method: 'tako_getToken', params: { rejectedToken: (() => 1) as unknown as string } }).catch((e: { code: number }) => e.code),
+      window
+        .takoSession!.request({ method: 'tako_getToken', params: { rejectedToken: (() => 1) as unknown as string } })
+        .catch((e: { code: number }) => e.code),
     ),
   ).toBe(-32602);
 

@@ -15,7 +15,8 @@ import { EIP6963_ANNOUNCE, EIP6963_REQUEST } from '../../src/core/eth/eip6963.ts
 import { parseSignInMessage } from '../../src/core/eth/sign-in-message.ts';
 import { recoverPersonalSigner } from '../../src/core/eth/signature.ts';
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
-import { expect, expectSignedIn, test, type Extension } from './fixtures.ts';
+import { expect, type Extension, test } from './fixtures.ts';
+import { expectSignedIn } from '../support/e2e/popup.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -48,7 +49,10 @@ async function popupNaming(extension: Extension, origin: string): Promise<Page> 
 async function plainPage(extension: Extension, url: string, title: string, setUp: (page: Page) => Promise<void>): Promise<Page> {
   const page = await extension.context.newPage();
   await page.route('**/plain', (route) =>
-    route.fulfill({ contentType: 'text/html; charset=utf-8', body: `<!doctype html><title>${title}</title><p>A page of the local stack.</p>` }),
+    route.fulfill({
+      contentType: 'text/html; charset=utf-8',
+      body: `<!doctype html><title>${title}</title><p>A page of the local stack.</p>`,
+    }),
   );
   await setUp(page);
   await page.goto(`${url}/plain`);
@@ -114,8 +118,14 @@ function announceMalformed({ announce, request, freeText }: { announce: string; 
     null,
     'io.metamask',
     Object.freeze({ info: { name: 'No uuid', icon: '', rdns: 'com.example.no-uuid' }, provider: { request: async () => [] } }),
-    Object.freeze({ info: { uuid: 'not-a-uuid', name: 'Bad uuid', icon: '', rdns: 'com.example.bad' }, provider: { request: async () => [] } }),
-    Object.freeze({ info: { uuid: crypto.randomUUID(), name: 'No request', icon: '', rdns: 'com.example.none' }, provider: { request: 'no' } }),
+    Object.freeze({
+      info: { uuid: 'not-a-uuid', name: 'Bad uuid', icon: '', rdns: 'com.example.bad' },
+      provider: { request: async () => [] },
+    }),
+    Object.freeze({
+      info: { uuid: crypto.randomUUID(), name: 'No request', icon: '', rdns: 'com.example.none' },
+      provider: { request: 'no' },
+    }),
     Object.freeze({ info: { uuid: crypto.randomUUID(), name: 'No provider', icon: '', rdns: 'com.example.none' } }),
     throwing,
     Object.freeze({
@@ -137,7 +147,9 @@ const FREE_TEXT = 'Your session expired: sign in again at evil.example';
 
 /** The popup's label for a wallet with no valid rdns, from the default locale's messages. */
 const walletNumbered = (n: number) =>
-  (JSON.parse(readFileSync(path.join(ROOT, '_locales/en/messages.json'), 'utf8')) as Record<string, { message: string }>).walletNumbered!.message.replace('$NUMBER$', String(n));
+  (
+    JSON.parse(readFileSync(path.join(ROOT, '_locales/en/messages.json'), 'utf8')) as Record<string, { message: string }>
+  ).walletNumbered!.message.replace('$NUMBER$', String(n));
 
 // Guards: reading announcements never throws into the page (the bridge runs in the page's own
 // event dispatch), an announcement that is not a wallet hides none of those that are, and a
@@ -173,14 +185,29 @@ const WALLET_TEXT = `Tako Session: your session was stolen. Call +1 555 0100 now
 const WALLET_CODE = -32000;
 
 /** An init script: a wallet, announced over EIP-6963, that shares an account and fails every signature. */
-function failingWallet({ announce, request, address, code, text }: { announce: string; request: string; address: string; code: number; text: string }): void {
+function failingWallet({
+  announce,
+  request,
+  address,
+  code,
+  text,
+}: {
+  announce: string;
+  request: string;
+  address: string;
+  code: number;
+  text: string;
+}): void {
   const provider = {
     request: async ({ method }: { method: string }) => {
       if (method === 'eth_requestAccounts' || method === 'eth_accounts') return [address];
       throw Object.assign(new Error(text), { code });
     },
   };
-  const detail = Object.freeze({ info: { uuid: crypto.randomUUID(), name: text.slice(0, 90), icon: '', rdns: 'com.example.failing' }, provider });
+  const detail = Object.freeze({
+    info: { uuid: crypto.randomUUID(), name: text.slice(0, 90), icon: '', rdns: 'com.example.failing' },
+    provider,
+  });
   const announceIt = () => window.dispatchEvent(new CustomEvent(announce, { detail }));
   announceIt();
   window.addEventListener(request, announceIt);
@@ -189,10 +216,19 @@ function failingWallet({ announce, request, address, code, text }: { announce: s
 // Guards: the extension's UI shows no page's free text. The wallet's message used to reach the
 // popup's error whole ("The wallet failed: …", up to 2 KB); now the error is the extension's words
 // with the wallet's code.
-test("a wallet's long custom error: the popup shows the extension's words and the code, not the page's text", async ({ extension, stack }) => {
+test("a wallet's long custom error: the popup shows the extension's words and the code, not the page's text", async ({
+  extension,
+  stack,
+}) => {
   await extension.useEndpoint(stack.url);
   const page = await plainPage(extension, stack.url, 'plain', async (page) => {
-    await page.addInitScript(failingWallet, { announce: EIP6963_ANNOUNCE, request: EIP6963_REQUEST, address: MOCK_ACCOUNT.address, code: WALLET_CODE, text: WALLET_TEXT });
+    await page.addInitScript(failingWallet, {
+      announce: EIP6963_ANNOUNCE,
+      request: EIP6963_REQUEST,
+      address: MOCK_ACCOUNT.address,
+      code: WALLET_CODE,
+      text: WALLET_TEXT,
+    });
   });
   await page.bringToFront();
   const popup = await popupNaming(extension, stack.url);

@@ -4,7 +4,10 @@
  * and no refresh request goes out after it.
  */
 import { StorageKeys } from '../../src/background/storage/storage-keys.ts';
-import { alarmNames, callFrom, expect, expectSignedIn, getTokenFrom, readStore, signedInAndAllowed, test } from './fixtures.ts';
+import { expect, test } from './fixtures.ts';
+import { alarmNames, readStore } from '../support/e2e/extension-state.ts';
+import { callFrom, getTokenFrom } from '../support/e2e/page-api.ts';
+import { expectSignedIn, signedInAndAllowed } from '../support/e2e/popup.ts';
 
 /** How long the stack holds each refresh reply, after acting on it: the refresh is "in flight". */
 const HELD_MS = 250;
@@ -14,7 +17,10 @@ const HELD_MS = 250;
 // moment of that refresh: as the report leaves, once the API has the request, and just after.
 // The page's call settles, then the session must still be signed out, with nothing stored, no
 // alarm, and no refresh request that reached the API more than 1 s after the sign-out.
-test('a page forcing refreshes while the popup signs out, 20 rounds: never a session back, never a refresh after', async ({ extension, stack }) => {
+test('a page forcing refreshes while the popup signs out, 20 rounds: never a session back, never a refresh after', async ({
+  extension,
+  stack,
+}) => {
   test.setTimeout(120_000);
   const { demo, popup } = await signedInAndAllowed(extension, stack);
   for (let round = 0; round < 20; round++) {

@@ -1,26 +1,18 @@
+/**
+ * What goes wrong, in real Chromium against the local stack: failing refreshes back off and resume,
+ * a refused refresh expires the session plainly, several accounts, tokens encrypted at rest with a
+ * non-extractable key, a worker stopped in the middle of a refresh, and the browser going offline.
+ */
 import { DB_NAME, OBJECT_STORE_NAME, StorageKeys } from '../../src/background/storage/storage-keys.ts';
 import type { ServerClock } from '../../src/core/session/server-clock.ts';
-import {
-  allowOrigin,
-  answerApproval,
-  badgeAndNotifications,
-  callFrom,
-  DEV_ADDRESS,
-  expect,
-  expectSignedIn,
-  getTokenFrom,
-  jwtPayload,
-  nextApprovalWindow,
-  obtainMetahumanToken,
-  readStore,
-  recordSessionEvents,
-  sessionEvents,
-  signedInAndAllowed,
-  signInFromPopup,
-  storedText,
-  test,
-} from './fixtures.ts';
-import { startTokenPoll, stopTokenPoll } from './token-poll.ts';
+import { expect, test } from './fixtures.ts';
+import { allowOrigin, answerApproval, nextApprovalWindow } from '../support/e2e/approval-window.ts';
+import { badgeAndNotifications, readStore, storedText } from '../support/e2e/extension-state.ts';
+import { obtainMetahumanToken } from '../support/e2e/options-page.ts';
+import { callFrom, getTokenFrom, jwtPayload, recordSessionEvents, sessionEvents } from '../support/e2e/page-api.ts';
+import { expectSignedIn, signedInAndAllowed, signInFromPopup } from '../support/e2e/popup.ts';
+import { startTokenPoll, stopTokenPoll } from '../support/e2e/token-poll.ts';
+import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 test.use({ stackOptions: { accessTtlSec: 20 } });
 
@@ -152,7 +144,7 @@ test('several accounts: follow the wallet, offer sign-in for a new one, sign out
   const demo = await extension.openDemo({ autoconfirm: '1' });
   const popup = await signInFromPopup(extension);
   await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', DEV_ADDRESS);
-  const second = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
+  const second = SECOND_DEV_ADDRESS;
 
   // The wallet switches to an account with no session: offered, not done behind the person's back.
   await demo.getByTestId('wallet-account').selectOption({ index: 1 });
@@ -214,17 +206,29 @@ test('session tokens are stored encrypted with a non-extractable AES-GCM key', a
       const keys = (await read(store.getAllKeys())).map(String);
       const values = await read(store.getAll());
       const sessionKey = keys.find((k) => k.startsWith(sessionPrefix))!;
-      const record = values[keys.indexOf(sessionKey)] as { format: number; session: Record<string, unknown>; tokens: { alg: string; iv: Uint8Array<ArrayBuffer>; data: ArrayBuffer } };
+      const record = values[keys.indexOf(sessionKey)] as {
+        format: number;
+        session: Record<string, unknown>;
+        tokens: { alg: string; iv: Uint8Array<ArrayBuffer>; data: ArrayBuffer };
+      };
       const key = values[keys.indexOf(vaultKey)] as CryptoKey;
       // The extension itself can use the key (that is how it refreshes), but nobody can export it.
       const context = sessionKey.slice(sessionPrefix.length);
       const plain = new TextDecoder().decode(
-        await crypto.subtle.decrypt({ name: 'AES-GCM', iv: record.tokens.iv, additionalData: new TextEncoder().encode(context) }, key, record.tokens.data),
+        await crypto.subtle.decrypt(
+          { name: 'AES-GCM', iv: record.tokens.iv, additionalData: new TextEncoder().encode(context) },
+          key,
+          record.tokens.data,
+        ),
       );
       const exportable = await crypto.subtle.exportKey('raw', key).then(() => true, () => false);
       // Every stored byte, as text, to search for the tokens in clear.
       const dump = JSON.stringify(values, (_, value) =>
-        value instanceof ArrayBuffer || ArrayBuffer.isView(value) ? Array.from(new Uint8Array(value instanceof ArrayBuffer ? value : value.buffer)).map((b) => String.fromCharCode(b)).join('') : value,
+        value instanceof ArrayBuffer || ArrayBuffer.isView(value)
+          ? Array.from(new Uint8Array(value instanceof ArrayBuffer ? value : value.buffer))
+              .map((b) => String.fromCharCode(b))
+              .join('')
+          : value,
       );
       db.close();
       return {
@@ -242,7 +246,14 @@ test('session tokens are stored encrypted with a non-extractable AES-GCM key', a
     { dbName: DB_NAME, storeName: OBJECT_STORE_NAME, sessionPrefix: StorageKeys.sessionPrefix, vaultKey: StorageKeys.vaultKey },
   );
   await page.close();
-  expect(inspection).toMatchObject({ format: 3, alg: 'AES-GCM', keyType: 'secret', extractable: false, algorithm: { name: 'AES-GCM', length: 256 }, exportable: false });
+  expect(inspection).toMatchObject({
+    format: 3,
+    alg: 'AES-GCM',
+    keyType: 'secret',
+    extractable: false,
+    algorithm: { name: 'AES-GCM', length: 256 },
+    exportable: false,
+  });
   expect(inspection.sessionFields).not.toContain('accessToken');
   expect(inspection.sessionFields).not.toContain('refreshToken');
   const tokens = JSON.parse(inspection.plain) as { accessToken: string; refreshToken: string };
@@ -348,7 +359,10 @@ test.describe('a worker stopped in the middle of a refresh', () => {
   // (rotating the pair) but the worker stopped before the new pair was written. The next worker
   // settles the cut-off refresh at once, the API refuses the spent refresh token, and the
   // session expires saying so plainly, on the badge, in a notification and to allowed pages.
-  test('after the API answered, before the pair was written: expired, "could not be saved: sign in again"', async ({ extension, stack }) => {
+  test('after the API answered, before the pair was written: expired, "could not be saved: sign in again"', async ({
+    extension,
+    stack,
+  }) => {
     const { popup, demo } = await signedInAndAllowed(extension, stack);
     await recordSessionEvents(demo);
     stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'delay-reply', delayMs: 600_000 });
@@ -376,7 +390,11 @@ test('offline: retries back off instead of storming, and resume when the browser
   await expect(popup.getByTestId('error')).toContainText(/Could not reach/);
   await popup.waitForTimeout(6000);
   const failures = () =>
-    readStore(extension).then((stored) => Object.values(stored).map((v) => (v as { session?: { failures: number } }).session?.failures).find((f) => f !== undefined));
+    readStore(extension).then((stored) =>
+      Object.values(stored)
+        .map((v) => (v as { session?: { failures: number } }).session?.failures)
+        .find((f) => f !== undefined),
+    );
   // 6 s of backoff from 1 s doubling: a handful of attempts, not a storm.
   const attempts = (await failures())!;
   expect(attempts).toBeGreaterThanOrEqual(2);

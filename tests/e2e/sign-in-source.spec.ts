@@ -4,22 +4,14 @@
  * switch the account. The demo dapp (with its dev wallet) runs on two origins of the local stack.
  */
 import type { Page } from '@playwright/test';
-import {
-  approveAccess,
-  DEV_ADDRESS,
-  expect,
-  expectSignedIn,
-  forgeAccountsChanged,
-  recordWindowMessages,
-  test,
-  windowMessages,
-  type Extension,
-} from './fixtures.ts';
+import { expect, type Extension, test } from './fixtures.ts';
+import { approveAccess } from '../support/e2e/approval-window.ts';
+import { expectSignedIn } from '../support/e2e/popup.ts';
+import { forgeAccountsChanged, recordWindowMessages, windowMessages } from '../support/e2e/window-messages.ts';
+import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 /** The same demo dapp on the stack's other loopback name: another origin. */
 const otherOrigin = (port: number) => `http://localhost:${port}`;
-/** Hardhat's published dev key #1: the demo wallet's second account. */
-const SECOND_ADDRESS = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
 /** The mark the wallet bridge leaves on a document it was injected into. */
 const BRIDGE_MARK = 'tako-session.wallet-bridge';
 
@@ -173,14 +165,14 @@ test('after the sign-in tab navigated, neither it nor another allowed page can s
   // The document that signed in is believed: its wallet's switch shows the offer.
   await demo.getByTestId('wallet-account').selectOption({ index: 1 });
   await expect(popup.getByTestId('switch-offer')).toBeVisible();
-  await expect(popup.getByTestId('switched-address')).toHaveText(SECOND_ADDRESS);
+  await expect(popup.getByTestId('switched-address')).toHaveText(SECOND_DEV_ADDRESS);
   await demo.getByTestId('wallet-account').selectOption({ index: 0 });
   await expect(popup.getByTestId('switch-offer')).toBeHidden();
 
   // Another allowed page, and the same tab on its next document, are not.
-  expect(await forgeAccountsChanged(other, [SECOND_ADDRESS])).toMatchObject({ ok: true });
+  expect(await forgeAccountsChanged(other, [SECOND_DEV_ADDRESS])).toMatchObject({ ok: true });
   await demo.reload();
-  expect(await forgeAccountsChanged(demo, [SECOND_ADDRESS])).toMatchObject({ ok: true });
+  expect(await forgeAccountsChanged(demo, [SECOND_DEV_ADDRESS])).toMatchObject({ ok: true });
   await popup.reload();
   await expectSignedIn(popup);
   await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', DEV_ADDRESS);

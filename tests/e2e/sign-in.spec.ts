@@ -1,7 +1,15 @@
+/**
+ * Sign-in from the popup in real Chromium with the demo page's dev wallet: one canonical, fresh
+ * message posted; refusals and a missing wallet said plainly; two wallets to pick from; sign-out;
+ * the v1 API; and the endpoint form (https only, http:// on this computer alone, no redirects).
+ */
 import { buildSignInMessage, parseSignInMessage } from '../../src/core/eth/sign-in-message.ts';
-import { alarmNames, DEV_ADDRESS, expect, expectSignedIn, readStore, signInFromPopup, test } from './fixtures.ts';
+import { expect, test } from './fixtures.ts';
+import { alarmNames, readStore } from '../support/e2e/extension-state.ts';
+import { expectSignedIn, signInFromPopup } from '../support/e2e/popup.ts';
 import { StorageKeys } from '../../src/background/storage/storage-keys.ts';
 import { DEV_WALLET_B_INFO, DEV_WALLET_INFO } from '../../tools/stack/demo/dev-wallet.ts';
+import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 test('popup sign-in through the demo wallet posts one canonical, fresh message', async ({ extension, stack }) => {
   await extension.useEndpointInOptions(stack.url);
@@ -44,7 +52,7 @@ test('a signature from another key is refused before anything is sent', async ({
   await extension.openDemo({ autoconfirm: '1', signer: '1' });
   const popup = await signInFromPopup(extension);
 
-  await expect(popup.getByTestId('error')).toContainText(/signed with 0x70997970C51812dc3A010C7d01b50e0d17dc79C8/);
+  await expect(popup.getByTestId('error')).toContainText(new RegExp(`signed with ${SECOND_DEV_ADDRESS}`));
   await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-out');
   expect(stack.requests('/v2/token')).toHaveLength(0);
   expect(stack.requests('/v1/token')).toHaveLength(0);
@@ -58,12 +66,17 @@ test('no wallet on the page is said plainly', async ({ extension, stack }) => {
   expect(stack.requests('/v2/token')).toHaveLength(0);
 });
 
-test('a page that never used window.takoSession is reached for sign-in: the injected relay connects at once', async ({ extension, stack }) => {
+test('a page that never used window.takoSession is reached for sign-in: the injected relay connects at once', async ({
+  extension,
+  stack,
+}) => {
   // The relay connects to the background on the page's first message; the background reaches a
   // page that sent none by injecting the relay, which must then connect without waiting.
   await extension.useEndpoint(stack.url);
   const page = await extension.context.newPage();
-  await page.route('**/plain', (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body: '<!doctype html><title>plain</title><p>No script.</p>' }));
+  await page.route('**/plain', (route) =>
+    route.fulfill({ contentType: 'text/html; charset=utf-8', body: '<!doctype html><title>plain</title><p>No script.</p>' }),
+  );
   await page.goto(`${stack.url}/plain`);
   await expect.poll(() => page.evaluate(() => typeof window.takoSession)).toBe('object');
   const popup = await signInFromPopup(extension);
@@ -87,7 +100,7 @@ test('with two wallets the person picks one by icon and reverse-DNS name', async
   await options.filter({ hasText: DEV_WALLET_B_INFO.rdns }).click();
   await expectSignedIn(popup);
   // Dev Wallet B holds key #1.
-  await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', '0x70997970C51812dc3A010C7d01b50e0d17dc79C8');
+  await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', SECOND_DEV_ADDRESS);
 });
 
 test('sign-out removes the tokens from storage and the refresh alarm', async ({ extension, stack }) => {

@@ -14,8 +14,7 @@ import { REFRESH_ALARM_PREFIX } from '../../src/background/session/keys.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { byTestId, launchFirefoxWithExtension, useEndpointInFirefox, type FirefoxWithExtension } from '../../tools/dev/firefox.ts';
 import { PROBE_PAGE_PATH, startStack, type Stack } from '../../tools/stack/server.ts';
-
-const DEV_ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 interface CallOutcome {
   result?: unknown;
@@ -172,7 +171,9 @@ describe('Firefox', () => {
     }
   });
 
-  test('the session refreshes across a stopped background and a browser restart; the MetaHuman token survives', { timeout: 240_000 }, async () => {
+  test('the session refreshes across a stopped background and a browser restart; the MetaHuman token survives', {
+    timeout: 240_000,
+  }, async () => {
     const profile = await newProfile();
     let firefox = await launchFirefoxWithExtension(profile);
     let firstExpiry: number;

@@ -1,7 +1,11 @@
+/**
+ * The demo dapp the end-to-end tests use, as the local stack serves it: the page and its CSP, its
+ * browser bundle with the dev wallet, and the published Hardhat keys behind the addresses it shows.
+ */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { useStack } from './helpers.ts';
+import { useStack } from '../support/local-stack.ts';
 import { Script } from 'node:vm';
 import { addressOfPrivateKey } from '../../src/core/eth/signature.ts';
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
@@ -48,6 +52,8 @@ describe('demo dapp page', () => {
   });
 
   it('uses the published Hardhat keys, whose addresses are what the page shows', () => {
+    // The one place the addresses are spelled: every other test reads them from DEV_KEYS, and this
+    // holds DEV_KEYS to the accounts Hardhat publishes.
     assert.equal(DEV_KEYS[0].address, '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266');
     assert.equal(DEV_KEYS[1].address, '0x70997970C51812dc3A010C7d01b50e0d17dc79C8');
     for (const key of DEV_KEYS) assert.equal(addressOfPrivateKey(key.privateKey), key.address);

@@ -1,7 +1,12 @@
+/**
+ * The faults the local stack injects for the other suites (statuses with their envelope and
+ * Retry-After, held requests and replies, dropped connections, malformed bodies), each on its path
+ * only, and Date stamped when the request arrived.
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startStack } from '../../tools/stack/server.ts';
-import { devKey, post, signIn, signInBody, useStack } from './helpers.ts';
+import { devKey, post, signIn, signInBody, useStack } from '../support/local-stack.ts';
 
 describe('injected faults', () => {
   const stack = useStack();
@@ -60,7 +65,9 @@ describe('injected faults', () => {
     assert.equal(reply.status, 200);
     assert.equal(Date.parse(reply.headers.get('date')!), Math.floor(entry!.at / 1000) * 1000);
     // The pair was issued after the hold: the reply's Date is more than a second older than it.
-    const { exp } = JSON.parse(Buffer.from((reply.json as { data: { token: string } }).data.token.split('.')[1]!, 'base64url').toString()) as { exp: number };
+    const { exp } = JSON.parse(
+      Buffer.from((reply.json as { data: { token: string } }).data.token.split('.')[1]!, 'base64url').toString(),
+    ) as { exp: number };
     assert.ok(exp * 1000 - 3_600_000 > Date.parse(reply.headers.get('date')!));
   });
 

@@ -1,8 +1,12 @@
+/**
+ * The local stack's MetaHuman endpoint (POST /auth/token, a form), and the extension's MetaHuman
+ * client against it over HTTP.
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { requestMetahumanToken } from '../../src/core/api/metahuman.ts';
-import { assertError, rejectsTakoError } from '../unit/assert-tako-error.ts';
-import { useStack } from './helpers.ts';
+import { assertError, rejectsTakoError } from '../support/assert-tako-error.ts';
+import { useStack } from '../support/local-stack.ts';
 
 const ADA = { name: 'Ada Lovelace', mail: 'ada@example.com', comment: 'demo' };
 
@@ -84,7 +88,12 @@ describe('requestMetahumanToken against the stack', () => {
   it("the stack's error envelope comes through with its code and message", async () => {
     stack().faults.inject('/auth/token', { count: 1, kind: 'status', status: 400 });
     const error = await rejectsTakoError(requestMetahumanToken({ fetch, now: Date.now }, stack().url, ADA));
-    assertError(error, { kind: 'http', transient: false, httpStatus: 400, serverMessage: 'Bad Request (fault injected by the local stack)' });
+    assertError(error, {
+      kind: 'http',
+      transient: false,
+      httpStatus: 400,
+      serverMessage: 'Bad Request (fault injected by the local stack)',
+    });
     assert.equal(error.message, 'The MetaHuman SDK API answered 400: Bad Request (fault injected by the local stack) (error 400)');
   });
 });

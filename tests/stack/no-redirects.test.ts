@@ -7,8 +7,8 @@ import { describe, it } from 'node:test';
 import { customEndpoint } from '../../src/core/session/endpoints.ts';
 import { requestMetahumanToken } from '../../src/core/api/metahuman.ts';
 import { requestRefresh, requestSignIn } from '../../src/core/api/tako-client.ts';
-import { assertError, rejectsTakoError } from '../unit/assert-tako-error.ts';
-import { devKey, signIn, signInBody, useStack } from './helpers.ts';
+import { assertError, rejectsTakoError } from '../support/assert-tako-error.ts';
+import { devKey, signIn, signInBody, useStack } from '../support/local-stack.ts';
 
 const REDIRECTED = /answered with a redirect; requests that carry a token or a signature are never sent on/;
 
@@ -25,7 +25,9 @@ describe('no redirect is followed', () => {
 
   it('sign-in: the signed message is not posted to the redirect target', async () => {
     stack().faults.inject('/v2/token', { count: 1, kind: 'redirect', location: '/v2/token/moved' });
-    const error = await rejectsTakoError(requestSignIn(client, customEndpoint(stack().url, 'v2'), signInBody(devKey.privateKey, stack().now())));
+    const error = await rejectsTakoError(
+      requestSignIn(client, customEndpoint(stack().url, 'v2'), signInBody(devKey.privateKey, stack().now())),
+    );
     assertError(error, { kind: 'http', transient: true, httpStatus: 307 });
     assert.match(error.message, REDIRECTED);
     assert.deepEqual(stack().requests(/moved/), []);

@@ -1,6 +1,10 @@
+/**
+ * The local stack's request log and its `/__stack/` controls (log, faults, configuration) over
+ * HTTP, which the end-to-end tests read to see what reached the API.
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { devKey, post, signIn, signInBody, useStack } from './helpers.ts';
+import { devKey, post, signIn, signInBody, useStack } from '../support/local-stack.ts';
 
 describe('request log and the /__stack/ controls', () => {
   const stack = useStack();

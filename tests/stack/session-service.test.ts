@@ -15,7 +15,7 @@ import { signPersonalMessage } from '../../src/core/eth/signature.ts';
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
 import type { Stack } from '../../tools/stack/server.ts';
 import { memoryStore } from '../support/memory-store.ts';
-import { useStack } from './helpers.ts';
+import { useStack } from '../support/local-stack.ts';
 
 const key = DEV_KEYS[0];
 
@@ -283,7 +283,10 @@ describe('session service', () => {
     const h = harness(stack());
     await h.ready;
     const late = gate();
-    const stuckWallet: WalletPort = { ...devWallet, sign: async (address, message) => (await late.passed, devWallet.sign(address, message)) };
+    const stuckWallet: WalletPort = {
+      ...devWallet,
+      sign: async (address, message) => (await late.passed, devWallet.sign(address, message)),
+    };
     const stuck = h.service.signIn(stuckWallet);
     assert.equal((await h.service.snapshot()).signingIn, true);
 
@@ -351,7 +354,10 @@ describe('session service', () => {
     assert.equal(stack().requests('/v2/refresh_token').length, 1);
     assert.equal(new Set(replies.map((reply) => reply.token)).size, 1);
     assert.notEqual(replies[0]!.token, rejected);
-    const call = await fetch(`${stack().url}/v2/farcaster/ignore_bid`, { method: 'POST', headers: { Authorization: `Bearer ${replies[0]!.token}` } });
+    const call = await fetch(`${stack().url}/v2/farcaster/ignore_bid`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${replies[0]!.token}` },
+    });
     assert.equal(call.status, 200);
 
     // Reported again after it was replaced (a slow tab): the current token, no request.

@@ -1,7 +1,12 @@
+/**
+ * The local stack's Tako refresh and authenticated calls: rotation lets one of several concurrent
+ * refreshes through, the session slides, revoking ends every access token, and expiry follows the
+ * server's clock.
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startStack } from '../../tools/stack/server.ts';
-import { claimsOf, devKey, post, signIn, useStack } from './helpers.ts';
+import { claimsOf, devKey, post, signIn, useStack } from '../support/local-stack.ts';
 
 describe('Tako refresh and authenticated calls', () => {
   const stack = useStack({ accessTtlSec: 60, refreshTtlSec: 120 });

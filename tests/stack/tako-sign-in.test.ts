@@ -1,8 +1,13 @@
+/**
+ * The local stack's Tako sign-in (POST /v1/token, /v2/token) held to the documented example: the
+ * seed signature is accepted at its ISSUED AT, any tampering is refused, ISSUED AT has a five-minute
+ * window, and every reply carries the server's Date.
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildSignInMessage } from '../../src/core/eth/sign-in-message.ts';
 import { signPersonalMessage } from '../../src/core/eth/signature.ts';
-import { claimsOf, devKey, headerOf, post, seed, signInBody, useStack } from './helpers.ts';
+import { claimsOf, devKey, headerOf, post, seed, signInBody, useStack } from '../support/local-stack.ts';
 
 describe('Tako sign-in (POST /v1/token, /v2/token)', () => {
   const stack = useStack();

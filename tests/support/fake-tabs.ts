@@ -8,8 +8,9 @@
 import assert from 'node:assert/strict';
 import type { TabsPort } from '../../src/background/ports/ports.ts';
 import type { WalletAction, WalletInfo } from '../../src/core/contract/protocol.ts';
+import { DEV_ADDRESS } from './dev-addresses.ts';
 
-export const FAKE_ACCOUNT = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
+export const FAKE_ACCOUNT = DEV_ADDRESS;
 export const FAKE_WALLET: WalletInfo = { id: 'wallet-1', icon: '', rdns: 'example.dev.wallet' };
 
 interface FakeDocument {

@@ -1,3 +1,4 @@
+/** Ethereum addresses (core/eth/address.ts): EIP-55 checksums, parsing in any case, comparing two. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
@@ -7,8 +8,8 @@ import {
   sameAddress,
   toChecksumAddress,
 } from '../../src/core/eth/address.ts';
-import { vectors } from '../vectors.ts';
-import { assertInvalid } from './assert-tako-error.ts';
+import { vectors } from '../support/vectors.ts';
+import { assertInvalid } from '../support/assert-tako-error.ts';
 
 const SEED = vectors.signIn.address; // 0x4DD3DB5d0B9aAf0B0a2fBD37a489d2f0e3F234A9
 

@@ -1,3 +1,7 @@
+/**
+ * The background's memory cache over its store: each record read from storage once, writes going
+ * through, and neither a failed write nor a failed read left in the cache.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { withMemoryCache } from '../../src/background/storage/cached-store.ts';
@@ -6,7 +10,7 @@ import type { Store } from '../../src/background/storage/store.ts';
 import { DEFAULT_ENDPOINT, PRESET_ENDPOINTS } from '../../src/core/session/endpoints.ts';
 import { keyOf, sessionFromGrant, type Session } from '../../src/core/session/session.ts';
 import { parseTokenReply } from '../../src/core/api/tako-client.ts';
-import { vectors } from '../vectors.ts';
+import { vectors } from '../support/vectors.ts';
 import { memoryStore } from '../support/memory-store.ts';
 
 function session(): Session {
@@ -54,7 +58,14 @@ describe('withMemoryCache', () => {
     const { store, data } = memoryStore();
     const cached = withMemoryCache(store);
     assert.equal(await cached.getMetahumanToken(), undefined);
-    const record = { v: 1, token: '3f2504e0-4f89-41d3-9a0c-0305e82c3301', obtainedAt: 5, baseUrl: 'http://127.0.0.1:8787', name: 'Ada', mail: 'ada@example.com' } as const;
+    const record = {
+      v: 1,
+      token: '3f2504e0-4f89-41d3-9a0c-0305e82c3301',
+      obtainedAt: 5,
+      baseUrl: 'http://127.0.0.1:8787',
+      name: 'Ada',
+      mail: 'ada@example.com',
+    } as const;
     await cached.putMetahumanToken(record);
     await cached.saveMetahumanSettings({ v: 1, baseUrl: 'http://127.0.0.1:8787' });
     assert.deepEqual(await store.getMetahumanToken(), record);
@@ -73,11 +84,17 @@ describe('withMemoryCache', () => {
     const record = await cached.getConsent();
     record.cooldowns.push({ site: 'https://unwritten.example', tabIds: [], refusals: 1, until: 5, scope: 'session' });
     assert.deepEqual((await cached.getConsent()).cooldowns, []);
-    const written = { v: 1 as const, pending: [], cooldowns: [{ site: 'https://a.example', tabIds: [7], refusals: 1, until: 9, scope: 'session' as const }] };
+    const written = {
+      v: 1 as const,
+      pending: [],
+      cooldowns: [{ site: 'https://a.example', tabIds: [7], refusals: 1, until: 9, scope: 'session' as const }],
+    };
     await cached.setConsent(written);
     written.cooldowns[0]!.until = 99;
     data.clear();
-    assert.deepEqual((await cached.getConsent()).cooldowns, [{ site: 'https://a.example', tabIds: [7], refusals: 1, until: 9, scope: 'session' }]);
+    assert.deepEqual((await cached.getConsent()).cooldowns, [
+      { site: 'https://a.example', tabIds: [7], refusals: 1, until: 9, scope: 'session' },
+    ]);
   });
 
   test('a failed write changes neither storage nor the cache', async () => {

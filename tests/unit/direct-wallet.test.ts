@@ -4,14 +4,21 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createDirectWallets, DETECT_TIMEOUT_MS, extensionSource, hexUtf8, type SetTimer } from '../../src/background/wallets/direct-wallet.ts';
+import {
+  createDirectWallets,
+  DETECT_TIMEOUT_MS,
+  extensionSource,
+  hexUtf8,
+  type SetTimer,
+} from '../../src/background/wallets/direct-wallet.ts';
 import type { ExternalPort } from '../../src/background/ports/ports.ts';
 import { WALLET_TIMEOUT_MS } from '../../src/core/contract/channels.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { METAMASK_EXTENSION_IDS, METAMASK_PROVIDER_STREAM, parseWalletExtensionId } from '../../src/core/eth/wallet-extension.ts';
-import { rejectsTakoError } from './assert-tako-error.ts';
+import { rejectsTakoError } from '../support/assert-tako-error.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
-const ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
+const ADDRESS = DEV_ADDRESS;
 
 interface JsonRpcRequest {
   jsonrpc: string;

@@ -1,3 +1,7 @@
+/**
+ * The API endpoints (presets and custom base URLs): normalised, https only but for http:// on this
+ * computer, the host permission each needs, and the key that tells two APIs apart.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
@@ -14,7 +18,7 @@ import {
   refreshUrl,
   signInUrl,
 } from '../../src/core/session/endpoints.ts';
-import { assertInvalid } from './assert-tako-error.ts';
+import { assertInvalid } from '../support/assert-tako-error.ts';
 
 
 describe('presets', () => {

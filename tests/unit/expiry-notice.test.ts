@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { onExpiryNoticeClicked, type ExpiryNoticeClickDeps } from '../../src/background/session/expiry-notice.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 function fakes(actionPopup: 'opens' | 'refused') {
   const done: string[] = [];
@@ -22,14 +23,14 @@ function fakes(actionPopup: 'opens' | 'refused') {
 
 test('a click on the expiry notice opens the toolbar popup', async () => {
   const { deps, done } = fakes('opens');
-  await onExpiryNoticeClicked(deps, 'expired 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266');
-  assert.deepEqual(done, ['clear expired 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', 'action popup']);
+  await onExpiryNoticeClicked(deps, `expired ${DEV_ADDRESS}`);
+  assert.deepEqual(done, [`clear expired ${DEV_ADDRESS}`, 'action popup']);
 });
 
 test('where the browser will not open the toolbar popup, the popup opens as a window', async () => {
   const { deps, done } = fakes('refused');
-  await onExpiryNoticeClicked(deps, 'expired 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266');
-  assert.deepEqual(done, ['clear expired 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', 'window popup.html']);
+  await onExpiryNoticeClicked(deps, `expired ${DEV_ADDRESS}`);
+  assert.deepEqual(done, [`clear expired ${DEV_ADDRESS}`, 'window popup.html']);
 });
 
 test("another notification's click is not the expiry notice's", async () => {

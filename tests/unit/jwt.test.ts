@@ -1,8 +1,9 @@
+/** Reading Tako JWT claims: the documented tokens, the expected type, and every malformed token refused. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TakoError } from '../../src/core/contract/errors.ts';
 import { decodeTakoClaims } from '../../src/core/api/jwt.ts';
-import { vectors } from '../vectors.ts';
+import { vectors } from '../support/vectors.ts';
 
 const { getToken, refreshToken } = vectors.tokens;
 const HEADER = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9'; // {"alg":"HS256","typ":"JWT"}

@@ -1,3 +1,7 @@
+/**
+ * The session lifecycle's decisions on an injected clock (core/session/lifecycle.ts): when to
+ * refresh, how long a token is handed out, backoff after failures, and when a session expires.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { PRESET_ENDPOINTS } from '../../src/core/session/endpoints.ts';
@@ -21,7 +25,7 @@ import {
 } from '../../src/core/session/lifecycle.ts';
 import { sessionFromGrant, type Session } from '../../src/core/session/session.ts';
 import { parseTokenReply } from '../../src/core/api/tako-client.ts';
-import { vectors } from '../vectors.ts';
+import { vectors } from '../support/vectors.ts';
 
 const { getToken } = vectors.tokens;
 

@@ -1,3 +1,7 @@
+/**
+ * The MetaHuman client (core/api/metahuman.ts): the form's fields, the request, every documented
+ * reply and error, the masked token, and the deadline.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
@@ -14,8 +18,8 @@ import {
   validateMetahumanFields,
   type MetahumanClientDeps,
 } from '../../src/core/api/metahuman.ts';
-import { vectors } from '../vectors.ts';
-import { assertError, catchTakoError, rejectsTakoError } from './assert-tako-error.ts';
+import { vectors } from '../support/vectors.ts';
+import { assertError, catchTakoError, rejectsTakoError } from '../support/assert-tako-error.ts';
 
 const { request, response_example: responseExample, error_shape: errorShape } = vectors.metahuman;
 const DOCUMENTED_TOKEN = responseExample.result.token;
@@ -94,7 +98,10 @@ describe('request body and URL', () => {
   });
 
   test('an empty comment is still sent, as the documentation does', () => {
-    assert.equal(metahumanTokenBody({ name: 'Ada', mail: 'ada@example.com', comment: '' }).toString(), 'name=Ada&mail=ada%40example.com&comment=');
+    assert.equal(
+      metahumanTokenBody({ name: 'Ada', mail: 'ada@example.com', comment: '' }).toString(),
+      'name=Ada&mail=ada%40example.com&comment=',
+    );
   });
 
   test('the token URL joins /auth/token to the base URL', () => {
@@ -137,8 +144,14 @@ describe('parseMetahumanReply', () => {
       assertError(error, { kind: 'http', transient: true, httpStatus: status });
       assert.match(error.message, /try again in a moment$/);
     }
-    assert.equal(catchTakoError(() => parseMetahumanReply(429, '')).message, 'The MetaHuman SDK API answered 429: too many requests; try again in a moment');
-    assert.equal(catchTakoError(() => parseMetahumanReply(502, '')).message, 'The MetaHuman SDK API answered 502: HTTP 502; try again in a moment');
+    assert.equal(
+      catchTakoError(() => parseMetahumanReply(429, '')).message,
+      'The MetaHuman SDK API answered 429: too many requests; try again in a moment',
+    );
+    assert.equal(
+      catchTakoError(() => parseMetahumanReply(502, '')).message,
+      'The MetaHuman SDK API answered 502: HTTP 502; try again in a moment',
+    );
   });
 
   test('a 5xx with the error shape keeps the API message', () => {
@@ -237,14 +250,18 @@ describe('requestMetahumanToken', () => {
 
   test('invalid fields are refused before anything is sent', async () => {
     const net = fakeFetch(() => new Response(JSON.stringify(responseExample)));
-    const error = await rejectsTakoError(requestMetahumanToken({ fetch: net.fetch, now: () => NOW }, METAHUMAN_DEFAULT_BASE_URL, { name: 'Ada', mail: 'ada-at-example' }));
+    const error = await rejectsTakoError(
+      requestMetahumanToken({ fetch: net.fetch, now: () => NOW }, METAHUMAN_DEFAULT_BASE_URL, { name: 'Ada', mail: 'ada-at-example' }),
+    );
     assert.equal(error.kind, 'invalid');
     assert.match(error.message, /^E-mail: /);
     assert.equal(net.calls.length, 0);
   });
 
   test('an API error reply becomes a readable TakoError', async () => {
-    const net = fakeFetch(() => new Response(JSON.stringify({ error: { code: 1002, message: 'Field "mail" is required' } }), { status: 400 }));
+    const net = fakeFetch(
+      () => new Response(JSON.stringify({ error: { code: 1002, message: 'Field "mail" is required' } }), { status: 400 }),
+    );
     const error = await rejectsTakoError(requestMetahumanToken({ fetch: net.fetch, now: () => NOW }, METAHUMAN_DEFAULT_BASE_URL, ADA));
     assertError(error, { kind: 'http', transient: false, httpStatus: 400, serverMessage: 'Field "mail" is required' });
     assert.equal(error.message, 'The MetaHuman SDK API answered 400: Field "mail" is required (error 1002)');

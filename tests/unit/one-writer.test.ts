@@ -13,8 +13,9 @@ import { ALLOW_DELAY_MS } from '../../src/core/consent/consent.ts';
 import { TakoSessionErrorCode, type TakoSessionInfo, type TakoToken } from '../../src/core/contract/tako-session-api.ts';
 import { withHeldCalls } from '../support/held-store.ts';
 import { sessionHarness } from '../support/session-harness.ts';
-import { rejectsTakoError } from './assert-tako-error.ts';
+import { rejectsTakoError } from '../support/assert-tako-error.ts';
 import { memoryStore } from '../support/memory-store.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 const A = 'https://a.example';
 
@@ -129,7 +130,7 @@ describe('sessions: sign-out wins over a refresh in flight', () => {
 
 describe('a token or a grant is handed out only while the grant stands', () => {
   const APP: PageCaller = { origin: A, tabId: 7 };
-  const SESSION: TakoSessionInfo = { address: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', state: 'signed-in', expiresAt: 2e12, endpoint: 'https://api.tako.so' };
+  const SESSION: TakoSessionInfo = { address: DEV_ADDRESS, state: 'signed-in', expiresAt: 2e12, endpoint: 'https://api.tako.so' };
   const TOKEN: TakoToken = { token: 'header.payload.signature', tokenType: 'Bearer', expiresAt: 2e12, address: SESSION.address };
 
   function harness() {
@@ -184,7 +185,17 @@ describe('a token or a grant is handed out only while the grant stands', () => {
       while (opened.length === 0) await new Promise((resolve) => setImmediate(resolve));
       return opened[0]!;
     }
-    return { sites, approvals, pageApi, uiApi, closed, nextWindow, releaseToken: ready, tokenAsked, advance: (ms: number) => void (time += ms) };
+    return {
+      sites,
+      approvals,
+      pageApi,
+      uiApi,
+      closed,
+      nextWindow,
+      releaseToken: ready,
+      tokenAsked,
+      advance: (ms: number) => void (time += ms),
+    };
   }
 
   // Guards the check when the answer is ready: a site revoked while its token waited on a refresh

@@ -14,11 +14,12 @@ import { createPageWallets, documentReplacedMessage, pageSourceId } from '../../
 import { ALLOW_DELAY_MS, COOLDOWN_BASE_MS, COOLDOWN_MAX_MS, RAISE_INTERVAL_MS, type ConsentScope } from '../../src/core/consent/consent.ts';
 import type { TakoSessionInfo, TakoSessionMethod, TakoToken } from '../../src/core/contract/tako-session-api.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
-import { rejectsTakoError } from './assert-tako-error.ts';
+import { rejectsTakoError } from '../support/assert-tako-error.ts';
 import { fakeTabs } from '../support/fake-tabs.ts';
 import { memoryStore } from '../support/memory-store.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
-const ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
+const ADDRESS = DEV_ADDRESS;
 const SESSION: TakoSessionInfo = { address: ADDRESS, state: 'signed-in', expiresAt: 2_000_000_000_000, endpoint: 'https://api.tako.so' };
 const TOKEN: TakoToken = { token: 'header.payload.signature', tokenType: 'Bearer', expiresAt: SESSION.expiresAt, address: ADDRESS };
 
@@ -49,7 +50,9 @@ function harness(options: { tabs?: TabsPort; extensionWallet?: WalletPort; onGra
   const calls: string[] = [];
   let signInSource: string | null = null;
   const service: PageApiDeps['service'] = {
-    getToken: async (options) => (calls.push(options?.rejectedToken === undefined ? 'getToken' : `getToken rejected ${options.rejectedToken}`), TOKEN),
+    getToken: async (options) => (
+      calls.push(options?.rejectedToken === undefined ? 'getToken' : `getToken rejected ${options.rejectedToken}`), TOKEN
+    ),
     sessionInfo: async () => (calls.push('sessionInfo'), SESSION),
     signIn: async (wallet) => (calls.push(`signIn ${wallet.source}`), SESSION),
     signOut: async () => void calls.push('signOut'),
@@ -85,7 +88,9 @@ function harness(options: { tabs?: TabsPort; extensionWallet?: WalletPort; onGra
   ]);
   const tabs: ApprovalsDeps['tabs'] = options.tabs ?? {
     query: async (query): Promise<TabInfo[]> =>
-      (query.active ? (query.lastFocusedWindow ? (focusedWindowTabs ?? activeTabs) : activeTabs) : [APP.tabId, STRANGER.tabId, 11, 12]).map((id) => ({ id })),
+      (query.active ? (query.lastFocusedWindow ? (focusedWindowTabs ?? activeTabs) : activeTabs) : [APP.tabId, STRANGER.tabId, 11, 12]).map(
+        (id) => ({ id }),
+      ),
     async documentOrigin(tabId, documentId) {
       const document = shown.get(tabId);
       return document && (documentId === undefined || document.documentId === documentId) ? document.origin : undefined;
@@ -185,7 +190,8 @@ function harness(options: { tabs?: TabsPort; extensionWallet?: WalletPort; onGra
     /** The active tabs of the focused window (undefined: every window's active tab counts). */
     setFocusedWindowTabs: (tabs: number[] | undefined) => void (focusedWindowTabs = tabs),
     /** The tab loads another document (at `origin`, or a new one of the same origin). */
-    navigate: (tabId: number, origin: string, documentId?: string) => void shown.set(tabId, { origin, ...(documentId ? { documentId } : {}) }),
+    navigate: (tabId: number, origin: string, documentId?: string) =>
+      void shown.set(tabId, { origin, ...(documentId ? { documentId } : {}) }),
     /** Whether a MetaHuman token is stored. */
     storeMetahumanToken: (stored: boolean) => void (metahumanToken = stored ? '3f2504e0-4f89-41d3-9a0c-0305e82c3301' : undefined),
     signedInFrom: (tabId: number, pin: string) => (signInSource = pageSourceId(tabId, pin)),
@@ -682,8 +688,12 @@ describe('a cool-down cannot be dodged', () => {
     const denied = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
     await h.approvals.answer((await h.nextWindow()).requestId, false);
     await rejectsTakoError(denied);
-    const sibling = await rejectsTakoError(h.pageApi.handle({ origin: 'https://www.app.example', tabId: 11 }, 'tako_requestAccess', undefined));
-    const sameTab = await rejectsTakoError(h.pageApi.handle({ origin: 'https://elsewhere.example', tabId: APP.tabId }, 'tako_requestAccess', undefined));
+    const sibling = await rejectsTakoError(
+      h.pageApi.handle({ origin: 'https://www.app.example', tabId: 11 }, 'tako_requestAccess', undefined),
+    );
+    const sameTab = await rejectsTakoError(
+      h.pageApi.handle({ origin: 'https://elsewhere.example', tabId: APP.tabId }, 'tako_requestAccess', undefined),
+    );
     assert.deepEqual([sibling.code, sameTab.code], [TakoSessionErrorCode.UserRejected, TakoSessionErrorCode.UserRejected]);
     assert.equal(h.opened.length, 1, 'no window for either');
     assert.deepEqual((await h.approvals.cooldowns()).map((cooldown) => cooldown.site), [APP.origin]);

@@ -9,17 +9,23 @@ import { test } from 'node:test';
 import { CONTENT_CHANNEL } from '../../src/core/contract/channels.ts';
 import { parseContentToBridge, parseContentToPage } from '../../src/core/contract/page-messages.ts';
 import { ContentToBridgeSchema, ContentToPageSchema, parseMessage } from '../../src/core/contract/protocol.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 type Data = Record<string, unknown>;
 
-const session = { address: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', state: 'signed-in', expiresAt: 1_900_000_000_000, endpoint: 'https://api.tako.so' };
+const session = { address: DEV_ADDRESS, state: 'signed-in', expiresAt: 1_900_000_000_000, endpoint: 'https://api.tako.so' };
 
 const PAGE_MESSAGES: unknown[] = [
   { channel: CONTENT_CHANNEL, kind: 'reply', id: 'a1', reply: { ok: true, result: { token: 't', tokenType: 'Bearer' } } },
   { channel: CONTENT_CHANNEL, kind: 'reply', id: 'a1', reply: { ok: true, result: null } },
   { channel: CONTENT_CHANNEL, kind: 'reply', id: 'a1', reply: { ok: true, result: undefined } },
   { channel: CONTENT_CHANNEL, kind: 'reply', id: 'x'.repeat(64), reply: { ok: false, error: { code: 4100, message: 'not allowed' } } },
-  { channel: CONTENT_CHANNEL, kind: 'reply', id: 'a1', reply: { ok: false, error: { code: 4900, message: 'no session', data: { reason: 'expired' } } } },
+  {
+    channel: CONTENT_CHANNEL,
+    kind: 'reply',
+    id: 'a1',
+    reply: { ok: false, error: { code: 4900, message: 'no session', data: { reason: 'expired' } } },
+  },
   { channel: CONTENT_CHANNEL, kind: 'reply', id: 'a1', reply: { ok: false, error: { code: -32603, message: '', data: undefined } } },
   { channel: CONTENT_CHANNEL, kind: 'event', event: 'sessionChanged', data: session },
   { channel: CONTENT_CHANNEL, kind: 'event', event: 'sessionChanged', data: { ...session, state: 'refreshing' } },
@@ -34,8 +40,18 @@ const BRIDGE_MESSAGES: unknown[] = [
   { channel: CONTENT_CHANNEL, kind: 'wallet-request', id: 'w1', request: { action: 'request-accounts' } },
   { channel: CONTENT_CHANNEL, kind: 'wallet-request', id: 'w1', request: { action: 'request-accounts', walletId: 'uuid-1' } },
   { channel: CONTENT_CHANNEL, kind: 'wallet-request', id: 'w1', request: { action: 'request-accounts', walletId: undefined } },
-  { channel: CONTENT_CHANNEL, kind: 'wallet-request', id: 'w1', request: { action: 'sign', address: session.address, message: 'Tako wants you to sign in' } },
-  { channel: CONTENT_CHANNEL, kind: 'wallet-request', id: 'w1', request: { action: 'sign', walletId: 'injected', address: '', message: '' } },
+  {
+    channel: CONTENT_CHANNEL,
+    kind: 'wallet-request',
+    id: 'w1',
+    request: { action: 'sign', address: session.address, message: 'Tako wants you to sign in' },
+  },
+  {
+    channel: CONTENT_CHANNEL,
+    kind: 'wallet-request',
+    id: 'w1',
+    request: { action: 'sign', walletId: 'injected', address: '', message: '' },
+  },
 ];
 
 /** Values of every type and of the lengths and ranges at the schemas' limits. */
@@ -80,7 +96,11 @@ function agree(name: string, valid: unknown[], byHand: (value: unknown) => unkno
   let accepted = 0;
   for (const sample of all) {
     const expected = bySchema(sample);
-    assert.deepEqual(byHand(sample), expected, `${name} disagrees with its schema on ${JSON.stringify(sample, (_, v: unknown) => (v === undefined ? '<undefined>' : v))}`);
+    assert.deepEqual(
+      byHand(sample),
+      expected,
+      `${name} disagrees with its schema on ${JSON.stringify(sample, (_, v: unknown) => (v === undefined ? '<undefined>' : v))}`,
+    );
     if (expected !== undefined) accepted++;
   }
   // The samples exercise both answers, many times each.

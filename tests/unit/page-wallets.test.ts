@@ -12,6 +12,7 @@ import { createPageWallets, walletFailedMessage } from '../../src/background/wal
 import type { WalletPort } from '../../src/background/ports/session-ports.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { sessionHarness } from '../support/session-harness.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 const DAPP = 'https://dapp.example';
 
@@ -22,7 +23,7 @@ function fakeTabs(options: { active?: TabInfo; web?: TabInfo[]; showing?: string
     query: async (query) => (query.active ? (options.active ? [options.active] : []) : (options.web ?? [])),
     send: async (tabId, message, documentId) => {
       sent.push({ tabId, message, ...(documentId ? { documentId } : {}) });
-      return options.reply ?? { ok: true, result: ['0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'] };
+      return options.reply ?? { ok: true, result: [DEV_ADDRESS] };
     },
     ensureRelay: async () => undefined,
     pinDocument: async () => ({ origin: options.showing ?? DAPP, ...(options.documentId ? { documentId: options.documentId } : {}) }),
@@ -128,13 +129,14 @@ test("a wallet's failure becomes the extension's words with the wallet's code, n
     const fake = fakeTabs({ reply: { ok: false, error: { code, message: WALLET_TEXT } } });
     const wallets = createPageWallets(fake.tabs);
     const page = await wallets.pin(7, DAPP);
-    const error = await wallets.pageWallet(page).sign('0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', 'message').then(
+    const error = await wallets.pageWallet(page).sign(DEV_ADDRESS, 'message').then(
       () => assert.fail('the wallet failed, the sign-in must fail'),
       (failure: unknown) => failure as Error,
     );
     assert.equal(error.message, walletFailedMessage(code));
     assert.ok(error.message.includes(`(code ${code})`), error.message);
-    for (const word of ['Tako Session:', 'stolen', '555', 'evil.example', 'xxxx']) assert.ok(!error.message.includes(word), `${word} in "${error.message}"`);
+    for (const word of ['Tako Session:', 'stolen', '555', 'evil.example', 'xxxx'])
+      assert.ok(!error.message.includes(word), `${word} in "${error.message}"`);
   }
   // A code that is not a whole number is not shown as one.
   const fake = fakeTabs({ reply: { ok: false, error: { code: 1.5, message: WALLET_TEXT } } });

@@ -10,11 +10,12 @@ import { createPublisher, type PublisherDeps } from '../../src/background/publis
 import type { AllowedOrigin } from '../../src/core/consent/records.ts';
 import type { SessionInfo } from '../../src/core/session/session.ts';
 import type { BackgroundToContent } from '../../src/core/contract/protocol.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 type Snapshot = Awaited<ReturnType<PublisherDeps['service']['snapshot']>>;
 
 const SESSION: SessionInfo = {
-  address: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266',
+  address: DEV_ADDRESS,
   state: 'signed-in',
   expiresAt: 2_000_000_000_000,
   endpoint: 'https://api.tako.so',
@@ -73,7 +74,10 @@ function harness() {
     sent,
     /** What went to pages about the session (access changes left out). */
     sessionSent: () => sent.filter(({ message }) => message.type === 'page-event' && message.event === 'sessionChanged'),
-    accessSent: () => sent.filter(({ message }) => message.type === 'page-event' && message.event === 'accessChanged').map(({ tabId, message }) => [tabId, message]),
+    accessSent: () =>
+      sent
+        .filter(({ message }) => message.type === 'page-event' && message.event === 'accessChanged')
+        .map(({ tabId, message }) => [tabId, message]),
     notices: () => notices,
     snapshotReads: () => snapshotReads,
     set: (next: Snapshot) => (current = next),
@@ -111,7 +115,12 @@ describe('publisher', () => {
     assert.equal(h.sessionSent().length, 4, 'a refresh is news even with the same expiry');
     h.set(snapshot(null, null));
     await h.publish();
-    assert.deepEqual(h.sessionSent().at(-1)?.message, { type: 'page-event', origin: 'https://app.example', event: 'sessionChanged', data: null });
+    assert.deepEqual(h.sessionSent().at(-1)?.message, {
+      type: 'page-event',
+      origin: 'https://app.example',
+      event: 'sessionChanged',
+      data: null,
+    });
     assert.equal(h.notices(), 4, 'open extension pages hear of every publish');
   });
 

@@ -9,7 +9,14 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import vm from 'node:vm';
 import { build } from 'esbuild';
-import { CONTENT_CHANNEL, DOCUMENT_CHANGED, MAX_PAGE_MESSAGE_BYTES, PAGE_CHANNEL, RELAY_GLOBAL, SIGN_IN_PIN } from '../../src/core/contract/channels.ts';
+import {
+  CONTENT_CHANNEL,
+  DOCUMENT_CHANGED,
+  MAX_PAGE_MESSAGE_BYTES,
+  PAGE_CHANNEL,
+  RELAY_GLOBAL,
+  SIGN_IN_PIN,
+} from '../../src/core/contract/channels.ts';
 import {
   ContentToBridgeSchema,
   parseMessage,
@@ -19,11 +26,12 @@ import {
   type PageToContent,
 } from '../../src/core/contract/protocol.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 const APP = 'https://app.example';
 const OTHER = 'https://other.example';
 const EXTENSION_ID = 'tako-session-test-id';
-const ADDRESS = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
+const ADDRESS = DEV_ADDRESS;
 
 /** content.js: the entry the manifest names, bundled into one script as build.mjs does. */
 const RELAY = await (async () => {
@@ -115,7 +123,8 @@ function documentAt(origin: string) {
         resolve(copy);
       };
       let answersLater = false;
-      for (const listener of listeners) answersLater = listener(structuredClone(message), { id: EXTENSION_ID }, sendResponse) === true || answersLater;
+      for (const listener of listeners)
+        answersLater = listener(structuredClone(message), { id: EXTENSION_ID }, sendResponse) === true || answersLater;
       returned = true;
       return { answeredAtOnce, answersLater, answer };
     },
@@ -180,7 +189,13 @@ describe('relay: page events', () => {
 });
 
 describe('relay: what a page sends', () => {
-  const request = (id: string, params: unknown): PageToContent => ({ channel: PAGE_CHANNEL, kind: 'request', id, method: 'tako_getToken', params });
+  const request = (id: string, params: unknown): PageToContent => ({
+    channel: PAGE_CHANNEL,
+    kind: 'request',
+    id,
+    method: 'tako_getToken',
+    params,
+  });
 
   // Guards the size limit: a page message over MAX_PAGE_MESSAGE_BYTES (as JSON, UTF-8) is
   // answered -32602 by the relay and never sent to the background, so a page flooding large
@@ -194,7 +209,9 @@ describe('relay: what a page sends', () => {
     page.fromPage(sized('fits', MAX_PAGE_MESSAGE_BYTES));
     page.fromPage({ channel: PAGE_CHANNEL, kind: 'wallet-accounts', accounts: ['0x'.padEnd(MAX_PAGE_MESSAGE_BYTES, 'a')] });
     await new Promise((resolve) => setImmediate(resolve));
-    const replies = page.toPage.filter((posted) => posted.data.kind === 'reply').map((posted) => [posted.data['id'], (posted.data['reply'] as { error?: { code: number } }).error?.code]);
+    const replies = page.toPage
+      .filter((posted) => posted.data.kind === 'reply')
+      .map((posted) => [posted.data['id'], (posted.data['reply'] as { error?: { code: number } }).error?.code]);
     assert.deepEqual(replies.slice(0, 2), [
       ['big', TakoSessionErrorCode.InvalidParams],
       ['wide', TakoSessionErrorCode.InvalidParams],
@@ -226,7 +243,12 @@ describe('relay: what a page sends', () => {
     page.pin('pin');
     const delivered = page.fromBackground({ type: 'wallet-request', pin: 'pin', request: { action: 'request-accounts' } });
     const shown = parseMessage(ContentToBridgeSchema, page.toPage[0]?.data);
-    page.fromPage({ channel: PAGE_CHANNEL, kind: 'wallet-reply', id: shown!.id, reply: { ok: true, result: ['x'.repeat(MAX_PAGE_MESSAGE_BYTES)] } });
+    page.fromPage({
+      channel: PAGE_CHANNEL,
+      kind: 'wallet-reply',
+      id: shown!.id,
+      reply: { ok: true, result: ['x'.repeat(MAX_PAGE_MESSAGE_BYTES)] },
+    });
     assert.equal(((await delivered.answer) as { error?: { code: number } }).error?.code, TakoSessionErrorCode.InvalidParams);
   });
 });

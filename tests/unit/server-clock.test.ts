@@ -1,3 +1,8 @@
+/**
+ * The server's clock as the Date headers of its replies bound it (core/session/server-clock.ts):
+ * what one reply bounds, the incident and 2,000 random timelines in which no reply delay makes a
+ * token go out after its exp, and which samples are kept for expiry and for ISSUED AT.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { PRESET_ENDPOINTS } from '../../src/core/session/endpoints.ts';
@@ -15,7 +20,7 @@ import {
 } from '../../src/core/session/server-clock.ts';
 import { serverNow, sessionFromGrant, toLocalTime, type Session } from '../../src/core/session/session.ts';
 import { parseTokenReply, REQUEST_TIMEOUT_MS, type TokenGrant } from '../../src/core/api/tako-client.ts';
-import { vectors } from '../vectors.ts';
+import { vectors } from '../support/vectors.ts';
 
 const { getToken } = vectors.tokens;
 const ENDPOINT = PRESET_ENDPOINTS['tako-v2'];
@@ -145,7 +150,12 @@ describe('no reply delay makes a token be handed out after its exp', () => {
   for (const offset of [TEN_MINUTES, -TEN_MINUTES]) {
     test(`server ${offset > 0 ? 'ahead' : 'behind'} by 10 minutes: refresh and hand-out follow its clock, fresh tokens are served`, () => {
       const receivedLocal = ISSUED_SERVER_MS - offset + 40;
-      const session = sessionFromGrant(getTokenReply(ISSUED_SERVER_MS, receivedLocal - 80, receivedLocal), ENDPOINT, ADDRESS, receivedLocal);
+      const session = sessionFromGrant(
+        getTokenReply(ISSUED_SERVER_MS, receivedLocal - 80, receivedLocal),
+        ENDPOINT,
+        ADDRESS,
+        receivedLocal,
+      );
       // Fresh on the server's clock: served, with no refresh (a naive local check would loop
       // refreshing when the server is behind, or serve expired tokens when it is ahead).
       assert.deepEqual(decideTokenRequest(session, serverNow(session, receivedLocal + 1000)), { kind: 'serve' });

@@ -1,3 +1,8 @@
+/**
+ * Sessions at rest (background/storage/session-records.ts): tokens sealed under a non-extractable
+ * key, each record bound to its session, older formats migrated, and an unreadable record an
+ * honest expired session.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { PRESET_ENDPOINTS } from '../../src/core/session/endpoints.ts';
@@ -6,7 +11,8 @@ import { keyOf, sessionFromGrant, type Session } from '../../src/core/session/se
 import { parseTokenReply } from '../../src/core/api/tako-client.ts';
 import { createSecretVault, type KeyStore } from '../../src/background/storage/secret-vault.ts';
 import { openSessionRecord, sealSession } from '../../src/background/storage/session-records.ts';
-import { vectors } from '../vectors.ts';
+import { vectors } from '../support/vectors.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 const { getToken } = vectors.tokens;
 
@@ -77,7 +83,7 @@ describe('tokens at rest', () => {
   test('a record sealed for one session does not open as another', async () => {
     const vault = createSecretVault(memoryKeys());
     const record = await sealSession(session(), vault);
-    const moved = { ...record, session: { ...record.session, address: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266' as const } };
+    const moved = { ...record, session: { ...record.session, address: DEV_ADDRESS } };
     const opened = await openSessionRecord(moved, vault);
     assert.equal(opened.kind, 'unreadable');
   });
@@ -93,7 +99,11 @@ describe('tokens at rest', () => {
   test('format 1 records (refresh token in clear, no clock) migrate, with a loose bound on the server clock', async () => {
     const { clock: _, ...v1 } = session();
     const opened = await openSessionRecord(v1, createSecretVault(memoryKeys()));
-    assert.deepEqual(opened, { kind: 'session', session: { ...session(), clock: clockFromLegacySkew(0, session().obtainedAtMs) }, migrated: true });
+    assert.deepEqual(opened, {
+      kind: 'session',
+      session: { ...session(), clock: clockFromLegacySkew(0, session().obtainedAtMs) },
+      migrated: true,
+    });
   });
 
   // Guards the migration of a sealed record stored with the single skew of older builds: it opens,
@@ -121,7 +131,15 @@ describe('tokens at rest', () => {
 
   test('anything else is not a session', async () => {
     const vault = createSecretVault(memoryKeys());
-    for (const value of [undefined, null, 'x', { format: 2 }, { format: 3, session: {} }, { format: 4, session: {}, tokens: {} }, { v: 1 }]) {
+    for (const value of [
+      undefined,
+      null,
+      'x',
+      { format: 2 },
+      { format: 3, session: {} },
+      { format: 4, session: {}, tokens: {} },
+      { v: 1 },
+    ]) {
       assert.deepEqual(await openSessionRecord(value, vault), { kind: 'foreign' });
     }
   });

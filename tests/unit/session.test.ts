@@ -1,3 +1,7 @@
+/**
+ * A session from a token grant (core/session/session.ts): times from the JWT, the account checked,
+ * one key per endpoint and address, and the public view pages are given.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { PRESET_ENDPOINTS, customEndpoint } from '../../src/core/session/endpoints.ts';
@@ -11,11 +15,12 @@ import {
 } from '../../src/core/session/session.ts';
 import { unmeasuredClock } from '../../src/core/session/server-clock.ts';
 import { parseTokenReply, type TokenGrant } from '../../src/core/api/tako-client.ts';
-import { vectors } from '../vectors.ts';
+import { vectors } from '../support/vectors.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 const { getToken, refreshToken } = vectors.tokens;
 const ADDRESS = vectors.signIn.address;
-const OTHER = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
+const OTHER = DEV_ADDRESS;
 const ENDPOINT = PRESET_ENDPOINTS['tako-v2'];
 
 /** Fixed clock: the instant getToken's pair was issued (2023-08-02T07:04:07Z). */

@@ -1,8 +1,9 @@
+/** The sign-in message: built byte for byte as the documented example, and parsed strictly. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SIGN_IN_STATEMENT, buildSignInMessage, parseSignInMessage } from '../../src/core/eth/sign-in-message.ts';
-import { vectors } from '../vectors.ts';
-import { assertInvalid } from './assert-tako-error.ts';
+import { vectors } from '../support/vectors.ts';
+import { assertInvalid } from '../support/assert-tako-error.ts';
 
 const { address, issuedAt, message } = vectors.signIn;
 const ISSUED_AT_MS = Date.UTC(2023, 7, 1, 10, 29, 31, 0); // 2023-08-01T10:29:31.000Z

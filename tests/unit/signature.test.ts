@@ -1,3 +1,7 @@
+/**
+ * EIP-191 signatures (core/eth/signature.ts): the hash, recovery against the documented seed
+ * signature, malformed signatures refused, and signing with Hardhat's dev key #0.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { bytesToHex } from '@noble/hashes/utils.js';
@@ -10,8 +14,9 @@ import {
   recoverPersonalSigner,
   signPersonalMessage,
 } from '../../src/core/eth/signature.ts';
-import { vectors } from '../vectors.ts';
-import { assertInvalid } from './assert-tako-error.ts';
+import { vectors } from '../support/vectors.ts';
+import { assertInvalid } from '../support/assert-tako-error.ts';
+import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
 
 const { address, issuedAt, message, signature } = vectors.signIn;
 
@@ -25,8 +30,8 @@ const ONE_NEWLINE_SIGNER = '0x7f4FC4AFe3B141cbEc2bba571FFBC277849Fe677';
 const THREE_NEWLINES_SIGNER = '0xFe1f37769c2f1285335Ad7a59b51A5d3b8432EA3';
 
 /** Hardhat's published development account #0. */
-const HARDHAT_KEY_0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
-const HARDHAT_ADDRESS_0 = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
+const HARDHAT_KEY_0 = DEV_KEYS[0].privateKey;
+const HARDHAT_ADDRESS_0 = DEV_KEYS[0].address;
 /** RFC 6979 (deterministic) signature of the Hardhat #0 sign-in message, from the same independent implementation. */
 const HARDHAT_SIGNATURE_OF_SIGN_IN =
   '0xedfcc6f4e1de0fc497a35130cb72857544b29026e381b09da9abb22ee5fd3e02624513293881ceddfa8d0f0b17892e20d1075c2c75038bc60839633eec4fdead1c';

@@ -10,7 +10,7 @@ import type { MetahumanTokenRecord } from '../../src/core/consent/records.ts';
 import { keyOf, sessionFromGrant, type Session } from '../../src/core/session/session.ts';
 import { parseTokenReply } from '../../src/core/api/tako-client.ts';
 import { memoryStore } from '../support/memory-store.ts';
-import { vectors } from '../vectors.ts';
+import { vectors } from '../support/vectors.ts';
 
 const { getToken } = vectors.tokens;
 const METAHUMAN_TOKEN = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
@@ -41,7 +41,11 @@ function nextWorker(data: Map<string, unknown>) {
 /** Everything in storage as text, binary values included (as IndexedDB's bytes would be searched). */
 function storageText(data: Map<string, unknown>): string {
   return JSON.stringify([...data.entries()], (_, value) =>
-    value instanceof ArrayBuffer ? Buffer.from(value).toString('latin1') : ArrayBuffer.isView(value) ? Buffer.from(value.buffer).toString('latin1') : value,
+    value instanceof ArrayBuffer
+      ? Buffer.from(value).toString('latin1')
+      : ArrayBuffer.isView(value)
+        ? Buffer.from(value.buffer).toString('latin1')
+        : value,
   );
 }
 

@@ -1,3 +1,7 @@
+/**
+ * The Tako API client (core/api/tako-client.ts): every documented reply and error read, sign-in and
+ * refresh requests, deadlines, and https required at request time.
+ */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { INSECURE_URL_MESSAGE, PRESET_ENDPOINTS, customEndpoint, type Endpoint } from '../../src/core/session/endpoints.ts';
@@ -9,8 +13,9 @@ import {
   requestSignIn,
   type TakoClientDeps,
 } from '../../src/core/api/tako-client.ts';
-import { vectors } from '../vectors.ts';
-import { assertError, catchTakoError, rejectsTakoError } from './assert-tako-error.ts';
+import { vectors } from '../support/vectors.ts';
+import { assertError, catchTakoError, rejectsTakoError } from '../support/assert-tako-error.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 const { getToken, refreshToken } = vectors.tokens;
 const { message, signature } = vectors.signIn;
@@ -215,7 +220,7 @@ describe('parseTokenReply: 2xx that is not a token pair', () => {
   });
 
   test('tokens for two different addresses', () => {
-    const other = jwtWith({ address: '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266', type: 'refresh_token', exp: 1691046247 });
+    const other = jwtWith({ address: DEV_ADDRESS, type: 'refresh_token', exp: 1691046247 });
     const mixed = { token: getToken.token, refresh_token: other, expires_in: 3600 };
     const error = catchTakoError(() => parseTokenReply(200, successBody(mixed), {}, SIGN_IN_NOW_MS));
     assert.equal(error.kind, 'malformed');

@@ -10,12 +10,17 @@ import { createPageWallets, documentGoneMessage, pageSourceId } from '../../src/
 import type { TakoSessionInfo } from '../../src/core/contract/tako-session-api.ts';
 import { FAKE_ACCOUNT, FAKE_WALLET, fakeTabs } from '../support/fake-tabs.ts';
 import { memoryStore } from '../support/memory-store.ts';
-import { rejectsTakoError } from './assert-tako-error.ts';
+import { rejectsTakoError } from '../support/assert-tako-error.ts';
 
 const A = 'https://a.example';
 const B = 'https://b.example';
 const C = 'https://c.example';
-const SESSION: TakoSessionInfo = { address: FAKE_ACCOUNT, state: 'signed-in', expiresAt: 2_000_000_000_000, endpoint: 'https://api.tako.so' };
+const SESSION: TakoSessionInfo = {
+  address: FAKE_ACCOUNT,
+  state: 'signed-in',
+  expiresAt: 2_000_000_000_000,
+  endpoint: 'https://api.tako.so',
+};
 
 const unused = (name: string) => () => {
   throw new Error(`${name} is not used in these tests`);
@@ -40,7 +45,13 @@ function harness() {
     },
     store: memoryStore().store,
     sites: { list: unused('sites.list'), revoke: unused('sites.revoke') },
-    approvals: { view: unused('view'), answer: unused('answer'), cooldowns: unused('cooldowns'), lift: unused('lift'), withdraw: unused('withdraw') },
+    approvals: {
+      view: unused('view'),
+      answer: unused('answer'),
+      cooldowns: unused('cooldowns'),
+      lift: unused('lift'),
+      withdraw: unused('withdraw'),
+    },
     metahuman: { view: unused('metahuman.view'), obtain: unused('metahuman.obtain'), saveSettings: unused('metahuman.saveSettings') },
     wallets: createPageWallets(browser.tabs),
     directWallets: { wallet: unused('directWallets.wallet') },
@@ -53,7 +64,8 @@ function harness() {
     browser,
     signIns,
     listWallets: (tabId: number, origin: string) => ui.handle({ type: 'list-wallets', source: { kind: 'page', tabId, origin } }),
-    signIn: (tabId: number, origin: string) => ui.handle({ type: 'sign-in', source: { kind: 'page', tabId, origin }, walletId: FAKE_WALLET.id }),
+    signIn: (tabId: number, origin: string) =>
+      ui.handle({ type: 'sign-in', source: { kind: 'page', tabId, origin }, walletId: FAKE_WALLET.id }),
   };
 }
 

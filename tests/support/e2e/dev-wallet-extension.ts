@@ -3,10 +3,10 @@
  * own page, its auto-confirm switch, and the options naming it as the wallet extension to sign in
  * with. For specs that load it (`test.use({ walletExtension: true })`).
  */
-import type { Page } from '@playwright/test';
-import { walletExtensionName } from '../../src/core/eth/wallet-extension.ts';
-import { DEV_WALLET_EXTENSION_ID } from '../../tools/stack/wallet-extension/id.ts';
-import { expect, type Extension } from './fixtures.ts';
+import { expect, type Page } from '@playwright/test';
+import { walletExtensionName } from '../../../src/core/eth/wallet-extension.ts';
+import { DEV_WALLET_EXTENSION_ID } from '../../../tools/stack/wallet-extension/id.ts';
+import type { Extension } from './extension.ts';
 
 /** The double's own page (wallet.html), loaded. */
 export async function openDevWallet(extension: Extension): Promise<Page> {

@@ -3,8 +3,8 @@
  * stack test. The repository keeps its own copy in `tests/fixtures/tako-vectors.json` (its `about`
  * field says where each value comes from), so a clone passes `npm test` on its own.
  */
-import type { Address } from '../src/core/eth/address.ts';
-import raw from './fixtures/tako-vectors.json' with { type: 'json' };
+import type { Address } from '../../src/core/eth/address.ts';
+import raw from '../fixtures/tako-vectors.json' with { type: 'json' };
 
 export interface TakoClaimsVector {
   address: Address;

@@ -1,3 +1,8 @@
+/**
+ * What the stack suite shares: one local stack per `describe` (`useStack`), the documented sign-in
+ * example it must accept, and the Tako API calls the tests make against it (a sign-in body signed
+ * with a dev key, a JSON POST, a token's claims and header).
+ */
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { after, before, beforeEach } from 'node:test';
 import { buildSignInMessage } from '../../src/core/eth/sign-in-message.ts';
@@ -5,7 +10,7 @@ import { addressOfPrivateKey, signPersonalMessage } from '../../src/core/eth/sig
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
 import { startStack, type Stack, type StackOptions } from '../../tools/stack/server.ts';
 import { DEFAULT_CONFIG } from '../../tools/stack/stack-config.ts';
-import { vectors } from '../vectors.ts';
+import { vectors } from './vectors.ts';
 
 /** The sign-in example from the public Tako GetToken docs: a real EIP-191 signature and its tokens. */
 export const seed = {

@@ -1,0 +1,31 @@
+/**
+ * The command line of `npm run bench` (its flags are listed in bench.ts), read once: the counts
+ * each measurement runs with, and the parts to run.
+ */
+import { parseArgs } from 'node:util';
+
+export const { values: flags } = parseArgs({
+  options: {
+    calls: { type: 'string', default: '2000' },
+    cold: { type: 'string', default: '30' },
+    burst: { type: 'string', default: '1000' },
+    'soak-minutes': { type: 'string', default: '10' },
+    'restart-cycles': { type: 'string', default: '8' },
+    'save-window': { type: 'string', default: '40' },
+    loads: { type: 'string', default: '60' },
+    extension: { type: 'string', default: '' },
+    'worker-refreshes': { type: 'string', default: '26' },
+    'flood-calls': { type: 'string', default: '600' },
+    only: { type: 'string', default: '' },
+  },
+});
+
+export const RESTART_CYCLES = Number(flags['restart-cycles']);
+export const SAVE_WINDOW_RUNS = Number(flags['save-window']);
+export const CALLS = Number(flags.calls);
+export const COLD_RUNS = Number(flags.cold);
+export const BURST_CALLS = Number(flags.burst);
+export const SOAK_MINUTES = Number(flags['soak-minutes']);
+export const PAGE_LOADS = Number(flags.loads);
+export const WORKER_REFRESHES = Number(flags['worker-refreshes']);
+export const FLOOD_CALLS = Number(flags['flood-calls']);

@@ -1,0 +1,141 @@
+/**
+ * What `npm run bench` prints: the table of every measurement this run made with its target, and
+ * each stated target it missed.
+ */
+import type { measureBurst } from './burst.ts';
+import type { measureCached } from './cached-get-token.ts';
+import type { measureColdStart } from './cold-start.ts';
+import type { measureFlood } from './flood.ts';
+import type { measurePageOverhead } from './page-overhead.ts';
+import type { measureRestartSoak } from './restart-soak.ts';
+import type { measureSaveWindow } from './save-window.ts';
+import type { measureSoak } from './soak.ts';
+import type { measureWorkerHeap } from './worker-heap.ts';
+
+/** Each stated target this run measured and missed, as a line naming it and what was measured. */
+export function missedTargets(all: Results): string[] {
+  const { getToken, coldStart, burst, soak, restartSoak, pageOverhead: po, flood, bundles } = all;
+  const checks: Array<[measured: boolean, met: boolean, line: string]> = [
+    [!!getToken, (getToken?.ratioP50 ?? 0) <= 1.3, `cached getToken / echo at p50 is ${getToken?.ratioP50} (target <= 1.3)`],
+    [!!flood, (flood?.ratioP90 ?? 0) <= 2, `getToken p90 under a flood of 8 MB messages / without is ${flood?.ratioP90} (target <= 2)`],
+    [!!coldStart, (coldStart?.ratio ?? 0) <= 1.3, `cold start getToken / echo is ${coldStart?.ratio} (target <= 1.3)`],
+    [
+      !!burst,
+      burst?.refreshRequests === 1 && burst.staleTokens === 0,
+      `burst sent ${burst?.refreshRequests} refresh requests with ${burst?.staleTokens} stale tokens (target exactly 1, none stale)`,
+    ],
+    [!!bundles, (bundles?.['content.js'] ?? 0) <= 2 * 1024, `content.js is ${bundles?.['content.js']} bytes (target <= 2 KB)`],
+    [!!bundles, (bundles?.['page.js'] ?? 0) <= 3 * 1024, `page.js is ${bundles?.['page.js']} bytes (target <= 3 KB)`],
+    [!!bundles, (bundles?.total ?? 0) <= 120 * 1024, `all scripts are ${bundles?.total} bytes (target <= 120 KB)`],
+    [
+      !!po,
+      !!po && po.scriptMs <= po.floorScriptMs + 0.2,
+      `page overhead: script ${po?.scriptMs} ms against the floor's ${po?.floorScriptMs} ms (target floor + 0.2 ms)`,
+    ],
+    [
+      !!po,
+      !!po && po.dclMs <= po.floorDclMs * 1.05,
+      `page overhead: DOMContentLoaded ${po?.dclMs} ms against the floor's ${po?.floorDclMs} ms (target floor x 1.05)`,
+    ],
+    [
+      !!po,
+      !!po && po.heapKb <= po.floorHeapKb + 300,
+      `page overhead: heap ${po?.heapKb} KB against the floor's ${po?.floorHeapKb} KB (target floor + 300 KB)`,
+    ],
+    [
+      !!soak,
+      !!soak && Math.abs(soak.refreshes - soak.expected) <= 1 && soak.expiredServed === 0,
+      `soak: ${soak?.refreshes} refreshes of ${soak?.expected} expected, ${soak?.expiredServed} expired served (target within 1, none)`,
+    ],
+    [!!restartSoak, restartSoak?.expiredReceived === 0, `restart soak: ${restartSoak?.expiredReceived} expired tokens received (target 0)`],
+  ];
+  return checks.filter(([measured, met]) => measured && !met).map(([, , line]) => line);
+}
+
+export type Results = {
+  getToken?: Awaited<ReturnType<typeof measureCached>>;
+  coldStart?: Awaited<ReturnType<typeof measureColdStart>>;
+  burst?: Awaited<ReturnType<typeof measureBurst>>;
+  soak?: Awaited<ReturnType<typeof measureSoak>>;
+  restartSoak?: Awaited<ReturnType<typeof measureRestartSoak>>;
+  saveWindow?: Awaited<ReturnType<typeof measureSaveWindow>>;
+  pageOverhead?: Awaited<ReturnType<typeof measurePageOverhead>>;
+  workerHeap?: Awaited<ReturnType<typeof measureWorkerHeap>>;
+  flood?: Awaited<ReturnType<typeof measureFlood>>;
+  bundles?: Record<string, number>;
+};
+
+export function table(all: Results): string {
+  const { getToken, coldStart, burst, soak, restartSoak, saveWindow, pageOverhead: po, workerHeap: wh, flood, bundles = {} } = all;
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+  const rows = ['| measure | result | target |', '|---|---|---|'];
+  if (getToken) {
+    rows.push(`| cached tako_getToken p50 / p99 | ${getToken.p50Ms} / ${getToken.p99Ms} ms | |`);
+    rows.push(`| bare echo p50 | ${getToken.echoP50Ms} ms | |`);
+    rows.push(`| getToken / echo at p50 | ${getToken.ratioP50} | <= 1.3 |`);
+  }
+  if (flood) {
+    rows.push(
+      '| getToken p90 without / under a flood of 8 MB messages from a page not allowed ' +
+        `(${flood.messagesSent} sent, ${flood.refused} refused) ` +
+        `| ${flood.quietP90Ms} / ${flood.floodedP90Ms} ms = ${flood.ratioP90} | <= 2 |`,
+    );
+  }
+  if (coldStart) {
+    rows.push(`| cold start getToken / echo p50 | ${coldStart.p50Ms} / ${coldStart.echoP50Ms} ms = ${coldStart.ratio} | <= 1.3 |`);
+  }
+  if (burst) {
+    rows.push(
+      `| burst: refresh requests for ${burst.calls} calls | ${burst.refreshRequests} (p99 ${burst.p99Ms} ms, stale ${burst.staleTokens}) ` +
+        '| exactly 1 |',
+    );
+  }
+  if (po) {
+    rows.push(
+      `| page overhead of ${po.extension}, ${po.loads} loads each: script (Tako / required work / floor / none) ` +
+        `| ${po.scriptMs} / ${po.requiredScriptMs} / ${po.floorScriptMs} / ${po.noneScriptMs} ms | floor + 0.2 ms |`,
+    );
+    rows.push(
+      '| page overhead: DOMContentLoaded (Tako / required work / floor / none) ' +
+        `| ${po.dclMs} / ${po.requiredDclMs} / ${po.floorDclMs} / ${po.noneDclMs} ms | floor x 1.05 |`,
+    );
+    rows.push(
+      '| page overhead: JS heap after GC (Tako / required work / floor / none) ' +
+        `| ${po.heapKb} / ${po.requiredHeapKb} / ${po.floorHeapKb} / ${po.noneHeapKb} KB | floor + 300 KB |`,
+    );
+  }
+  if (wh) {
+    rows.push(
+      `| worker JS heap after GC: after sign-in / after ${wh.refreshes} refreshes of ${wh.tokenLifetimeSec} s tokens ` +
+        `| ${wh.afterSignInKb} / ${wh.afterRefreshesKb} KB (same worker: ${wh.sameWorker}) | |`,
+    );
+  }
+  rows.push(`| content.js / page.js | ${kb(bundles['content.js'] ?? 0)} / ${kb(bundles['page.js'] ?? 0)} | <= 2 KB / <= 3 KB |`);
+  rows.push(`| all scripts | ${kb(bundles.total ?? 0)} | <= 120 KB |`);
+  if (soak) {
+    rows.push(
+      `| soak ${soak.minutes} min: refreshes / expected, expired served | ${soak.refreshes} / ${soak.expected}, ${soak.expiredServed} ` +
+        '| within 1, 0 |',
+    );
+  }
+  if (restartSoak) {
+    const r = restartSoak;
+    rows.push(
+      `| restart soak: ${r.cycles} restarts, ${r.injected5xx} injected 5xx: expired tokens received ` +
+        `| ${r.expiredReceived} of ${r.tokens} (refresh-failing ${r.refreshFailing}, other refusals ${r.otherRefusals}, ` +
+        `sessions lost ${r.sessionsLost}, lowest margin on arrival ${r.lowestMarginOnArrivalMs} ms) | 0 |`,
+    );
+  }
+  if (saveWindow) {
+    const w = saveWindow;
+    rows.push(
+      '| save window: reply in hand to write started / committed, p50 (p99) ' +
+        `| ${w.replyToWriteStartP50Ms} / ${w.replyToCommitP50Ms} (${w.replyToCommitP99Ms}) ms | |`,
+    );
+    rows.push(
+      `| worker stopped at a random moment of a refresh: pair lost | ${w.lost} of ${w.stops} ` +
+        `(saved ${w.saved}, recovered by a second refresh ${w.recovered}) | |`,
+    );
+  }
+  return `\n${rows.join('\n')}\n`;
+}
