@@ -1,4 +1,4 @@
-// Reproduces README "Direct MetaMask: why a hand-written port client": builds background.js twice,
+// Reproduces docs/direct-metamask.md "Why a hand-written port client": builds background.js twice,
 // as one unsplit minified bundle each, with the hand-written port client and with
 // @metamask/providers' createExternalExtensionProvider instead, and prints both sizes.
 //

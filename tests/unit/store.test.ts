@@ -80,7 +80,7 @@ describe('the store at rest', () => {
 
   // Guards: the key that seals them is a non-extractable CryptoKey kept beside the records: no
   // script can export it, so records read or exported as data reveal no secret (a copied profile,
-  // which carries the key too, is not covered: README "Sealing at rest").
+  // which carries the key too, is not covered: docs/security.md "Sealing at rest").
   test('the vault key in storage is a non-extractable AES-GCM CryptoKey', async () => {
     const { store, data } = memoryStore();
     await store.putSession(session());
