@@ -17,12 +17,13 @@
 // src/content/, `page.js` from src/page/). Every folder of src/ui with a page of its own name is an
 // extension page (`src/ui/popup/popup.{html,ts,css}` becomes `popup.{html,js,css}`). After a
 // build, every file the manifest names must exist in the output.
-import * as esbuild from 'esbuild';
-import { zipSync } from 'fflate';
-import { access, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+
 import { watch as watchFiles } from 'node:fs';
+import { access, cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { zipSync } from 'fflate';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 
@@ -140,7 +141,9 @@ async function buildWalletExtension() {
   for (const file of ['manifest.json', 'confirm.html', 'wallet.html', 'wallet.css']) {
     await cp(path.join(source, file), path.join(WALLET_EXTENSION_DIR, file));
   }
-  console.log(`Built ${path.relative(root, WALLET_EXTENSION_DIR)}/ (the local stack's wallet extension, loaded beside the product in tests)`);
+  console.log(
+    `Built ${path.relative(root, WALLET_EXTENSION_DIR)}/ (the local stack's wallet extension, loaded beside the product in tests)`,
+  );
 }
 
 /** `background.js` → `src/background/index.ts`. */
@@ -154,7 +157,10 @@ async function extensionPages() {
   const pages = [];
   for (const folder of folders) {
     if (!folder.isDirectory()) continue;
-    const exists = await access(path.join(root, 'src/ui', folder.name, `${folder.name}.html`)).then(() => true, () => false);
+    const exists = await access(path.join(root, 'src/ui', folder.name, `${folder.name}.html`)).then(
+      () => true,
+      () => false,
+    );
     if (exists) pages.push(folder.name);
   }
   return pages;
@@ -186,7 +192,10 @@ async function build({ watch, bench }) {
     ...pages.map((page) => [page, `src/ui/${page}/${page}.ts`]),
   ]);
   const scriptEntries = Object.fromEntries(
-    [...manifest.content_scripts.flatMap((script) => script.js), ...INJECTED_SCRIPTS].map((file) => [path.basename(file, '.js'), scriptSource(file)]),
+    [...manifest.content_scripts.flatMap((script) => script.js), ...INJECTED_SCRIPTS].map((file) => [
+      path.basename(file, '.js'),
+      scriptSource(file),
+    ]),
   );
 
   /** Static files copied as they are: [from, to] relative to the root and to extension/. */
@@ -258,7 +267,9 @@ async function build({ watch, bench }) {
     }
     const total = sizes.reduce((sum, { bytes }) => sum + bytes, 0);
     const rows = sizes.map(({ file, bytes }) => `  ${file.padEnd(28)} ${(bytes / 1024).toFixed(1).padStart(7)} KB`);
-    console.log(`Built ${path.relative(root, outdir)}/ (load it with "Load unpacked"):\n${rows.join('\n')}\n  ${'total'.padEnd(28)} ${(total / 1024).toFixed(1).padStart(7)} KB`);
+    console.log(
+      `Built ${path.relative(root, outdir)}/ (load it with "Load unpacked"):\n${rows.join('\n')}\n  ${'total'.padEnd(28)} ${(total / 1024).toFixed(1).padStart(7)} KB`,
+    );
   }
 
   // A build from before the engines had folders of their own leaves files at the top: cleared.

@@ -7,8 +7,12 @@
 import browser, { type Runtime } from 'webextension-polyfill';
 import { describeError } from '../core/contract/errors.ts';
 import type { Reply } from '../core/contract/protocol.ts';
-import { createApprovals } from './consent/approvals.ts';
 import { defaultWalletExtensionIds } from '../core/eth/wallet-extension.ts';
+import { createApprovals } from './consent/approvals.ts';
+import { createSites } from './consent/sites.ts';
+import { createGrants, createPageApi } from './messaging/page-api.ts';
+import { createRouter } from './messaging/router.ts';
+import { createUiApi } from './messaging/ui-api.ts';
 import {
   alarmsPort,
   connectExternal,
@@ -22,17 +26,13 @@ import {
   tabsPort,
   windowsPort,
 } from './ports/browser-ports.ts';
-import { withMemoryCache } from './storage/cached-store.ts';
-import { createDirectWallets } from './wallets/direct-wallet.ts';
+import { createPublisher } from './publish/publisher.ts';
 import { onExpiryNoticeClicked } from './session/expiry-notice.ts';
 import { createMetahuman } from './session/metahuman.ts';
-import { createGrants, createPageApi } from './messaging/page-api.ts';
-import { createPublisher } from './publish/publisher.ts';
-import { createRouter } from './messaging/router.ts';
 import { createSessionService } from './session/service.ts';
-import { createSites } from './consent/sites.ts';
+import { withMemoryCache } from './storage/cached-store.ts';
 import { createIdbStore } from './storage/store.ts';
-import { createUiApi } from './messaging/ui-api.ts';
+import { createDirectWallets } from './wallets/direct-wallet.ts';
 import { createPageWallets } from './wallets/page-wallet.ts';
 
 const store = withMemoryCache(createIdbStore());
@@ -73,13 +73,30 @@ const service = createSessionService({
   onExpired: showExpiryNotice,
 });
 const publisher = createPublisher({ service, sites, showBadge, tabs: tabsPort, notifyExtensionPages });
-const metahuman = createMetahuman({ store, fetch: (input, init) => fetch(input, init), now: () => Date.now(), onChanged: changed, hasHostPermission });
+const metahuman = createMetahuman({
+  store,
+  fetch: (input, init) => fetch(input, init),
+  now: () => Date.now(),
+  onChanged: changed,
+  hasHostPermission,
+});
 /** The wallet extension in the settings, else MetaMask stable or Flask: the first one installed. */
 async function walletExtension() {
   const { walletExtensionId } = await store.getSettings();
   return directWallets.detect(walletExtensionId ? [walletExtensionId] : undefined);
 }
-const uiApi = createUiApi({ service, store, sites, approvals, metahuman, wallets, directWallets, walletExtension, hasHostPermission, onChanged: changed });
+const uiApi = createUiApi({
+  service,
+  store,
+  sites,
+  approvals,
+  metahuman,
+  wallets,
+  directWallets,
+  walletExtension,
+  hasHostPermission,
+  onChanged: changed,
+});
 const pageApi = createPageApi({
   service,
   sites,
@@ -109,9 +126,11 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
 });
 
 browser.alarms.onAlarm.addListener((alarm) => {
-  void ready.then(() => service.onAlarm(alarm.name)).catch((error: unknown) => {
-    console.warn('Tako Session: refresh failed:', describeError(error));
-  });
+  void ready
+    .then(() => service.onAlarm(alarm.name))
+    .catch((error: unknown) => {
+      console.warn('Tako Session: refresh failed:', describeError(error));
+    });
 });
 
 // Tab and window events matter only while an approval waits (one window at a time, shown for a

@@ -8,11 +8,11 @@
  *   const reply = await tako.fetch('https://api.tako.so/v2/farcaster/ignore_bid', { method: 'POST' });
  */
 import {
-  TakoSessionErrorCode,
   type TakoAccess,
   type TakoNoSessionReason,
   type TakoSession,
   type TakoSessionError,
+  TakoSessionErrorCode,
   type TakoSessionInfo,
   type TakoToken,
 } from '../core/contract/tako-session-api.ts';
@@ -42,9 +42,13 @@ export function noSessionReason(error: unknown): TakoNoSessionReason | undefined
  * otherwise on its `takoSession#initialized` event (the extension may be injected after the
  * dapp's own scripts, in a tab opened before it was installed), or rejects after `timeoutMs`.
  */
-export function waitForTakoSession(
-  { timeoutMs = DEFAULT_WAIT_MS, target = window }: { timeoutMs?: number; target?: Window } = {},
-): Promise<TakoSession> {
+export function waitForTakoSession({
+  timeoutMs = DEFAULT_WAIT_MS,
+  target = window,
+}: {
+  timeoutMs?: number;
+  target?: Window;
+} = {}): Promise<TakoSession> {
   const present = target.takoSession;
   if (present) return Promise.resolve(present);
   return new Promise((resolve, reject) => {
@@ -56,7 +60,9 @@ export function waitForTakoSession(
     };
     const timer = setTimeout(() => {
       target.removeEventListener('takoSession#initialized', onInitialized);
-      reject(new TakoSessionUnavailableError(`Tako Session did not appear within ${timeoutMs} ms: is the extension installed and enabled?`));
+      reject(
+        new TakoSessionUnavailableError(`Tako Session did not appear within ${timeoutMs} ms: is the extension installed and enabled?`),
+      );
     }, timeoutMs);
     target.addEventListener('takoSession#initialized', onInitialized, { once: true });
   });
@@ -86,7 +92,10 @@ export interface TakoSessionClient {
   onAccessChanged(listener: (access: TakoAccess) => void): () => void;
 }
 
-export function createTakoSessionClient(takoSession: TakoSession, { fetch: send = globalThis.fetch.bind(globalThis) } = {}): TakoSessionClient {
+export function createTakoSessionClient(
+  takoSession: TakoSession,
+  { fetch: send = globalThis.fetch.bind(globalThis) } = {},
+): TakoSessionClient {
   async function authorized(request: Request, token: string): Promise<Response> {
     const headers = new Headers(request.headers);
     headers.set('Authorization', `Bearer ${token}`);
@@ -96,7 +105,8 @@ export function createTakoSessionClient(takoSession: TakoSession, { fetch: send 
   return {
     takoSession,
     requestAccess: () => takoSession.request({ method: 'tako_requestAccess' }),
-    getToken: (rejectedToken) => takoSession.request({ method: 'tako_getToken', params: rejectedToken === undefined ? undefined : { rejectedToken } }),
+    getToken: (rejectedToken) =>
+      takoSession.request({ method: 'tako_getToken', params: rejectedToken === undefined ? undefined : { rejectedToken } }),
     getSession: () => takoSession.request({ method: 'tako_getSession' }),
     signIn: () => takoSession.request({ method: 'tako_signIn' }),
     signOut: () => takoSession.request({ method: 'tako_signOut' }),

@@ -13,7 +13,15 @@
  * channel (a request, or `on` for events), or until the background, to reach the tab, injects the
  * relay and wires it (RELAY_GLOBAL in core/contract/channels.ts).
  */
-import { CONTENT_CHANNEL, DOCUMENT_CHANGED, MAX_PAGE_MESSAGE_BYTES, PAGE_CHANNEL, RELAY_GLOBAL, SIGN_IN_PIN, WALLET_TIMEOUT_MS } from '../core/contract/channels.ts';
+import {
+  CONTENT_CHANNEL,
+  DOCUMENT_CHANGED,
+  MAX_PAGE_MESSAGE_BYTES,
+  PAGE_CHANNEL,
+  RELAY_GLOBAL,
+  SIGN_IN_PIN,
+  WALLET_TIMEOUT_MS,
+} from '../core/contract/channels.ts';
 import type { Reply } from '../core/contract/protocol.ts';
 import type { TakoSessionErrorCode } from '../core/contract/tako-session-api.ts';
 
@@ -133,7 +141,8 @@ function createRelay() {
     // sends it, never the background.
     let refused: Reply | undefined;
     try {
-      if (new Blob([JSON.stringify(data)]).size > MAX_PAGE_MESSAGE_BYTES) refused = errorReply(-32602 satisfies Code['InvalidParams'], 'Over 64 KB');
+      if (new Blob([JSON.stringify(data)]).size > MAX_PAGE_MESSAGE_BYTES)
+        refused = errorReply(-32602 satisfies Code['InvalidParams'], 'Over 64 KB');
     } catch {
       refused = errorReply(-32602 satisfies Code['InvalidParams'], 'Malformed request');
     }

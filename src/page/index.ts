@@ -9,7 +9,13 @@
 import { CONTENT_CHANNEL, newMessageId, PAGE_CHANNEL } from '../core/contract/channels.ts';
 import { parseContentToPage } from '../core/contract/page-messages.ts';
 import type { ErrorPayload, PageToContent } from '../core/contract/protocol.ts';
-import type { TakoSession, TakoSessionError, TakoSessionErrorCode, TakoSessionEvent, TakoSessionEvents } from '../core/contract/tako-session-api.ts';
+import type {
+  TakoSession,
+  TakoSessionError,
+  TakoSessionErrorCode,
+  TakoSessionEvent,
+  TakoSessionEvents,
+} from '../core/contract/tako-session-api.ts';
 
 const INSTALLED = Symbol.for('tako-session.installed');
 

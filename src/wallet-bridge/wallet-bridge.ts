@@ -4,9 +4,10 @@
  * background checks every answer, since anything on the page can lie. Nothing it does throws into
  * the page: a malformed announcement is ignored.
  */
-import { EIP6963_ANNOUNCE, EIP6963_REQUEST, ICON_BUDGET_CHARS, MAX_LISTED_WALLETS, readAnnouncement } from '../core/eth/eip6963.ts';
+
 import type { WalletAction, WalletInfo } from '../core/contract/protocol.ts';
 import type { TakoSessionErrorCode } from '../core/contract/tako-session-api.ts';
+import { EIP6963_ANNOUNCE, EIP6963_REQUEST, ICON_BUDGET_CHARS, MAX_LISTED_WALLETS, readAnnouncement } from '../core/eth/eip6963.ts';
 
 interface Eip1193Provider {
   request(args: { method: string; params?: unknown[] }): Promise<unknown>;
@@ -74,7 +75,8 @@ export function createWalletBridge(win: Window & { ethereum?: unknown }, onAccou
   function pick(walletId: string | undefined): Eip1193Provider {
     if (walletId !== undefined && walletId !== INJECTED_ID) {
       const detail = announced.get(walletId);
-      if (!detail) throw new WalletBridgeError('The chosen wallet is no longer on this page', -32603 satisfies typeof TakoSessionErrorCode.Internal);
+      if (!detail)
+        throw new WalletBridgeError('The chosen wallet is no longer on this page', -32603 satisfies typeof TakoSessionErrorCode.Internal);
       return detail.provider;
     }
     const provider = announced.values().next().value?.provider ?? injected();

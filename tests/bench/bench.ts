@@ -23,16 +23,16 @@ import path from 'node:path';
 import { extensionIdOf, launchWithExtension, projectRoot } from '../../tools/dev/launch.ts';
 import { startStack } from '../../tools/stack/server.ts';
 import { benchExtension, signIn } from '../support/bench/bench-extension.ts';
-import { BURST_TABS, measureBurst } from './burst.ts';
 import { bundleSizes } from './bundle-sizes.ts';
+import { BURST_TABS, measureBurst } from './burst.ts';
 import { measureCached } from './cached-get-token.ts';
 import { measureColdStart } from './cold-start.ts';
 import {
   BURST_CALLS,
   CALLS,
   COLD_RUNS,
-  flags,
   FLOOD_CALLS,
+  flags,
   PAGE_LOADS,
   RESTART_CYCLES,
   SAVE_WINDOW_RUNS,

@@ -47,5 +47,15 @@ export async function measureBurst(context: BrowserContext, id: string, stack: S
   const refreshRequests = stack.requests('/v2/refresh_token').length - before;
   const stale = calls.filter((call) => call.expiresAt <= expiresAt).length;
   await Promise.all(tabs.map((tab) => tab.close()));
-  return { calls: calls.length, refreshRequests, p99Ms: round(percentile(calls.map((c) => c.ms), 99)), staleTokens: stale };
+  return {
+    calls: calls.length,
+    refreshRequests,
+    p99Ms: round(
+      percentile(
+        calls.map((c) => c.ms),
+        99,
+      ),
+    ),
+    staleTokens: stale,
+  };
 }

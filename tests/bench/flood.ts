@@ -19,7 +19,7 @@ const FLOOD_MESSAGE_BYTES = 8 * 1024 * 1024;
 export async function measureFlood(context: BrowserContext, stack: Stack, demo: Page) {
   // Another origin for the same server: localhost is not the allowed 127.0.0.1.
   const flooder = await context.newPage();
-  await flooder.goto(stack.url.replace('127.0.0.1', 'localhost') + '/');
+  await flooder.goto(`${stack.url.replace('127.0.0.1', 'localhost')}/`);
   await flooder.waitForFunction(() => window.takoSession !== undefined);
   await flooder.evaluate(
     ({ channel, bytes }) => {

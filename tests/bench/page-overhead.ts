@@ -3,12 +3,13 @@
  * DOMContentLoaded and heap of a plain page, with Tako Session against a floor extension, a
  * required-work extension and no extension.
  */
-import { chromium, type BrowserContext, type CDPSession } from '@playwright/test';
+
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { type BrowserContext, type CDPSession, chromium } from '@playwright/test';
 import {
   chromiumPath,
   extensionDir,

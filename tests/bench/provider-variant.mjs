@@ -10,11 +10,12 @@
 //   npx tsx tests/bench/bench.ts --only cold
 //
 // VARIANT_SHIMS=<dir> takes the three shim packages from another node_modules folder.
-import * as esbuild from 'esbuild';
+
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import * as esbuild from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const out = path.join(root, '.bench', 'provider-variant');
@@ -72,10 +73,17 @@ async function build(variant, outdir, bench) {
     name: 'provider-variant',
     setup(b) {
       b.onResolve({ filter: /^\.\/direct-wallet\.ts$/ }, (args) =>
-        variant === 'provider' && args.importer.endsWith(path.join('background', 'index.ts')) ? { path: 'client', namespace: 'variant' } : undefined,
+        variant === 'provider' && args.importer.endsWith(path.join('background', 'index.ts'))
+          ? { path: 'client', namespace: 'variant' }
+          : undefined,
       );
       b.onLoad({ filter: /.*/, namespace: 'variant' }, () => ({ contents: providerClient, loader: 'js', resolveDir: root }));
-      const map = { events: 'events/events.js', buffer: 'buffer/index.js', process: 'process/browser.js', 'process/': 'process/browser.js' };
+      const map = {
+        events: 'events/events.js',
+        buffer: 'buffer/index.js',
+        process: 'process/browser.js',
+        'process/': 'process/browser.js',
+      };
       b.onResolve({ filter: /^(events|buffer|process\/?)$/ }, (args) => ({ path: path.join(shims, map[args.path]) }));
     },
   };
@@ -96,7 +104,9 @@ async function build(variant, outdir, bench) {
   });
   const [file] = result.outputFiles;
   await writeFile(path.join(outdir, 'background.js'), file.contents);
-  console.log(`${variant.padEnd(9)} background.js ${(file.contents.length / 1024).toFixed(1)} KB minified, ${(gzipSync(file.contents).length / 1024).toFixed(1)} KB gzip`);
+  console.log(
+    `${variant.padEnd(9)} background.js ${(file.contents.length / 1024).toFixed(1)} KB minified, ${(gzipSync(file.contents).length / 1024).toFixed(1)} KB gzip`,
+  );
 }
 
 await mkdir(out, { recursive: true });

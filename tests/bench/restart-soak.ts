@@ -2,10 +2,11 @@
  * Browser restarts across refresh times with bursts of server errors: no token reaches a page
  * already expired.
  */
-import type { Page } from '@playwright/test';
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Page } from '@playwright/test';
 import { extensionIdOf, launchWithExtension, serviceWorkerOf } from '../../tools/dev/launch.ts';
 import { startStack } from '../../tools/stack/server.ts';
 import { benchExtension, signIn, signInAgain } from '../support/bench/bench-extension.ts';

@@ -2,10 +2,11 @@
  * The window between the refresh reply in hand and the new pair stored, timed inside the worker,
  * and what a worker stopped at a random moment of a refresh loses.
  */
-import type { Page } from '@playwright/test';
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Page } from '@playwright/test';
 import { extensionIdOf, launchWithExtension, serviceWorkerOf } from '../../tools/dev/launch.ts';
 import { startStack } from '../../tools/stack/server.ts';
 import { benchExtension, signIn, signInAgain } from '../support/bench/bench-extension.ts';
@@ -26,8 +27,7 @@ export async function measureSaveWindow() {
   try {
     const id = await extensionIdOf(context);
     let { popup } = await signIn(context, id, stack);
-    const refreshNow = (page: Page) =>
-      page.evaluate(() => chrome.runtime.sendMessage({ type: 'refresh-now' }).catch(() => undefined));
+    const refreshNow = (page: Page) => page.evaluate(() => chrome.runtime.sendMessage({ type: 'refresh-now' }).catch(() => undefined));
 
     // Part 1: timed inside the worker.
     const worker = await serviceWorkerOf(context);

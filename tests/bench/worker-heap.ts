@@ -2,10 +2,11 @@
  * The service worker's JS heap after sign-in and after a day's worth of refreshes: what the worker
  * keeps as it runs.
  */
-import type { BrowserContext, Page } from '@playwright/test';
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { BrowserContext, Page } from '@playwright/test';
 import { extensionIdOf, launchWithExtension } from '../../tools/dev/launch.ts';
 import { startStack } from '../../tools/stack/server.ts';
 import { benchExtension, signIn } from '../support/bench/bench-extension.ts';

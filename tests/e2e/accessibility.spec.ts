@@ -7,19 +7,20 @@
  * Each popup state is also saved as a screenshot in light and dark, as an attachment of the test
  * (under test-results/, never committed).
  */
-import AxeBuilder from '@axe-core/playwright';
+
 import { readFileSync } from 'node:fs';
+import AxeBuilder from '@axe-core/playwright';
 import type { Page, TestInfo } from '@playwright/test';
-import { shortAddress } from '../../src/core/eth/address.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
+import { shortAddress } from '../../src/core/eth/address.ts';
 import { projectRoot } from '../../tools/dev/launch.ts';
-import { expect, type Extension, test } from './fixtures.ts';
+import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
 import { allowOrigin, answerApproval, nextApprovalWindow } from '../support/e2e/approval-window.ts';
 import { obtainMetahumanToken } from '../support/e2e/options-page.ts';
 import { callFrom } from '../support/e2e/page-api.ts';
 import { expectSignedIn, signedInAndAllowed } from '../support/e2e/popup.ts';
 import { openUrl } from '../support/e2e/web-pages.ts';
-import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
+import { type Extension, expect, test } from './fixtures.ts';
 
 /** The same stack under another name: http://localhost:PORT is a different origin from 127.0.0.1. */
 const otherOrigin = (port: number) => `http://localhost:${port}`;
@@ -74,7 +75,7 @@ async function openPopup(extension: Extension, host: string): Promise<Page> {
 const toolbarTitle = (page: Page) => page.evaluate(() => chrome.action.getTitle({}));
 
 /** The data-testid of the focused element. */
-const focusedTestId = (page: Page) => page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset['testid'] ?? null);
+const focusedTestId = (page: Page) => page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.testid ?? null);
 
 /** Presses Tab until `testid` has the focus, returning the test ids focused on the way (it included). */
 async function tabTo(page: Page, testid: string): Promise<string[]> {
@@ -269,7 +270,10 @@ test('keyboard: Tab, Enter and Space sign in and out of the popup', async ({ ext
 
   // From wherever the focus was left, Tab goes on in document order to Sign out.
   const visited = await tabTo(popup, 'sign-out');
-  expect(visited.every((id) => ['refresh-now', 'sign-out'].includes(id)), visited.join(' → ')).toBe(true);
+  expect(
+    visited.every((id) => ['refresh-now', 'sign-out'].includes(id)),
+    visited.join(' → '),
+  ).toBe(true);
   expect(await followsInDocument(popup, 'refresh-now')).toBe(true);
   expect(await focusRing(popup)).toEqual({ style: 'solid', width: '2px' });
   await popup.keyboard.press('Space');

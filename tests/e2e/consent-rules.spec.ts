@@ -6,17 +6,17 @@
  */
 import type { Page } from '@playwright/test';
 import { siteOf } from '../../src/core/consent/consent.ts';
-import { recoverPersonalSigner } from '../../src/core/eth/signature.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
+import { recoverPersonalSigner } from '../../src/core/eth/signature.ts';
 import { TEST_SITE_DOMAIN } from '../../tools/dev/launch.ts';
-import { setAutoConfirm, useDevWalletExtension } from '../support/e2e/dev-wallet-extension.ts';
-import { expect, type Extension, test } from './fixtures.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 import { answerApproval, approveAccess, nextApprovalWindow } from '../support/e2e/approval-window.ts';
+import { setAutoConfirm, useDevWalletExtension } from '../support/e2e/dev-wallet-extension.ts';
 import { callFrom } from '../support/e2e/page-api.ts';
 import { expectSignedIn, signedInAndAllowed } from '../support/e2e/popup.ts';
 import { openUrl } from '../support/e2e/web-pages.ts';
 import { recordWindowMessages, windowMessages } from '../support/e2e/window-messages.ts';
-import { DEV_ADDRESS } from '../support/dev-addresses.ts';
+import { type Extension, expect, test } from './fixtures.ts';
 
 /** `method` from `page`, brought to the front first; resolves with the window it opened and the call. */
 async function askInFront(extension: Extension, page: Page, method = 'tako_requestAccess') {

@@ -4,16 +4,17 @@
  * one window at a time for the tab in front, the answer survives a worker stop, the MetaHuman
  * token's separate grant, and the warning for an origin that is not https.
  */
-import { siteOf } from '../../src/core/consent/consent.ts';
+
 import type { Page } from '@playwright/test';
+import { siteOf } from '../../src/core/consent/consent.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
-import { expect, type Extension, test } from './fixtures.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 import { answerApproval, nextApprovalWindow } from '../support/e2e/approval-window.ts';
 import { obtainMetahumanToken } from '../support/e2e/options-page.ts';
 import { callFrom } from '../support/e2e/page-api.ts';
 import { expectSignedIn, signInFromPopup } from '../support/e2e/popup.ts';
 import { openUrl } from '../support/e2e/web-pages.ts';
-import { DEV_ADDRESS } from '../support/dev-addresses.ts';
+import { type Extension, expect, test } from './fixtures.ts';
 
 /** The same stack under another name: http://localhost:PORT is a different origin from 127.0.0.1. */
 const otherOrigin = (port: number) => `http://localhost:${port}`;
@@ -46,7 +47,7 @@ function clickAllowTheMomentTheRequestShows(): void {
   const observer = new MutationObserver(() => {
     const scope = document.querySelector<HTMLElement>('[data-testid="request-scope"]');
     const approve = document.querySelector<HTMLButtonElement>('[data-testid="approve"]');
-    if (!scope?.dataset['scope'] || !approve) return;
+    if (!scope?.dataset.scope || !approve) return;
     observer.disconnect();
     approve.click();
     approve.dispatchEvent(new MouseEvent('click', { bubbles: true }));
@@ -68,8 +69,8 @@ function siteGrants(popup: Page): Promise<Array<{ origin: string; metahuman: str
     .getByTestId('site')
     .evaluateAll((items) =>
       items.map((item) => ({
-        origin: (item as HTMLElement).dataset['origin'] ?? '',
-        metahuman: (item as HTMLElement).dataset['metahuman'] ?? '',
+        origin: (item as HTMLElement).dataset.origin ?? '',
+        metahuman: (item as HTMLElement).dataset.metahuman ?? '',
       })),
     );
 }
@@ -251,7 +252,10 @@ test('the MetaHuman token needs its own approval, shown in the popup and removed
   expect(await callFrom(demo, 'tako_getSession')).toEqual({ result: null });
 
   await popup.bringToFront();
-  await popup.locator(`[data-testid="cooldown"][data-site="${siteOf(stack.url)}"]`).getByTestId('lift-cooldown').click();
+  await popup
+    .locator(`[data-testid="cooldown"][data-site="${siteOf(stack.url)}"]`)
+    .getByTestId('lift-cooldown')
+    .click();
   await expect(popup.getByTestId('cooldown')).toHaveCount(0);
   const granted = await askInFront(extension, demo, 'metahuman_getToken');
   await expectRequest(granted.approval, stack.url, 'metahuman');

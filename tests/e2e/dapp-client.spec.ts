@@ -4,18 +4,19 @@
  * the token's exp, one refresh for many tabs, giving up access, access events, the reasons of a
  * 4900, and waiting for the extension with and without it.
  */
-import { chromium, type Page } from '@playwright/test';
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromiumPath } from '../../tools/dev/launch.ts';
+import { chromium, type Page } from '@playwright/test';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
-import { expect, test } from './fixtures.ts';
+import { chromiumPath } from '../../tools/dev/launch.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 import { approveAccess } from '../support/e2e/approval-window.ts';
-import { callFrom, recordedEvents, recordEvents } from '../support/e2e/page-api.ts';
+import { callFrom, recordEvents, recordedEvents } from '../support/e2e/page-api.ts';
 import { signedInAndAllowed } from '../support/e2e/popup.ts';
 import { openUrl } from '../support/e2e/web-pages.ts';
-import { DEV_ADDRESS } from '../support/dev-addresses.ts';
+import { expect, test } from './fixtures.ts';
 
 const IGNORE_BID = '/v2/farcaster/ignore_bid';
 

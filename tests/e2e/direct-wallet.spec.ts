@@ -4,16 +4,16 @@
  * reached over its external port; no web page takes part.
  */
 import type { Page } from '@playwright/test';
-import { isSignedBy } from '../../src/core/eth/signature.ts';
-import { parseSignInMessage } from '../../src/core/eth/sign-in-message.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import type { UiReplies, UiRequest } from '../../src/core/contract/ui-protocol.ts';
+import { parseSignInMessage } from '../../src/core/eth/sign-in-message.ts';
+import { isSignedBy } from '../../src/core/eth/signature.ts';
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
 import { DEV_WALLET_EXTENSION_ID } from '../../tools/stack/wallet-extension/id.ts';
-import { openDevWallet, setAutoConfirm, useDevWalletExtension } from '../support/e2e/dev-wallet-extension.ts';
-import { expect, type Extension, test } from './fixtures.ts';
-import { expectSignedIn } from '../support/e2e/popup.ts';
 import { DEV_ADDRESS } from '../support/dev-addresses.ts';
+import { openDevWallet, setAutoConfirm, useDevWalletExtension } from '../support/e2e/dev-wallet-extension.ts';
+import { expectSignedIn } from '../support/e2e/popup.ts';
+import { type Extension, expect, test } from './fixtures.ts';
 
 test.use({ walletExtension: true });
 

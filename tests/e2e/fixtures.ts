@@ -4,15 +4,16 @@
  * them (the popup, the page API, the approval window, what the background keeps) is in
  * tests/support/e2e/, by topic.
  */
-import { test as base, expect } from '@playwright/test';
+
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { useEndpoint } from '../../tools/dev/drive.ts';
-import { extensionIdOf, launchWithExtension, serviceWorkerOf } from '../../tools/dev/launch.ts';
+import { test as base, expect } from '@playwright/test';
 import type { Reply } from '../../src/core/contract/protocol.ts';
 import type { UiReply, UiRequest } from '../../src/core/contract/ui-protocol.ts';
-import { startStack, type Stack, type StackOptions } from '../../tools/stack/server.ts';
+import { useEndpoint } from '../../tools/dev/drive.ts';
+import { extensionIdOf, launchWithExtension, serviceWorkerOf } from '../../tools/dev/launch.ts';
+import { type Stack, type StackOptions, startStack } from '../../tools/stack/server.ts';
 import type { Extension } from '../support/e2e/extension.ts';
 
 export type { Extension };

@@ -2,13 +2,14 @@
  * What a page is handed near a token's end: the hand-out minimum while refreshing works, the
  * failing-mode margin while it does not, and never a token that is dead on arrival.
  */
-import { expect, type Extension, test } from './fixtures.ts';
+
+import type { Stack } from '../../tools/stack/server.ts';
 import { allowOrigin } from '../support/e2e/approval-window.ts';
 import { alarmNames } from '../support/e2e/extension-state.ts';
 import { getTokenFrom } from '../support/e2e/page-api.ts';
 import { expectSignedIn, signInFromPopup } from '../support/e2e/popup.ts';
-import type { Stack } from '../../tools/stack/server.ts';
-import { arrivedExpired, startTokenPoll, stopTokenPoll, tokenPollEntries, type PollEntry } from '../support/e2e/token-poll.ts';
+import { arrivedExpired, type PollEntry, startTokenPoll, stopTokenPoll, tokenPollEntries } from '../support/e2e/token-poll.ts';
+import { type Extension, expect, test } from './fixtures.ts';
 
 async function signedInWithAllowedDemo(extension: Extension, stack: Stack) {
   await extension.useEndpoint(stack.url);

@@ -3,9 +3,10 @@
  * refresh token rotating, never handed out expired; kept across a stopped worker and a relaunched
  * browser, with a refresh that fell due while the browser was closed run at start.
  */
-import { expect, test } from './fixtures.ts';
+
 import { expectSignedIn, signedInAndAllowed, signInFromPopup } from '../support/e2e/popup.ts';
 import { arrivedExpired, startTokenPoll, stopTokenPoll, tokenPollEntries } from '../support/e2e/token-poll.ts';
+import { expect, test } from './fixtures.ts';
 
 // 10 s tokens: refreshed on the alarm at exp - 2 s (20%), handed out with 1 s left at least.
 const LIFETIME_S = 10;

@@ -4,12 +4,12 @@
  * only once the site is allowed for it, and kept across a browser restart.
  */
 import type { Page } from '@playwright/test';
-import type { Stack } from '../../tools/stack/server.ts';
 import { StorageKeys } from '../../src/background/storage/storage-keys.ts';
 import type { UiReplies } from '../../src/core/contract/ui-protocol.ts';
-import { expect, type Extension, test } from './fixtures.ts';
+import type { Stack } from '../../tools/stack/server.ts';
 import { allowOrigin, answerApproval, nextApprovalWindow } from '../support/e2e/approval-window.ts';
 import { readStore, storedText } from '../support/e2e/extension-state.ts';
+import { type Extension, expect, test } from './fixtures.ts';
 
 const ADA = { name: 'Ada Lovelace', mail: 'ada@example.com', comment: 'end-to-end test' };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -5,13 +5,13 @@
  */
 import type { Page } from '@playwright/test';
 import { siteOf } from '../../src/core/consent/consent.ts';
-import { expect, type Extension, test } from './fixtures.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 import { answerApproval, approveAccess, confirmedFrom, nextApprovalWindow } from '../support/e2e/approval-window.ts';
 import { callFrom, jwtPayload, recordSessionEvents, sessionEvents } from '../support/e2e/page-api.ts';
 import { expectSignedIn, signInFromPopup } from '../support/e2e/popup.ts';
 import { openUrl } from '../support/e2e/web-pages.ts';
 import { recordWindowMessages, windowMessages } from '../support/e2e/window-messages.ts';
-import { DEV_ADDRESS } from '../support/dev-addresses.ts';
+import { type Extension, expect, test } from './fixtures.ts';
 
 interface SessionInfo {
   address: string;
@@ -27,7 +27,10 @@ const otherOrigin = (port: number) => `http://localhost:${port}`;
 async function liftCooldown(extension: Extension, origin: string): Promise<void> {
   const popup = await extension.openPage('popup.html');
   // A cool-down covers a site: for an address such as 127.0.0.1, the origin itself.
-  await popup.locator(`[data-testid="cooldown"][data-site="${siteOf(origin)}"]`).getByTestId('lift-cooldown').click();
+  await popup
+    .locator(`[data-testid="cooldown"][data-site="${siteOf(origin)}"]`)
+    .getByTestId('lift-cooldown')
+    .click();
   await expect(popup.getByTestId('cooldown')).toHaveCount(0);
   await popup.close();
 }
@@ -215,7 +218,7 @@ test('connected sites are listed in the popup; revoking one takes effect on its 
   const sites = popup.getByTestId('sites').getByTestId('site');
   await expect(sites).toHaveCount(2);
   await expect(popup.getByTestId('sites-empty')).toBeHidden();
-  expect(await sites.evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset['origin']))).toEqual([
+  expect(await sites.evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.origin))).toEqual([
     stack.url,
     otherOrigin(stack.port),
   ]);
@@ -225,7 +228,10 @@ test('connected sites are listed in the popup; revoking one takes effect on its 
   await recordSessionEvents(first);
   await recordSessionEvents(second);
 
-  await popup.locator(`[data-testid="site"][data-origin="${otherOrigin(stack.port)}"]`).getByTestId('revoke').click();
+  await popup
+    .locator(`[data-testid="site"][data-origin="${otherOrigin(stack.port)}"]`)
+    .getByTestId('revoke')
+    .click();
   await expect(sites).toHaveCount(1);
   await expect(sites.first()).toHaveAttribute('data-origin', stack.url);
 

@@ -4,19 +4,20 @@
  * that are not wallets throw nothing into the page; and whatever the page's wallet says, the popup
  * shows the extension's own words, never the page's text.
  */
-import { installMockWallet } from '@johanneskares/wallet-mock';
-import type { Page } from '@playwright/test';
+
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installMockWallet } from '@johanneskares/wallet-mock';
+import type { Page } from '@playwright/test';
 import { privateKeyToAccount } from 'viem/accounts';
 import { walletFailedMessage } from '../../src/background/wallets/page-wallet.ts';
 import { EIP6963_ANNOUNCE, EIP6963_REQUEST } from '../../src/core/eth/eip6963.ts';
 import { parseSignInMessage } from '../../src/core/eth/sign-in-message.ts';
 import { recoverPersonalSigner } from '../../src/core/eth/signature.ts';
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
-import { expect, type Extension, test } from './fixtures.ts';
 import { expectSignedIn } from '../support/e2e/popup.ts';
+import { type Extension, expect, test } from './fixtures.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

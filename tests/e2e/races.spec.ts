@@ -4,10 +4,10 @@
  * and no refresh request goes out after it.
  */
 import { StorageKeys } from '../../src/background/storage/storage-keys.ts';
-import { expect, test } from './fixtures.ts';
 import { alarmNames, readStore } from '../support/e2e/extension-state.ts';
 import { callFrom, getTokenFrom } from '../support/e2e/page-api.ts';
 import { expectSignedIn, signedInAndAllowed } from '../support/e2e/popup.ts';
+import { expect, test } from './fixtures.ts';
 
 /** How long the stack holds each refresh reply, after acting on it: the refresh is "in flight". */
 const HELD_MS = 250;
@@ -46,7 +46,10 @@ test('a page forcing refreshes while the popup signs out, 20 rounds: never a ses
     expect(await callFrom(demo, 'tako_getSession')).toEqual({ result: null });
     // Read through the popup, an extension page that is open anyway.
     const stored = await readStore(extension, popup);
-    expect(Object.keys(stored).filter((key) => key.startsWith(StorageKeys.sessionPrefix)), `round ${round}`).toEqual([]);
+    expect(
+      Object.keys(stored).filter((key) => key.startsWith(StorageKeys.sessionPrefix)),
+      `round ${round}`,
+    ).toEqual([]);
     expect(await alarmNames(extension, popup), `round ${round}`).toEqual([]);
     const late = stack.requests('/v2/refresh_token').filter((request) => request.at > signedOutAt + 1000);
     expect(late, `round ${round}`).toEqual([]);

@@ -5,14 +5,14 @@
  */
 import { DB_NAME, OBJECT_STORE_NAME, StorageKeys } from '../../src/background/storage/storage-keys.ts';
 import type { ServerClock } from '../../src/core/session/server-clock.ts';
-import { expect, test } from './fixtures.ts';
+import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
 import { allowOrigin, answerApproval, nextApprovalWindow } from '../support/e2e/approval-window.ts';
 import { badgeAndNotifications, readStore, storedText } from '../support/e2e/extension-state.ts';
 import { obtainMetahumanToken } from '../support/e2e/options-page.ts';
 import { callFrom, getTokenFrom, jwtPayload, recordSessionEvents, sessionEvents } from '../support/e2e/page-api.ts';
 import { expectSignedIn, signedInAndAllowed, signInFromPopup } from '../support/e2e/popup.ts';
 import { startTokenPoll, stopTokenPoll } from '../support/e2e/token-poll.ts';
-import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
+import { expect, test } from './fixtures.ts';
 
 test.use({ stackOptions: { accessTtlSec: 20 } });
 
@@ -197,7 +197,7 @@ test('session tokens are stored encrypted with a non-extractable AES-GCM key', a
         open.onsuccess = () => resolve(open.result);
         open.onerror = () => reject(open.error);
       });
-      const read = <T,>(request: IDBRequest<T>) =>
+      const read = <T>(request: IDBRequest<T>) =>
         new Promise<T>((resolve, reject) => {
           request.onsuccess = () => resolve(request.result);
           request.onerror = () => reject(request.error);
@@ -221,7 +221,10 @@ test('session tokens are stored encrypted with a non-extractable AES-GCM key', a
           record.tokens.data,
         ),
       );
-      const exportable = await crypto.subtle.exportKey('raw', key).then(() => true, () => false);
+      const exportable = await crypto.subtle.exportKey('raw', key).then(
+        () => true,
+        () => false,
+      );
       // Every stored byte, as text, to search for the tokens in clear.
       const dump = JSON.stringify(values, (_, value) =>
         value instanceof ArrayBuffer || ArrayBuffer.isView(value)

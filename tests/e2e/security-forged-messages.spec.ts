@@ -5,14 +5,14 @@
  * itself; the session, the allowed sites, the settings and the active account stay as they were.
  */
 import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../../src/core/contract/channels.ts';
-import { expect, test } from './fixtures.ts';
+import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
 import { nextApprovalWindow } from '../support/e2e/approval-window.ts';
 import { ADDRESS_HEX, JWT } from '../support/e2e/leak-patterns.ts';
 import { callFrom } from '../support/e2e/page-api.ts';
 import { expectSignedIn, signedInAndAllowed, signInFromPopup, siteOrigins } from '../support/e2e/popup.ts';
 import { openPlainPage, otherOrigin } from '../support/e2e/web-pages.ts';
 import { forgeAccountsChanged, windowMessages } from '../support/e2e/window-messages.ts';
-import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
+import { expect, test } from './fixtures.ts';
 
 test('a page that imitates the extension’s own messages gains nothing', async ({ extension, stack }) => {
   const { demo, popup } = await signedInAndAllowed(extension, stack);

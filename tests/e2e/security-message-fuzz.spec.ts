@@ -5,14 +5,14 @@
  * the stranger still refused, and the service worker neither threw nor logged an error.
  */
 import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../../src/core/contract/channels.ts';
-import { expect, test } from './fixtures.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 import { nextApprovalWindow } from '../support/e2e/approval-window.ts';
 import { callFrom, jwtPayload } from '../support/e2e/page-api.ts';
 import { fuzzInPage } from '../support/e2e/page-fuzzer.ts';
 import { expectSignedIn, signedInAndAllowed, siteOrigins } from '../support/e2e/popup.ts';
 import { openPlainPage, otherOrigin } from '../support/e2e/web-pages.ts';
 import { watchServiceWorker } from '../support/e2e/worker-watch.ts';
-import { DEV_ADDRESS } from '../support/dev-addresses.ts';
+import { expect, test } from './fixtures.ts';
 
 test('5,500 random and malformed messages leave the extension serving allowed origins, with no error in the worker', async ({
   extension,

@@ -6,14 +6,14 @@
  */
 import type { Page } from '@playwright/test';
 import { CONTENT_CHANNEL, PAGE_CHANNEL } from '../../src/core/contract/channels.ts';
-import { expect, test } from './fixtures.ts';
-import { callFrom, jwtPayload, recordSessionEvents, sessionEvents } from '../support/e2e/page-api.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 import { recordContentScriptMessages } from '../support/e2e/content-script-log.ts';
 import { ADDRESS_HEX, JWT } from '../support/e2e/leak-patterns.ts';
+import { callFrom, jwtPayload, recordSessionEvents, sessionEvents } from '../support/e2e/page-api.ts';
 import { expectSignedIn, signedInAndAllowed, siteOrigins } from '../support/e2e/popup.ts';
 import { openPlainPage, otherOrigin } from '../support/e2e/web-pages.ts';
 import { recordWindowMessages, windowMessages } from '../support/e2e/window-messages.ts';
-import { DEV_ADDRESS } from '../support/dev-addresses.ts';
+import { expect, test } from './fixtures.ts';
 
 test('an origin nobody allowed, and one that was revoked, get 4100 for every method and learn nothing', async ({ extension, stack }) => {
   const { demo, popup } = await signedInAndAllowed(extension, stack);

@@ -4,7 +4,8 @@
  * DOM, script state and window messages, the content script's messages in both directions, the
  * service worker's console and the popup. It is in none of them, and no token is logged.
  */
-import { expect, test } from './fixtures.ts';
+
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 import { approveAccess, confirmedFrom } from '../support/e2e/approval-window.ts';
 import { recordContentScriptMessages } from '../support/e2e/content-script-log.ts';
 import { JWT } from '../support/e2e/leak-patterns.ts';
@@ -13,7 +14,7 @@ import { expectSignedIn, signInFromPopup } from '../support/e2e/popup.ts';
 import { openUrl, otherOrigin } from '../support/e2e/web-pages.ts';
 import { recordWindowMessages } from '../support/e2e/window-messages.ts';
 import { watchServiceWorker } from '../support/e2e/worker-watch.ts';
-import { DEV_ADDRESS } from '../support/dev-addresses.ts';
+import { expect, test } from './fixtures.ts';
 
 test('the refresh token appears in no page, no content-script message, no log and not in the popup', async ({ extension, stack }) => {
   // Every refresh token the stack issues, read off the wire as the service worker received it.

@@ -4,11 +4,11 @@
  * switch the account. The demo dapp (with its dev wallet) runs on two origins of the local stack.
  */
 import type { Page } from '@playwright/test';
-import { expect, type Extension, test } from './fixtures.ts';
+import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
 import { approveAccess } from '../support/e2e/approval-window.ts';
 import { expectSignedIn } from '../support/e2e/popup.ts';
 import { forgeAccountsChanged, recordWindowMessages, windowMessages } from '../support/e2e/window-messages.ts';
-import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
+import { type Extension, expect, test } from './fixtures.ts';
 
 /** The same demo dapp on the stack's other loopback name: another origin. */
 const otherOrigin = (port: number) => `http://localhost:${port}`;

@@ -3,13 +3,14 @@
  * message posted; refusals and a missing wallet said plainly; two wallets to pick from; sign-out;
  * the v1 API; and the endpoint form (https only, http:// on this computer alone, no redirects).
  */
-import { buildSignInMessage, parseSignInMessage } from '../../src/core/eth/sign-in-message.ts';
-import { expect, test } from './fixtures.ts';
-import { alarmNames, readStore } from '../support/e2e/extension-state.ts';
-import { expectSignedIn, signInFromPopup } from '../support/e2e/popup.ts';
+
 import { StorageKeys } from '../../src/background/storage/storage-keys.ts';
+import { buildSignInMessage, parseSignInMessage } from '../../src/core/eth/sign-in-message.ts';
 import { DEV_WALLET_B_INFO, DEV_WALLET_INFO } from '../../tools/stack/demo/dev-wallet.ts';
 import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
+import { alarmNames, readStore } from '../support/e2e/extension-state.ts';
+import { expectSignedIn, signInFromPopup } from '../support/e2e/popup.ts';
+import { expect, test } from './fixtures.ts';
 
 test('popup sign-in through the demo wallet posts one canonical, fresh message', async ({ extension, stack }) => {
   await extension.useEndpointInOptions(stack.url);
@@ -152,10 +153,7 @@ test('sign-in goes on in the background when the popup closes', async ({ extensi
   await expect(reopened.getByTestId('session-address')).toHaveAttribute('data-address', DEV_ADDRESS);
 });
 
-test('the endpoint form opens only once it shows the stored choice, so a quick edit is never overwritten', async ({
-  extension,
-  stack,
-}) => {
+test('the endpoint form opens only once it shows the stored choice, so a quick edit is never overwritten', async ({ extension, stack }) => {
   await extension.useEndpointInOptions(stack.url, 'v1');
   // Every state of the endpoint select from the first parse on: disabled or not, and what it shows.
   await extension.context.addInitScript(() => {

@@ -10,8 +10,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'puppeteer-core';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
-import { byTestId, launchFirefoxWithExtension, useEndpointInFirefox, type FirefoxWithExtension } from '../../tools/dev/firefox.ts';
-import { startStack, type Stack } from '../../tools/stack/server.ts';
+import { byTestId, type FirefoxWithExtension, launchFirefoxWithExtension, useEndpointInFirefox } from '../../tools/dev/firefox.ts';
+import { type Stack, startStack } from '../../tools/stack/server.ts';
 
 /** `takoSession.request({ method })` from a page: its result, or the error's code. */
 function callFrom(page: Page, method: string): Promise<{ result?: unknown; code?: number }> {
@@ -64,7 +64,9 @@ describe('Firefox: consent', () => {
       // Puppeteer does not report the close of a window the extension opened: asked of the extension.
       const options = await firefox.openExtensionPage('options.html');
       const approvalWindows = () =>
-        options.evaluate(`browser.tabs.query({}).then((tabs) => tabs.filter((tab) => (tab.url ?? '').endsWith('/approval.html') || (tab.url ?? '').includes('/approval.html?')).length)`) as Promise<number>;
+        options.evaluate(
+          `browser.tabs.query({}).then((tabs) => tabs.filter((tab) => (tab.url ?? '').endsWith('/approval.html') || (tab.url ?? '').includes('/approval.html?')).length)`,
+        ) as Promise<number>;
       while ((await approvalWindows()) > 0) await new Promise((resolve) => setTimeout(resolve, 100));
       assert.equal((await callFrom(page, 'tako_getSession')).code, TakoSessionErrorCode.Unauthorized);
       await page.goto(`${stack.url}/?wallet=none`);

@@ -12,8 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import type { Page } from 'puppeteer-core';
 import { REFRESH_ALARM_PREFIX } from '../../src/background/session/keys.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
-import { byTestId, launchFirefoxWithExtension, useEndpointInFirefox, type FirefoxWithExtension } from '../../tools/dev/firefox.ts';
-import { PROBE_PAGE_PATH, startStack, type Stack } from '../../tools/stack/server.ts';
+import { byTestId, type FirefoxWithExtension, launchFirefoxWithExtension, useEndpointInFirefox } from '../../tools/dev/firefox.ts';
+import { PROBE_PAGE_PATH, type Stack, startStack } from '../../tools/stack/server.ts';
 import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 interface CallOutcome {
@@ -149,7 +149,7 @@ describe('Firefox', () => {
       // The popup signs in with the wallet of the web page used last: the demo's.
       await demo.bringToFront();
       const popup = await signInFromPopup(firefox);
-      const address = await (await byTestId(popup, 'session-address')).evaluate((node) => (node as HTMLElement).dataset['address']);
+      const address = await (await byTestId(popup, 'session-address')).evaluate((node) => (node as HTMLElement).dataset.address);
       assert.equal(address, DEV_ADDRESS);
       assert.equal(stack.requests('/v2/token').length, 1);
 
@@ -183,7 +183,7 @@ describe('Firefox', () => {
       await firefox.openPage(`${stack.url}/?autoconfirm=1`);
       stack.clearRequests();
       const popup = await signInFromPopup(firefox);
-      firstExpiry = Number(await (await byTestId(popup, 'token-expires')).evaluate((node) => (node as HTMLElement).dataset['expiresAt']));
+      firstExpiry = Number(await (await byTestId(popup, 'token-expires')).evaluate((node) => (node as HTMLElement).dataset.expiresAt));
 
       // A MetaHuman SDK token from the options page.
       const options = await firefox.openExtensionPage('options.html');
@@ -200,7 +200,7 @@ describe('Firefox', () => {
       await firefox.stopBackground();
       assert.deepEqual(await refreshesAnswered(stack, 1), [200]);
       const refreshed = await byTestId(popup, 'token-expires', `:not([data-expires-at="${firstExpiry}"]):not([data-expires-at=""])`);
-      secondExpiry = Number(await refreshed.evaluate((node) => (node as HTMLElement).dataset['expiresAt']));
+      secondExpiry = Number(await refreshed.evaluate((node) => (node as HTMLElement).dataset.expiresAt));
     } finally {
       await firefox.close();
     }

@@ -15,7 +15,7 @@ import type { Page } from 'puppeteer-core';
 import { documentGoneMessage } from '../../src/background/wallets/page-wallet.ts';
 import { ContentToBridgeSchema, parseMessage } from '../../src/core/contract/protocol.ts';
 import { byTestId, launchFirefoxWithExtension, useEndpointInFirefox } from '../../tools/dev/firefox.ts';
-import { startStack, type Stack } from '../../tools/stack/server.ts';
+import { type Stack, startStack } from '../../tools/stack/server.ts';
 
 /** Keeps every message posted on the page's window, from its first script on (as JSON). */
 function recordWindowMessages(): void {

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { useStack } from '../support/local-stack.ts';
 import { Script } from 'node:vm';
 import { addressOfPrivateKey } from '../../src/core/eth/signature.ts';
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
+import { useStack } from '../support/local-stack.ts';
 
 describe('demo dapp page', () => {
   const stack = useStack();

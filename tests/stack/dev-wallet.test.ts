@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { recoverPersonalSigner } from '../../src/core/eth/signature.ts';
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
-import { createDevWallet, decodePersonalMessage, ProviderRpcError } from '../../tools/stack/demo/dev-wallet.ts';
+import { createDevWallet, decodePersonalMessage, type ProviderRpcError } from '../../tools/stack/demo/dev-wallet.ts';
 
 const [key0, key1] = DEV_KEYS;
 const toHex = (text: string) => `0x${Buffer.from(text, 'utf8').toString('hex')}`;

@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { customEndpoint } from '../../src/core/session/endpoints.ts';
 import { requestMetahumanToken } from '../../src/core/api/metahuman.ts';
 import { requestRefresh, requestSignIn } from '../../src/core/api/tako-client.ts';
+import { customEndpoint } from '../../src/core/session/endpoints.ts';
 import { assertError, rejectsTakoError } from '../support/assert-tako-error.ts';
 import { devKey, signIn, signInBody, useStack } from '../support/local-stack.ts';
 

@@ -40,8 +40,18 @@ describe('request log and the /__stack/ controls', () => {
     await signIn(stack());
     await post(stack(), '/v1/refresh_token', { refresh_token: 'x' });
 
-    assert.deepEqual(stack().requests('/v2/token').map((entry) => entry.path), ['/v2/token']);
-    assert.deepEqual(stack().requests(/refresh/).map((entry) => entry.status), [401]);
+    assert.deepEqual(
+      stack()
+        .requests('/v2/token')
+        .map((entry) => entry.path),
+      ['/v2/token'],
+    );
+    assert.deepEqual(
+      stack()
+        .requests(/refresh/)
+        .map((entry) => entry.status),
+      [401],
+    );
     const [entry] = stack().requests('/v2/token');
     assert.ok(Math.abs(entry!.at - (Date.now() - 86_400_000)) < 5000, 'at uses the server clock');
 
@@ -53,7 +63,10 @@ describe('request log and the /__stack/ controls', () => {
     await signIn(stack());
     const all = await control('/__stack/requests');
     assert.equal(all.status, 200);
-    assert.deepEqual(all.json.requests.map((entry: any) => entry.path), ['/v2/token']);
+    assert.deepEqual(
+      all.json.requests.map((entry: any) => entry.path),
+      ['/v2/token'],
+    );
 
     const filtered = await control('/__stack/requests?path=/v1/token');
     assert.deepEqual(filtered.json.requests, []);

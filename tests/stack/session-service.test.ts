@@ -6,16 +6,16 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { WalletPort } from '../../src/background/ports/session-ports.ts';
 import { refreshAlarmName } from '../../src/background/session/keys.ts';
-import { createSessionService } from '../../src/background/session/service.ts';
 import { NOT_SAVED_MESSAGE } from '../../src/background/session/refresh.ts';
+import { createSessionService } from '../../src/background/session/service.ts';
 import { SIGN_IN_CANCELLED } from '../../src/core/contract/errors.ts';
-import { customEndpoint } from '../../src/core/session/endpoints.ts';
-import { keyOf, serverNow, type Session } from '../../src/core/session/session.ts';
 import { signPersonalMessage } from '../../src/core/eth/signature.ts';
+import { customEndpoint } from '../../src/core/session/endpoints.ts';
+import { keyOf, type Session, serverNow } from '../../src/core/session/session.ts';
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
 import type { Stack } from '../../tools/stack/server.ts';
-import { memoryStore } from '../support/memory-store.ts';
 import { useStack } from '../support/local-stack.ts';
+import { memoryStore } from '../support/memory-store.ts';
 
 const key = DEV_KEYS[0];
 
@@ -214,7 +214,12 @@ describe('session service', () => {
     await late.service.onAlarm(name);
     const token = await late.service.getToken();
     assert.notEqual(token.token, session!.accessToken, 'a refreshed token');
-    assert.deepEqual(stack().requests('/v2/refresh_token').map((r) => r.status), [500, 500, 200]);
+    assert.deepEqual(
+      stack()
+        .requests('/v2/refresh_token')
+        .map((r) => r.status),
+      [500, 500, 200],
+    );
   });
 
   // Guards what the person is told when the worker stopped after the API rotated the pair and

@@ -24,8 +24,8 @@ describe('Tako refresh and authenticated calls', () => {
       assert.equal(second.expires_in, 60);
       assert.notEqual(second.token, first.token);
       assert.notEqual(second.refresh_token, first.refresh_token);
-      assert.equal(claimsOf(second.token)['address'], devKey.address);
-      assert.equal(claimsOf(second.refresh_token)['type'], 'refresh_token');
+      assert.equal(claimsOf(second.token).address, devKey.address);
+      assert.equal(claimsOf(second.refresh_token).type, 'refresh_token');
 
       const reuse = await post(stack(), `/${version}/refresh_token`, { refresh_token: first.refresh_token });
       assert.equal(reuse.status, 401);
@@ -48,9 +48,9 @@ describe('Tako refresh and authenticated calls', () => {
     const reply = await post(stack(), '/v2/refresh_token', { refresh_token: first.refresh_token });
     assert.equal(reply.status, 200);
     const nowSec = Math.floor(stack().now() / 1000);
-    const exp = claimsOf(reply.json.data.refresh_token)['exp'] as number;
+    const exp = claimsOf(reply.json.data.refresh_token).exp as number;
     assert.ok(exp >= nowSec + 119 && exp <= nowSec + 120, `refresh exp ${exp} vs now ${nowSec}`);
-    const accessExp = claimsOf(reply.json.data.token)['exp'] as number;
+    const accessExp = claimsOf(reply.json.data.token).exp as number;
     assert.ok(accessExp >= nowSec + 59 && accessExp <= nowSec + 60);
   });
 
@@ -137,7 +137,7 @@ describe('Tako refresh and authenticated calls', () => {
     try {
       const pair = await signIn(stack());
       assert.equal(pair.expires_in, 5);
-      const exp = claimsOf(pair.token)['exp'] as number;
+      const exp = claimsOf(pair.token).exp as number;
       assert.ok(exp - Math.floor(stack().now() / 1000) <= 5);
     } finally {
       stack().configure({ accessTtlSec: 60 });

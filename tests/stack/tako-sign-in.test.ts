@@ -30,9 +30,9 @@ describe('Tako sign-in (POST /v1/token, /v2/token)', () => {
       assert.deepEqual(headerOf(token), { alg: 'HS256', typ: 'JWT' });
       const claims = claimsOf(token);
       assert.deepEqual(Object.keys(claims).sort(), ['address', 'exp', 'jti', 'type']);
-      assert.equal(claims['address'], seed.address);
-      assert.equal(claims['type'], type);
-      const exp = claims['exp'] as number;
+      assert.equal(claims.address, seed.address);
+      assert.equal(claims.type, type);
+      const exp = claims.exp as number;
       assert.ok(exp >= issuedAtSec + ttl && exp <= issuedAtSec + ttl + 2, `exp ${exp} is ttl after the server time`);
     }
     // Every claim the real API documents is there with the same type (ours add only jti).
@@ -42,7 +42,7 @@ describe('Tako sign-in (POST /v1/token, /v2/token)', () => {
     ] as const) {
       const claims = claimsOf(token);
       for (const [name, value] of Object.entries(documented)) assert.equal(typeof claims[name], typeof value, name);
-      assert.equal(claims['type'], documented.type);
+      assert.equal(claims.type, documented.type);
     }
   });
 
@@ -79,7 +79,7 @@ describe('Tako sign-in (POST /v1/token, /v2/token)', () => {
     assert.equal(reply.status, 400);
     assert.match(reply.json.message, /signature/i);
 
-    const badV = seed.signature.slice(0, -2) + '1d';
+    const badV = `${seed.signature.slice(0, -2)}1d`;
     const badVReply = await post(stack(), '/v2/token', { message: seed.message, signature: badV });
     assert.equal(badVReply.status, 400);
     assert.match(badVReply.json.message, /recovery byte is invalid \(v = 29\)/);
@@ -108,9 +108,9 @@ describe('Tako sign-in (POST /v1/token, /v2/token)', () => {
       const reply = await post(stack(), `/${version}/token`, signInBody(devKey.privateKey, stack().now()));
       assert.equal(reply.status, 200);
       const claims = claimsOf(reply.json.data.token);
-      assert.equal(claims['address'], devKey.address);
-      assert.equal(claims['type'], 'token');
-      assert.equal(claimsOf(reply.json.data.refresh_token)['type'], 'refresh_token');
+      assert.equal(claims.address, devKey.address);
+      assert.equal(claims.type, 'token');
+      assert.equal(claimsOf(reply.json.data.refresh_token).type, 'refresh_token');
     });
   }
 

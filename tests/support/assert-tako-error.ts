@@ -1,6 +1,6 @@
 /** Assertions on TakoError shared by the client tests. */
 import assert from 'node:assert/strict';
-import { TakoError, type ErrorKind } from '../../src/core/contract/errors.ts';
+import { type ErrorKind, TakoError } from '../../src/core/contract/errors.ts';
 
 export function catchTakoError(fn: () => unknown): TakoError {
   try {

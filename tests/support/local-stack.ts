@@ -3,12 +3,13 @@
  * example it must accept, and the Tako API calls the tests make against it (a sign-in body signed
  * with a dev key, a JSON POST, a token's claims and header).
  */
-import { decodeJwt, decodeProtectedHeader } from 'jose';
+
 import { after, before, beforeEach } from 'node:test';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { buildSignInMessage } from '../../src/core/eth/sign-in-message.ts';
 import { addressOfPrivateKey, signPersonalMessage } from '../../src/core/eth/signature.ts';
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
-import { startStack, type Stack, type StackOptions } from '../../tools/stack/server.ts';
+import { type Stack, type StackOptions, startStack } from '../../tools/stack/server.ts';
 import { DEFAULT_CONFIG } from '../../tools/stack/stack-config.ts';
 import { vectors } from './vectors.ts';
 
@@ -53,12 +54,7 @@ export interface ApiResponse {
 }
 
 /** POSTs JSON (or a string as is) and parses the reply as JSON. */
-export async function post(
-  stack: Stack,
-  path: string,
-  body: unknown,
-  headers: Record<string, string> = {},
-): Promise<ApiResponse> {
+export async function post(stack: Stack, path: string, body: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> {
   const response = await fetch(stack.url + path, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', ...headers },

@@ -10,7 +10,7 @@ export function memoryStore() {
   /** Key to value, as IndexedDB keeps them: structured clones, never the caller's own objects. */
   const data = new Map<string, unknown>();
   const storage: KeyValueStorage = {
-    get: async <T,>(key: string) => structuredClone(data.get(key)) as T | undefined,
+    get: async <T>(key: string) => structuredClone(data.get(key)) as T | undefined,
     set: async (key, value) => void data.set(key, structuredClone(value)),
     delMany: async (keys) => keys.forEach((key) => data.delete(key)),
     entries: async () => structuredClone([...data.entries()]),
@@ -20,7 +20,7 @@ export function memoryStore() {
   /** How often each cached read reached storage (cached-store.ts must read each once). */
   const reads = { settings: 0, sessions: 0, active: 0, origins: 0 };
   let failNextRead = false;
-  const read = <T,>(what: keyof typeof reads, value: () => Promise<T>): Promise<T> => {
+  const read = <T>(what: keyof typeof reads, value: () => Promise<T>): Promise<T> => {
     reads[what]++;
     if (failNextRead) {
       failNextRead = false;

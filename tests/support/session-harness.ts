@@ -5,13 +5,13 @@
  */
 import { refreshAlarmName } from '../../src/background/session/keys.ts';
 import { createSessionService } from '../../src/background/session/service.ts';
-import { customEndpoint, endpointKey } from '../../src/core/session/endpoints.ts';
-import { keyOf, sessionFromGrant, type Session } from '../../src/core/session/session.ts';
 import { parseTokenReply } from '../../src/core/api/tako-client.ts';
+import { customEndpoint, endpointKey } from '../../src/core/session/endpoints.ts';
+import { keyOf, type Session, sessionFromGrant } from '../../src/core/session/session.ts';
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
 import { TokenIssuer } from '../../tools/stack/tokens.ts';
-import { memoryStore } from './memory-store.ts';
 import { withHeldCalls } from './held-store.ts';
+import { memoryStore } from './memory-store.ts';
 
 export const ADDRESS = DEV_KEYS[0].address;
 export const ENDPOINT = customEndpoint('https://api.example', 'v2');

@@ -1,15 +1,9 @@
 /** Ethereum addresses (core/eth/address.ts): EIP-55 checksums, parsing in any case, comparing two. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  hasAddressShape,
-  isValidChecksumAddress,
-  parseAddress,
-  sameAddress,
-  toChecksumAddress,
-} from '../../src/core/eth/address.ts';
-import { vectors } from '../support/vectors.ts';
+import { hasAddressShape, isValidChecksumAddress, parseAddress, sameAddress, toChecksumAddress } from '../../src/core/eth/address.ts';
 import { assertInvalid } from '../support/assert-tako-error.ts';
+import { vectors } from '../support/vectors.ts';
 
 const SEED = vectors.signIn.address; // 0x4DD3DB5d0B9aAf0B0a2fBD37a489d2f0e3F234A9
 
@@ -32,7 +26,6 @@ function flipFirstLetterCase(address: string): string {
   const flipped = ch === ch.toLowerCase() ? ch.toUpperCase() : ch.toLowerCase();
   return address.slice(0, i) + flipped + address.slice(i + 1);
 }
-
 
 describe('toChecksumAddress (EIP-55)', () => {
   test('the seed address from its lowercase form', () => {

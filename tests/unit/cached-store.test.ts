@@ -7,11 +7,11 @@ import { describe, test } from 'node:test';
 import { withMemoryCache } from '../../src/background/storage/cached-store.ts';
 import { StorageKeys } from '../../src/background/storage/storage-keys.ts';
 import type { Store } from '../../src/background/storage/store.ts';
-import { DEFAULT_ENDPOINT, PRESET_ENDPOINTS } from '../../src/core/session/endpoints.ts';
-import { keyOf, sessionFromGrant, type Session } from '../../src/core/session/session.ts';
 import { parseTokenReply } from '../../src/core/api/tako-client.ts';
-import { vectors } from '../support/vectors.ts';
+import { DEFAULT_ENDPOINT, PRESET_ENDPOINTS } from '../../src/core/session/endpoints.ts';
+import { keyOf, type Session, sessionFromGrant } from '../../src/core/session/session.ts';
 import { memoryStore } from '../support/memory-store.ts';
+import { vectors } from '../support/vectors.ts';
 
 function session(): Session {
   const { getToken } = vectors.tokens;

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  afterRefusal,
   ALLOW_DELAY_MS,
+  afterRefusal,
   allowEnabled,
   COOLDOWN_BASE_MS,
   COOLDOWN_FORGET_MS,
@@ -18,7 +18,6 @@ import {
   sameCaller,
   siteOf,
 } from '../../src/core/consent/consent.ts';
-
 
 describe('cool-down after a refusal', () => {
   const SITE = 'https://app.example';

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { ExternalPort } from '../../src/background/ports/ports.ts';
 import {
   createDirectWallets,
   DETECT_TIMEOUT_MS,
@@ -11,7 +12,6 @@ import {
   hexUtf8,
   type SetTimer,
 } from '../../src/background/wallets/direct-wallet.ts';
-import type { ExternalPort } from '../../src/background/ports/ports.ts';
 import { WALLET_TIMEOUT_MS } from '../../src/core/contract/channels.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { METAMASK_EXTENSION_IDS, METAMASK_PROVIDER_STREAM, parseWalletExtensionId } from '../../src/core/eth/wallet-extension.ts';

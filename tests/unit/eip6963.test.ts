@@ -12,7 +12,10 @@ const ICON = 'data:image/svg+xml,<svg xmlns="http://www.w3.org/2000/svg"/>';
 const provider = { request: async () => null };
 /** A frozen detail, as the EIP has wallets announce it; `withProvider` replaces the provider, `undefined` too. */
 const announcement = (info: Record<string, unknown>, ...withProvider: [] | [unknown]) =>
-  Object.freeze({ info: { uuid: UUID, name: 'Example Wallet', icon: ICON, rdns: 'com.example.wallet', ...info }, provider: withProvider.length ? withProvider[0] : provider });
+  Object.freeze({
+    info: { uuid: UUID, name: 'Example Wallet', icon: ICON, rdns: 'com.example.wallet', ...info },
+    provider: withProvider.length ? withProvider[0] : provider,
+  });
 
 /** Reverse-DNS names real wallets announce, and names the EIP's wording allows. */
 const VALID_RDNS = [
@@ -71,7 +74,14 @@ test('every announcement the EIP allows is taken, with its uuid, rdns, icon and 
   // The uuid in either case; a detail the wallet forgot to freeze; a provider that is a function.
   assert.equal(readAnnouncement(announcement({ uuid: UUID.toUpperCase() }))?.uuid, UUID.toUpperCase());
   assert.ok(readAnnouncement({ info: { uuid: UUID, name: 'n', icon: ICON, rdns: 'io.metamask' }, provider }));
-  assert.ok(readAnnouncement(announcement({}, Object.assign(() => undefined, { request: async () => null }))));
+  assert.ok(
+    readAnnouncement(
+      announcement(
+        {},
+        Object.assign(() => undefined, { request: async () => null }),
+      ),
+    ),
+  );
 });
 
 // Guards: the EIP asks dapps to handle an unknown, invalid or imitated rdns "with minimal

@@ -6,20 +6,19 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   API_VERSIONS,
+  assertSecureUrl,
+  customEndpoint,
   DEFAULT_ENDPOINT,
   ENDPOINT_PRESETS,
-  PRESET_ENDPOINTS,
-  customEndpoint,
   endpointKey,
   hostPermissionFor,
   isLoopbackUrl,
   normalizeBaseUrl,
-  assertSecureUrl,
+  PRESET_ENDPOINTS,
   refreshUrl,
   signInUrl,
 } from '../../src/core/session/endpoints.ts';
 import { assertInvalid } from '../support/assert-tako-error.ts';
-
 
 describe('presets', () => {
   test('the three presets and two versions', () => {
@@ -164,10 +163,7 @@ describe('endpointKey', () => {
   });
 
   test('the same URL and version is the same API, however it was typed or picked', () => {
-    assert.equal(
-      endpointKey(customEndpoint('https://API.tako.so/', 'v2')),
-      endpointKey(PRESET_ENDPOINTS['tako-v2']),
-    );
+    assert.equal(endpointKey(customEndpoint('https://API.tako.so/', 'v2')), endpointKey(PRESET_ENDPOINTS['tako-v2']));
     assert.notEqual(endpointKey(PRESET_ENDPOINTS['tako-v1']), endpointKey(PRESET_ENDPOINTS['tako-v2']));
   });
 });

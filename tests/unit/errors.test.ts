@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { TakoError, describeError, isTakoError, type ErrorKind } from '../../src/core/contract/errors.ts';
+import { describeError, type ErrorKind, isTakoError, TakoError } from '../../src/core/contract/errors.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 
 describe('TakoSessionErrorCode', () => {

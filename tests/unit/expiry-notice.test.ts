@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { onExpiryNoticeClicked, type ExpiryNoticeClickDeps } from '../../src/background/session/expiry-notice.ts';
+import { type ExpiryNoticeClickDeps, onExpiryNoticeClicked } from '../../src/background/session/expiry-notice.ts';
 import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 function fakes(actionPopup: 'opens' | 'refused') {

@@ -1,8 +1,8 @@
 /** Reading Tako JWT claims: the documented tokens, the expected type, and every malformed token refused. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { TakoError } from '../../src/core/contract/errors.ts';
 import { decodeTakoClaims } from '../../src/core/api/jwt.ts';
+import { TakoError } from '../../src/core/contract/errors.ts';
 import { vectors } from '../support/vectors.ts';
 
 const { getToken, refreshToken } = vectors.tokens;
@@ -67,10 +67,7 @@ describe('decodeTakoClaims: expectedType', () => {
   });
 
   test('an access token where a refresh token is expected throws', () => {
-    assertMalformed(
-      () => decodeTakoClaims(refreshToken.token, 'refresh_token'),
-      /Expected a refresh_token but got a token/,
-    );
+    assertMalformed(() => decodeTakoClaims(refreshToken.token, 'refresh_token'), /Expected a refresh_token but got a token/);
   });
 });
 
@@ -102,10 +99,7 @@ describe('decodeTakoClaims: malformed tokens', () => {
   });
 
   test('an address claim that is not an address', () => {
-    assertMalformed(
-      () => decodeTakoClaims(jwtWith({ ...claims, address: claims.address.slice(0, 20) })),
-      /no valid address claim/,
-    );
+    assertMalformed(() => decodeTakoClaims(jwtWith({ ...claims, address: claims.address.slice(0, 20) })), /no valid address claim/);
   });
 
   test('JSON without type, or type "other"', () => {

@@ -55,7 +55,11 @@ test('src/core/ imports nothing outside core/ and uses no browser API', async ()
         problems.push(`${path.relative(src, file)} imports ${specifier}`);
       }
     }
-    if (/\b(browser|chrome)\.(runtime|tabs|storage|alarms|windows|scripting|action|notifications|permissions)\b/.test(await readFile(file, 'utf8'))) {
+    if (
+      /\b(browser|chrome)\.(runtime|tabs|storage|alarms|windows|scripting|action|notifications|permissions)\b/.test(
+        await readFile(file, 'utf8'),
+      )
+    ) {
       problems.push(`${path.relative(src, file)} calls a browser API`);
     }
   }
@@ -66,7 +70,8 @@ test('nothing in src/ imports tools/ or build.mjs', async () => {
   const reaching: string[] = [];
   for (const file of await sourceFiles('.')) {
     for (const specifier of await importsOf(file)) {
-      if (specifier.startsWith('.') && folderOf(file, specifier).startsWith('..')) reaching.push(`${path.relative(src, file)} imports ${specifier}`);
+      if (specifier.startsWith('.') && folderOf(file, specifier).startsWith('..'))
+        reaching.push(`${path.relative(src, file)} imports ${specifier}`);
     }
   }
   assert.deepEqual(reaching, []);
@@ -75,7 +80,9 @@ test('nothing in src/ imports tools/ or build.mjs', async () => {
 test('no module of src/ imports itself back through others', async () => {
   const graph = new Map<string, string[]>();
   for (const file of await sourceFiles('.')) {
-    const targets = (await importsOf(file)).filter((specifier) => specifier.startsWith('.')).map((specifier) => path.resolve(path.dirname(file), specifier));
+    const targets = (await importsOf(file))
+      .filter((specifier) => specifier.startsWith('.'))
+      .map((specifier) => path.resolve(path.dirname(file), specifier));
     graph.set(file, targets);
   }
   // Depth-first search; a module met again while still on the path closes a circle.

@@ -4,27 +4,27 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { PRESET_ENDPOINTS } from '../../src/core/session/endpoints.ts';
+import { parseTokenReply } from '../../src/core/api/tako-client.ts';
 import { TakoError } from '../../src/core/contract/errors.ts';
+import { PRESET_ENDPOINTS } from '../../src/core/session/endpoints.ts';
 import {
+  afterTransientFailure,
   BACKOFF_BASE_MS,
   BACKOFF_MAX_MS,
-  MAX_MIN_VALIDITY_MS,
-  MAX_REFRESH_LEAD_MS,
-  afterTransientFailure,
   backoffDelayMs,
   decideTokenRequest,
   expire,
   failingHandOutMs,
   isRefreshDue,
   isRefreshTokenAlive,
+  MAX_MIN_VALIDITY_MS,
+  MAX_REFRESH_LEAD_MS,
   minValidityMs,
   nextRefreshAt,
   refreshLeadMs,
   retryAtMs,
 } from '../../src/core/session/lifecycle.ts';
-import { sessionFromGrant, type Session } from '../../src/core/session/session.ts';
-import { parseTokenReply } from '../../src/core/api/tako-client.ts';
+import { type Session, sessionFromGrant } from '../../src/core/session/session.ts';
 import { vectors } from '../support/vectors.ts';
 
 const { getToken } = vectors.tokens;

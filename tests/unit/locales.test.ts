@@ -23,7 +23,9 @@ type Messages = Record<string, Message>;
 const manifest = JSON.parse(await readFile(path.join(root, 'manifest.json'), 'utf8')) as { default_locale?: string };
 const locales = (await readdir(localesDir, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
 const messages: Record<string, Messages> = Object.fromEntries(
-  await Promise.all(locales.map(async (locale) => [locale, JSON.parse(await readFile(path.join(localesDir, locale, 'messages.json'), 'utf8'))])),
+  await Promise.all(
+    locales.map(async (locale) => [locale, JSON.parse(await readFile(path.join(localesDir, locale, 'messages.json'), 'utf8'))]),
+  ),
 );
 const defaultLocale = manifest.default_locale ?? '';
 const reference = messages[defaultLocale] ?? {};
@@ -61,10 +63,16 @@ for (const locale of locales) {
     const problems: string[] = [];
     for (const [key, entry] of Object.entries(messages[locale]!)) {
       const used = referencedPlaceholders(entry.message);
-      const declared = Object.keys(entry.placeholders ?? {}).map((name) => name.toLowerCase()).sort();
+      const declared = Object.keys(entry.placeholders ?? {})
+        .map((name) => name.toLowerCase())
+        .sort();
       if (used.join() !== declared.join()) problems.push(`${key}: uses [${used}] but declares [${declared}]`);
-      const expected = Object.entries(reference[key]?.placeholders ?? {}).map(([name, { content }]) => `${name.toLowerCase()}=${content}`).sort();
-      const actual = Object.entries(entry.placeholders ?? {}).map(([name, { content }]) => `${name.toLowerCase()}=${content}`).sort();
+      const expected = Object.entries(reference[key]?.placeholders ?? {})
+        .map(([name, { content }]) => `${name.toLowerCase()}=${content}`)
+        .sort();
+      const actual = Object.entries(entry.placeholders ?? {})
+        .map(([name, { content }]) => `${name.toLowerCase()}=${content}`)
+        .sort();
       if (expected.join() !== actual.join()) problems.push(`${key}: placeholders [${actual}] differ from ${defaultLocale}'s [${expected}]`);
     }
     assert.deepEqual(problems, []);
@@ -88,5 +96,8 @@ test('every message that src/ or the manifest names exists', async () => {
     for (const match of text.matchAll(/\b(?:one|other|titleMessage):\s*'([^']+)'/g)) named.add(match[1]!);
   }
   assert.ok(named.size > 50, `found only ${named.size} message names: has the way pages name them changed?`);
-  assert.deepEqual([...named].filter((name) => !(name in reference)), []);
+  assert.deepEqual(
+    [...named].filter((name) => !(name in reference)),
+    [],
+  );
 });

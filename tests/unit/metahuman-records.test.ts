@@ -6,7 +6,14 @@ import { createSecretVault } from '../../src/background/storage/secret-vault.ts'
 import type { MetahumanTokenRecord } from '../../src/core/consent/records.ts';
 
 const TOKEN = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
-const RECORD: MetahumanTokenRecord = { v: 1, token: TOKEN, obtainedAt: 1, baseUrl: 'https://api.metahumansdk.io', name: 'Ada', mail: 'ada@example.com' };
+const RECORD: MetahumanTokenRecord = {
+  v: 1,
+  token: TOKEN,
+  obtainedAt: 1,
+  baseUrl: 'https://api.metahumansdk.io',
+  name: 'Ada',
+  mail: 'ada@example.com',
+};
 
 function vault() {
   let key: CryptoKey | undefined;
@@ -14,7 +21,9 @@ function vault() {
 }
 
 const bytesOf = (value: unknown) =>
-  JSON.stringify(value, (_, v) => (v instanceof ArrayBuffer ? Buffer.from(v).toString('latin1') : ArrayBuffer.isView(v) ? Buffer.from(v.buffer).toString('latin1') : v));
+  JSON.stringify(value, (_, v) =>
+    v instanceof ArrayBuffer ? Buffer.from(v).toString('latin1') : ArrayBuffer.isView(v) ? Buffer.from(v.buffer).toString('latin1') : v,
+  );
 
 describe('MetaHuman token at rest', () => {
   // Guards: the never-expiring token is not readable in the stored record, not even a part of it.

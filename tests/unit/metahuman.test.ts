@@ -4,29 +4,26 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import {
+  METAHUMAN_DEFAULT_BASE_URL,
+  METAHUMAN_TIMEOUT_MS,
+  type MetahumanClientDeps,
   maskMetahumanToken,
   metahumanApiError,
   metahumanFieldErrors,
   metahumanTokenBody,
   metahumanTokenUrl,
-  METAHUMAN_DEFAULT_BASE_URL,
-  METAHUMAN_TIMEOUT_MS,
   parseMetahumanReply,
   requestMetahumanToken,
   validateMetahumanFields,
-  type MetahumanClientDeps,
 } from '../../src/core/api/metahuman.ts';
-import { vectors } from '../support/vectors.ts';
+import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { assertError, catchTakoError, rejectsTakoError } from '../support/assert-tako-error.ts';
+import { vectors } from '../support/vectors.ts';
 
 const { request, response_example: responseExample, error_shape: errorShape } = vectors.metahuman;
 const DOCUMENTED_TOKEN = responseExample.result.token;
 const ADA = { name: 'Ada Lovelace', mail: 'ada@example.com', comment: 'demo' };
-
-
-
 
 describe('field validation', () => {
   test('valid fields come back trimmed; the comment is optional', () => {
@@ -168,7 +165,10 @@ describe('parseMetahumanReply', () => {
 
   test('a 2xx that is not JSON is malformed and transient (a proxy or captive portal)', () => {
     for (const body of ['<html>Sign in to the Wi-Fi</html>', '', 'null', '"token"']) {
-      assertError(catchTakoError(() => parseMetahumanReply(200, body)), { kind: 'malformed', transient: true, httpStatus: 200 });
+      assertError(
+        catchTakoError(() => parseMetahumanReply(200, body)),
+        { kind: 'malformed', transient: true, httpStatus: 200 },
+      );
     }
   });
 

@@ -6,16 +6,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createApprovals } from '../../src/background/consent/approvals.ts';
-import { createGrants, createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/messaging/page-api.ts';
 import { createSites } from '../../src/background/consent/sites.ts';
+import { createGrants, createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/messaging/page-api.ts';
 import { createUiApi, type UiApiDeps } from '../../src/background/messaging/ui-api.ts';
 import { ALLOW_DELAY_MS } from '../../src/core/consent/consent.ts';
 import { TakoSessionErrorCode, type TakoSessionInfo, type TakoToken } from '../../src/core/contract/tako-session-api.ts';
-import { withHeldCalls } from '../support/held-store.ts';
-import { sessionHarness } from '../support/session-harness.ts';
 import { rejectsTakoError } from '../support/assert-tako-error.ts';
-import { memoryStore } from '../support/memory-store.ts';
 import { DEV_ADDRESS } from '../support/dev-addresses.ts';
+import { withHeldCalls } from '../support/held-store.ts';
+import { memoryStore } from '../support/memory-store.ts';
+import { sessionHarness } from '../support/session-harness.ts';
 
 const A = 'https://a.example';
 
@@ -40,7 +40,10 @@ describe('the site list: one writer', () => {
     await settled();
     write.release();
     await Promise.all([allowing, revoking]);
-    assert.deepEqual((await sites.list()).map((site) => site.origin), [B]);
+    assert.deepEqual(
+      (await sites.list()).map((site) => site.origin),
+      [B],
+    );
   });
 
   // Guards the MetaHuman grant written for a site that is revoked meanwhile: it must not bring

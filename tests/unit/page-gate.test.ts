@@ -5,19 +5,19 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { APPROVAL_PAGE, ASKER_GONE, createApprovals, NO_WINDOW, type ApprovalsDeps } from '../../src/background/consent/approvals.ts';
-import { createGrants, createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/messaging/page-api.ts';
-import type { WalletPort } from '../../src/background/ports/session-ports.ts';
-import type { TabInfo, TabsPort, WindowsPort } from '../../src/background/ports/ports.ts';
+import { APPROVAL_PAGE, type ApprovalsDeps, ASKER_GONE, createApprovals, NO_WINDOW } from '../../src/background/consent/approvals.ts';
 import { createSites } from '../../src/background/consent/sites.ts';
+import { createGrants, createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/messaging/page-api.ts';
+import type { TabInfo, TabsPort, WindowsPort } from '../../src/background/ports/ports.ts';
+import type { WalletPort } from '../../src/background/ports/session-ports.ts';
 import { createPageWallets, documentReplacedMessage, pageSourceId } from '../../src/background/wallets/page-wallet.ts';
-import { ALLOW_DELAY_MS, COOLDOWN_BASE_MS, COOLDOWN_MAX_MS, RAISE_INTERVAL_MS, type ConsentScope } from '../../src/core/consent/consent.ts';
+import { ALLOW_DELAY_MS, COOLDOWN_BASE_MS, COOLDOWN_MAX_MS, type ConsentScope, RAISE_INTERVAL_MS } from '../../src/core/consent/consent.ts';
 import type { TakoSessionInfo, TakoSessionMethod, TakoToken } from '../../src/core/contract/tako-session-api.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { rejectsTakoError } from '../support/assert-tako-error.ts';
+import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 import { fakeTabs } from '../support/fake-tabs.ts';
 import { memoryStore } from '../support/memory-store.ts';
-import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 const ADDRESS = DEV_ADDRESS;
 const SESSION: TakoSessionInfo = { address: ADDRESS, state: 'signed-in', expiresAt: 2_000_000_000_000, endpoint: 'https://api.tako.so' };
@@ -430,7 +430,10 @@ describe('consent', () => {
     await rejectsTakoError(other);
 
     assert.equal(await h.approvals.lift(APP.origin), true);
-    assert.deepEqual((await h.approvals.cooldowns()).map((c) => c.site), [STRANGER.origin]);
+    assert.deepEqual(
+      (await h.approvals.cooldowns()).map((c) => c.site),
+      [STRANGER.origin],
+    );
     const again = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
     const third = await h.nextWindow(3);
     h.advance(ALLOW_DELAY_MS);
@@ -481,7 +484,10 @@ describe('consent', () => {
     const token = h.pageApi.handle(APP, 'metahuman_getToken', undefined);
     await h.approvals.answer((await h.windowFor(token)).requestId, false);
     assert.equal((await rejectsTakoError(token)).code, TakoSessionErrorCode.UserRejected);
-    assert.deepEqual((await h.approvals.cooldowns()).map((c) => c.scope), ['metahuman']);
+    assert.deepEqual(
+      (await h.approvals.cooldowns()).map((c) => c.scope),
+      ['metahuman'],
+    );
 
     // The person revokes the site in the popup; the site asks for the session again: a window.
     await h.sites.revoke(APP.origin);
@@ -696,7 +702,10 @@ describe('a cool-down cannot be dodged', () => {
     );
     assert.deepEqual([sibling.code, sameTab.code], [TakoSessionErrorCode.UserRejected, TakoSessionErrorCode.UserRejected]);
     assert.equal(h.opened.length, 1, 'no window for either');
-    assert.deepEqual((await h.approvals.cooldowns()).map((cooldown) => cooldown.site), [APP.origin]);
+    assert.deepEqual(
+      (await h.approvals.cooldowns()).map((cooldown) => cooldown.site),
+      [APP.origin],
+    );
 
     const other = h.pageApi.handle(STRANGER, 'tako_requestAccess', undefined);
     const { requestId } = await h.nextWindow(2);

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createApprovals } from '../../src/background/consent/approvals.ts';
 import { ALLOW_DELAY_MS, COOLDOWN_BASE_MS } from '../../src/core/consent/consent.ts';
-import { decideRejectedReport, FORCED_REFRESH_INTERVAL_MS } from '../../src/core/session/lifecycle.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
+import { decideRejectedReport, FORCED_REFRESH_INTERVAL_MS } from '../../src/core/session/lifecycle.ts';
 import { withHeldCalls } from '../support/held-store.ts';
-import { sessionHarness } from '../support/session-harness.ts';
 import { memoryStore } from '../support/memory-store.ts';
+import { sessionHarness } from '../support/session-harness.ts';
 
 describe('decideRejectedReport', () => {
   const session = { accessToken: 'current', state: 'signed-in' as const };
@@ -32,7 +32,10 @@ describe('decideRejectedReport', () => {
   test('once per token, and once every 10 s whatever the token', () => {
     assert.equal(decideRejectedReport(session, 'current', { ...idle, forcedForToken: true, lastForcedAtMs: 0 }, 60_000).kind, 'refuse');
     const recent = { ...idle, lastForcedAtMs: 1000 };
-    assert.deepEqual(decideRejectedReport(session, 'current', recent, 1000 + FORCED_REFRESH_INTERVAL_MS - 1), { kind: 'refuse', retryInMs: 1 });
+    assert.deepEqual(decideRejectedReport(session, 'current', recent, 1000 + FORCED_REFRESH_INTERVAL_MS - 1), {
+      kind: 'refuse',
+      retryInMs: 1,
+    });
     assert.deepEqual(decideRejectedReport(session, 'current', recent, 1000 + FORCED_REFRESH_INTERVAL_MS), { kind: 'force' });
   });
 });
@@ -55,7 +58,10 @@ describe('a page reporting every token it gets as refused', () => {
       }
     }
     assert.equal(h.requests.length, 1);
-    assert.deepEqual(refusals, Array.from({ length: 49 }, () => `${TakoSessionErrorCode.NoSession} refresh-failing`));
+    assert.deepEqual(
+      refusals,
+      Array.from({ length: 49 }, () => `${TakoSessionErrorCode.NoSession} refresh-failing`),
+    );
     // A report of a token already replaced gets the current one, with no request.
     h.advance(1000);
     assert.equal((await h.service.getToken({ rejectedToken: 'an-older-token' })).token, token);
@@ -79,7 +85,9 @@ describe('asks during a cool-down', () => {
     const opened: string[] = [];
     const deps = {
       windows: {
-        openPopup: async (path: string) => (opened.push(new URL(path, 'chrome-extension://x/').searchParams.get('request')!), 100 + opened.length),
+        openPopup: async (path: string) => (
+          opened.push(new URL(path, 'chrome-extension://x/').searchParams.get('request')!), 100 + opened.length
+        ),
         close: async () => undefined,
         focus: async () => undefined,
         exists: async () => true,

@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { BackgroundToContent } from '../../src/core/contract/protocol.ts';
-import { DOCUMENT_CHANGED } from '../../src/core/contract/channels.ts';
 import type { TabInfo, TabsPort } from '../../src/background/ports/ports.ts';
-import { createPageWallets, walletFailedMessage } from '../../src/background/wallets/page-wallet.ts';
 import type { WalletPort } from '../../src/background/ports/session-ports.ts';
+import { createPageWallets, walletFailedMessage } from '../../src/background/wallets/page-wallet.ts';
+import { DOCUMENT_CHANGED } from '../../src/core/contract/channels.ts';
+import type { BackgroundToContent } from '../../src/core/contract/protocol.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
-import { sessionHarness } from '../support/session-harness.ts';
 import { DEV_ADDRESS } from '../support/dev-addresses.ts';
+import { sessionHarness } from '../support/session-harness.ts';
 
 const DAPP = 'https://dapp.example';
 
@@ -47,7 +47,10 @@ test('the page in front is named first, then the others by last use; nothing is 
     ]),
   });
   const pages = await createPageWallets(fake.tabs).listPages();
-  assert.deepEqual(pages.map((page) => page.origin), ['https://front.example', 'https://recent.example', 'https://old.example']);
+  assert.deepEqual(
+    pages.map((page) => page.origin),
+    ['https://front.example', 'https://recent.example', 'https://old.example'],
+  );
   assert.deepEqual(fake.sent, []);
 });
 
@@ -129,10 +132,13 @@ test("a wallet's failure becomes the extension's words with the wallet's code, n
     const fake = fakeTabs({ reply: { ok: false, error: { code, message: WALLET_TEXT } } });
     const wallets = createPageWallets(fake.tabs);
     const page = await wallets.pin(7, DAPP);
-    const error = await wallets.pageWallet(page).sign(DEV_ADDRESS, 'message').then(
-      () => assert.fail('the wallet failed, the sign-in must fail'),
-      (failure: unknown) => failure as Error,
-    );
+    const error = await wallets
+      .pageWallet(page)
+      .sign(DEV_ADDRESS, 'message')
+      .then(
+        () => assert.fail('the wallet failed, the sign-in must fail'),
+        (failure: unknown) => failure as Error,
+      );
     assert.equal(error.message, walletFailedMessage(code));
     assert.ok(error.message.includes(`(code ${code})`), error.message);
     for (const word of ['Tako Session:', 'stolen', '555', 'evil.example', 'xxxx'])
@@ -166,7 +172,7 @@ test('an account the wallet shares that is not an address is refused without ech
 // Guards: a page's wallets are named to the person by a checked reverse-DNS name and shown by an
 // image only. The page world can send anything as the list: a name, an rdns that is free text, an
 // icon that is not an image. None of it passes.
-test("the wallets a page lists carry only a reverse-DNS name and an image: no free text", async () => {
+test('the wallets a page lists carry only a reverse-DNS name and an image: no free text', async () => {
   const listed = [
     { id: 'a', name: WALLET_TEXT, icon: 'data:image/svg+xml,<svg/>', rdns: 'com.example.mock-wallet' },
     { id: 'b', name: 'B', icon: 'javascript:alert(1)', rdns: 'Your session was stolen, call 555 0100' },

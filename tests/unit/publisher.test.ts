@@ -4,12 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BADGES } from '../../src/background/publish/badge.ts';
 import type { Badge, TabsPort } from '../../src/background/ports/ports.ts';
+import { BADGES } from '../../src/background/publish/badge.ts';
 import { createPublisher, type PublisherDeps } from '../../src/background/publish/publisher.ts';
 import type { AllowedOrigin } from '../../src/core/consent/records.ts';
-import type { SessionInfo } from '../../src/core/session/session.ts';
 import type { BackgroundToContent } from '../../src/core/contract/protocol.ts';
+import type { SessionInfo } from '../../src/core/session/session.ts';
 import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
 type Snapshot = Awaited<ReturnType<PublisherDeps['service']['snapshot']>>;

@@ -5,8 +5,8 @@
  * that ships. Each test names the guarantee it guards.
  */
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { build } from 'esbuild';
 import {
@@ -18,12 +18,12 @@ import {
   SIGN_IN_PIN,
 } from '../../src/core/contract/channels.ts';
 import {
-  ContentToBridgeSchema,
-  parseMessage,
   type BackgroundToContent,
   type BridgeToContent,
+  ContentToBridgeSchema,
   type ContentToPage,
   type PageToContent,
+  parseMessage,
 } from '../../src/core/contract/protocol.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { DEV_ADDRESS } from '../support/dev-addresses.ts';
@@ -211,7 +211,7 @@ describe('relay: what a page sends', () => {
     await new Promise((resolve) => setImmediate(resolve));
     const replies = page.toPage
       .filter((posted) => posted.data.kind === 'reply')
-      .map((posted) => [posted.data['id'], (posted.data['reply'] as { error?: { code: number } }).error?.code]);
+      .map((posted) => [posted.data.id, (posted.data.reply as { error?: { code: number } }).error?.code]);
     assert.deepEqual(replies.slice(0, 2), [
       ['big', TakoSessionErrorCode.InvalidParams],
       ['wide', TakoSessionErrorCode.InvalidParams],
@@ -229,9 +229,10 @@ describe('relay: what a page sends', () => {
     const page = documentAt(APP);
     page.fromPage(request('bigint', { n: 1n }));
     await new Promise((resolve) => setImmediate(resolve));
-    assert.deepEqual(page.toPage.map((posted) => [posted.data['id'], (posted.data['reply'] as { error?: { code: number } }).error?.code]), [
-      ['bigint', TakoSessionErrorCode.InvalidParams],
-    ]);
+    assert.deepEqual(
+      page.toPage.map((posted) => [posted.data.id, (posted.data.reply as { error?: { code: number } }).error?.code]),
+      [['bigint', TakoSessionErrorCode.InvalidParams]],
+    );
     assert.deepEqual(page.toBackground, []);
   });
 

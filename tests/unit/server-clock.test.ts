@@ -5,10 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { parseTokenReply, REQUEST_TIMEOUT_MS, type TokenGrant } from '../../src/core/api/tako-client.ts';
 import { PRESET_ENDPOINTS } from '../../src/core/session/endpoints.ts';
 import { decideTokenRequest, failingHandOutMs, minValidityMs, nextRefreshAt, refreshLeadMs } from '../../src/core/session/lifecycle.ts';
 import {
   BEST_SAMPLE_MAX_AGE_MS,
+  type ClockSample,
   clockFrom,
   DATE_RESOLUTION_MS,
   estimatedServerTime,
@@ -16,10 +18,8 @@ import {
   sampleFromReply,
   unmeasuredClock,
   withSample,
-  type ClockSample,
 } from '../../src/core/session/server-clock.ts';
-import { serverNow, sessionFromGrant, toLocalTime, type Session } from '../../src/core/session/session.ts';
-import { parseTokenReply, REQUEST_TIMEOUT_MS, type TokenGrant } from '../../src/core/api/tako-client.ts';
+import { type Session, serverNow, sessionFromGrant, toLocalTime } from '../../src/core/session/session.ts';
 import { vectors } from '../support/vectors.ts';
 
 const { getToken } = vectors.tokens;

@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { PRESET_ENDPOINTS } from '../../src/core/session/endpoints.ts';
-import { clockFromLegacySkew } from '../../src/core/session/server-clock.ts';
-import { keyOf, sessionFromGrant, type Session } from '../../src/core/session/session.ts';
-import { parseTokenReply } from '../../src/core/api/tako-client.ts';
 import { createSecretVault, type KeyStore } from '../../src/background/storage/secret-vault.ts';
 import { openSessionRecord, sealSession } from '../../src/background/storage/session-records.ts';
-import { vectors } from '../support/vectors.ts';
+import { parseTokenReply } from '../../src/core/api/tako-client.ts';
+import { PRESET_ENDPOINTS } from '../../src/core/session/endpoints.ts';
+import { clockFromLegacySkew } from '../../src/core/session/server-clock.ts';
+import { keyOf, type Session, sessionFromGrant } from '../../src/core/session/session.ts';
 import { DEV_ADDRESS } from '../support/dev-addresses.ts';
+import { vectors } from '../support/vectors.ts';
 
 const { getToken } = vectors.tokens;
 

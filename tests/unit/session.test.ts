@@ -4,19 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { PRESET_ENDPOINTS, customEndpoint } from '../../src/core/session/endpoints.ts';
-import { TakoError } from '../../src/core/contract/errors.ts';
-import {
-  SESSION_RECORD_VERSION,
-  keyOf,
-  sessionFromGrant,
-  sessionKey,
-  toSessionInfo,
-} from '../../src/core/session/session.ts';
-import { unmeasuredClock } from '../../src/core/session/server-clock.ts';
 import { parseTokenReply, type TokenGrant } from '../../src/core/api/tako-client.ts';
-import { vectors } from '../support/vectors.ts';
+import { TakoError } from '../../src/core/contract/errors.ts';
+import { customEndpoint, PRESET_ENDPOINTS } from '../../src/core/session/endpoints.ts';
+import { unmeasuredClock } from '../../src/core/session/server-clock.ts';
+import { keyOf, SESSION_RECORD_VERSION, sessionFromGrant, sessionKey, toSessionInfo } from '../../src/core/session/session.ts';
 import { DEV_ADDRESS } from '../support/dev-addresses.ts';
+import { vectors } from '../support/vectors.ts';
 
 const { getToken, refreshToken } = vectors.tokens;
 const ADDRESS = vectors.signIn.address;

@@ -1,13 +1,12 @@
 /** The sign-in message: built byte for byte as the documented example, and parsed strictly. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { SIGN_IN_STATEMENT, buildSignInMessage, parseSignInMessage } from '../../src/core/eth/sign-in-message.ts';
-import { vectors } from '../support/vectors.ts';
+import { buildSignInMessage, parseSignInMessage, SIGN_IN_STATEMENT } from '../../src/core/eth/sign-in-message.ts';
 import { assertInvalid } from '../support/assert-tako-error.ts';
+import { vectors } from '../support/vectors.ts';
 
 const { address, issuedAt, message } = vectors.signIn;
 const ISSUED_AT_MS = Date.UTC(2023, 7, 1, 10, 29, 31, 0); // 2023-08-01T10:29:31.000Z
-
 
 describe('buildSignInMessage', () => {
   test('reproduces the seed message byte for byte from the seed address and issuedAt', () => {
@@ -85,10 +84,7 @@ describe('parseSignInMessage', () => {
 
   test('rejects a missing address', () => {
     assertInvalid(() => parseSignInMessage(message.replace(address, '')), /no ACCOUNT address/);
-    assertInvalid(
-      () => parseSignInMessage(`\nACCOUNT:\n\nISSUED AT:\n${issuedAt}\n\n`),
-      /no ACCOUNT address/,
-    );
+    assertInvalid(() => parseSignInMessage(`\nACCOUNT:\n\nISSUED AT:\n${issuedAt}\n\n`), /no ACCOUNT address/);
   });
 
   test('rejects a malformed address', () => {
@@ -113,10 +109,7 @@ describe('parseSignInMessage', () => {
   });
 
   test('rejects a time shaped like RFC 3339 that is not a real date', () => {
-    assertInvalid(
-      () => parseSignInMessage(message.replace(issuedAt, '2023-13-45T99:99:99Z')),
-      /ISSUED AT is not a real date/,
-    );
+    assertInvalid(() => parseSignInMessage(message.replace(issuedAt, '2023-13-45T99:99:99Z')), /ISSUED AT is not a real date/);
   });
 
   test('rejects a message without the structure', () => {

@@ -14,9 +14,9 @@ import {
   recoverPersonalSigner,
   signPersonalMessage,
 } from '../../src/core/eth/signature.ts';
-import { vectors } from '../support/vectors.ts';
-import { assertInvalid } from '../support/assert-tako-error.ts';
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
+import { assertInvalid } from '../support/assert-tako-error.ts';
+import { vectors } from '../support/vectors.ts';
 
 const { address, issuedAt, message, signature } = vectors.signIn;
 
@@ -41,14 +41,10 @@ function withV(sig: string, v: number): string {
   return sig.slice(0, -2) + v.toString(16).padStart(2, '0');
 }
 
-
 describe('hashPersonalMessage (EIP-191)', () => {
   test('hashes "\\x19Ethereum Signed Message:\\n" + byte length + message', () => {
     // Well-known value: keccak256("\x19Ethereum Signed Message:\n5hello").
-    assert.equal(
-      bytesToHex(hashPersonalMessage('hello')),
-      '50b2c43fd39106bafbba0da34fc430e1f91e3c96ea2acee2bc34119f92b37750',
-    );
+    assert.equal(bytesToHex(hashPersonalMessage('hello')), '50b2c43fd39106bafbba0da34fc430e1f91e3c96ea2acee2bc34119f92b37750');
   });
 
   test('counts bytes, not characters', () => {

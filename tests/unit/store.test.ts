@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { StorageKeys } from '../../src/background/storage/storage-keys.ts';
-import { PRESET_ENDPOINTS } from '../../src/core/session/endpoints.ts';
-import type { MetahumanTokenRecord } from '../../src/core/consent/records.ts';
-import { keyOf, sessionFromGrant, type Session } from '../../src/core/session/session.ts';
 import { parseTokenReply } from '../../src/core/api/tako-client.ts';
+import type { MetahumanTokenRecord } from '../../src/core/consent/records.ts';
+import { PRESET_ENDPOINTS } from '../../src/core/session/endpoints.ts';
+import { keyOf, type Session, sessionFromGrant } from '../../src/core/session/session.ts';
 import { memoryStore } from '../support/memory-store.ts';
 import { vectors } from '../support/vectors.ts';
 

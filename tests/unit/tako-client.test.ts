@@ -4,18 +4,18 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { INSECURE_URL_MESSAGE, PRESET_ENDPOINTS, customEndpoint, type Endpoint } from '../../src/core/session/endpoints.ts';
 import {
-  REQUEST_TIMEOUT_MS,
   parseRetryAfterMs,
   parseTokenReply,
+  REQUEST_TIMEOUT_MS,
   requestRefresh,
   requestSignIn,
   type TakoClientDeps,
 } from '../../src/core/api/tako-client.ts';
-import { vectors } from '../support/vectors.ts';
+import { customEndpoint, type Endpoint, INSECURE_URL_MESSAGE, PRESET_ENDPOINTS } from '../../src/core/session/endpoints.ts';
 import { assertError, catchTakoError, rejectsTakoError } from '../support/assert-tako-error.ts';
 import { DEV_ADDRESS } from '../support/dev-addresses.ts';
+import { vectors } from '../support/vectors.ts';
 
 const { getToken, refreshToken } = vectors.tokens;
 const { message, signature } = vectors.signIn;
@@ -45,9 +45,6 @@ function dataBody(data: Record<string, unknown>): string {
 function jwtWith(payload: unknown): string {
   return `eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.c2ln`;
 }
-
-
-
 
 describe('parseTokenReply: documented success bodies', () => {
   test('getToken: both tokens, their claims, and the server date', () => {
@@ -105,16 +102,12 @@ describe('parseTokenReply: HTTP errors', () => {
   });
 
   test('429 with an HTTP-date Retry-After: the time left until then', () => {
-    const error = catchTakoError(() =>
-      parseTokenReply(429, '', { retryAfter: 'Wed, 02 Aug 2023 07:04:37 GMT' }, SIGN_IN_NOW_MS),
-    );
+    const error = catchTakoError(() => parseTokenReply(429, '', { retryAfter: 'Wed, 02 Aug 2023 07:04:37 GMT' }, SIGN_IN_NOW_MS));
     assertError(error, { kind: 'http', transient: true, httpStatus: 429, retryAfterMs: 30_000 });
   });
 
   test('401 "refresh token reused" is permanent and carries the server message', () => {
-    const error = catchTakoError(() =>
-      parseTokenReply(401, '{"status":"error","message":"refresh token reused"}', {}, REFRESH_NOW_MS),
-    );
+    const error = catchTakoError(() => parseTokenReply(401, '{"status":"error","message":"refresh token reused"}', {}, REFRESH_NOW_MS));
     assertError(error, { kind: 'http', transient: false, httpStatus: 401, serverMessage: 'refresh token reused' });
     assert.equal(error.message, 'The Tako API answered 401: refresh token reused');
   });
@@ -124,16 +117,22 @@ describe('parseTokenReply: HTTP errors', () => {
       catchTakoError(() => parseTokenReply(400, '{"message":"invalid signature"}', {}, SIGN_IN_NOW_MS)),
       { kind: 'http', transient: false, httpStatus: 400, serverMessage: 'invalid signature' },
     );
-    assertError(catchTakoError(() => parseTokenReply(403, '', {}, SIGN_IN_NOW_MS)), {
-      kind: 'http',
-      transient: false,
-      httpStatus: 403,
-    });
-    assertError(catchTakoError(() => parseTokenReply(408, '', {}, SIGN_IN_NOW_MS)), {
-      kind: 'http',
-      transient: true,
-      httpStatus: 408,
-    });
+    assertError(
+      catchTakoError(() => parseTokenReply(403, '', {}, SIGN_IN_NOW_MS)),
+      {
+        kind: 'http',
+        transient: false,
+        httpStatus: 403,
+      },
+    );
+    assertError(
+      catchTakoError(() => parseTokenReply(408, '', {}, SIGN_IN_NOW_MS)),
+      {
+        kind: 'http',
+        transient: true,
+        httpStatus: 408,
+      },
+    );
   });
 
   test('a nested error message is found (the MetaHuman-style error shape)', () => {
@@ -150,9 +149,7 @@ describe('parseTokenReply: HTTP errors', () => {
 
 describe('parseTokenReply: 2xx that is not a token pair', () => {
   test('200 with status "error" is a permanent api error with the server message', () => {
-    const error = catchTakoError(() =>
-      parseTokenReply(200, '{"status":"error","message":"signature expired"}', {}, SIGN_IN_NOW_MS),
-    );
+    const error = catchTakoError(() => parseTokenReply(200, '{"status":"error","message":"signature expired"}', {}, SIGN_IN_NOW_MS));
     assertError(error, { kind: 'api', transient: false, httpStatus: 200, serverMessage: 'signature expired' });
     assert.equal(error.message, 'The Tako API refused: signature expired');
   });
@@ -297,9 +294,7 @@ describe('requestSignIn', () => {
 
   test('an error reply comes back as the parsed TakoError', async () => {
     const { fetch } = fakeFetch(respond(200, '{"status":"error","message":"invalid signature"}'));
-    const error = await rejectsTakoError(
-      requestSignIn(deps(fetch, SIGN_IN_NOW_MS), PRESET_ENDPOINTS['tako-v2'], { message, signature }),
-    );
+    const error = await rejectsTakoError(requestSignIn(deps(fetch, SIGN_IN_NOW_MS), PRESET_ENDPOINTS['tako-v2'], { message, signature }));
     assertError(error, { kind: 'api', transient: false, httpStatus: 200, serverMessage: 'invalid signature' });
   });
 });
@@ -326,17 +321,13 @@ describe('requestRefresh', () => {
 
   test('429 with an HTTP-date Retry-After uses the injected clock', async () => {
     const { fetch } = fakeFetch(respond(429, '{"message":"slow down"}', { 'retry-after': 'Wed, 02 Aug 2023 07:09:12 GMT' }));
-    const error = await rejectsTakoError(
-      requestRefresh(deps(fetch, REFRESH_NOW_MS), PRESET_ENDPOINTS['tako-v2'], getToken.refresh_token),
-    );
+    const error = await rejectsTakoError(requestRefresh(deps(fetch, REFRESH_NOW_MS), PRESET_ENDPOINTS['tako-v2'], getToken.refresh_token));
     assertError(error, { kind: 'http', transient: true, httpStatus: 429, serverMessage: 'slow down', retryAfterMs: 10_000 });
   });
 
   test('401 refresh token reused is permanent', async () => {
     const { fetch } = fakeFetch(respond(401, '{"status":"error","message":"refresh token reused"}'));
-    const error = await rejectsTakoError(
-      requestRefresh(deps(fetch, REFRESH_NOW_MS), PRESET_ENDPOINTS['tako-v2'], getToken.refresh_token),
-    );
+    const error = await rejectsTakoError(requestRefresh(deps(fetch, REFRESH_NOW_MS), PRESET_ENDPOINTS['tako-v2'], getToken.refresh_token));
     assertError(error, { kind: 'http', transient: false, httpStatus: 401, serverMessage: 'refresh token reused' });
   });
 
@@ -345,9 +336,7 @@ describe('requestRefresh', () => {
     const { fetch } = fakeFetch(async () => {
       throw cause;
     });
-    const error = await rejectsTakoError(
-      requestRefresh(deps(fetch, REFRESH_NOW_MS), PRESET_ENDPOINTS['tako-v2'], getToken.refresh_token),
-    );
+    const error = await rejectsTakoError(requestRefresh(deps(fetch, REFRESH_NOW_MS), PRESET_ENDPOINTS['tako-v2'], getToken.refresh_token));
     assertError(error, { kind: 'network', transient: true });
     assert.equal(error.message, 'Could not reach the Tako API at api.tako.so');
     assert.equal(error.cause, cause);

@@ -11,8 +11,8 @@ import {
   waitForTakoSession,
 } from '../../src/client/tako-session-client.ts';
 import {
-  TakoSessionErrorCode,
   type TakoSession,
+  TakoSessionErrorCode,
   type TakoSessionEvent,
   type TakoSessionEvents,
 } from '../../src/core/contract/tako-session-api.ts';
@@ -36,7 +36,8 @@ function fakeTakoSession(tokens: string[]) {
       listeners.get(event)?.delete(listener);
     },
   } as unknown as TakoSession;
-  const emit = <E extends TakoSessionEvent>(event: E, data: TakoSessionEvents[E]) => listeners.get(event)?.forEach((listener) => listener(data));
+  const emit = <E extends TakoSessionEvent>(event: E, data: TakoSessionEvents[E]) =>
+    listeners.get(event)?.forEach((listener) => listener(data));
   return { takoSession, asked, emit };
 }
 
@@ -87,7 +88,11 @@ describe('the client fetch', () => {
     const { takoSession, asked } = fakeTakoSession(['first']);
     const net = recordingFetch([200]);
     const client = createTakoSessionClient(takoSession, { fetch: net.fetch });
-    const response = await client.fetch('https://api.example/v2/farcaster/ignore_bid', { method: 'POST', body: '{"x":1}', headers: { 'X-Trace': '7' } });
+    const response = await client.fetch('https://api.example/v2/farcaster/ignore_bid', {
+      method: 'POST',
+      body: '{"x":1}',
+      headers: { 'X-Trace': '7' },
+    });
     assert.equal(response.status, 200);
     assert.deepEqual(net.seen, [{ authorization: 'Bearer first', body: '{"x":1}', url: 'https://api.example/v2/farcaster/ignore_bid' }]);
     assert.deepEqual(asked, ['tako_getToken']);
@@ -100,10 +105,13 @@ describe('the client fetch', () => {
     const client = createTakoSessionClient(takoSession, { fetch: net.fetch });
     const response = await client.fetch('https://api.example/call', { method: 'POST', body: 'payload' });
     assert.equal(response.status, 200);
-    assert.deepEqual(net.seen.map(({ authorization, body }) => [authorization, body]), [
-      ['Bearer first', 'payload'],
-      ['Bearer second', 'payload'],
-    ]);
+    assert.deepEqual(
+      net.seen.map(({ authorization, body }) => [authorization, body]),
+      [
+        ['Bearer first', 'payload'],
+        ['Bearer second', 'payload'],
+      ],
+    );
     assert.deepEqual(asked, ['tako_getToken', ['tako_getToken', { rejectedToken: 'first' }]]);
   });
 

@@ -8,9 +8,9 @@ import { describe, test } from 'node:test';
 import { createUiApi, type UiApiDeps } from '../../src/background/messaging/ui-api.ts';
 import { createPageWallets, documentGoneMessage, pageSourceId } from '../../src/background/wallets/page-wallet.ts';
 import type { TakoSessionInfo } from '../../src/core/contract/tako-session-api.ts';
+import { rejectsTakoError } from '../support/assert-tako-error.ts';
 import { FAKE_ACCOUNT, FAKE_WALLET, fakeTabs } from '../support/fake-tabs.ts';
 import { memoryStore } from '../support/memory-store.ts';
-import { rejectsTakoError } from '../support/assert-tako-error.ts';
 
 const A = 'https://a.example';
 const B = 'https://b.example';
@@ -119,7 +119,10 @@ describe('popup sign-in with a page wallet', () => {
     h.browser.navigate(1, `${A}/app`);
     const error = await rejectsTakoError(h.signIn(1, A));
     assert.equal(error.message, documentGoneMessage(A));
-    assert.deepEqual(h.browser.steps.map((step) => step.action), ['list-wallets']);
+    assert.deepEqual(
+      h.browser.steps.map((step) => step.action),
+      ['list-wallets'],
+    );
     assert.equal(h.browser.document(1).pin, undefined, 'the new document was not pinned');
   });
 });

@@ -16,7 +16,12 @@ function pageWithWallets(count: number, iconChars: number, request: (index: numb
   const win = new EventTarget();
   for (let index = 0; index < count; index++) {
     const detail = Object.freeze({
-      info: { uuid: crypto.randomUUID(), name: `Wallet ${index}`, icon: `data:image/png;base64,${'A'.repeat(iconChars)}`, rdns: `com.example.wallet-${index}` },
+      info: {
+        uuid: crypto.randomUUID(),
+        name: `Wallet ${index}`,
+        icon: `data:image/png;base64,${'A'.repeat(iconChars)}`,
+        rdns: `com.example.wallet-${index}`,
+      },
       provider: { request: () => request(index) },
     });
     const announce = () => win.dispatchEvent(new CustomEvent(EIP6963_ANNOUNCE, { detail }));
@@ -51,7 +56,10 @@ test('a uuid keeps the provider it first announced', async () => {
   const [first] = (await bridge.perform({ action: 'list-wallets' })) as Array<{ id: string }>;
   win.dispatchEvent(
     new CustomEvent(EIP6963_ANNOUNCE, {
-      detail: Object.freeze({ info: { uuid: first!.id, name: 'x', icon: '', rdns: 'com.example.imitation' }, provider: { request: async () => 'the imitation' } }),
+      detail: Object.freeze({
+        info: { uuid: first!.id, name: 'x', icon: '', rdns: 'com.example.imitation' },
+        provider: { request: async () => 'the imitation' },
+      }),
     }),
   );
   // Asked before the page's wallets announce again (a list asks them to).

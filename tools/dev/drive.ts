@@ -13,7 +13,10 @@ export async function useEndpoint(context: BrowserContext, extensionId: string, 
   await page.getByTestId('api-version').selectOption(version);
   await page.getByTestId('save').click();
   // The status names what was stored: proof that this endpoint, and not another, was saved.
-  await page.getByTestId('options-status').filter({ hasText: `Saved: ${baseUrl} (${version})` }).waitFor({ timeout: 15_000 });
+  await page
+    .getByTestId('options-status')
+    .filter({ hasText: `Saved: ${baseUrl} (${version})` })
+    .waitFor({ timeout: 15_000 });
   await page.close();
 }
 

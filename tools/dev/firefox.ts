@@ -129,6 +129,10 @@ export async function useEndpointInFirefox(firefox: FirefoxWithExtension, baseUr
   await page.select('[data-testid="api-version"]', version);
   await page.click('[data-testid="save"]');
   const saved = `Saved: ${baseUrl} (${version})`;
-  await page.waitForFunction((text) => document.querySelector('[data-testid="options-status"]')?.textContent?.includes(text), { timeout: 15_000 }, saved);
+  await page.waitForFunction(
+    (text) => document.querySelector('[data-testid="options-status"]')?.textContent?.includes(text),
+    { timeout: 15_000 },
+    saved,
+  );
   await page.close();
 }

@@ -1,8 +1,9 @@
 /** Launching Chromium with the built extension, shared by `npm start`, the tests and the bench. */
-import { chromium, type BrowserContext, type Worker } from '@playwright/test';
+
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Worker } from '@playwright/test';
 import { DEV_WALLET_EXTENSION_DIR, DEV_WALLET_EXTENSION_ID } from '../stack/wallet-extension/id.ts';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -5,13 +5,14 @@
  * every step printed and a screenshot of the popup saved. `npm start -- --firefox` does the same in
  * Firefox ESR with the Firefox build.
  */
-import type { BrowserContext } from '@playwright/test';
+
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { BrowserContext } from '@playwright/test';
 import { startStack } from '../stack/server.ts';
+import { DEV_WALLET_EXTENSION_ID } from '../stack/wallet-extension/id.ts';
 import { useEndpoint, useWalletExtension } from './drive.ts';
 import { byTestId, firefoxXpiPath, launchFirefoxWithExtension, useEndpointInFirefox } from './firefox.ts';
-import { DEV_WALLET_EXTENSION_ID } from '../stack/wallet-extension/id.ts';
 import { extensionDir, extensionIdOf, launchWithExtension, projectRoot } from './launch.ts';
 
 const port = Number(process.env.TAKO_STACK_PORT ?? 8787);
@@ -102,7 +103,9 @@ async function firefoxDriver(profile: string): Promise<Driver> {
       popup = await firefox.openExtensionPage('popup.html');
       if (headless) await popup.setViewport({ width: 360, height: 520 });
       if ((await attribute('session', 'data-state')) !== 'signed-in') {
-        step(headless ? 'Popup: clicking "Sign in with wallet"' : 'Popup: click "Sign in with wallet", then Confirm in the dev wallet panel');
+        step(
+          headless ? 'Popup: clicking "Sign in with wallet"' : 'Popup: click "Sign in with wallet", then Confirm in the dev wallet panel',
+        );
         // The popup signs in with the wallet of the web page used last.
         await demo.bringToFront();
         await popup.bringToFront();
@@ -115,7 +118,10 @@ async function firefoxDriver(profile: string): Promise<Driver> {
       popup = await firefox.openExtensionPage('popup.html');
       if (headless) await popup.setViewport({ width: 360, height: 520 });
       await byTestId(popup, 'session', '[data-state="signed-in"]');
-      return { address: await attribute('session-address', 'data-address'), expiresAt: Number(await attribute('token-expires', 'data-expires-at')) };
+      return {
+        address: await attribute('session-address', 'data-address'),
+        expiresAt: Number(await attribute('token-expires', 'data-expires-at')),
+      };
     },
     screenshot: async (file) => void (await popup.screenshot({ path: file })),
     close: () => firefox.close(),

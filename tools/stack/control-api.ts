@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import { describeError } from '../../src/core/contract/errors.ts';
-import { FaultRequestSchema, describeIssues, type FaultPlan } from './faults.ts';
-import { jsonReply, type HttpReply } from './http-io.ts';
+import { describeIssues, type FaultPlan, FaultRequestSchema } from './faults.ts';
+import { type HttpReply, jsonReply } from './http-io.ts';
 import type { RequestLog } from './request-log.ts';
 import type { StackConfig } from './stack-config.ts';
 import { takoError } from './tako-api.ts';

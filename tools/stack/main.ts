@@ -27,7 +27,7 @@ const { values } = parseArgs({
 });
 
 const stack = await startStack({
-  port: wholeNumber('--port', values.port ?? process.env['TAKO_STACK_PORT'], 0) ?? DEFAULT_PORT,
+  port: wholeNumber('--port', values.port ?? process.env.TAKO_STACK_PORT, 0) ?? DEFAULT_PORT,
   accessTtlSec: wholeNumber('--access-ttl', values['access-ttl'], 1),
   refreshTtlSec: wholeNumber('--refresh-ttl', values['refresh-ttl'], 1),
 });

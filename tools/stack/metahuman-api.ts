@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as v from 'valibot';
-import { jsonReply, type HttpReply, type RequestBody } from './http-io.ts';
+import { type HttpReply, jsonReply, type RequestBody } from './http-io.ts';
 
 /** Error codes this stand-in uses; the real service documents only the envelope's shape. */
 export const MetahumanErrorCodes = {

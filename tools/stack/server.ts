@@ -4,19 +4,19 @@
  * through the returned object or over HTTP under /__stack/.
  */
 import { randomBytes } from 'node:crypto';
-import { STATUS_CODES, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../../src/core/contract/errors.ts';
+import { answerControl, CONTROL_PREFIX, type ControlTarget } from './control-api.ts';
 import { bundleDemoScript } from './demo/bundle.ts';
 import { DEMO_PAGE_CSP, DEMO_PAGE_HTML } from './demo/page-html.ts';
-import { answerControl, CONTROL_PREFIX, type ControlTarget } from './control-api.ts';
 import { FaultPlan, type FaultSpec, type PendingFault } from './faults.ts';
-import { bodyForLog, readBody, textReply, MAX_BODY_BYTES, type HttpReply, type RequestBody } from './http-io.ts';
+import { bodyForLog, type HttpReply, MAX_BODY_BYTES, type RequestBody, readBody, textReply } from './http-io.ts';
 import { issueMetahumanToken, metahumanError } from './metahuman-api.ts';
-import { RequestLog, type LoggedRequest } from './request-log.ts';
-import { ignoreBid, refresh, signIn, takoError, type TakoApiContext } from './tako-api.ts';
+import { type LoggedRequest, RequestLog } from './request-log.ts';
 import { DEFAULT_CONFIG, parseConfigChanges, type StackConfig } from './stack-config.ts';
+import { ignoreBid, refresh, signIn, type TakoApiContext, takoError } from './tako-api.ts';
 import { TokenIssuer } from './tokens.ts';
 
 export type { FaultSpec, PendingFault } from './faults.ts';
@@ -106,11 +106,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const post = (handle: Route['handle']): Route => ({ method: 'POST', handle });
   const routes = new Map<string, Route>();
   for (const version of ['v1', 'v2']) {
-    routes.set(`/${version}/token`, post(({ body }) => signIn(tako, body)));
-    routes.set(`/${version}/refresh_token`, post(({ body }) => refresh(tako, body)));
-    routes.set(`/${version}/farcaster/ignore_bid`, post(({ authorization }) => ignoreBid(tako, authorization)));
+    routes.set(
+      `/${version}/token`,
+      post(({ body }) => signIn(tako, body)),
+    );
+    routes.set(
+      `/${version}/refresh_token`,
+      post(({ body }) => refresh(tako, body)),
+    );
+    routes.set(
+      `/${version}/farcaster/ignore_bid`,
+      post(({ authorization }) => ignoreBid(tako, authorization)),
+    );
   }
-  routes.set('/auth/token', post(({ body }) => issueMetahumanToken(body)));
+  routes.set(
+    '/auth/token',
+    post(({ body }) => issueMetahumanToken(body)),
+  );
   routes.set('/', {
     method: 'GET',
     handle: () => textReply(200, 'text/html; charset=utf-8', DEMO_PAGE_HTML, { 'Content-Security-Policy': DEMO_PAGE_CSP }),
@@ -150,15 +162,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
    * The reply to an API or page request, or 'drop' to hang up without one. `answered` is told the
    * status as soon as the server has acted on the request, before a `delay-reply` holds it.
    */
-  async function answer(method: string, path: string, request: RouteRequest, answered: (status: number) => void): Promise<HttpReply | 'drop'> {
+  async function answer(
+    method: string,
+    path: string,
+    request: RouteRequest,
+    answered: (status: number) => void,
+  ): Promise<HttpReply | 'drop'> {
     if (request.body.tooLarge) return errorReply(path, 413, `The request body is over ${MAX_BODY_BYTES} bytes`);
     const fault = faults.take(path);
     if (fault?.kind === 'drop') return 'drop';
     if (fault?.kind === 'malformed') return textReply(200, 'application/json; charset=utf-8', MALFORMED_BODY);
     if (fault?.kind === 'status') {
       const status = fault.status ?? 500;
-      const retryAfter: Record<string, string> =
-        fault.retryAfterSec === undefined ? {} : { 'Retry-After': String(fault.retryAfterSec) };
+      const retryAfter: Record<string, string> = fault.retryAfterSec === undefined ? {} : { 'Retry-After': String(fault.retryAfterSec) };
       return errorReply(path, status, `${STATUS_CODES[status] ?? 'Error'} (fault injected by the local stack)`, retryAfter);
     }
     // 307 keeps the method and body: a client that followed it would send them on.

@@ -1,9 +1,9 @@
+import { describeError } from '../../src/core/contract/errors.ts';
+import { sameAddress } from '../../src/core/eth/address.ts';
 import { parseSignInMessage } from '../../src/core/eth/sign-in-message.ts';
 import { recoverPersonalSigner } from '../../src/core/eth/signature.ts';
-import { sameAddress } from '../../src/core/eth/address.ts';
-import { describeError } from '../../src/core/contract/errors.ts';
-import { jsonReply, type HttpReply, type RequestBody } from './http-io.ts';
-import { TokenRejected, type TokenIssuer, type TokenLifetimes } from './tokens.ts';
+import { type HttpReply, jsonReply, type RequestBody } from './http-io.ts';
+import { type TokenIssuer, type TokenLifetimes, TokenRejected } from './tokens.ts';
 
 /** How far ISSUED AT may be from the server clock, either way. */
 export const ISSUED_AT_WINDOW_MS = 5 * 60 * 1000;
@@ -78,7 +78,7 @@ export async function signIn(context: TakoApiContext, body: RequestBody): Promis
 export async function refresh(context: TakoApiContext, body: RequestBody): Promise<HttpReply> {
   const fields = jsonObject(body);
   if (typeof fields === 'string') return takoError(400, fields);
-  const refreshToken = fields['refresh_token'];
+  const refreshToken = fields.refresh_token;
   if (typeof refreshToken !== 'string' || refreshToken === '') {
     return takoError(400, 'The body must have a string field "refresh_token"');
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { SignJWT, errors, jwtVerify } from 'jose';
-import { hasAddressShape, toChecksumAddress, type Address } from '../../src/core/eth/address.ts';
+import { errors, jwtVerify, SignJWT } from 'jose';
+import { type Address, hasAddressShape, toChecksumAddress } from '../../src/core/eth/address.ts';
 
 export type TokenType = 'token' | 'refresh_token';
 
@@ -61,11 +61,11 @@ export class TokenIssuer {
     } catch (error) {
       throw new TokenRejected(describeJoseError(error, type));
     }
-    if (payload['type'] !== type) {
+    if (payload.type !== type) {
       const article = type === 'token' ? 'an' : 'a';
-      throw new TokenRejected(`This is not ${article} ${label[type]} (type is ${JSON.stringify(payload['type'])})`);
+      throw new TokenRejected(`This is not ${article} ${label[type]} (type is ${JSON.stringify(payload.type)})`);
     }
-    const address = payload['address'];
+    const address = payload.address;
     if (!hasAddressShape(address) || typeof payload.jti !== 'string') {
       throw new TokenRejected(`The ${label[type]} is missing its address`);
     }

@@ -21,10 +21,12 @@
  * - revoking a site ends its requests still waiting (`withdraw`): revoking wins over a grant in flight.
  */
 import {
-  afterRefusal,
   ALLOW_DELAY_MS,
+  type ApprovalCaller,
+  afterRefusal,
   CONSENT_SCOPES,
   COOLDOWN_FORGET_MS,
+  type ConsentScope,
   coversAsk,
   isCoolingDown,
   isInsecureOrigin,
@@ -32,11 +34,9 @@ import {
   nextToShow,
   sameCaller,
   siteOf,
-  type ApprovalCaller,
-  type ConsentScope,
 } from '../../core/consent/consent.ts';
-import { describeError, TakoError } from '../../core/contract/errors.ts';
 import type { ConsentRecord, PendingApproval } from '../../core/consent/records.ts';
+import { describeError, TakoError } from '../../core/contract/errors.ts';
 import { createSerial } from '../../core/session/serial.ts';
 import type { TabsPort, WindowsPort } from '../ports/ports.ts';
 import type { Store } from '../storage/store.ts';
@@ -89,12 +89,19 @@ function normalize(stored: ConsentRecord): ConsentRecord {
   const pending = stored.pending.map((request) => {
     const legacy = request as PendingApproval & { tabIds?: number[] };
     const { tabIds, ...rest } = legacy;
-    return { ...rest, callers: Array.isArray(legacy.callers) ? legacy.callers.map((caller) => ({ ...caller })) : (tabIds ?? []).map((tabId) => ({ tabId })) };
+    return {
+      ...rest,
+      callers: Array.isArray(legacy.callers) ? legacy.callers.map((caller) => ({ ...caller })) : (tabIds ?? []).map((tabId) => ({ tabId })),
+    };
   });
   const cooldowns = stored.cooldowns.map((cooldown) => {
     const legacy = cooldown as CooldownEntry & { origin?: string };
     const { origin, ...rest } = legacy;
-    return { ...rest, site: typeof legacy.site === 'string' ? legacy.site : siteOf(origin ?? ''), tabIds: Array.isArray(legacy.tabIds) ? [...legacy.tabIds] : [] };
+    return {
+      ...rest,
+      site: typeof legacy.site === 'string' ? legacy.site : siteOf(origin ?? ''),
+      tabIds: Array.isArray(legacy.tabIds) ? [...legacy.tabIds] : [],
+    };
   });
   return { v: 1, pending, cooldowns };
 }
@@ -125,7 +132,9 @@ export function createApprovals(deps: ApprovalsDeps) {
   /** The cool-down in force that covers an ask, if any. */
   function coolingDown(state: ConsentRecord, origin: string, scope: ConsentScope, tabId: number): CooldownEntry | undefined {
     const time = now();
-    return cooldownsOf(state).find((cooldown) => cooldown.scope === scope && coversAsk(cooldown, origin, tabId) && isCoolingDown(cooldown, time));
+    return cooldownsOf(state).find(
+      (cooldown) => cooldown.scope === scope && coversAsk(cooldown, origin, tabId) && isCoolingDown(cooldown, time),
+    );
   }
 
   async function load(): Promise<ConsentRecord> {
@@ -138,7 +147,10 @@ export function createApprovals(deps: ApprovalsDeps) {
       const tabIds = new Set((await deps.tabs.query({})).map((tab) => tab.id));
       const kept: PendingApproval[] = [];
       for (const request of state.pending) {
-        const alive = request.windowId !== undefined ? await windows.exists(request.windowId) : request.callers.some((caller) => tabIds.has(caller.tabId));
+        const alive =
+          request.windowId !== undefined
+            ? await windows.exists(request.windowId)
+            : request.callers.some((caller) => tabIds.has(caller.tabId));
         if (alive) kept.push(request);
       }
       state.pending = kept;
@@ -158,7 +170,15 @@ export function createApprovals(deps: ApprovalsDeps) {
     const site = siteOf(request.origin);
     const index = state.cooldowns.findIndex((cooldown) => cooldown.site === site && cooldown.scope === request.scope);
     const previous = index >= 0 ? cooldownsOf(state)[index] : undefined;
-    const next = { ...afterRefusal(previous, site, request.callers.map((caller) => caller.tabId), now()), scope: request.scope };
+    const next = {
+      ...afterRefusal(
+        previous,
+        site,
+        request.callers.map((caller) => caller.tabId),
+        now(),
+      ),
+      scope: request.scope,
+    };
     grown.delete(cooldownKey(next));
     if (index >= 0) state.cooldowns[index] = next;
     else state.cooldowns.push(next);

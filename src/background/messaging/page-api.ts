@@ -3,17 +3,18 @@
  * comes from the browser's sender information (callers.ts); only `tako_requestAccess` works for an
  * origin the person has not allowed, and a refusal gives nothing away.
  */
+
+import * as v from 'valibot';
 import type { ApprovalCaller, ConsentScope } from '../../core/consent/consent.ts';
 import { TakoError } from '../../core/contract/errors.ts';
-import * as v from 'valibot';
 import { parseMessage } from '../../core/contract/protocol.ts';
 import type { TakoSessionMethod, TakoSessionMethods, TakoSessionParams } from '../../core/contract/tako-session-api.ts';
 import type { Approvals } from '../consent/approvals.ts';
-import type { PageCaller } from './callers.ts';
+import type { Sites } from '../consent/sites.ts';
 import type { WalletPort } from '../ports/session-ports.ts';
 import type { SessionService } from '../session/service.ts';
-import type { Sites } from '../consent/sites.ts';
-import { pageSourceId, type PageWallets } from '../wallets/page-wallet.ts';
+import { type PageWallets, pageSourceId } from '../wallets/page-wallet.ts';
+import type { PageCaller } from './callers.ts';
 
 export type { PageCaller };
 

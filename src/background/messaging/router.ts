@@ -8,7 +8,7 @@ import { describeError, isTakoError } from '../../core/contract/errors.ts';
 import { ContentToBackgroundSchema, parseMessage, type Reply } from '../../core/contract/protocol.ts';
 import { TakoSessionErrorCode } from '../../core/contract/tako-session-api.ts';
 import { UiRequestSchema } from '../../core/contract/ui-protocol.ts';
-import { isExtensionPage, pageCaller, type Extension, type Sender } from './callers.ts';
+import { type Extension, isExtensionPage, pageCaller, type Sender } from './callers.ts';
 import type { PageApi } from './page-api.ts';
 import type { UiApi } from './ui-api.ts';
 
@@ -30,10 +30,16 @@ function toReply(result: Promise<unknown>): Promise<Reply> {
       // Messages are cut to what the protocol carries (a server can send a long one); `data` says
       // more where the code alone does not (why a 4900 has no token).
       if (isTakoError(error)) {
-        return { ok: false, error: { code: error.code, message: error.message.slice(0, 2000), ...(error.data === undefined ? {} : { data: error.data }) } };
+        return {
+          ok: false,
+          error: { code: error.code, message: error.message.slice(0, 2000), ...(error.data === undefined ? {} : { data: error.data }) },
+        };
       }
       console.error('Tako Session: unexpected error', error);
-      return { ok: false, error: { code: TakoSessionErrorCode.Internal, message: `Internal error: ${describeError(error)}`.slice(0, 2000) } };
+      return {
+        ok: false,
+        error: { code: TakoSessionErrorCode.Internal, message: `Internal error: ${describeError(error)}`.slice(0, 2000) },
+      };
     },
   );
 }

@@ -1,17 +1,18 @@
 /** What the extension's own pages (popup, options, approval) may ask the background. */
-import { customEndpoint, isLoopbackUrl, PRESET_ENDPOINTS, type Endpoint } from '../../core/session/endpoints.ts';
-import { TakoError } from '../../core/contract/errors.ts';
+
 import type { Settings } from '../../core/consent/records.ts';
-import { popupStateName, type EndpointSetting, type PopupState, type UiHandlers, type UiRequest } from '../../core/contract/ui-protocol.ts';
-import { parseWalletExtensionId } from '../../core/eth/wallet-extension.ts';
-import type { Approvals } from '../consent/approvals.ts';
+import { TakoError } from '../../core/contract/errors.ts';
+import { type EndpointSetting, type PopupState, popupStateName, type UiHandlers, type UiRequest } from '../../core/contract/ui-protocol.ts';
 import type { DetectedWalletExtension } from '../../core/eth/wallet-extension.ts';
-import type { DirectWallets } from '../wallets/direct-wallet.ts';
-import type { Metahuman } from '../session/metahuman.ts';
-import type { HasHostPermission } from '../ports/ports.ts';
-import type { SessionService } from '../session/service.ts';
+import { parseWalletExtensionId } from '../../core/eth/wallet-extension.ts';
+import { customEndpoint, type Endpoint, isLoopbackUrl, PRESET_ENDPOINTS } from '../../core/session/endpoints.ts';
+import type { Approvals } from '../consent/approvals.ts';
 import type { Sites } from '../consent/sites.ts';
+import type { HasHostPermission } from '../ports/ports.ts';
+import type { Metahuman } from '../session/metahuman.ts';
+import type { SessionService } from '../session/service.ts';
 import type { Store } from '../storage/store.ts';
+import type { DirectWallets } from '../wallets/direct-wallet.ts';
 import type { PageWallets, PinnedPage } from '../wallets/page-wallet.ts';
 
 export interface UiApiDeps {
@@ -114,8 +115,14 @@ export function createUiApi(deps: UiApiDeps) {
     'save-settings': async (request) => {
       // Both are checked before anything is stored: a bad id or endpoint changes nothing.
       const walletExtensionId =
-        request.walletExtensionId === undefined ? (await store.getSettings()).walletExtensionId : parseWalletExtensionId(request.walletExtensionId);
-      const settings: Settings = { v: 1, endpoint: await endpointFrom(request.endpoint), ...(walletExtensionId ? { walletExtensionId } : {}) };
+        request.walletExtensionId === undefined
+          ? (await store.getSettings()).walletExtensionId
+          : parseWalletExtensionId(request.walletExtensionId);
+      const settings: Settings = {
+        v: 1,
+        endpoint: await endpointFrom(request.endpoint),
+        ...(walletExtensionId ? { walletExtensionId } : {}),
+      };
       await store.saveSettings(settings);
       deps.onChanged();
       return settings;

@@ -4,10 +4,10 @@
  */
 import browser from 'webextension-polyfill';
 import { RELAY_GLOBAL, SIGN_IN_PIN, WALLET_BRIDGE_SCRIPT } from '../../core/contract/channels.ts';
-import { hostPermissionFor } from '../../core/session/endpoints.ts';
 import { STATE_CHANGED } from '../../core/contract/ui-protocol.ts';
+import { hostPermissionFor } from '../../core/session/endpoints.ts';
 import type { Session } from '../../core/session/session.ts';
-import { expiryNoticeId, type ExpiryNoticeClickDeps } from '../session/expiry-notice.ts';
+import { type ExpiryNoticeClickDeps, expiryNoticeId } from '../session/expiry-notice.ts';
 import type { ConnectExternal, HasHostPermission, ShowBadge, TabsPort, WindowsPort } from './ports.ts';
 
 /** The manifest's content scripts for web pages, in its order: the relay, then the page-world script. */
@@ -74,7 +74,6 @@ export const tabsPort: TabsPort = {
     const target = documentId ? { tabId, documentIds: [documentId] } : { tabId, frameIds: [0] };
     await browser.scripting.executeScript({ target: target as { tabId: number }, files: [WALLET_BRIDGE_SCRIPT], world: 'MAIN' });
   },
-
 };
 
 export const windowsPort: WindowsPort = {
@@ -88,10 +87,11 @@ export const windowsPort: WindowsPort = {
   async focus(windowId) {
     await browser.windows.update(windowId, { focused: true, drawAttention: true });
   },
-  exists: (windowId) => browser.windows.get(windowId).then(
-    () => true,
-    () => false,
-  ),
+  exists: (windowId) =>
+    browser.windows.get(windowId).then(
+      () => true,
+      () => false,
+    ),
 };
 
 export const showBadge: ShowBadge = async (badge) => {

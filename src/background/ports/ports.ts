@@ -38,7 +38,6 @@ export interface TabsPort {
   documentOrigin(tabId: number, documentId?: string): Promise<string | undefined>;
   /** Adds the wallet bridge to that document (a second copy in one document stands down). */
   injectWalletBridge(tabId: number, documentId?: string): Promise<void>;
-
 }
 
 export interface WindowsPort {

@@ -6,10 +6,10 @@
  */
 import { describeError } from '../../core/contract/errors.ts';
 import { popupStateName } from '../../core/contract/ui-protocol.ts';
-import { BADGES } from './badge.ts';
+import type { Sites } from '../consent/sites.ts';
 import type { ShowBadge, TabsPort } from '../ports/ports.ts';
 import type { SessionService } from '../session/service.ts';
-import type { Sites } from '../consent/sites.ts';
+import { BADGES } from './badge.ts';
 import { sendAccessToTabs, sendSessionToAllowedTabs } from './tabs.ts';
 
 export interface PublisherDeps {

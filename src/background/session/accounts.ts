@@ -6,11 +6,12 @@
  * session and clears its alarm in that session's serial step, so a refresh in flight cannot write
  * it back (refresh.ts checks, in the same step, that its session is still stored).
  */
-import { parseAddress, sameAddress, type Address } from '../../core/eth/address.ts';
-import { endpointKey } from '../../core/session/endpoints.ts';
+
 import { noSession } from '../../core/contract/errors.ts';
-import { keyOf, sessionKey, type Session } from '../../core/session/session.ts';
+import { type Address, parseAddress, sameAddress } from '../../core/eth/address.ts';
+import { endpointKey } from '../../core/session/endpoints.ts';
 import type { Serial } from '../../core/session/serial.ts';
+import { keyOf, type Session, sessionKey } from '../../core/session/session.ts';
 import type { SessionServiceDeps } from '../ports/session-ports.ts';
 import { ACTIVE_RECORD, refreshAlarmName, sessionRecordKey } from './keys.ts';
 

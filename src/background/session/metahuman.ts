@@ -3,11 +3,17 @@
  * not show it again, so it is only ever replaced with the person's explicit yes, and only after a
  * new one has arrived: a failed request never costs the old token.
  */
-import { isLoopbackUrl, normalizeBaseUrl } from '../../core/session/endpoints.ts';
-import { TakoError } from '../../core/contract/errors.ts';
-import { maskMetahumanToken, METAHUMAN_DEFAULT_BASE_URL, requestMetahumanToken, validateMetahumanFields } from '../../core/api/metahuman.ts';
+
+import {
+  METAHUMAN_DEFAULT_BASE_URL,
+  maskMetahumanToken,
+  requestMetahumanToken,
+  validateMetahumanFields,
+} from '../../core/api/metahuman.ts';
 import type { MetahumanTokenRecord } from '../../core/consent/records.ts';
+import { TakoError } from '../../core/contract/errors.ts';
 import type { MetahumanView } from '../../core/contract/ui-protocol.ts';
+import { isLoopbackUrl, normalizeBaseUrl } from '../../core/session/endpoints.ts';
 import type { Store } from '../storage/store.ts';
 
 export interface MetahumanDeps {

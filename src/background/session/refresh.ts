@@ -7,11 +7,12 @@
  * a refresh writes only if the session it started from is still the stored one, checked in the
  * same step: a sign-out, or a new sign-in, that lands while a refresh is out always wins.
  */
+
+import { requestRefresh, type TakoClientDeps } from '../../core/api/tako-client.ts';
 import { describeError, TakoError } from '../../core/contract/errors.ts';
 import { afterTransientFailure, expire, isRefreshDue, isRefreshTokenAlive, nextRefreshAt } from '../../core/session/lifecycle.ts';
-import { keyOf, serverNow, sessionFromGrant, toLocalTime, type Session } from '../../core/session/session.ts';
 import type { Serial } from '../../core/session/serial.ts';
-import { requestRefresh, type TakoClientDeps } from '../../core/api/tako-client.ts';
+import { keyOf, type Session, serverNow, sessionFromGrant, toLocalTime } from '../../core/session/session.ts';
 import type { SessionServiceDeps } from '../ports/session-ports.ts';
 import { REFRESH_ALARM_PREFIX, refreshAlarmName, sessionRecordKey } from './keys.ts';
 

@@ -6,15 +6,16 @@
  *   - refresh scheduling (`refresh.ts`): single-flight refresh, alarms, the start-up reconcile.
  * This file hands tokens out (the decision comes from the pure core) and shows the state.
  */
+
+import type { TakoClientDeps } from '../../core/api/tako-client.ts';
 import { noSession, TakoError } from '../../core/contract/errors.ts';
 import { decideRejectedReport, decideTokenRequest } from '../../core/session/lifecycle.ts';
 import { createSerial } from '../../core/session/serial.ts';
-import { keyOf, serverNow, toSessionInfo, type Session, type SessionInfo, type TokenForPage } from '../../core/session/session.ts';
-import type { TakoClientDeps } from '../../core/api/tako-client.ts';
+import { keyOf, type Session, type SessionInfo, serverNow, type TokenForPage, toSessionInfo } from '../../core/session/session.ts';
+import type { SessionServiceDeps, WalletPort } from '../ports/session-ports.ts';
 import { createAccounts } from './accounts.ts';
 import { createRefreshScheduler } from './refresh.ts';
 import { createSignIn } from './sign-in.ts';
-import type { SessionServiceDeps, WalletPort } from '../ports/session-ports.ts';
 
 export type { TokenForPage };
 
@@ -49,7 +50,11 @@ export function createSessionService(deps: SessionServiceDeps) {
    */
   async function replaceRejected(session: Session, rejectedToken: string): Promise<Session> {
     const key = keyOf(session);
-    const facts = { refreshing: refresher.isRefreshing(key), forcedForToken: forcedFor.has(rejectedToken), lastForcedAtMs: lastForcedAt.get(key) };
+    const facts = {
+      refreshing: refresher.isRefreshing(key),
+      forcedForToken: forcedFor.has(rejectedToken),
+      lastForcedAtMs: lastForcedAt.get(key),
+    };
     const decision = decideRejectedReport(session, rejectedToken, facts, clock.now());
     if (decision.kind === 'current') return session;
     if (decision.kind === 'refuse') {
@@ -98,7 +103,10 @@ export function createSessionService(deps: SessionServiceDeps) {
     if (decision.kind === 'unavailable' && decision.reason === 'expired') {
       throw noSession('expired', 'The session expired: sign in again');
     }
-    throw noSession('refresh-failing', `The token is about to expire and refreshing it is failing: ${session.lastError ?? 'unknown error'}`);
+    throw noSession(
+      'refresh-failing',
+      `The token is about to expire and refreshing it is failing: ${session.lastError ?? 'unknown error'}`,
+    );
   }
 
   async function refreshNow(): Promise<SessionInfo> {

@@ -2,15 +2,16 @@
  * Sign-in: one at a time, with the wallet of the page the person picked (or MetaMask directly):
  * ask for the account, have it sign the Tako message, check the signer, post, store the pair.
  */
-import { hasAddressShape, parseAddress, sameAddress } from '../../core/eth/address.ts';
-import { endpointKey } from '../../core/session/endpoints.ts';
+
+import { probeServerClock, requestSignIn, type TakoClientDeps } from '../../core/api/tako-client.ts';
 import { describeError, SIGN_IN_CANCELLED, TakoError } from '../../core/contract/errors.ts';
-import { clockFrom, estimatedServerTime, unmeasuredClock, type ClockSample } from '../../core/session/server-clock.ts';
-import type { Serial } from '../../core/session/serial.ts';
-import { keyOf, sessionFromGrant, type Session } from '../../core/session/session.ts';
+import { hasAddressShape, parseAddress, sameAddress } from '../../core/eth/address.ts';
 import { buildSignInMessage } from '../../core/eth/sign-in-message.ts';
 import { recoverPersonalSigner } from '../../core/eth/signature.ts';
-import { probeServerClock, requestSignIn, type TakoClientDeps } from '../../core/api/tako-client.ts';
+import { endpointKey } from '../../core/session/endpoints.ts';
+import type { Serial } from '../../core/session/serial.ts';
+import { type ClockSample, clockFrom, estimatedServerTime, unmeasuredClock } from '../../core/session/server-clock.ts';
+import { keyOf, type Session, sessionFromGrant } from '../../core/session/session.ts';
 import type { SessionServiceDeps, WalletPort } from '../ports/session-ports.ts';
 import { sessionRecordKey } from './keys.ts';
 

@@ -4,8 +4,9 @@
  * page request (settings, allowed origins, the active session) then cost no IndexedDB round trip
  * and no decryption. The cache lives as long as the worker; a new worker starts from storage.
  */
-import { keyOf, type Session } from '../../core/session/session.ts';
+
 import type { MetahumanTokenRecord } from '../../core/consent/records.ts';
+import { keyOf, type Session } from '../../core/session/session.ts';
 import type { Store } from './store.ts';
 
 /** Caches one value loaded on first use; a failed load is forgotten so the next use retries. */
@@ -38,12 +39,30 @@ function cachedRecord<T, W extends T = T>(load: () => Promise<T>, save: (value: 
 }
 
 export function withMemoryCache(inner: Store): Store {
-  const settings = cachedRecord(() => inner.getSettings(), (next) => inner.saveSettings(next));
-  const active = cachedRecord(() => inner.getActive(), (next) => inner.setActive(next));
-  const origins = cachedRecord(() => inner.getAllowedOrigins(), (next) => inner.setAllowedOrigins(next));
-  const metahumanToken = cachedRecord(() => inner.getMetahumanToken(), (next: MetahumanTokenRecord) => inner.putMetahumanToken(next));
-  const metahumanSettings = cachedRecord(() => inner.getMetahumanSettings(), (next) => inner.saveMetahumanSettings(next));
-  const consent = cachedRecord(() => inner.getConsent(), (next) => inner.setConsent(next));
+  const settings = cachedRecord(
+    () => inner.getSettings(),
+    (next) => inner.saveSettings(next),
+  );
+  const active = cachedRecord(
+    () => inner.getActive(),
+    (next) => inner.setActive(next),
+  );
+  const origins = cachedRecord(
+    () => inner.getAllowedOrigins(),
+    (next) => inner.setAllowedOrigins(next),
+  );
+  const metahumanToken = cachedRecord(
+    () => inner.getMetahumanToken(),
+    (next: MetahumanTokenRecord) => inner.putMetahumanToken(next),
+  );
+  const metahumanSettings = cachedRecord(
+    () => inner.getMetahumanSettings(),
+    (next) => inner.saveMetahumanSettings(next),
+  );
+  const consent = cachedRecord(
+    () => inner.getConsent(),
+    (next) => inner.setConsent(next),
+  );
   const sessions = lazy<Map<string, Session>>(async () => new Map((await inner.listSessions()).map((s) => [keyOf(s), s])));
 
   return {

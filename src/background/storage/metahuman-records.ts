@@ -26,11 +26,11 @@ const CONTEXT = StorageKeys.metahumanToken;
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 
 function isPlainRecord(value: unknown): value is MetahumanTokenRecord {
-  return isObject(value) && value['v'] === 1 && isMetahumanToken(value['token']);
+  return isObject(value) && value.v === 1 && isMetahumanToken(value.token);
 }
 
 function isSealedRecord(value: unknown): value is SealedMetahumanRecord {
-  return isObject(value) && value['v'] === 2 && isObject(value['facts']) && isSealedSecret(value['token']);
+  return isObject(value) && value.v === 2 && isObject(value.facts) && isSealedSecret(value.token);
 }
 
 export async function sealMetahumanRecord(record: MetahumanTokenRecord, vault: SecretVault): Promise<SealedMetahumanRecord> {

@@ -42,7 +42,9 @@ export type OpenedRecord =
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 
 /** Facts stored with a `skewMs` rather than a `clock` get a clock from it; `legacy` when they did. */
-function withServerClock<T extends Omit<SessionFacts, 'clock'>>(facts: T & { clock?: unknown; skewMs?: unknown }): { facts: T & Pick<Session, 'clock'>; legacy: boolean } {
+function withServerClock<T extends Omit<SessionFacts, 'clock'>>(
+  facts: T & { clock?: unknown; skewMs?: unknown },
+): { facts: T & Pick<Session, 'clock'>; legacy: boolean } {
   const { skewMs, clock, ...rest } = facts;
   if (isServerClock(clock)) return { facts: { ...(rest as T), clock }, legacy: false };
   const skew = typeof skewMs === 'number' && Number.isFinite(skewMs) ? skewMs : 0;
@@ -52,28 +54,28 @@ function withServerClock<T extends Omit<SessionFacts, 'clock'>>(facts: T & { clo
 function isV1(value: unknown): value is Session {
   return (
     isObject(value) &&
-    value['v'] === SESSION_RECORD_VERSION &&
-    typeof value['accessToken'] === 'string' &&
-    typeof value['refreshToken'] === 'string' &&
-    typeof value['address'] === 'string'
+    value.v === SESSION_RECORD_VERSION &&
+    typeof value.accessToken === 'string' &&
+    typeof value.refreshToken === 'string' &&
+    typeof value.address === 'string'
   );
 }
 
 /** A record of the given format whose session names its account; the format's own fields are checked by the caller. */
 function isFormat(value: unknown, format: 2 | 3): value is Record<string, unknown> & { session: Record<string, unknown> } {
-  return isObject(value) && value['format'] === format && isObject(value['session']) && typeof value['session']['address'] === 'string';
+  return isObject(value) && value.format === format && isObject(value.session) && typeof value.session.address === 'string';
 }
 
 function isV2(value: unknown): value is SessionRecordV2 {
-  return isFormat(value, 2) && typeof value.session['accessToken'] === 'string' && isSealedSecret(value['refreshToken']);
+  return isFormat(value, 2) && typeof value.session.accessToken === 'string' && isSealedSecret(value.refreshToken);
 }
 
 function isV3(value: unknown): value is SessionRecordV3 {
-  return isFormat(value, 3) && isSealedSecret(value['tokens']);
+  return isFormat(value, 3) && isSealedSecret(value.tokens);
 }
 
 function isTokens(value: unknown): value is SessionTokens {
-  return isObject(value) && typeof value['accessToken'] === 'string' && typeof value['refreshToken'] === 'string';
+  return isObject(value) && typeof value.accessToken === 'string' && typeof value.refreshToken === 'string';
 }
 
 export async function sealSession(session: Session, vault: SecretVault): Promise<SessionRecordV3> {

@@ -4,9 +4,9 @@
  * single atomic put: the new pair is written before the old one is gone.
  */
 import { createStore, delMany, entries, get, set, type UseStore } from 'idb-keyval';
-import { DEFAULT_ENDPOINT } from '../../core/session/endpoints.ts';
 import { METAHUMAN_DEFAULT_BASE_URL } from '../../core/api/metahuman.ts';
 import type { AllowedOrigin, ConsentRecord, MetahumanSettings, MetahumanTokenRecord, Settings } from '../../core/consent/records.ts';
+import { DEFAULT_ENDPOINT } from '../../core/session/endpoints.ts';
 import { keyOf, type Session } from '../../core/session/session.ts';
 import { openMetahumanRecord, sealMetahumanRecord } from './metahuman-records.ts';
 import { createSecretVault } from './secret-vault.ts';

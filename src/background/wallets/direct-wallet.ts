@@ -4,11 +4,12 @@
  * speaks JSON-RPC 2.0 wrapped in frames `{ name: 'metamask-provider', data }`; this is a small
  * client of that port (docs/direct-metamask.md: "Why a hand-written port client").
  */
-import type { Address } from '../../core/eth/address.ts';
+
 import { WALLET_TIMEOUT_MS } from '../../core/contract/channels.ts';
 import { describeError, TakoError } from '../../core/contract/errors.ts';
 import { TakoSessionErrorCode } from '../../core/contract/tako-session-api.ts';
-import { METAMASK_PROVIDER_STREAM, walletExtensionName, type DetectedWalletExtension } from '../../core/eth/wallet-extension.ts';
+import type { Address } from '../../core/eth/address.ts';
+import { type DetectedWalletExtension, METAMASK_PROVIDER_STREAM, walletExtensionName } from '../../core/eth/wallet-extension.ts';
 import type { ConnectExternal, ExternalPort } from '../ports/ports.ts';
 import type { WalletPort } from '../ports/session-ports.ts';
 import type { SessionService } from '../session/service.ts';
@@ -23,7 +24,6 @@ const realTimer: SetTimer = (ms, fire) => {
   const handle = setTimeout(fire, ms);
   return () => clearTimeout(handle);
 };
-
 
 export interface DirectWalletDeps {
   connectExternal: ConnectExternal;
@@ -217,7 +217,8 @@ export function createDirectWallets(deps: DirectWalletDeps) {
       source: extensionSource(extensionId),
       async requestAccounts() {
         const accounts = await request('eth_requestAccounts', []);
-        if (!Array.isArray(accounts)) throw new TakoError('wallet', `${walletExtensionName(extensionId)} sent an unreadable list of accounts`);
+        if (!Array.isArray(accounts))
+          throw new TakoError('wallet', `${walletExtensionName(extensionId)} sent an unreadable list of accounts`);
         return accounts;
       },
       sign: (address: Address, message: string) => request('personal_sign', [hexUtf8(message), address]),

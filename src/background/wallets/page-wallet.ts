@@ -3,13 +3,14 @@
  * page's document for one sign-in, and asking the wallet bridge in that document (and no other)
  * for accounts and a signature.
  */
-import type { Address } from '../../core/eth/address.ts';
+
 import { DOCUMENT_CHANGED, newMessageId, WALLET_TIMEOUT_MS } from '../../core/contract/channels.ts';
-import { isReverseDns } from '../../core/eth/eip6963.ts';
 import { TakoError } from '../../core/contract/errors.ts';
-import { parseMessage, ReplySchema, WalletInfoSchema, type WalletAction, type WalletInfo } from '../../core/contract/protocol.ts';
+import { parseMessage, ReplySchema, type WalletAction, type WalletInfo, WalletInfoSchema } from '../../core/contract/protocol.ts';
 import { TakoSessionErrorCode } from '../../core/contract/tako-session-api.ts';
 import type { PageSource } from '../../core/contract/ui-protocol.ts';
+import type { Address } from '../../core/eth/address.ts';
+import { isReverseDns } from '../../core/eth/eip6963.ts';
 import type { TabInfo, TabsPort } from '../ports/ports.ts';
 import type { WalletPort } from '../ports/session-ports.ts';
 
@@ -97,7 +98,10 @@ export function createPageWallets(tabs: TabsPort) {
     const key = newMessageId();
     const pinned = await tabs.pinDocument(tabId, key).catch((cause: unknown) => Promise.reject(cannotRun(cause)));
     if (pinned.origin !== origin) {
-      throw new TakoError('wallet', `The tab no longer shows ${origin} (it shows ${pinned.origin}): nothing was sent. Sign in again from the page you mean`);
+      throw new TakoError(
+        'wallet',
+        `The tab no longer shows ${origin} (it shows ${pinned.origin}): nothing was sent. Sign in again from the page you mean`,
+      );
     }
     if (documentId !== undefined && pinned.documentId !== undefined && pinned.documentId !== documentId) {
       throw new TakoError('wallet', documentReplacedMessage(origin));
@@ -146,7 +150,9 @@ export function createPageWallets(tabs: TabsPort) {
       if (!wallet) return [];
       // The page world can send anything: only an image is shown as an icon, and only a
       // reverse-DNS name (a constrained identifier, not free text) as the wallet's name.
-      return [{ id: wallet.id, icon: /^data:image\//.test(wallet.icon) ? wallet.icon : '', rdns: isReverseDns(wallet.rdns) ? wallet.rdns : '' }];
+      return [
+        { id: wallet.id, icon: /^data:image\//.test(wallet.icon) ? wallet.icon : '', rdns: isReverseDns(wallet.rdns) ? wallet.rdns : '' },
+      ];
     });
   }
 

@@ -2,8 +2,9 @@
  * The HTTP plumbing both API clients share: one POST with a deadline, its failures turned into
  * transient TakoErrors, and the small readers of a reply. The fetch is injected.
  */
-import { assertSecureUrl } from '../session/endpoints.ts';
+
 import { TakoError } from '../contract/errors.ts';
+import { assertSecureUrl } from '../session/endpoints.ts';
 
 export interface HttpDeps {
   fetch: typeof fetch;

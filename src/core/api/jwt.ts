@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
-import { hasAddressShape, toChecksumAddress, type Address } from '../eth/address.ts';
 import { TakoError } from '../contract/errors.ts';
+import { type Address, hasAddressShape, toChecksumAddress } from '../eth/address.ts';
 
 export type TakoTokenType = 'token' | 'refresh_token';
 

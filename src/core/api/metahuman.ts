@@ -4,8 +4,8 @@
  * error here leaves the caller free to keep whatever token it already has.
  */
 import * as v from 'valibot';
-import { normalizeBaseUrl } from '../session/endpoints.ts';
 import { TakoError } from '../contract/errors.ts';
+import { normalizeBaseUrl } from '../session/endpoints.ts';
 import { isTransientStatus, parseJson, postWithDeadline } from './http.ts';
 
 export const METAHUMAN_DEFAULT_BASE_URL = 'https://api.metahumansdk.io';
@@ -131,11 +131,7 @@ export function parseMetahumanReply(status: number, bodyText: string): { token: 
 
   if (status < 200 || status > 299) {
     const transient = isTransientStatus(status);
-    const reason = apiError
-      ? describeApiError(apiError)
-      : status === 429
-        ? 'too many requests'
-        : `HTTP ${status}`;
+    const reason = apiError ? describeApiError(apiError) : status === 429 ? 'too many requests' : `HTTP ${status}`;
     const later = transient ? '; try again in a moment' : '';
     throw new TakoError('http', `The MetaHuman SDK API answered ${status}: ${reason}${later}`, {
       transient,

@@ -1,8 +1,8 @@
-import { refreshUrl, signInUrl, type Endpoint } from '../session/endpoints.ts';
 import { TakoError } from '../contract/errors.ts';
+import { type Endpoint, refreshUrl, signInUrl } from '../session/endpoints.ts';
+import { type ClockSample, parseHttpDate, sampleFromReply } from '../session/server-clock.ts';
 import { isTransientStatus, parseJson, postWithDeadline } from './http.ts';
 import { decodeTakoClaims, type TakoClaims } from './jwt.ts';
-import { parseHttpDate, sampleFromReply, type ClockSample } from '../session/server-clock.ts';
 
 export const REQUEST_TIMEOUT_MS = 15_000;
 
@@ -90,10 +90,7 @@ export function parseTokenReply(status: number, bodyText: string, headers: Reply
   if (typeof data !== 'object' || data === null) {
     throw new TakoError('malformed', 'The Tako API reply has no data', { transient: true, httpStatus: status });
   }
-  const { token, refresh_token: refreshToken, token_type: tokenType, expires_in: expiresIn } = data as Record<
-    string,
-    unknown
-  >;
+  const { token, refresh_token: refreshToken, token_type: tokenType, expires_in: expiresIn } = data as Record<string, unknown>;
   if (typeof token !== 'string' || typeof refreshToken !== 'string') {
     throw new TakoError('malformed', 'The Tako API reply is missing the token or refresh_token', { transient: true });
   }

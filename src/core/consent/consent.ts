@@ -118,7 +118,9 @@ export interface WaitingApproval {
  */
 export function nextToShow<T extends WaitingApproval>(pending: readonly T[], inFront: ReadonlySet<number>): T | undefined {
   if (pending.some((request) => request.windowId !== undefined)) return undefined;
-  return [...pending].sort((a, b) => a.createdAt - b.createdAt).find((request) => request.callers.some((caller) => inFront.has(caller.tabId)));
+  return [...pending]
+    .sort((a, b) => a.createdAt - b.createdAt)
+    .find((request) => request.callers.some((caller) => inFront.has(caller.tabId)));
 }
 
 /** The same asking document: the same tab and, where both are known, the same document. */
@@ -135,12 +137,40 @@ export function sameCaller(a: ApprovalCaller, b: ApprovalCaller): boolean {
  */
 const MULTI_LABEL_SUFFIXES = new Set([
   // Country domains whose second level is generic: co.uk, com.au, ac.jp, gov.br, ...
-  ...['ac', 'co', 'com', 'edu', 'gob', 'gov', 'go', 'ltd', 'mil', 'ne', 'net', 'nom', 'or', 'org', 'plc', 'sch'].map((label) => `${label}.*`),
+  ...['ac', 'co', 'com', 'edu', 'gob', 'gov', 'go', 'ltd', 'mil', 'ne', 'net', 'nom', 'or', 'org', 'plc', 'sch'].map(
+    (label) => `${label}.*`,
+  ),
   // Hosting whose customers each get a subdomain.
-  'github.io', 'gitlab.io', 'vercel.app', 'netlify.app', 'pages.dev', 'workers.dev', 'web.app', 'firebaseapp.com',
-  'herokuapp.com', 'appspot.com', 'blogspot.com', 'glitch.me', 'onrender.com', 'fly.dev', 'azurewebsites.net',
-  'cloudfront.net', 'ngrok.io', 'ngrok-free.app', 'replit.dev', 'repl.co', 'surge.sh', 'deno.dev', 'railway.app',
-  'codesandbox.io', 'csb.app', 'stackblitz.io', 'webcontainer.io', 'dweb.link', 'eth.limo', 'eth.link',
+  'github.io',
+  'gitlab.io',
+  'vercel.app',
+  'netlify.app',
+  'pages.dev',
+  'workers.dev',
+  'web.app',
+  'firebaseapp.com',
+  'herokuapp.com',
+  'appspot.com',
+  'blogspot.com',
+  'glitch.me',
+  'onrender.com',
+  'fly.dev',
+  'azurewebsites.net',
+  'cloudfront.net',
+  'ngrok.io',
+  'ngrok-free.app',
+  'replit.dev',
+  'repl.co',
+  'surge.sh',
+  'deno.dev',
+  'railway.app',
+  'codesandbox.io',
+  'csb.app',
+  'stackblitz.io',
+  'webcontainer.io',
+  'dweb.link',
+  'eth.limo',
+  'eth.link',
 ]);
 
 function isMultiLabelSuffix(suffix: string): boolean {

@@ -2,8 +2,9 @@
  * What the background stores besides sessions, by format version (`v`). Extension pages are shown
  * some of these records as they are, so the types live below both.
  */
-import type { ApprovalCaller, ConsentScope, Cooldown } from './consent.ts';
+
 import type { Endpoint } from '../session/endpoints.ts';
+import type { ApprovalCaller, ConsentScope, Cooldown } from './consent.ts';
 
 export interface Settings {
   v: 1;

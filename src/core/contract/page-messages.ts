@@ -12,7 +12,8 @@ type Data = Record<string, unknown>;
 
 /** What the schema library calls an object: anything non-null of type object (arrays too). */
 const isObject = (value: unknown): value is Data => !!value && typeof value === 'object';
-const isString = (value: unknown, max: number, min = 0): value is string => typeof value === 'string' && value.length >= min && value.length <= max;
+const isString = (value: unknown, max: number, min = 0): value is string =>
+  typeof value === 'string' && value.length >= min && value.length <= max;
 const isNumber = (value: unknown): value is number => typeof value === 'number' && !Number.isNaN(value);
 const isId = (value: unknown): value is string => isString(value, 64, 1);
 /** Keys are read with `in`, as the schema library reads them (a present `undefined` counts). */

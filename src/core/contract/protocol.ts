@@ -10,8 +10,8 @@
  *   background  --tabs.sendMessage-->    content script   (BackgroundToContent)
  */
 import * as v from 'valibot';
-import { CONTENT_CHANNEL, PAGE_CHANNEL } from './channels.ts';
 import { ICON_BUDGET_CHARS } from '../eth/eip6963.ts';
+import { CONTENT_CHANNEL, type PAGE_CHANNEL } from './channels.ts';
 import type { TakoAccess, TakoSessionInfo } from './tako-session-api.ts';
 
 /** Request ids, wallet ids: short non-empty strings. */
@@ -90,7 +90,12 @@ export type BridgeToContent =
 
 export const ContentToPageSchema = v.variant('kind', [
   v.object({ channel: v.literal(CONTENT_CHANNEL), kind: v.literal('reply'), id: Id, reply: ReplySchema }),
-  v.object({ channel: v.literal(CONTENT_CHANNEL), kind: v.literal('event'), event: v.literal('sessionChanged'), data: v.nullable(SessionInfoSchema) }),
+  v.object({
+    channel: v.literal(CONTENT_CHANNEL),
+    kind: v.literal('event'),
+    event: v.literal('sessionChanged'),
+    data: v.nullable(SessionInfoSchema),
+  }),
   v.object({ channel: v.literal(CONTENT_CHANNEL), kind: v.literal('event'), event: v.literal('accessChanged'), data: AccessSchema }),
 ]);
 export type ContentToPage = v.InferOutput<typeof ContentToPageSchema>;

@@ -6,10 +6,10 @@
  */
 import * as v from 'valibot';
 import type { ConsentScope } from '../consent/consent.ts';
-import { API_VERSIONS, ENDPOINT_PRESETS, type Endpoint } from '../session/endpoints.ts';
-import { Id, type WalletInfo } from './protocol.ts';
 import type { AllowedOrigin, MetahumanTokenRecord, Settings } from '../consent/records.ts';
+import { API_VERSIONS, ENDPOINT_PRESETS, type Endpoint } from '../session/endpoints.ts';
 import type { SessionInfo } from '../session/session.ts';
+import { Id, type WalletInfo } from './protocol.ts';
 
 export const EndpointSettingSchema = v.object({
   preset: v.picklist(ENDPOINT_PRESETS),
@@ -55,7 +55,11 @@ export const UiRequestSchema = v.variant('type', [
   v.object({ type: v.literal('activate-account'), address: v.pipe(v.string(), v.maxLength(42)) }),
   v.object({ type: v.literal('get-settings') }),
   /** `walletExtensionId`: '' goes back to MetaMask; absent keeps the stored one. */
-  v.object({ type: v.literal('save-settings'), endpoint: EndpointSettingSchema, walletExtensionId: v.optional(v.pipe(v.string(), v.maxLength(200))) }),
+  v.object({
+    type: v.literal('save-settings'),
+    endpoint: EndpointSettingSchema,
+    walletExtensionId: v.optional(v.pipe(v.string(), v.maxLength(200))),
+  }),
   v.object({ type: v.literal('revoke-site'), origin: v.pipe(v.string(), v.maxLength(2048)) }),
   v.object({ type: v.literal('get-approval'), requestId: Id }),
   v.object({ type: v.literal('answer-approval'), requestId: Id, approved: v.boolean() }),

@@ -53,7 +53,8 @@ export function isReverseDns(value: unknown): value is string {
   return labels.length >= 2 && labels.every((label) => DNS_LABEL.test(label));
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => (typeof value === 'object' || typeof value === 'function') && value !== null;
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  (typeof value === 'object' || typeof value === 'function') && value !== null;
 
 /** The wallet an `eip6963:announceProvider` event's `detail` announces, or undefined. Never throws. */
 export function readAnnouncement<Provider = unknown>(detail: unknown): AnnouncedWallet<Provider> | undefined {

@@ -1,5 +1,5 @@
-import { parseAddress, type Address } from './address.ts';
 import { TakoError } from '../contract/errors.ts';
+import { type Address, parseAddress } from './address.ts';
 
 /** The words the wallet shows above the structured part. */
 export const SIGN_IN_STATEMENT =
@@ -48,10 +48,7 @@ export function parseSignInMessage(message: unknown): SignInMessageFields {
   }
   const match = STRUCTURE.exec(message);
   if (!match) {
-    throw new TakoError(
-      'invalid',
-      'The sign-in message does not contain the ACCOUNT / ISSUED AT structure the API requires',
-    );
+    throw new TakoError('invalid', 'The sign-in message does not contain the ACCOUNT / ISSUED AT structure the API requires');
   }
   const [, addressText = '', issuedAtText = ''] = match;
   if (addressText.trim() === '') throw new TakoError('invalid', 'The sign-in message has no ACCOUNT address');

@@ -3,13 +3,14 @@
  * the size in the worker's bundle. Recovery needs no hash of its own; signing (the dev wallet and
  * tests only, so the bundle leaves it out) gets HMAC-SHA256 from @noble/hashes when first used.
  */
-import * as secp256k1 from '@noble/secp256k1';
+
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
-import { sameAddress, toChecksumAddress, type Address } from './address.ts';
+import * as secp256k1 from '@noble/secp256k1';
 import { TakoError } from '../contract/errors.ts';
+import { type Address, sameAddress, toChecksumAddress } from './address.ts';
 
 const SIGNATURE_SHAPE = /^0x[0-9a-fA-F]{130}$/;
 

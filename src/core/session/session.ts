@@ -1,9 +1,9 @@
-import { sameAddress, type Address } from '../eth/address.ts';
-import { endpointKey, type Endpoint } from './endpoints.ts';
-import { TakoError } from '../contract/errors.ts';
-import { earliestLocalTime, latestServerTime, unmeasuredClock, withSample, type ServerClock } from './server-clock.ts';
-import type { TakoSessionInfo, TakoSessionState, TakoToken } from '../contract/tako-session-api.ts';
 import type { TokenGrant } from '../api/tako-client.ts';
+import { TakoError } from '../contract/errors.ts';
+import type { TakoSessionInfo, TakoSessionState, TakoToken } from '../contract/tako-session-api.ts';
+import { type Address, sameAddress } from '../eth/address.ts';
+import { type Endpoint, endpointKey } from './endpoints.ts';
+import { earliestLocalTime, latestServerTime, type ServerClock, unmeasuredClock, withSample } from './server-clock.ts';
 
 export const SESSION_RECORD_VERSION = 1;
 

@@ -4,7 +4,7 @@
  * ALLOW_DELAY_MS without a break, and is disabled again whenever it loses focus or is hidden: a
  * click aimed at the page the window appeared over cannot land on it.
  */
-import { allowReadyAt, ALLOW_DELAY_MS, type ConsentScope } from '../../core/consent/consent.ts';
+import { ALLOW_DELAY_MS, allowReadyAt, type ConsentScope } from '../../core/consent/consent.ts';
 import { describeError } from '../../core/contract/errors.ts';
 import { ask } from '../shared/background.ts';
 import { byTestId, showMessage } from '../shared/dom.ts';
@@ -52,7 +52,9 @@ function update(): void {
   } else if (since === null) {
     status.textContent = t('allowPaused');
   } else if (!ready) {
-    const seconds = new Intl.NumberFormat(uiLanguage(), { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(ALLOW_DELAY_MS / 1000);
+    const seconds = new Intl.NumberFormat(uiLanguage(), { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(
+      ALLOW_DELAY_MS / 1000,
+    );
     status.textContent = t('allowSoon', seconds);
     timer = setTimeout(update, Math.max(0, (allowReadyAt(since) ?? 0) - performance.now()));
   } else {

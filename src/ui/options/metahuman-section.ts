@@ -3,10 +3,10 @@
  * only once, so replacing the stored one takes an explicit confirmation.
  */
 import browser from 'webextension-polyfill';
-import { hostPermissionFor, isLoopbackUrl, normalizeBaseUrl } from '../../core/session/endpoints.ts';
-import { METAHUMAN_DEFAULT_BASE_URL, METAHUMAN_LIMITS, metahumanFieldErrors, type MetahumanField } from '../../core/api/metahuman.ts';
-import type { MetahumanView } from '../../core/contract/ui-protocol.ts';
+import { METAHUMAN_DEFAULT_BASE_URL, METAHUMAN_LIMITS, type MetahumanField, metahumanFieldErrors } from '../../core/api/metahuman.ts';
 import { describeError } from '../../core/contract/errors.ts';
+import type { MetahumanView } from '../../core/contract/ui-protocol.ts';
+import { hostPermissionFor, isLoopbackUrl, normalizeBaseUrl } from '../../core/session/endpoints.ts';
 import { ask, onStateChanged } from '../shared/background.ts';
 import { byTestId, byTestIds, showMessage } from '../shared/dom.ts';
 import { t } from '../shared/i18n.ts';

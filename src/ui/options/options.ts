@@ -3,10 +3,10 @@
  * and the MetaHuman SDK token section.
  */
 import browser from 'webextension-polyfill';
-import { customEndpoint, hostPermissionFor, isLoopbackUrl, type EndpointPreset } from '../../core/session/endpoints.ts';
-import type { EndpointSetting } from '../../core/contract/ui-protocol.ts';
 import { describeError } from '../../core/contract/errors.ts';
+import type { EndpointSetting } from '../../core/contract/ui-protocol.ts';
 import { parseWalletExtensionId, walletExtensionName } from '../../core/eth/wallet-extension.ts';
+import { customEndpoint, type EndpointPreset, hostPermissionFor, isLoopbackUrl } from '../../core/session/endpoints.ts';
 import { ask } from '../shared/background.ts';
 import { byTestId, byTestIds, showMessage } from '../shared/dom.ts';
 import { localizePage, t } from '../shared/i18n.ts';

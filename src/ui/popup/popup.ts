@@ -1,11 +1,12 @@
 /** The toolbar popup: shows the session and signs in with one click. */
-import type { SessionInfo } from '../../core/session/session.ts';
+
+import browser from 'webextension-polyfill';
+import { describeError, SIGN_IN_CANCELLED } from '../../core/contract/errors.ts';
 import type { WalletInfo } from '../../core/contract/protocol.ts';
 import type { PopupState, SignInSource, SignInSourceView } from '../../core/contract/ui-protocol.ts';
-import browser from 'webextension-polyfill';
 import { shortAddress } from '../../core/eth/address.ts';
-import { describeError, SIGN_IN_CANCELLED } from '../../core/contract/errors.ts';
 import { refreshLeadMs } from '../../core/session/lifecycle.ts';
+import type { SessionInfo } from '../../core/session/session.ts';
 import { ask, onStateChanged } from '../shared/background.ts';
 import { byTestIds, showMessage } from '../shared/dom.ts';
 import { dayAndTime, localizePage, plural, relativeTime, t } from '../shared/i18n.ts';
@@ -261,7 +262,8 @@ function renderSources(state: PopupState | undefined): void {
   const chosen = chosenSource();
   chosenKey = chosen ? sourceKey(chosen) : undefined;
   // Named wherever a sign-in can start: the sign-in button, "add account", the switched-wallet offer.
-  const offered = !!state && state.state !== 'signing-in' && (!buttons.signIn.hidden || !buttons.addAccount.hidden || !el.switchOffer.hidden);
+  const offered =
+    !!state && state.state !== 'signing-in' && (!buttons.signIn.hidden || !buttons.addAccount.hidden || !el.switchOffer.hidden);
   el.sourceSection.hidden = !offered || !chosen;
   el.noSource.hidden = !offered || !!chosen;
   el.source.dataset.kind = chosen?.kind ?? '';
@@ -284,7 +286,9 @@ function renderSources(state: PopupState | undefined): void {
 
 /** The request form of a listed source: what the person was shown, and nothing more. */
 function requestSource(source: SignInSourceView): SignInSource {
-  return source.kind === 'extension' ? { kind: 'extension', extensionId: source.extensionId } : { kind: 'page', tabId: source.tabId, origin: source.origin };
+  return source.kind === 'extension'
+    ? { kind: 'extension', extensionId: source.extensionId }
+    : { kind: 'page', tabId: source.tabId, origin: source.origin };
 }
 
 /** Which token pair the popup shows: a new one means whatever failed before has been overtaken. */

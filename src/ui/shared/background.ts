@@ -1,8 +1,8 @@
 /** How extension pages talk to the background: one typed request, one reply or a readable error. */
 import browser from 'webextension-polyfill';
 import type { Reply } from '../../core/contract/protocol.ts';
-import { STATE_CHANGED, type UiReply, type UiRequest } from '../../core/contract/ui-protocol.ts';
 import { TakoSessionErrorCode } from '../../core/contract/tako-session-api.ts';
+import { STATE_CHANGED, type UiReply, type UiRequest } from '../../core/contract/ui-protocol.ts';
 import { t } from './i18n.ts';
 
 export class BackgroundError extends Error {

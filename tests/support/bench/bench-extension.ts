@@ -3,8 +3,9 @@
  * `node build.mjs --bench`) and signing in to it from the popup with the demo wallet against the
  * local stack, as each measurement starts.
  */
-import type { BrowserContext, Page } from '@playwright/test';
+
 import path from 'node:path';
+import type { BrowserContext, Page } from '@playwright/test';
 import { allowPageOrigin, useEndpoint } from '../../../tools/dev/drive.ts';
 import { projectRoot } from '../../../tools/dev/launch.ts';
 import type { Stack } from '../../../tools/stack/server.ts';

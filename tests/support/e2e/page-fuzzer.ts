@@ -41,7 +41,7 @@ export async function fuzzInPage(options: FuzzOptions): Promise<FuzzReport> {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const int = (n: number) => Math.floor(random() * n);
-  const pick = <T,>(items: readonly T[]): T => items[int(items.length)]!;
+  const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
   const chance = (p: number) => random() < p;
 
   const hostileKeys = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'then', 'hasOwnProperty', 'ok', 'result', 'origin'];
@@ -267,7 +267,10 @@ export async function fuzzInPage(options: FuzzOptions): Promise<FuzzReport> {
     apiCalls: apiCalls.length,
     expectedReplies: expected.size,
     missingReplies: [...expected].filter((id) => !replies.has(id)).slice(0, 20),
-    duplicateReplies: [...replies].filter(([, n]) => n > 1).map(([id]) => id).slice(0, 20),
+    duplicateReplies: [...replies]
+      .filter(([, n]) => n > 1)
+      .map(([id]) => id)
+      .slice(0, 20),
     outcomes,
     badApiCalls: badApiCalls.slice(0, 20),
     tokens: [...tokens],

@@ -49,5 +49,5 @@ export function siteOrigins(popup: Page): Promise<string[]> {
   return popup
     .getByTestId('sites')
     .getByTestId('site')
-    .evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset['origin'] ?? ''));
+    .evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.origin ?? ''));
 }

@@ -12,7 +12,7 @@
  *   ?announce=0     the wallet only as window.ethereum, not announced over EIP-6963 (an older wallet)
  */
 import { EIP6963_ANNOUNCE, EIP6963_REQUEST, readAnnouncement } from '../../../src/core/eth/eip6963.ts';
-import { isDevKeyIndex, type DevKeyIndex } from './dev-keys.ts';
+import { type DevKeyIndex, isDevKeyIndex } from './dev-keys.ts';
 import {
   announceDevWallet,
   createDevWallet,
@@ -74,7 +74,7 @@ function installWallets(): InstalledWallet[] {
 function showTakoSession(status: HTMLElement): void {
   const available = pageWindow.takoSession !== undefined;
   status.textContent = available ? 'takoSession: available' : 'takoSession: not installed';
-  status.dataset['available'] = String(available);
+  status.dataset.available = String(available);
 }
 
 /** Every wallet the page hears of over EIP-6963, read with the same check as the wallet bridge's. */
@@ -85,7 +85,7 @@ function listAnnouncedWallets(list: HTMLElement): void {
     if (!wallet || seen.has(wallet.uuid)) return;
     seen.add(wallet.uuid);
     const item = document.createElement('li');
-    item.dataset['rdns'] = wallet.rdns;
+    item.dataset.rdns = wallet.rdns;
     item.textContent = `${wallet.name} (${wallet.rdns || 'no rdns'})`;
     list.append(item);
   });
@@ -107,7 +107,7 @@ function mountPage(): void {
   const panels = document.querySelector<HTMLElement>('#wallet-panels')!;
   if (wallets.length === 0) {
     const none = document.createElement('p');
-    none.dataset['testid'] = 'wallet-none';
+    none.dataset.testid = 'wallet-none';
     none.textContent = 'No wallet on this page (wallet=none).';
     panels.append(none);
   }

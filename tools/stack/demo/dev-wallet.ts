@@ -4,9 +4,9 @@
  * and tested end to end without a real wallet, including the paths a real wallet makes hard to
  * reach on purpose: the person refusing, a signature from another key, a wallet that never answers.
  */
-import { eip6963AnnounceProvider, type EIP6963ProviderDetail, type EIP6963ProviderInfo } from '@metamask/providers';
+import { type EIP6963ProviderDetail, type EIP6963ProviderInfo, eip6963AnnounceProvider } from '@metamask/providers';
 import { hexToBytes } from '@noble/hashes/utils.js';
-import { sameAddress, type Address } from '../../../src/core/eth/address.ts';
+import { type Address, sameAddress } from '../../../src/core/eth/address.ts';
 import { signPersonalMessage } from '../../../src/core/eth/signature.ts';
 import { DEV_KEYS, type DevKeyIndex } from './dev-keys.ts';
 

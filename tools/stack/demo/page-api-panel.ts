@@ -11,13 +11,12 @@ import {
   noSessionReason,
   type TakoSessionClient,
 } from '../../../src/client/tako-session-client.ts';
-import { TakoSessionErrorCode, type TakoAccess, type TakoSessionInfo } from '../../../src/core/contract/tako-session-api.ts';
+import { type TakoAccess, TakoSessionErrorCode, type TakoSessionInfo } from '../../../src/core/contract/tako-session-api.ts';
 import { element } from './dom.ts';
 
 /** The stack that serves this page answers the Tako API too; `connect-src 'self'` allows it. */
 const IGNORE_BID_PATH = '/v2/farcaster/ignore_bid';
 const MAX_EVENTS = 20;
-
 
 /** What to do about each error code, in the words a person understands. */
 const ADVICE: Record<number, string> = {
@@ -52,7 +51,11 @@ export function mountPageApiPanel(section: HTMLElement): void {
   const state = element('span', { 'data-testid': 'demo-state', 'data-state': 'unknown' }, '—');
   const expires = element('span', { 'data-testid': 'demo-expires', 'data-expires-at': '' }, '—');
   const facts = element('dl', { class: 'facts' });
-  for (const [label, value] of [['Address', address], ['State', state], ['Token expires', expires]] as const) {
+  for (const [label, value] of [
+    ['Address', address],
+    ['State', state],
+    ['Token expires', expires],
+  ] as const) {
     const cell = element('dd');
     cell.append(value);
     facts.append(element('dt', {}, label), cell);
@@ -83,22 +86,22 @@ export function mountPageApiPanel(section: HTMLElement): void {
   section.append(connection, facts, buttons, token, result, errorBox, eventsHeading, events);
 
   function showSession(session: TakoSessionInfo | null): void {
-    state.dataset['state'] = session?.state ?? 'signed-out';
+    state.dataset.state = session?.state ?? 'signed-out';
     state.textContent = session?.state ?? 'signed out';
-    address.dataset['address'] = session?.address ?? '';
+    address.dataset.address = session?.address ?? '';
     address.textContent = session?.address ?? '—';
-    expires.dataset['expiresAt'] = session ? String(session.expiresAt) : '';
+    expires.dataset.expiresAt = session ? String(session.expiresAt) : '';
     expires.textContent = session ? clockTime(session.expiresAt) : '—';
   }
 
   function showConnected(connected: boolean): void {
-    connection.dataset['connected'] = String(connected);
+    connection.dataset.connected = String(connected);
     connection.textContent = connected
       ? 'Connected: this site may use your Tako session.'
       : 'Not connected: click "Request access" to let this site use your Tako session.';
     if (!connected) {
       showSession(null);
-      state.dataset['state'] = 'not-connected';
+      state.dataset.state = 'not-connected';
       state.textContent = 'not connected';
     }
   }
@@ -106,14 +109,14 @@ export function mountPageApiPanel(section: HTMLElement): void {
   function showError(error: unknown): void {
     if (isTakoSessionError(error)) {
       const reason = noSessionReason(error);
-      errorBox.dataset['code'] = String(error.code);
-      errorBox.dataset['reason'] = reason ?? '';
+      errorBox.dataset.code = String(error.code);
+      errorBox.dataset.reason = reason ?? '';
       const advice = reason ? NO_SESSION_ADVICE[reason] : ADVICE[error.code];
       errorBox.textContent = `Error ${error.code}: ${error.message}. ${advice ?? ''}`.trim();
       if (error.code === TakoSessionErrorCode.Unauthorized) showConnected(false);
     } else {
-      errorBox.dataset['code'] = '';
-      errorBox.dataset['reason'] = '';
+      errorBox.dataset.code = '';
+      errorBox.dataset.reason = '';
       errorBox.textContent = `Error: ${error instanceof Error ? error.message : String(error)}`;
     }
     errorBox.hidden = false;
@@ -129,80 +132,96 @@ export function mountPageApiPanel(section: HTMLElement): void {
       showError(new Error('window.takoSession is not here: is the Tako Session extension installed and enabled?'));
       return;
     }
-    section.dataset['busy'] = 'true';
+    section.dataset.busy = 'true';
     try {
       await action(client);
     } catch (error) {
       showError(error);
     } finally {
-      section.dataset['busy'] = 'false';
+      section.dataset.busy = 'false';
     }
   }
 
-  requestAccess.addEventListener('click', () =>
-    void run(async (tako) => {
-      const session = await tako.requestAccess();
-      showConnected(true);
-      showSession(session);
-    }),
+  requestAccess.addEventListener(
+    'click',
+    () =>
+      void run(async (tako) => {
+        const session = await tako.requestAccess();
+        showConnected(true);
+        showSession(session);
+      }),
   );
-  getSession.addEventListener('click', () =>
-    void run(async (tako) => {
-      showSession(await tako.getSession());
-      showConnected(true);
-    }),
+  getSession.addEventListener(
+    'click',
+    () =>
+      void run(async (tako) => {
+        showSession(await tako.getSession());
+        showConnected(true);
+      }),
   );
-  getToken.addEventListener('click', () =>
-    void run(async (tako) => {
-      const granted = await tako.getToken();
-      token.textContent = `${granted.tokenType} ${maskToken(granted.token)} for ${granted.address}, valid until ${clockTime(granted.expiresAt)}`;
-      token.dataset['expiresAt'] = String(granted.expiresAt);
-    }),
+  getToken.addEventListener(
+    'click',
+    () =>
+      void run(async (tako) => {
+        const granted = await tako.getToken();
+        token.textContent = `${granted.tokenType} ${maskToken(granted.token)} for ${granted.address}, valid until ${clockTime(granted.expiresAt)}`;
+        token.dataset.expiresAt = String(granted.expiresAt);
+      }),
   );
-  callApi.addEventListener('click', () =>
-    void run(async (tako) => {
-      // The client adds a fresh token to every call, and asks for a new one once if the API says 401.
-      const response = await tako.fetch(IGNORE_BID_PATH, { method: 'POST' });
-      const text = await response.text();
-      let body: unknown = text;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        // Not JSON: shown as it came.
-      }
-      result.dataset['status'] = String(response.status);
-      result.textContent = `POST ${IGNORE_BID_PATH} → ${response.status} ${response.statusText}\n${JSON.stringify(body, null, 2)}`;
-      result.hidden = false;
-    }),
+  callApi.addEventListener(
+    'click',
+    () =>
+      void run(async (tako) => {
+        // The client adds a fresh token to every call, and asks for a new one once if the API says 401.
+        const response = await tako.fetch(IGNORE_BID_PATH, { method: 'POST' });
+        const text = await response.text();
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // Not JSON: shown as it came.
+        }
+        result.dataset.status = String(response.status);
+        result.textContent = `POST ${IGNORE_BID_PATH} → ${response.status} ${response.statusText}\n${JSON.stringify(body, null, 2)}`;
+        result.hidden = false;
+      }),
   );
-  signIn.addEventListener('click', () =>
-    void run(async (tako) => {
-      showSession(await tako.signIn());
-    }),
+  signIn.addEventListener(
+    'click',
+    () =>
+      void run(async (tako) => {
+        showSession(await tako.signIn());
+      }),
   );
-  signOut.addEventListener('click', () =>
-    void run(async (tako) => {
-      await tako.signOut();
-      showSession(null);
-    }),
+  signOut.addEventListener(
+    'click',
+    () =>
+      void run(async (tako) => {
+        await tako.signOut();
+        showSession(null);
+      }),
   );
-  revokeAccess.addEventListener('click', () =>
-    void run(async (tako) => {
-      await tako.revokeAccess();
-      showConnected(false);
-    }),
+  revokeAccess.addEventListener(
+    'click',
+    () =>
+      void run(async (tako) => {
+        await tako.revokeAccess();
+        showConnected(false);
+      }),
   );
 
   function logEvent(text: string): void {
     events.prepend(element('li', {}, `${clockTime(Date.now())}: ${text}`));
     while (events.children.length > MAX_EVENTS) events.lastElementChild!.remove();
-    events.dataset['count'] = String(Number(events.dataset['count']) + 1);
+    events.dataset.count = String(Number(events.dataset.count) + 1);
   }
 
   function onSessionChanged(session: TakoSessionInfo | null): void {
     showConnected(true);
     showSession(session);
-    logEvent(`sessionChanged: ${session ? `${session.state} ${session.address}, token until ${clockTime(session.expiresAt)}` : 'signed out'}`);
+    logEvent(
+      `sessionChanged: ${session ? `${session.state} ${session.address}, token until ${clockTime(session.expiresAt)}` : 'signed out'}`,
+    );
   }
 
   function onAccessChanged(access: TakoAccess): void {
@@ -232,7 +251,7 @@ export function mountPageApiPanel(section: HTMLElement): void {
       );
     },
     (error: unknown) => {
-      connection.dataset['connected'] = 'false';
+      connection.dataset.connected = 'false';
       connection.textContent = error instanceof Error ? error.message : String(error);
     },
   );

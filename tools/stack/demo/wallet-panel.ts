@@ -2,26 +2,16 @@ import { DEV_KEYS, isDevKeyIndex } from './dev-keys.ts';
 import type { DevWallet } from './dev-wallet.ts';
 import { element } from './dom.ts';
 
-
 /**
  * The wallet's own window, drawn on the page: account, the pending signature request with
  * Confirm / Reject, auto-confirm and the account switcher. `slot` ('a', 'b') tells two wallets'
  * panels apart, since their test ids are the same.
  */
-export function mountWalletPanel(
-  container: HTMLElement,
-  wallet: DevWallet,
-  info: { name: string; icon: string },
-  slot: string,
-): void {
+export function mountWalletPanel(container: HTMLElement, wallet: DevWallet, info: { name: string; icon: string }, slot: string): void {
   const panel = element('section', { class: 'wallet', 'data-testid': 'wallet-panel', 'data-wallet': slot });
   const title = element('h2');
   title.append(element('img', { src: info.icon, alt: '', width: '20', height: '20' }), ` ${info.name}`);
-  const warning = element(
-    'p',
-    { class: 'warning' },
-    'Signs with public Hardhat test keys. Never send funds to these addresses.',
-  );
+  const warning = element('p', { class: 'warning' }, 'Signs with public Hardhat test keys. Never send funds to these addresses.');
 
   const accountSelect = element('select', { 'data-testid': 'wallet-account' });
   DEV_KEYS.forEach((key, index) => accountSelect.append(element('option', { value: String(index) }, `${key.label} ${key.address}`)));
@@ -60,7 +50,7 @@ export function mountWalletPanel(
     const next = state.pending[0];
     request.hidden = next === undefined;
     requestMessage.textContent = next?.message ?? '';
-    panel.dataset['pending'] = String(state.pending.length);
+    panel.dataset.pending = String(state.pending.length);
     status.textContent =
       state.signerIndex === state.accountIndex
         ? state.activity

@@ -7,7 +7,7 @@
  */
 import { signPersonalMessage } from '../../../src/core/eth/signature.ts';
 import { METAMASK_PROVIDER_STREAM } from '../../../src/core/eth/wallet-extension.ts';
-import { DEV_KEYS, isDevKeyIndex, type DevKeyIndex } from '../demo/dev-keys.ts';
+import { DEV_KEYS, type DevKeyIndex, isDevKeyIndex } from '../demo/dev-keys.ts';
 import type { PageRequest, PendingView, WalletView } from './messages.ts';
 
 interface Stored {
@@ -123,7 +123,12 @@ chrome.runtime.onConnectExternal.addListener((port) => {
 
 async function view(): Promise<WalletView> {
   const state = await load();
-  return { accountIndex: state.accountIndex, address: DEV_KEYS[state.accountIndex].address, autoConfirm: state.autoConfirm, granted: state.granted };
+  return {
+    accountIndex: state.accountIndex,
+    address: DEV_KEYS[state.accountIndex].address,
+    autoConfirm: state.autoConfirm,
+    granted: state.granted,
+  };
 }
 
 async function handlePage(request: PageRequest): Promise<unknown> {
@@ -139,7 +144,8 @@ async function handlePage(request: PageRequest): Promise<unknown> {
       const { granted } = await load();
       // MetaMask tells each connected extension it shared accounts with.
       for (const port of ports) {
-        if (granted.includes(port.sender?.id ?? '')) post(port, { method: 'metamask_accountsChanged', params: [DEV_KEYS[request.index].address] });
+        if (granted.includes(port.sender?.id ?? ''))
+          post(port, { method: 'metamask_accountsChanged', params: [DEV_KEYS[request.index].address] });
       }
       return view();
     }

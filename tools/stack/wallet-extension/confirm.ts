@@ -4,7 +4,10 @@ import { ask, type PendingView } from './messages.ts';
 const main = document.querySelector<HTMLElement>('[data-testid="wallet-request"]')!;
 const summary = document.querySelector<HTMLElement>('[data-testid="wallet-request-summary"]')!;
 const text = document.querySelector<HTMLElement>('[data-testid="wallet-request-text"]')!;
-const buttons = { approve: document.querySelector<HTMLButtonElement>('[data-testid="wallet-approve"]')!, reject: document.querySelector<HTMLButtonElement>('[data-testid="wallet-reject"]')! };
+const buttons = {
+  approve: document.querySelector<HTMLButtonElement>('[data-testid="wallet-approve"]')!,
+  reject: document.querySelector<HTMLButtonElement>('[data-testid="wallet-reject"]')!,
+};
 const id = new URLSearchParams(location.search).get('request') ?? '';
 
 async function show(): Promise<void> {
@@ -15,7 +18,9 @@ async function show(): Promise<void> {
   }
   main.dataset.method = request.method;
   summary.textContent =
-    request.method === 'personal_sign' ? `Extension ${request.caller} asks you to sign:` : `Extension ${request.caller} asks for your account.`;
+    request.method === 'personal_sign'
+      ? `Extension ${request.caller} asks you to sign:`
+      : `Extension ${request.caller} asks for your account.`;
   if (request.text !== undefined) {
     text.textContent = request.text;
     text.hidden = false;

@@ -25,5 +25,8 @@ function show(view: WalletView): void {
 }
 
 account.addEventListener('change', () => void ask<WalletView>({ type: 'dev-wallet:set-account', index: Number(account.value) }).then(show));
-autoConfirm.addEventListener('change', () => void ask<WalletView>({ type: 'dev-wallet:set-auto-confirm', on: autoConfirm.checked }).then(show));
+autoConfirm.addEventListener(
+  'change',
+  () => void ask<WalletView>({ type: 'dev-wallet:set-auto-confirm', on: autoConfirm.checked }).then(show),
+);
 void ask<WalletView>({ type: 'dev-wallet:get-state' }).then(show);
