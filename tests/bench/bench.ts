@@ -77,7 +77,7 @@ async function main() {
       }
       if (runs('burst')) {
         log(`Burst of ${BURST_CALLS} calls from ${BURST_TABS} tabs at refresh time…`);
-        results.burst = await measureBurst(context, id, stack, popup);
+        results.burst = await measureBurst(context, stack, popup);
       }
       if (runs('soak')) {
         log(`Soak: ${SOAK_MINUTES} min with 10 s tokens…`);

@@ -13,7 +13,7 @@ export const BURST_TABS = 5;
  * BURST_CALLS concurrent tako_getToken calls from BURST_TABS tabs at the moment the token must
  * be refreshed first (the proactive alarm is removed so the calls meet an almost expired token).
  */
-export async function measureBurst(context: BrowserContext, id: string, stack: Stack, popup: Page) {
+export async function measureBurst(context: BrowserContext, stack: Stack, popup: Page) {
   stack.configure({ accessTtlSec: 20 });
   await popup.getByTestId('refresh-now').click();
   await popup.locator('[data-testid="session"][data-state="signed-in"]').waitFor();

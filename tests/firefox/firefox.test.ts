@@ -85,6 +85,7 @@ async function expectSignedIn(popup: Page): Promise<void> {
   try {
     await byTestId(popup, 'session', '[data-state="signed-in"]');
   } catch (error) {
+    // biome-ignore lint/performance/useDomNodeTextContent: the failure message quotes the popup as a person sees it (rendered text, no hidden nodes)
     const shown = await popup.$eval('[data-testid="session"]', (node) => (node as HTMLElement).innerText).catch(() => '(closed)');
     throw new Error(`${(error as Error).message}\nThe popup shows:\n${shown}`);
   }

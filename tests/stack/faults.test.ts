@@ -65,9 +65,7 @@ describe('injected faults', () => {
     assert.equal(reply.status, 200);
     assert.equal(Date.parse(reply.headers.get('date')!), Math.floor(entry!.at / 1000) * 1000);
     // The pair was issued after the hold: the reply's Date is more than a second older than it.
-    const { exp } = JSON.parse(
-      Buffer.from((reply.json as { data: { token: string } }).data.token.split('.')[1]!, 'base64url').toString(),
-    ) as { exp: number };
+    const { exp } = JSON.parse(Buffer.from(reply.json.data.token.split('.')[1]!, 'base64url').toString()) as { exp: number };
     assert.ok(exp * 1000 - 3_600_000 > Date.parse(reply.headers.get('date')!));
   });
 

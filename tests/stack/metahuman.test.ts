@@ -12,6 +12,15 @@ const ADA = { name: 'Ada Lovelace', mail: 'ada@example.com', comment: 'demo' };
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
+/**
+ * The fields of a MetaHuman reply the tests read: the stack sends `result` on success and `error`
+ * on a refusal; both are typed as present so that a test reads the one it expects.
+ */
+interface MetahumanReply {
+  result: { token: string };
+  error: { code: number; message: string };
+}
+
 describe('MetaHuman token (POST /auth/token)', () => {
   const stack = useStack();
 
@@ -21,7 +30,7 @@ describe('MetaHuman token (POST /auth/token)', () => {
       headers: { Accept: 'application/json' },
       body: new URLSearchParams(fields),
     });
-    return { status: response.status, headers: response.headers, json: (await response.json()) as any };
+    return { status: response.status, headers: response.headers, json: (await response.json()) as MetahumanReply };
   };
 
   it('answers a valid form with a new v4 UUID token each time', async () => {

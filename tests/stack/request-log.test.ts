@@ -4,14 +4,30 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { PendingFault } from '../../tools/stack/faults.ts';
+import type { LoggedRequest } from '../../tools/stack/request-log.ts';
+import type { StackConfig } from '../../tools/stack/stack-config.ts';
 import { devKey, post, signIn, signInBody, useStack } from '../support/local-stack.ts';
+
+/**
+ * The fields of the `/__stack/` replies the tests read. Each reply has some of them (the log, the
+ * pending faults, the configuration and the server clock, `ok`, or an error's `message`); all are
+ * typed as present so that a test reads the ones it expects.
+ */
+interface ControlReply extends StackConfig {
+  requests: LoggedRequest[];
+  pending: PendingFault[];
+  now: number;
+  ok: boolean;
+  message: string;
+}
 
 describe('request log and the /__stack/ controls', () => {
   const stack = useStack();
 
   const control = async (path: string, body?: unknown) => {
     const response = await fetch(stack().url + path, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) });
-    return { status: response.status, json: (await response.json()) as any };
+    return { status: response.status, json: (await response.json()) as ControlReply };
   };
 
   it('records each call with its method, path, parsed body, status and whether it was authorized', async () => {
@@ -64,7 +80,7 @@ describe('request log and the /__stack/ controls', () => {
     const all = await control('/__stack/requests');
     assert.equal(all.status, 200);
     assert.deepEqual(
-      all.json.requests.map((entry: any) => entry.path),
+      all.json.requests.map((entry) => entry.path),
       ['/v2/token'],
     );
 

@@ -290,7 +290,10 @@ describe('session service', () => {
     const late = gate();
     const stuckWallet: WalletPort = {
       ...devWallet,
-      sign: async (address, message) => (await late.passed, devWallet.sign(address, message)),
+      sign: async (address, message) => {
+        await late.passed;
+        return devWallet.sign(address, message);
+      },
     };
     const stuck = h.service.signIn(stuckWallet);
     assert.equal((await h.service.snapshot()).signingIn, true);
@@ -319,7 +322,11 @@ describe('session service', () => {
     const askedToSign = new Promise<void>((resolve) => (asked = resolve));
     const slowWallet: WalletPort = {
       ...devWallet,
-      sign: async (address, message) => (asked(), await signed, devWallet.sign(address, message)),
+      sign: async (address, message) => {
+        asked();
+        await signed;
+        return devWallet.sign(address, message);
+      },
     };
     // Hold the snapshot between its read of the active session and the rest of its reads.
     let release!: () => void;

@@ -102,6 +102,8 @@ export function fakeTabs(pages: Record<number, string>) {
     /** The tab is closed: its document is gone. */
     close: (tabId: number) => void shown.delete(tabId),
     /** The tab becomes the active tab of the focused window (undefined: no web page is in front). */
-    bringToFront: (tabId: number | undefined) => void (inFront = tabId),
+    bringToFront: (tabId: number | undefined) => {
+      inFront = tabId;
+    },
   };
 }

@@ -11,6 +11,7 @@ import { addressOfPrivateKey, signPersonalMessage } from '../../src/core/eth/sig
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
 import { type Stack, type StackOptions, startStack } from '../../tools/stack/server.ts';
 import { DEFAULT_CONFIG } from '../../tools/stack/stack-config.ts';
+import type { TokenPair } from '../../tools/stack/tokens.ts';
 import { vectors } from './vectors.ts';
 
 /** The sign-in example from the public Tako GetToken docs: a real EIP-191 signature and its tokens. */
@@ -47,10 +48,20 @@ export function useStack(options: StackOptions = {}): () => Stack {
   return current;
 }
 
+/**
+ * The fields of a Tako API reply the tests read. The API sends `data` with `status: 'success'` and
+ * `message` with `status: 'error'`; both are typed as present so that a test reads the one it expects.
+ */
+export interface TakoReply {
+  status: 'success' | 'error';
+  data: TokenPair;
+  message: string;
+}
+
 export interface ApiResponse {
   status: number;
   headers: Headers;
-  json: any;
+  json: TakoReply;
 }
 
 /** POSTs JSON (or a string as is) and parses the reply as JSON. */
@@ -60,7 +71,7 @@ export async function post(stack: Stack, path: string, body: unknown, headers: R
     headers: { 'Content-Type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: response.status, headers: response.headers, json: await response.json() };
+  return { status: response.status, headers: response.headers, json: (await response.json()) as TakoReply };
 }
 
 export function signInBody(privateKey: string, issuedAt: number | string): { message: string; signature: string } {

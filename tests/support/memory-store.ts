@@ -12,7 +12,9 @@ export function memoryStore() {
   const storage: KeyValueStorage = {
     get: async <T>(key: string) => structuredClone(data.get(key)) as T | undefined,
     set: async (key, value) => void data.set(key, structuredClone(value)),
-    delMany: async (keys) => keys.forEach((key) => data.delete(key)),
+    delMany: async (keys) => {
+      for (const key of keys) data.delete(key);
+    },
     entries: async () => structuredClone([...data.entries()]),
   };
   const records = createRecordStore(storage);

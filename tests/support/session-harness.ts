@@ -73,7 +73,9 @@ export function sessionHarness() {
     stored: () => memory.store.listSessions(),
     alarms,
     requests,
-    advance: (ms: number) => void (time += ms),
+    advance: (ms: number) => {
+      time += ms;
+    },
     now: () => time,
     /** Holds every reply until the returned function is called. */
     holdReplies(): () => void {

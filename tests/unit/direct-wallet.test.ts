@@ -115,7 +115,10 @@ function setUp(options: { onPort?: (id: string, port: FakePort) => void } = {}) 
     assert.ok(list && list.length > 0, `no port to ${id}`);
     return list.at(-1)!;
   };
-  return { wallets, portOf, ports, changes, timers, signedInWith: (source: string) => void (signedIn = source) };
+  const signedInWith = (source: string) => {
+    signedIn = source;
+  };
+  return { wallets, portOf, ports, changes, timers, signedInWith };
 }
 
 /** Lets pending promise callbacks run. */

@@ -15,7 +15,12 @@ function fakes(actionPopup: 'opens' | 'refused') {
       if (actionPopup === 'refused') throw new Error('no focused window');
       done.push('action popup');
     },
-    windows: { openPopup: async (path) => (done.push(`window ${path}`), 1) },
+    windows: {
+      openPopup: async (path) => {
+        done.push(`window ${path}`);
+        return 1;
+      },
+    },
     popupPage: 'popup.html',
   };
   return { deps, done };

@@ -17,7 +17,12 @@ const RECORD: MetahumanTokenRecord = {
 
 function vault() {
   let key: CryptoKey | undefined;
-  return createSecretVault({ get: async () => key, set: async (k) => void (key = k) });
+  return createSecretVault({
+    get: async () => key,
+    set: async (newKey) => {
+      key = newKey;
+    },
+  });
 }
 
 const bytesOf = (value: unknown) =>

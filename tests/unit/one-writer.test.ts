@@ -166,7 +166,11 @@ describe('a token or a grant is handed out only while the grant stands', () => {
     let asked!: () => void;
     const tokenAsked = new Promise<void>((resolve) => (asked = resolve));
     const service: PageApiDeps['service'] = {
-      getToken: async () => (asked(), await tokenReady, TOKEN),
+      getToken: async () => {
+        asked();
+        await tokenReady;
+        return TOKEN;
+      },
       sessionInfo: async () => SESSION,
       signIn: async () => SESSION,
       signOut: async () => undefined,
@@ -197,7 +201,9 @@ describe('a token or a grant is handed out only while the grant stands', () => {
       nextWindow,
       releaseToken: ready,
       tokenAsked,
-      advance: (ms: number) => void (time += ms),
+      advance: (ms: number) => {
+        time += ms;
+      },
     };
   }
 

@@ -50,11 +50,18 @@ function harness(options: { tabs?: TabsPort; extensionWallet?: WalletPort; onGra
   const calls: string[] = [];
   let signInSource: string | null = null;
   const service: PageApiDeps['service'] = {
-    getToken: async (options) => (
-      calls.push(options?.rejectedToken === undefined ? 'getToken' : `getToken rejected ${options.rejectedToken}`), TOKEN
-    ),
-    sessionInfo: async () => (calls.push('sessionInfo'), SESSION),
-    signIn: async (wallet) => (calls.push(`signIn ${wallet.source}`), SESSION),
+    getToken: async (options) => {
+      calls.push(options?.rejectedToken === undefined ? 'getToken' : `getToken rejected ${options.rejectedToken}`);
+      return TOKEN;
+    },
+    sessionInfo: async () => {
+      calls.push('sessionInfo');
+      return SESSION;
+    },
+    signIn: async (wallet) => {
+      calls.push(`signIn ${wallet.source}`);
+      return SESSION;
+    },
     signOut: async () => void calls.push('signOut'),
     isSignInSource: (source) => source === signInSource,
     onWalletAccountsChanged: async (accounts) => void calls.push(`accountsChanged ${accounts.join(',')}`),
@@ -128,7 +135,10 @@ function harness(options: { tabs?: TabsPort; extensionWallet?: WalletPort; onGra
           }),
         },
     extensionWallet: async () => options.extensionWallet,
-    metahumanToken: async () => (calls.push('metahumanToken'), metahumanToken),
+    metahumanToken: async () => {
+      calls.push('metahumanToken');
+      return metahumanToken;
+    },
     onSitesChanged: () => void sitesChanged++,
   });
 
@@ -184,16 +194,24 @@ function harness(options: { tabs?: TabsPort; extensionWallet?: WalletPort; onGra
     windows,
     sitesChanged: () => sitesChanged,
     /** Time passes (ms). */
-    advance: (ms: number) => void (time += ms),
+    advance: (ms: number) => {
+      time += ms;
+    },
     now: () => time,
-    setActiveTabs: (tabs: number[]) => void (activeTabs = tabs),
+    setActiveTabs: (tabs: number[]) => {
+      activeTabs = tabs;
+    },
     /** The active tabs of the focused window (undefined: every window's active tab counts). */
-    setFocusedWindowTabs: (tabs: number[] | undefined) => void (focusedWindowTabs = tabs),
+    setFocusedWindowTabs: (tabs: number[] | undefined) => {
+      focusedWindowTabs = tabs;
+    },
     /** The tab loads another document (at `origin`, or a new one of the same origin). */
     navigate: (tabId: number, origin: string, documentId?: string) =>
       void shown.set(tabId, { origin, ...(documentId ? { documentId } : {}) }),
     /** Whether a MetaHuman token is stored. */
-    storeMetahumanToken: (stored: boolean) => void (metahumanToken = stored ? '3f2504e0-4f89-41d3-9a0c-0305e82c3301' : undefined),
+    storeMetahumanToken: (stored: boolean) => {
+      metahumanToken = stored ? '3f2504e0-4f89-41d3-9a0c-0305e82c3301' : undefined;
+    },
     signedInFrom: (tabId: number, pin: string) => (signInSource = pageSourceId(tabId, pin)),
     /** The approvals of a new worker on the same store, with `tabId` in front. */
     nextWorkerApprovals: (tabId: number, overrides: Partial<ApprovalsDeps> = {}) =>
@@ -538,7 +556,11 @@ describe('consent', () => {
     void h.pageApi.handle(APP, 'tako_requestAccess', undefined).catch(() => undefined);
     const { requestId, windowId } = await h.nextWindow();
     const opened: number[] = [];
-    const reborn = h.nextWorkerApprovals(APP.tabId, { windows: { ...h.windows, openPopup: async () => (opened.push(1), 999) } });
+    const openPopup = async () => {
+      opened.push(1);
+      return 999;
+    };
+    const reborn = h.nextWorkerApprovals(APP.tabId, { windows: { ...h.windows, openPopup } });
     const asked = reborn.decisionFor(APP.origin, 'session', { tabId: APP.tabId });
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(opened, [], 'no second window');

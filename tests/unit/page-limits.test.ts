@@ -85,9 +85,10 @@ describe('asks during a cool-down', () => {
     const opened: string[] = [];
     const deps = {
       windows: {
-        openPopup: async (path: string) => (
-          opened.push(new URL(path, 'chrome-extension://x/').searchParams.get('request')!), 100 + opened.length
-        ),
+        openPopup: async (path: string) => {
+          opened.push(new URL(path, 'chrome-extension://x/').searchParams.get('request')!);
+          return 100 + opened.length;
+        },
         close: async () => undefined,
         focus: async () => undefined,
         exists: async () => true,

@@ -120,7 +120,11 @@ function samples(valid: unknown[]): unknown[] {
       for (const odd of ODD_VALUES) out.push(edit(base, path, (parent, key) => (parent[key] = odd)));
     }
     for (const path of [[], ...paths(base)]) {
-      out.push(edit(base, [...path, 'extra'], (parent, key) => typeof parent === 'object' && parent && (parent[key] = 'unexpected')));
+      out.push(
+        edit(base, [...path, 'extra'], (parent, key) => {
+          if (typeof parent === 'object' && parent) parent[key] = 'unexpected';
+        }),
+      );
     }
   }
   return out;

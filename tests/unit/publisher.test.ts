@@ -56,7 +56,12 @@ function harness() {
     pinDocument: async () => ({ origin: 'https://unused.example' }),
   };
   const publisher = createPublisher({
-    service: { snapshot: async () => (snapshotReads++, current) },
+    service: {
+      snapshot: async () => {
+        snapshotReads++;
+        return current;
+      },
+    },
     sites: { list: async () => allowed },
     showBadge: async (badge) => void badges.push(badge),
     tabs,

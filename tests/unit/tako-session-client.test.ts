@@ -36,8 +36,9 @@ function fakeTakoSession(tokens: string[]) {
       listeners.get(event)?.delete(listener);
     },
   } as unknown as TakoSession;
-  const emit = <E extends TakoSessionEvent>(event: E, data: TakoSessionEvents[E]) =>
-    listeners.get(event)?.forEach((listener) => listener(data));
+  const emit = <E extends TakoSessionEvent>(event: E, data: TakoSessionEvents[E]) => {
+    for (const listener of listeners.get(event) ?? []) listener(data);
+  };
   return { takoSession, asked, emit };
 }
 

@@ -1,6 +1,6 @@
 import { describeError } from '../../src/core/contract/errors.ts';
-import { sameAddress } from '../../src/core/eth/address.ts';
-import { parseSignInMessage } from '../../src/core/eth/sign-in-message.ts';
+import { type Address, sameAddress } from '../../src/core/eth/address.ts';
+import { parseSignInMessage, type SignInMessageFields } from '../../src/core/eth/sign-in-message.ts';
 import { recoverPersonalSigner } from '../../src/core/eth/signature.ts';
 import { type HttpReply, jsonReply, type RequestBody } from './http-io.ts';
 import { type TokenIssuer, type TokenLifetimes, TokenRejected } from './tokens.ts';
@@ -44,8 +44,8 @@ export async function signIn(context: TakoApiContext, body: RequestBody): Promis
     return takoError(400, 'The body must have string fields "message" and "signature"');
   }
 
-  let parsed;
-  let signer;
+  let parsed: SignInMessageFields;
+  let signer: Address;
   try {
     parsed = parseSignInMessage(message);
     signer = recoverPersonalSigner(message, signature);

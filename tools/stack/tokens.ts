@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { errors, jwtVerify, SignJWT } from 'jose';
+import { errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { type Address, hasAddressShape, toChecksumAddress } from '../../src/core/eth/address.ts';
 
 export type TokenType = 'token' | 'refresh_token';
@@ -50,7 +50,7 @@ export class TokenIssuer {
 
   /** The address a live token of the given type was issued to; throws TokenRejected otherwise. */
   async verify(token: string, type: TokenType, nowMs: number): Promise<{ address: Address; jti: string }> {
-    let payload;
+    let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.#key, {
         algorithms: ['HS256'],

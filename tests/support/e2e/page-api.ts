@@ -34,8 +34,10 @@ export function sessionEvents(page: Page): Promise<Array<{ state: string; addres
 /** Records every `event` a page receives from `window.takoSession`, for `recordedEvents`. */
 export async function recordEvents(page: Page, event: TakoSessionEvent): Promise<void> {
   await page.evaluate((name) => {
-    const log = ((window as unknown as { takoEvents?: Record<string, unknown[]> }).takoEvents ??= {});
-    const events: unknown[] = (log[name] = []);
+    const recording = window as unknown as { takoEvents?: Record<string, unknown[]> };
+    recording.takoEvents ??= {};
+    const events: unknown[] = [];
+    recording.takoEvents[name] = events;
     window.takoSession!.on(name, (data) => events.push(data));
   }, event);
 }

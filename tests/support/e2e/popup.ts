@@ -26,6 +26,7 @@ export async function expectSignedIn(page: Page): Promise<void> {
   try {
     await expect(session).toHaveAttribute('data-state', 'signed-in');
   } catch (error) {
+    // biome-ignore lint/performance/useDomNodeTextContent: the failure message quotes the popup as a person sees it (rendered text, no hidden nodes)
     const shown = await session.innerText().catch(() => '(the popup is closed)');
     throw new Error(`${(error as Error).message}\n\nThe popup shows:\n${shown}`);
   }

@@ -14,7 +14,9 @@ export function mountWalletPanel(container: HTMLElement, wallet: DevWallet, info
   const warning = element('p', { class: 'warning' }, 'Signs with public Hardhat test keys. Never send funds to these addresses.');
 
   const accountSelect = element('select', { 'data-testid': 'wallet-account' });
-  DEV_KEYS.forEach((key, index) => accountSelect.append(element('option', { value: String(index) }, `${key.label} ${key.address}`)));
+  for (const [index, key] of DEV_KEYS.entries()) {
+    accountSelect.append(element('option', { value: String(index) }, `${key.label} ${key.address}`));
+  }
   accountSelect.addEventListener('change', () => {
     const index = Number(accountSelect.value);
     if (isDevKeyIndex(index)) wallet.selectAccount(index);

@@ -12,7 +12,9 @@ const account = document.querySelector<HTMLSelectElement>('[data-testid="wallet-
 const address = document.querySelector<HTMLElement>('[data-testid="wallet-address"]')!;
 const autoConfirm = document.querySelector<HTMLInputElement>('[data-testid="wallet-auto-confirm"]')!;
 
-DEV_KEYS.forEach((key, index) => account.append(new Option(`${key.label} ${key.address}`, String(index))));
+for (const [index, key] of DEV_KEYS.entries()) {
+  account.append(new Option(`${key.label} ${key.address}`, String(index)));
+}
 
 function show(view: WalletView): void {
   account.value = String(view.accountIndex);
