@@ -24,7 +24,7 @@ import {
 import { mountPageApiPanel } from './page-api-panel.ts';
 import { mountWalletPanel } from './wallet-panel.ts';
 
-// The globals this page touches; window.takoSession is typed by src/page/tako-session-api.ts.
+// The globals this page touches; window.takoSession is typed by src/core/contract/tako-session-api.ts.
 const pageWindow = window as Window & { ethereum?: unknown; devWallet?: unknown };
 
 const query = new URLSearchParams(location.search);
