@@ -19,11 +19,8 @@ import { allowOrigin, answerApproval, nextApprovalWindow } from '../support/e2e/
 import { obtainMetahumanToken } from '../support/e2e/options-page.ts';
 import { callFrom } from '../support/e2e/page-api.ts';
 import { expectSignedIn, signedInAndAllowed } from '../support/e2e/popup.ts';
-import { openUrl } from '../support/e2e/web-pages.ts';
+import { openUrl, otherOrigin } from '../support/e2e/web-pages.ts';
 import { type Extension, expect, test } from './fixtures.ts';
-
-/** The same stack under another name: http://localhost:PORT is a different origin from 127.0.0.1. */
-const otherOrigin = (port: number) => `http://localhost:${port}`;
 
 type Messages = Record<string, { message: string; placeholders?: Record<string, { content: string }> }>;
 

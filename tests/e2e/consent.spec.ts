@@ -13,11 +13,8 @@ import { answerApproval, nextApprovalWindow } from '../support/e2e/approval-wind
 import { obtainMetahumanToken } from '../support/e2e/options-page.ts';
 import { callFrom } from '../support/e2e/page-api.ts';
 import { expectSignedIn, signInFromPopup } from '../support/e2e/popup.ts';
-import { openUrl } from '../support/e2e/web-pages.ts';
+import { openUrl, otherOrigin } from '../support/e2e/web-pages.ts';
 import { type Extension, expect, test } from './fixtures.ts';
-
-/** The same stack under another name: http://localhost:PORT is a different origin from 127.0.0.1. */
-const otherOrigin = (port: number) => `http://localhost:${port}`;
 
 /** Counts the approval windows opened from now on. */
 function countApprovalWindows(extension: Extension): () => number {

@@ -15,7 +15,7 @@ import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 import { approveAccess } from '../support/e2e/approval-window.ts';
 import { callFrom, recordEvents, recordedEvents } from '../support/e2e/page-api.ts';
 import { signedInAndAllowed } from '../support/e2e/popup.ts';
-import { openUrl } from '../support/e2e/web-pages.ts';
+import { openUrl, otherOrigin } from '../support/e2e/web-pages.ts';
 import { expect, test } from './fixtures.ts';
 
 const IGNORE_BID = '/v2/farcaster/ignore_bid';
@@ -73,7 +73,7 @@ test('accessChanged on approval and on self-revoke reaches every tab of the orig
   const { demo } = await signedInAndAllowed(extension, stack);
   const sameOrigin = await extension.openDemo();
   // Another origin, allowed too: it must hear nothing of the demo's access.
-  const other = await openUrl(extension, `http://localhost:${stack.port}/`);
+  const other = await openUrl(extension, `${otherOrigin(stack.port)}/`);
   await Promise.all([recordAccessEvents(demo), recordAccessEvents(sameOrigin), recordAccessEvents(other)]);
   expect(await approveAccess(extension, other)).toMatchObject({ result: { address: DEV_ADDRESS } });
   await expect.poll(() => accessEvents(other)).toEqual([{ allowed: true }]);

@@ -9,7 +9,7 @@ import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 import { answerApproval, approveAccess, confirmedFrom, nextApprovalWindow } from '../support/e2e/approval-window.ts';
 import { callFrom, jwtPayload, recordSessionEvents, sessionEvents } from '../support/e2e/page-api.ts';
 import { expectSignedIn, signInFromPopup } from '../support/e2e/popup.ts';
-import { openUrl } from '../support/e2e/web-pages.ts';
+import { openUrl, otherOrigin } from '../support/e2e/web-pages.ts';
 import { recordWindowMessages, windowMessages } from '../support/e2e/window-messages.ts';
 import { type Extension, expect, test } from './fixtures.ts';
 
@@ -19,9 +19,6 @@ interface SessionInfo {
   expiresAt: number;
   endpoint: string;
 }
-
-/** The same stack under another name: http://localhost:PORT is a different origin from 127.0.0.1. */
-const otherOrigin = (port: number) => `http://localhost:${port}`;
 
 /** Lifts the cool-down that follows a refusal, in the popup, as the person would. */
 async function liftCooldown(extension: Extension, origin: string): Promise<void> {

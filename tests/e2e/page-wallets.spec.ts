@@ -17,6 +17,7 @@ import { parseSignInMessage } from '../../src/core/eth/sign-in-message.ts';
 import { recoverPersonalSigner } from '../../src/core/eth/signature.ts';
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
 import { expectSignedIn } from '../support/e2e/popup.ts';
+import { otherOrigin } from '../support/e2e/web-pages.ts';
 import { type Extension, expect, test } from './fixtures.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -27,9 +28,6 @@ const MOCK_ACCOUNT = privateKeyToAccount(DEV_KEYS[0].privateKey);
 const MOCK_RDNS = 'com.example.mock-wallet';
 /** The name the mock wallet gives itself: the page's free text, for the popup never to show. */
 const MOCK_NAME = 'Mock Wallet';
-
-/** The same local stack on its other loopback name: another origin. */
-const otherOrigin = (port: number) => `http://localhost:${port}`;
 
 /** Every error the page's own world throws uncaught (the wallet bridge runs there). */
 function collectPageErrors(page: Page): string[] {

@@ -7,11 +7,10 @@ import type { Page } from '@playwright/test';
 import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
 import { approveAccess } from '../support/e2e/approval-window.ts';
 import { expectSignedIn } from '../support/e2e/popup.ts';
+import { otherOrigin } from '../support/e2e/web-pages.ts';
 import { forgeAccountsChanged, recordWindowMessages, windowMessages } from '../support/e2e/window-messages.ts';
 import { type Extension, expect, test } from './fixtures.ts';
 
-/** The same demo dapp on the stack's other loopback name: another origin. */
-const otherOrigin = (port: number) => `http://localhost:${port}`;
 /** The mark the wallet bridge leaves on a document it was injected into. */
 const BRIDGE_MARK = 'tako-session.wallet-bridge';
 
