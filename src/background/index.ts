@@ -174,6 +174,14 @@ self.addEventListener('online', () => {
   void ready.then(() => service.retryFailing());
 });
 
+// An update is applied by reloading the extension. Reloaded in the middle of a refresh, the pair
+// the API has just rotated would be lost with the worker (the old refresh token is spent): with
+// this listener the browser leaves the timing to us, and the reload waits for the refreshes and
+// sign-ins running to end. (A browser shutdown cannot wait; an update can.)
+browser.runtime.onUpdateAvailable.addListener(() => {
+  service.onIdle(() => browser.runtime.reload());
+});
+
 browser.runtime.onInstalled.addListener(changed);
 browser.runtime.onStartup.addListener(() => {
   changed();

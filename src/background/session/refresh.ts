@@ -10,6 +10,7 @@
 
 import { requestRefresh, type TakoClientDeps } from '../../core/api/tako-client.ts';
 import { describeError, TakoError } from '../../core/contract/errors.ts';
+import type { InFlight } from '../../core/session/in-flight.ts';
 import { afterTransientFailure, expire, isRefreshDue, isRefreshTokenAlive, nextRefreshAt } from '../../core/session/lifecycle.ts';
 import type { Serial } from '../../core/session/serial.ts';
 import { keyOf, type Session, serverNow, sessionFromGrant, toLocalTime } from '../../core/session/session.ts';
@@ -28,7 +29,8 @@ export const LAPSED_MESSAGE = 'The session lapsed: the refresh token expired';
  */
 export const NOT_SAVED_MESSAGE = 'The session could not be saved: sign in again';
 
-export function createRefreshScheduler(deps: SessionServiceDeps, client: TakoClientDeps, writes: Serial) {
+/** `work` counts each refresh from its first read to its last write (an update waits for them). */
+export function createRefreshScheduler(deps: SessionServiceDeps, client: TakoClientDeps, writes: Serial, work: InFlight) {
   const { store, clock, alarms } = deps;
   const inFlight = new Map<string, Promise<Session | undefined>>();
 
@@ -43,10 +45,12 @@ export function createRefreshScheduler(deps: SessionServiceDeps, client: TakoCli
   function refresh(key: string): Promise<Session | undefined> {
     const running = inFlight.get(key);
     if (running) return running;
-    const attempt = runRefresh(key).finally(() => {
-      inFlight.delete(key);
-      deps.onChange();
-    });
+    const attempt = work.track(
+      runRefresh(key).finally(() => {
+        inFlight.delete(key);
+        deps.onChange();
+      }),
+    );
     inFlight.set(key, attempt);
     deps.onChange();
     return attempt;

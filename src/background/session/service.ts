@@ -9,6 +9,7 @@
 
 import type { TakoClientDeps } from '../../core/api/tako-client.ts';
 import { noSession, TakoError } from '../../core/contract/errors.ts';
+import { createInFlight } from '../../core/session/in-flight.ts';
 import { decideRejectedReport, decideTokenRequest } from '../../core/session/lifecycle.ts';
 import { createSerial } from '../../core/session/serial.ts';
 import { keyOf, type Session, type SessionInfo, serverNow, type TokenForPage, toSessionInfo } from '../../core/session/session.ts';
@@ -24,9 +25,11 @@ export function createSessionService(deps: SessionServiceDeps) {
   const client: TakoClientDeps = { fetch: (input, init) => deps.fetch(input, init), now: () => clock.now() };
   /** One writer per record: each session's record and alarm, and the active pointers. */
   const writes = createSerial();
-  const refresher = createRefreshScheduler(deps, client, writes);
+  /** Refreshes and sign-ins running: an extension update is applied only when there are none. */
+  const work = createInFlight();
+  const refresher = createRefreshScheduler(deps, client, writes, work);
   const accounts = createAccounts(deps, writes);
-  const signer = createSignIn(deps, client, { activate: accounts.activateSignedIn, schedule: refresher.schedule }, writes);
+  const signer = createSignIn(deps, client, { activate: accounts.activateSignedIn, schedule: refresher.schedule }, writes, work);
 
   function info(session: Session): SessionInfo {
     return toSessionInfo(session, refresher.isRefreshing(keyOf(session)));
@@ -165,6 +168,8 @@ export function createSessionService(deps: SessionServiceDeps) {
     sessionInfo,
     snapshot,
     activeSession: accounts.activeSession,
+    /** Calls `callback` when no refresh or sign-in is running (at once if none is). */
+    onIdle: work.onIdle,
   };
 }
 

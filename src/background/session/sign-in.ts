@@ -9,6 +9,7 @@ import { hasAddressShape, parseAddress, sameAddress } from '../../core/eth/addre
 import { buildSignInMessage } from '../../core/eth/sign-in-message.ts';
 import { recoverPersonalSigner } from '../../core/eth/signature.ts';
 import { endpointKey } from '../../core/session/endpoints.ts';
+import type { InFlight } from '../../core/session/in-flight.ts';
 import type { Serial } from '../../core/session/serial.ts';
 import { type ClockSample, clockFrom, estimatedServerTime, unmeasuredClock } from '../../core/session/server-clock.ts';
 import { keyOf, type Session, sessionFromGrant } from '../../core/session/session.ts';
@@ -40,6 +41,8 @@ export function createSignIn(
   client: TakoClientDeps,
   steps: SignInSteps,
   writes: Serial,
+  /** Counts each sign-in until it has stored its pair or failed (an update waits for them). */
+  work: InFlight,
 ) {
   const { store, clock } = deps;
   let running: { promise: Promise<Session>; controller: AbortController } | undefined;
@@ -54,7 +57,8 @@ export function createSignIn(
     if (running) return running.promise;
     lastSignInError = null;
     const controller = new AbortController();
-    const promise = runSignIn(wallet, walletId, controller.signal)
+    const promise = work
+      .track(runSignIn(wallet, walletId, controller.signal))
       .catch((error: unknown) => {
         // Stopping it was the person's choice, not a failure to show.
         if (!controller.signal.aborted) lastSignInError = describeError(error);
