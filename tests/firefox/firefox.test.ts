@@ -15,6 +15,7 @@ import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.t
 import { byTestId, type FirefoxWithExtension, launchFirefoxWithExtension, useEndpointInFirefox } from '../../tools/dev/firefox.ts';
 import { PROBE_PAGE_PATH, type Stack, startStack } from '../../tools/stack/server.ts';
 import { DEV_ADDRESS } from '../support/dev-addresses.ts';
+import { expectSignedIn, refreshesAnswered, signInFromPopup } from '../support/firefox.ts';
 
 interface CallOutcome {
   result?: unknown;
@@ -70,34 +71,6 @@ async function answerAccess(firefox: FirefoxWithExtension, page: Page, answer: '
   // the closing cannot cut the call short.
   await button.evaluate((node) => setTimeout(() => (node as HTMLElement).click()));
   return outcome;
-}
-
-/** Opens the popup, clicks sign-in and waits until it shows signed in; returns the popup. */
-async function signInFromPopup(firefox: FirefoxWithExtension): Promise<Page> {
-  const popup = await firefox.openExtensionPage('popup.html');
-  await byTestId(popup, 'session', ':is([data-state="signed-out"],[data-state="expired"])');
-  await (await byTestId(popup, 'sign-in', ':not([hidden])')).click();
-  await expectSignedIn(popup);
-  return popup;
-}
-
-async function expectSignedIn(popup: Page): Promise<void> {
-  try {
-    await byTestId(popup, 'session', '[data-state="signed-in"]');
-  } catch (error) {
-    // biome-ignore lint/performance/useDomNodeTextContent: the failure message quotes the popup as a person sees it (rendered text, no hidden nodes)
-    const shown = await popup.$eval('[data-testid="session"]', (node) => (node as HTMLElement).innerText).catch(() => '(closed)');
-    throw new Error(`${(error as Error).message}\nThe popup shows:\n${shown}`);
-  }
-}
-
-/** Waits (by polling the stack's log, never a fixed time) until `count` refreshes were answered. */
-async function refreshesAnswered(stack: Stack, count: number): Promise<number[]> {
-  for (;;) {
-    const statuses = stack.requests('/v2/refresh_token').map((request) => request.status);
-    if (statuses.length >= count && statuses.every((status) => status !== null)) return statuses as number[];
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('Firefox', () => {

@@ -26,6 +26,14 @@ export interface FirefoxWithExtension {
   openPage(url: string): Promise<Page>;
   /** Stops the background (event page) as Firefox does when idle; the next event starts it again. */
   stopBackground(): Promise<void>;
+  /**
+   * Starts installing the XPI at `xpiPath` over the add-on, as Firefox does with an update it
+   * downloaded, and returns without waiting for it: an add-on listening to
+   * `runtime.onUpdateAvailable` decides when the update is applied (by reloading itself).
+   */
+  startUpdate(xpiPath: string): Promise<void>;
+  /** The installed add-on's version, as Firefox reports it. */
+  addonVersion(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -99,20 +107,56 @@ export async function launchFirefoxWithExtension(
       return page;
     },
     async stopBackground() {
-      const { result } = await bidi(browser).send('browsingContext.getTree', { 'moz:scope': 'chrome' });
-      const context = (result as { contexts: Array<{ context: string }> }).contexts[0]?.context;
-      if (!context) throw new Error('No parent-process context to stop the background from');
-      await bidi(browser).send('script.evaluate', {
-        target: { context },
-        awaitPromise: true,
-        expression: `(async () => {
+      await evaluateInParent(
+        browser,
+        `(async () => {
           const { ExtensionParent } = ChromeUtils.importESModule('resource://gre/modules/ExtensionParent.sys.mjs');
           await ExtensionParent.DebugUtils.terminateBackgroundScript(${JSON.stringify(addonId)});
         })()`,
-      });
+      );
+    },
+    async startUpdate(xpiPath) {
+      await evaluateInParent(
+        browser,
+        `(async () => {
+          const { AddonManager } = ChromeUtils.importESModule('resource://gre/modules/AddonManager.sys.mjs');
+          const { FileUtils } = ChromeUtils.importESModule('resource://gre/modules/FileUtils.sys.mjs');
+          const install = await AddonManager.getInstallForFile(new FileUtils.File(${JSON.stringify(xpiPath)}));
+          if (install.existingAddon?.id !== ${JSON.stringify(addonId)}) throw new Error('The XPI is not an update of the add-on');
+          install.install().catch(() => undefined);
+        })()`,
+      );
+    },
+    async addonVersion() {
+      const version = await evaluateInParent(
+        browser,
+        `(async () => {
+          const { AddonManager } = ChromeUtils.importESModule('resource://gre/modules/AddonManager.sys.mjs');
+          return (await AddonManager.getAddonByID(${JSON.stringify(addonId)}))?.version ?? null;
+        })()`,
+      );
+      if (typeof version !== 'string') throw new Error('The add-on is not installed');
+      return version;
     },
     close: () => browser.close(),
   };
+}
+
+/**
+ * Evaluates `expression` (a promise) in Firefox's parent process, where the add-on manager lives;
+ * its result when that is a string, null, or a number.
+ */
+async function evaluateInParent(browser: Browser, expression: string): Promise<unknown> {
+  const { result } = await bidi(browser).send('browsingContext.getTree', { 'moz:scope': 'chrome' });
+  const context = (result as { contexts: Array<{ context: string }> }).contexts[0]?.context;
+  if (!context) throw new Error('No parent-process context to evaluate in');
+  const evaluated = (await bidi(browser).send('script.evaluate', { target: { context }, awaitPromise: true, expression })).result as {
+    type: string;
+    result?: { type: string; value?: unknown };
+    exceptionDetails?: { text?: string };
+  };
+  if (evaluated.type === 'exception') throw new Error(`In Firefox's parent process: ${evaluated.exceptionDetails?.text ?? 'an exception'}`);
+  return evaluated.result?.value ?? null;
 }
 
 /** The element with this `data-testid` once it matches `state` (a CSS suffix such as `[data-state="signed-in"]`). */
