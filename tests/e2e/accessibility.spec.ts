@@ -8,32 +8,18 @@
  * (under test-results/, never committed).
  */
 
-import { readFileSync } from 'node:fs';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page, TestInfo } from '@playwright/test';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { shortAddress } from '../../src/core/eth/address.ts';
-import { projectRoot } from '../../tools/dev/launch.ts';
 import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
 import { allowOrigin, answerApproval, nextApprovalWindow } from '../support/e2e/approval-window.ts';
 import { obtainMetahumanToken } from '../support/e2e/options-page.ts';
 import { callFrom } from '../support/e2e/page-api.ts';
 import { expectSignedIn, signedInAndAllowed } from '../support/e2e/popup.ts';
 import { openUrl, otherOrigin } from '../support/e2e/web-pages.ts';
+import { localeMessage } from '../support/locale-messages.ts';
 import { type Extension, expect, test } from './fixtures.ts';
-
-type Messages = Record<string, { message: string; placeholders?: Record<string, { content: string }> }>;
-
-/** A message of `_locales/<locale>/messages.json` with its placeholders filled, as the browser does. */
-function message(locale: string, name: string, ...values: string[]): string {
-  const messages = JSON.parse(readFileSync(`${projectRoot}/_locales/${locale}/messages.json`, 'utf8')) as Messages;
-  const entry = messages[name];
-  if (!entry) throw new Error(`No message ${name} in ${locale}`);
-  return entry.message.replace(/\$([A-Za-z0-9_@]+)\$/g, (_, placeholder: string) => {
-    const content = entry.placeholders?.[placeholder.toLowerCase()]?.content ?? '';
-    return content.replace(/\$(\d)/g, (__, index: string) => values[Number(index) - 1] ?? '');
-  });
-}
 
 /** Serious and critical axe findings on the page as it is now: rule, and where. */
 async function seriousViolations(page: Page): Promise<string[]> {
@@ -114,22 +100,22 @@ test('popup: signed out, signing in and signed in pass axe in light and dark, ea
   await expect(stateLine).toHaveAttribute('role', 'status');
   await expect(popup.getByTestId('error')).toHaveAttribute('role', 'alert');
 
-  await expect(stateLine).toHaveText(message('en', 'stateSignedOut', host));
+  await expect(stateLine).toHaveText(localeMessage('en', 'stateSignedOut', host));
   await checkState(popup, testInfo, 'popup-signed-out', { screenshot: true });
 
   await popup.getByTestId('sign-in').click();
   await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signing-in');
-  await expect(stateLine).toHaveText(message('en', 'stateSigningIn', host));
+  await expect(stateLine).toHaveText(localeMessage('en', 'stateSigningIn', host));
   await checkState(popup, testInfo, 'popup-signing-in', { screenshot: true });
   await demo.getByTestId('wallet-confirm').click();
   await expectSignedIn(popup);
 
   await allowOrigin(extension, demo);
   await popup.bringToFront();
-  await expect(stateLine).toHaveText(message('en', 'stateSignedIn', shortAddress(DEV_ADDRESS), host));
+  await expect(stateLine).toHaveText(localeMessage('en', 'stateSignedIn', shortAddress(DEV_ADDRESS), host));
   await expect(popup.getByTestId('site')).toHaveCount(1);
-  await expect(popup.getByTestId('site-grants')).toHaveText(message('en', 'siteHasSession'));
-  await expect(popup.getByTestId('revoke')).toHaveAccessibleName(message('en', 'revokeSite', stack.url));
+  await expect(popup.getByTestId('site-grants')).toHaveText(localeMessage('en', 'siteHasSession'));
+  await expect(popup.getByTestId('revoke')).toHaveAccessibleName(localeMessage('en', 'revokeSite', stack.url));
   // The site's favicon comes from Chromium's favicon service (the `favicon` permission).
   await expect(popup.getByTestId('site-icon')).toHaveAttribute(
     'src',
@@ -138,7 +124,7 @@ test('popup: signed out, signing in and signed in pass axe in light and dark, ea
   await expect(popup.getByTestId('token-renews')).toBeVisible();
   await expect(popup.getByTestId('session-lapses')).toBeVisible();
   // The toolbar tooltip says in words what the badge shows.
-  await expect.poll(() => toolbarTitle(popup)).toBe(message('en', 'badgeTitleSignedIn'));
+  await expect.poll(() => toolbarTitle(popup)).toBe(localeMessage('en', 'badgeTitleSignedIn'));
   await checkState(popup, testInfo, 'popup-signed-in', { screenshot: true });
 });
 
@@ -152,8 +138,8 @@ test('popup: a switched wallet account and several accounts pass axe in light an
   await checkState(popup, testInfo, 'popup-account-switched', { screenshot: true });
   await popup.getByTestId('sign-in-switched').click();
   await expect(popup.getByTestId('account')).toHaveCount(2);
-  await expect(popup.getByTestId('accounts-heading')).toHaveText(message('en', 'accountsCountOther', '2'));
-  await expect(popup.getByTestId('state-label')).toHaveText(message('en', 'stateSignedIn', shortAddress(SECOND_DEV_ADDRESS), host));
+  await expect(popup.getByTestId('accounts-heading')).toHaveText(localeMessage('en', 'accountsCountOther', '2'));
+  await expect(popup.getByTestId('state-label')).toHaveText(localeMessage('en', 'stateSignedIn', shortAddress(SECOND_DEV_ADDRESS), host));
   await checkState(popup, testInfo, 'popup-several-accounts', { screenshot: true });
 });
 
@@ -170,7 +156,7 @@ test('popup: failing refreshes and an expired session pass axe in light and dark
   stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 503, retryAfterSec: 3600 });
   await popup.getByTestId('refresh-now').click();
   await expect(popup.getByTestId('error')).toBeVisible();
-  await expect(stateLine).toHaveText(message('en', 'stateSignedInRetrying', shortAddress(DEV_ADDRESS), host));
+  await expect(stateLine).toHaveText(localeMessage('en', 'stateSignedInRetrying', shortAddress(DEV_ADDRESS), host));
   // No renewal time is promised while the renewals fail.
   await expect(popup.getByTestId('token-renews')).toBeHidden();
   await checkState(popup, testInfo, 'popup-error', { screenshot: true });
@@ -178,7 +164,7 @@ test('popup: failing refreshes and an expired session pass axe in light and dark
   stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'status', status: 401 });
   await popup.getByTestId('refresh-now').click();
   await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'expired');
-  await expect(stateLine).toHaveText(message('en', 'stateExpired', shortAddress(DEV_ADDRESS), host));
+  await expect(stateLine).toHaveText(localeMessage('en', 'stateExpired', shortAddress(DEV_ADDRESS), host));
   await checkState(popup, testInfo, 'popup-expired', { screenshot: true });
 });
 
@@ -191,7 +177,7 @@ test('popup: refreshing passes axe in light and dark', async ({ extension, stack
   stack.faults.inject('/v2/refresh_token', { count: 1, kind: 'delay', delayMs: 120_000 });
   await popup.getByTestId('refresh-now').click();
   await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'refreshing');
-  await expect(popup.getByTestId('state-label')).toHaveText(message('en', 'stateRefreshing', shortAddress(DEV_ADDRESS), host));
+  await expect(popup.getByTestId('state-label')).toHaveText(localeMessage('en', 'stateRefreshing', shortAddress(DEV_ADDRESS), host));
   await checkState(popup, testInfo, 'popup-refreshing', { screenshot: true });
 });
 
@@ -214,10 +200,10 @@ test('approval window: session and MetaHuman scopes pass axe; the Allow delay is
   await expect(status).toHaveAttribute('role', 'status');
   await expect(approval.getByTestId('approve')).toHaveAttribute('aria-describedby', (await status.getAttribute('id'))!);
   await expect(approval.getByTestId('approve')).toBeEnabled();
-  await expect(status).toHaveText(message('en', 'allowAvailable'));
+  await expect(status).toHaveText(localeMessage('en', 'allowAvailable'));
   await checkState(approval, testInfo, 'approval-session', { screenshot: true });
   await approval.evaluate(() => window.dispatchEvent(new Event('blur')));
-  await expect(status).toHaveText(message('en', 'allowPaused'));
+  await expect(status).toHaveText(localeMessage('en', 'allowPaused'));
   await checkState(approval, testInfo, 'approval-session-paused');
   await approval.evaluate(() => window.dispatchEvent(new Event('focus')));
   await answerApproval(approval, 'approve');
@@ -258,7 +244,7 @@ test('keyboard: Tab, Enter and Space sign in and out of the popup', async ({ ext
   await extension.useEndpoint(stack.url);
   await extension.openDemo({ autoconfirm: '1' });
   const popup = await openPopup(extension, host);
-  await expect(popup.getByTestId('state-label')).toHaveText(message('en', 'stateSignedOut', host));
+  await expect(popup.getByTestId('state-label')).toHaveText(localeMessage('en', 'stateSignedOut', host));
 
   expect(await tabTo(popup, 'sign-in')).toEqual(['sign-in']);
   expect(await focusRing(popup)).toEqual({ style: 'solid', width: '2px' });
@@ -275,7 +261,7 @@ test('keyboard: Tab, Enter and Space sign in and out of the popup', async ({ ext
   expect(await focusRing(popup)).toEqual({ style: 'solid', width: '2px' });
   await popup.keyboard.press('Space');
   await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-out');
-  await expect(popup.getByTestId('state-label')).toHaveText(message('en', 'stateSignedOut', host));
+  await expect(popup.getByTestId('state-label')).toHaveText(localeMessage('en', 'stateSignedOut', host));
 });
 
 // Guards: the keyboard alone answers the approval window: Tab reaches Deny, then Allow; Enter allows,
@@ -312,11 +298,11 @@ test.describe('in German', () => {
   test('the popup, the approval window and the options page speak German', async ({ extension, stack }) => {
     const popup = await openPopup(extension, 'api.tako.so');
     expect(await popup.evaluate(() => [document.documentElement.lang, chrome.i18n.getUILanguage()])).toEqual(['de', 'de']);
-    await expect(popup.getByTestId('sign-in')).toHaveText(message('de', 'signIn'));
-    await expect(popup.getByTestId('state-label')).toHaveText(message('de', 'stateSignedOut', 'api.tako.so'));
-    await expect(popup.getByTestId('sites-empty')).toHaveText(message('de', 'sitesEmpty'));
-    expect(message('de', 'signIn')).not.toBe(message('en', 'signIn'));
-    await expect.poll(() => toolbarTitle(popup)).toBe(message('de', 'badgeTitleSignedOut'));
+    await expect(popup.getByTestId('sign-in')).toHaveText(localeMessage('de', 'signIn'));
+    await expect(popup.getByTestId('state-label')).toHaveText(localeMessage('de', 'stateSignedOut', 'api.tako.so'));
+    await expect(popup.getByTestId('sites-empty')).toHaveText(localeMessage('de', 'sitesEmpty'));
+    expect(localeMessage('de', 'signIn')).not.toBe(localeMessage('en', 'signIn'));
+    await expect.poll(() => toolbarTitle(popup)).toBe(localeMessage('de', 'badgeTitleSignedOut'));
 
     const demo = await extension.openDemo();
     await demo.bringToFront();
@@ -324,17 +310,17 @@ test.describe('in German', () => {
     const access = callFrom(demo, 'tako_requestAccess');
     const approval = await opened;
     await expect(approval.getByTestId('request-origin')).toHaveText(stack.url);
-    await expect(approval.getByTestId('approve')).toHaveText(message('de', 'allow'));
-    await expect(approval).toHaveTitle(message('de', 'approvalWindowTitleSession', stack.url));
+    await expect(approval.getByTestId('approve')).toHaveText(localeMessage('de', 'allow'));
+    await expect(approval).toHaveTitle(localeMessage('de', 'approvalWindowTitleSession', stack.url));
     await expect(approval.getByTestId('approve')).toBeEnabled();
-    await expect(approval.getByTestId('approve-status')).toHaveText(message('de', 'allowAvailable'));
+    await expect(approval.getByTestId('approve-status')).toHaveText(localeMessage('de', 'allowAvailable'));
     await answerApproval(approval, 'deny');
     expect(await access).toMatchObject({ code: TakoSessionErrorCode.UserRejected });
 
     const options = await extension.openPage('options.html');
-    await expect(options.getByTestId('save')).toHaveText(message('de', 'save'));
-    await expect(options.getByLabel(message('de', 'nameLabel'), { exact: true })).toHaveAttribute('data-testid', 'mh-name');
+    await expect(options.getByTestId('save')).toHaveText(localeMessage('de', 'save'));
+    await expect(options.getByLabel(localeMessage('de', 'nameLabel'), { exact: true })).toHaveAttribute('data-testid', 'mh-name');
     await options.getByTestId('mh-get-token').click();
-    await expect(options.getByTestId('mh-name-error')).toHaveText(message('de', 'errorNameEmpty'));
+    await expect(options.getByTestId('mh-name-error')).toHaveText(localeMessage('de', 'errorNameEmpty'));
   });
 });

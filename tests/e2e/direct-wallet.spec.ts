@@ -13,6 +13,7 @@ import { DEV_WALLET_EXTENSION_ID } from '../../tools/stack/wallet-extension/id.t
 import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 import { openDevWallet, setAutoConfirm, useDevWalletExtension } from '../support/e2e/dev-wallet-extension.ts';
 import { expectSignedIn } from '../support/e2e/popup.ts';
+import { localeMessage } from '../support/locale-messages.ts';
 import { type Extension, expect, test } from './fixtures.ts';
 
 test.use({ walletExtension: true });
@@ -42,6 +43,9 @@ test('the popup names the wallet extension first and signs in through it with no
   const source = popup.getByTestId('sign-in-source');
   await expect(source).toHaveAttribute('data-kind', 'extension');
   await expect(source).toHaveAttribute('data-origin', '');
+  // Named as the person set it up, not by its id, which stays at hand as the tooltip.
+  await expect(source).toHaveText(localeMessage('en', 'sourceSettingsExtension'));
+  await expect(source).toHaveAttribute('title', DEV_WALLET_EXTENSION_ID);
   await popup.getByTestId('sign-in').click();
   await expectSignedIn(popup);
   await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', DEV_ADDRESS);

@@ -5,9 +5,6 @@
  * shows the extension's own words, never the page's text.
  */
 
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { installMockWallet } from '@johanneskares/wallet-mock';
 import type { Page } from '@playwright/test';
 import { privateKeyToAccount } from 'viem/accounts';
@@ -18,9 +15,8 @@ import { recoverPersonalSigner } from '../../src/core/eth/signature.ts';
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
 import { expectSignedIn } from '../support/e2e/popup.ts';
 import { otherOrigin } from '../support/e2e/web-pages.ts';
+import { localeMessage } from '../support/locale-messages.ts';
 import { type Extension, expect, test } from './fixtures.ts';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The mock wallet's account: Hardhat's published dev key #0 (public; never holds funds). */
 const MOCK_ACCOUNT = privateKeyToAccount(DEV_KEYS[0].privateKey);
@@ -145,10 +141,7 @@ function announceMalformed({ announce, request, freeText }: { announce: string; 
 const FREE_TEXT = 'Your session expired: sign in again at evil.example';
 
 /** The popup's label for a wallet with no valid rdns, from the default locale's messages. */
-const walletNumbered = (n: number) =>
-  (
-    JSON.parse(readFileSync(path.join(ROOT, '_locales/en/messages.json'), 'utf8')) as Record<string, { message: string }>
-  ).walletNumbered!.message.replace('$NUMBER$', String(n));
+const walletNumbered = (n: number) => localeMessage('en', 'walletNumbered', String(n));
 
 // Guards: reading announcements never throws into the page (the bridge runs in the page's own
 // event dispatch), an announcement that is not a wallet hides none of those that are, and a

@@ -14,7 +14,14 @@ import {
 } from '../../src/background/wallets/direct-wallet.ts';
 import { WALLET_TIMEOUT_MS } from '../../src/core/contract/channels.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
-import { METAMASK_EXTENSION_IDS, METAMASK_PROVIDER_STREAM, parseWalletExtensionId } from '../../src/core/eth/wallet-extension.ts';
+import {
+  knownWalletExtensionName,
+  METAMASK_EXTENSION_IDS,
+  METAMASK_PROVIDER_STREAM,
+  parseWalletExtensionId,
+  SETTINGS_WALLET_EXTENSION,
+  walletExtensionName,
+} from '../../src/core/eth/wallet-extension.ts';
 import { rejectsTakoError } from '../support/assert-tako-error.ts';
 import { DEV_ADDRESS } from '../support/dev-addresses.ts';
 
@@ -226,7 +233,7 @@ describe('direct wallet: requests and replies', () => {
     portOf(METAMASK_EXTENSION_IDS.flask).drop();
     const error = await rejectsTakoError(accounts);
     assert.equal(error.kind, 'wallet');
-    assert.match(error.message, /MetaMask is not installed/);
+    assert.match(error.message, /MetaMask Flask is not installed/);
   });
 
   test('a disconnect fails every pending call with a clear error, and the next call opens a new port', async () => {
@@ -338,15 +345,26 @@ describe('direct wallet: detection', () => {
 
   test('Flask alone is found; the port to the missing stable id is not kept', async () => {
     const { wallets, ports } = withInstalled([METAMASK_EXTENSION_IDS.flask]);
-    assert.deepEqual(await wallets.detect(), { extensionId: METAMASK_EXTENSION_IDS.flask, name: 'MetaMask' });
+    assert.deepEqual(await wallets.detect(), { extensionId: METAMASK_EXTENSION_IDS.flask, name: 'MetaMask Flask' });
     assert.equal(ports.get(METAMASK_EXTENSION_IDS.flask)![0]!.requests()[0]!.method, 'metamask_getProviderState');
   });
 
-  test('a custom id is asked alone and named by its id', async () => {
+  // Guards the names a person reads: an id is no name, so an extension known only by the id set
+  // in the settings carries none (the popup says "the wallet extension set in Settings").
+  test('a custom id is asked alone and carries no name', async () => {
     const custom = 'abcdefghijklmnopabcdefghijklmnop';
     const { wallets, ports } = withInstalled([custom, METAMASK_EXTENSION_IDS.stable]);
-    assert.deepEqual(await wallets.detect([custom]), { extensionId: custom, name: `Wallet extension ${custom}` });
+    assert.deepEqual(await wallets.detect([custom]), { extensionId: custom });
+    assert.equal(walletExtensionName(custom), SETTINGS_WALLET_EXTENSION);
     assert.equal(ports.has(METAMASK_EXTENSION_IDS.stable), false);
+  });
+
+  test('MetaMask and MetaMask Flask are named as their products, in both browsers', () => {
+    assert.equal(knownWalletExtensionName(METAMASK_EXTENSION_IDS.stable), 'MetaMask');
+    assert.equal(knownWalletExtensionName(METAMASK_EXTENSION_IDS.flask), 'MetaMask Flask');
+    assert.equal(knownWalletExtensionName(METAMASK_EXTENSION_IDS.firefox), 'MetaMask');
+    // An id that names a property of every object is not a known extension.
+    assert.equal(knownWalletExtensionName('constructor'), undefined);
   });
 
   test('an extension that stays silent is not detected once the short deadline passes, and its port is closed', async () => {

@@ -9,7 +9,12 @@ import { WALLET_TIMEOUT_MS } from '../../core/contract/channels.ts';
 import { describeError, TakoError } from '../../core/contract/errors.ts';
 import { TakoSessionErrorCode } from '../../core/contract/tako-session-api.ts';
 import type { Address } from '../../core/eth/address.ts';
-import { type DetectedWalletExtension, METAMASK_PROVIDER_STREAM, walletExtensionName } from '../../core/eth/wallet-extension.ts';
+import {
+  type DetectedWalletExtension,
+  knownWalletExtensionName,
+  METAMASK_PROVIDER_STREAM,
+  walletExtensionName,
+} from '../../core/eth/wallet-extension.ts';
 import type { ConnectExternal, ExternalPort } from '../ports/ports.ts';
 import type { WalletPort } from '../ports/session-ports.ts';
 import type { SessionService } from '../session/service.ts';
@@ -208,7 +213,9 @@ export function createDirectWallets(deps: DirectWalletDeps) {
   async function detect(candidateIds: readonly string[] = deps.defaultIds): Promise<DetectedWalletExtension | null> {
     const answers = await Promise.all(candidateIds.map(probe));
     const found = candidateIds.find((_, index) => answers[index]);
-    return found === undefined ? null : { extensionId: found, name: walletExtensionName(found) };
+    if (found === undefined) return null;
+    const name = knownWalletExtensionName(found);
+    return name === undefined ? { extensionId: found } : { extensionId: found, name };
   }
 
   function wallet(extensionId: string): WalletPort {

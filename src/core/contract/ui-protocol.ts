@@ -38,7 +38,8 @@ export type SignInSource = v.InferOutput<typeof SignInSourceSchema>;
 /** A page source as listed for the person: by its origin alone, never the page's title. */
 export type PageSource = v.InferOutput<typeof PageSourceSchema>;
 /** A wallet extension as listed for the person: with its name. */
-export type ExtensionSource = Extract<SignInSource, { kind: 'extension' }> & { name: string };
+/** `name`: a known wallet extension's product name; absent for one known only by the id set in the settings. */
+export type ExtensionSource = Extract<SignInSource, { kind: 'extension' }> & { name?: string };
 export type SignInSourceView = ExtensionSource | PageSource;
 
 export const UiRequestSchema = v.variant('type', [

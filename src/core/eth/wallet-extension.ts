@@ -26,15 +26,33 @@ export interface ProviderFrame {
   data: unknown;
 }
 
-/** A wallet extension that answered on its port. */
+/** A wallet extension that answered on its port; `name` when it is one known by its id. */
 export interface DetectedWalletExtension {
   extensionId: string;
-  name: string;
+  name?: string;
 }
 
-/** The name shown for a wallet extension that did not tell its own. */
+/** The product names of the wallet extensions known by id, as people know them. */
+const KNOWN_WALLET_EXTENSIONS: Readonly<Record<string, string>> = {
+  [METAMASK_EXTENSION_IDS.stable]: 'MetaMask',
+  [METAMASK_EXTENSION_IDS.flask]: 'MetaMask Flask',
+  [METAMASK_EXTENSION_IDS.firefox]: 'MetaMask',
+};
+
+/**
+ * A known wallet extension's product name. Any other id is one the person set in the settings:
+ * it has no name we can vouch for (an extension's id says nothing a person recognises).
+ */
+export function knownWalletExtensionName(extensionId: string): string | undefined {
+  return Object.hasOwn(KNOWN_WALLET_EXTENSIONS, extensionId) ? KNOWN_WALLET_EXTENSIONS[extensionId] : undefined;
+}
+
+/** How the background's own messages name a wallet extension that is not a known one. */
+export const SETTINGS_WALLET_EXTENSION = 'The wallet extension set in Settings';
+
+/** The name the background's messages use: the product's, or what the settings made it. */
 export function walletExtensionName(extensionId: string): string {
-  return (Object.values(METAMASK_EXTENSION_IDS) as string[]).includes(extensionId) ? 'MetaMask' : `Wallet extension ${extensionId}`;
+  return knownWalletExtensionName(extensionId) ?? SETTINGS_WALLET_EXTENSION;
 }
 
 const CHROME_ID = /^[a-p]{32}$/;

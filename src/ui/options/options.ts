@@ -5,7 +5,7 @@
 import browser from 'webextension-polyfill';
 import { describeError } from '../../core/contract/errors.ts';
 import type { EndpointSetting } from '../../core/contract/ui-protocol.ts';
-import { parseWalletExtensionId, walletExtensionName } from '../../core/eth/wallet-extension.ts';
+import { knownWalletExtensionName, parseWalletExtensionId } from '../../core/eth/wallet-extension.ts';
 import { customEndpoint, type EndpointPreset, hostPermissionFor, isLoopbackUrl } from '../../core/session/endpoints.ts';
 import { ask } from '../shared/background.ts';
 import { byTestId, byTestIds, showMessage } from '../shared/dom.ts';
@@ -74,7 +74,8 @@ async function save(): Promise<void> {
   const saved = await ask({ type: 'save-settings', endpoint: setting, walletExtensionId: walletExtensionId.value });
   baseUrl.value = saved.endpoint.preset === 'custom' ? saved.endpoint.baseUrl : baseUrl.value;
   walletExtensionId.value = saved.walletExtensionId ?? '';
-  const wallet = saved.walletExtensionId ? walletExtensionName(saved.walletExtensionId) : 'MetaMask';
+  // The id the person typed stands for an extension we cannot name; MetaMask's ids are named.
+  const wallet = saved.walletExtensionId ? (knownWalletExtensionName(saved.walletExtensionId) ?? saved.walletExtensionId) : 'MetaMask';
   el.status.textContent = t('savedEndpointAndWallet', saved.endpoint.baseUrl, saved.endpoint.version, wallet);
 }
 

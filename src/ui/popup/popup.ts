@@ -255,7 +255,9 @@ function chosenSource(): SignInSourceView | undefined {
 }
 
 function describeSource(source: SignInSourceView): string {
-  return source.kind === 'extension' ? t('sourceExtension', source.name) : t('sourcePage', source.origin);
+  if (source.kind === 'page') return t('sourcePage', source.origin);
+  // An id says nothing to a person: an unknown extension is the one they set (the id is its tooltip).
+  return source.name === undefined ? t('sourceSettingsExtension') : t('sourceExtension', source.name);
 }
 
 function renderSources(state: PopupState | undefined): void {
