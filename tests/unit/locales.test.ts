@@ -79,6 +79,20 @@ for (const locale of locales) {
   });
 }
 
+/** The stores' limits on what the manifest shows: extName is the name (75 characters) and the short name (12), the description at most 132. */
+const STORE_LIMITS = { extName: 12, extDescription: 132 } as const;
+
+// Guards the listings: a store refuses a package whose manifest description is over 132
+// characters, and truncates a short name over 12, in whichever language it is shown.
+for (const locale of locales) {
+  test(`${locale}: the name and description fit the stores' limits`, () => {
+    for (const [name, limit] of Object.entries(STORE_LIMITS)) {
+      const text = messages[locale]?.[name]?.message ?? '';
+      assert.ok([...text].length <= limit, `${locale} ${name} is ${[...text].length} characters (at most ${limit}): ${text}`);
+    }
+  });
+}
+
 test('every message is used in src/ or the manifest', async () => {
   const texts = (await sourceTexts()).join('\n');
   // A name as a whole word; `__MSG_name__` counts (underscores may touch it).
