@@ -86,11 +86,26 @@ function firefoxManifest(manifest) {
   };
 }
 
+/**
+ * The repository's manifest with the version of package.json, the one place a release is
+ * numbered: both engines' manifests and the packages take it from there.
+ */
+export async function productManifest() {
+  const manifest = JSON.parse(await readFile(path.join(root, 'manifest.json'), 'utf8'));
+  const { version } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
+  if (manifest.version !== undefined) throw new Error('manifest.json has a version: it comes from package.json');
+  const { manifest_version, name, short_name, ...rest } = manifest;
+  return { manifest_version, name, short_name, version, ...rest };
+}
+
+/** The one time every zip entry the build and the packages write carries. */
+export const ZIP_ENTRY_TIME = new Date('2026-01-01T00:00:00Z');
+
 /** Permissions only Chromium knows, left out of Firefox's manifest. */
 const CHROMIUM_ONLY_PERMISSIONS = ['favicon'];
 
 /** Every file under `dir`, by its path relative to `dir` with forward slashes, for the XPI. */
-async function filesUnder(dir, prefix = '') {
+export async function filesUnder(dir, prefix = '') {
   const entries = await readdir(dir, { withFileTypes: true });
   const files = {};
   for (const entry of entries) {
@@ -107,7 +122,8 @@ async function buildFirefox(manifest) {
   await rm(FIREFOX_DIR, { recursive: true, force: true });
   await cp(CHROMIUM_DIR, FIREFOX_DIR, { recursive: true });
   await writeFile(path.join(FIREFOX_DIR, 'manifest.json'), `${JSON.stringify(firefoxManifest(manifest), null, 2)}\n`);
-  await writeFile(FIREFOX_XPI, zipSync(await filesUnder(FIREFOX_DIR)));
+  // Entries dated once and for all, so that the same files make the same XPI, byte for byte.
+  await writeFile(FIREFOX_XPI, zipSync(await filesUnder(FIREFOX_DIR), { mtime: ZIP_ENTRY_TIME }));
   console.log(`Built ${path.relative(root, FIREFOX_DIR)}/ and ${path.relative(root, FIREFOX_XPI)} (the same scripts, Firefox's manifest)`);
 }
 
@@ -178,7 +194,7 @@ function manifestFiles(manifest) {
 }
 
 async function build({ watch, bench }) {
-  const manifest = JSON.parse(await readFile(path.join(root, 'manifest.json'), 'utf8'));
+  const manifest = await productManifest();
   const outdir = bench ? path.join(root, '.bench', 'extension') : CHROMIUM_DIR;
   const pages = await extensionPages();
 
@@ -200,7 +216,6 @@ async function build({ watch, bench }) {
 
   /** Static files copied as they are: [from, to] relative to the root and to extension/. */
   const statics = [
-    ['manifest.json', 'manifest.json'],
     ...pages.flatMap((page) => [
       [`src/ui/${page}/${page}.html`, `${page}.html`],
       [`src/ui/${page}/${page}.css`, `${page}.css`],
@@ -213,6 +228,8 @@ async function build({ watch, bench }) {
 
   async function copyStatics() {
     await Promise.all(statics.map(([from, to]) => cp(path.join(root, from), path.join(outdir, to), { recursive: true })));
+    // Read again each time, so that a watched build picks up a change to the manifest.
+    await writeFile(path.join(outdir, 'manifest.json'), `${JSON.stringify(await productManifest(), null, 2)}\n`);
   }
 
   const shared = {
@@ -281,7 +298,7 @@ async function build({ watch, bench }) {
   if (watch) {
     const contexts = await Promise.all(builds.map((options) => esbuild.context(options)));
     await Promise.all(contexts.map((context) => context.watch()));
-    for (const [from] of statics) {
+    for (const from of [...statics.map(([file]) => file), 'manifest.json', 'package.json']) {
       watchFiles(path.join(root, from), { recursive: true }, () => {
         copyStatics().catch((error) => console.error('copy failed:', error.message));
       });
