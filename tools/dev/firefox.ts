@@ -65,7 +65,17 @@ function builtAddonId(): string {
  */
 export async function launchFirefoxWithExtension(
   userDataDir: string,
-  { headless = true, install = true, prefs = {} }: { headless?: boolean; install?: boolean; prefs?: Record<string, unknown> } = {},
+  {
+    headless = true,
+    install = true,
+    prefs = {},
+    xpiPath = firefoxXpiPath,
+  }: {
+    headless?: boolean;
+    install?: boolean;
+    prefs?: Record<string, unknown> /** The XPI to install: the build's unless told. */;
+    xpiPath?: string;
+  } = {},
 ): Promise<FirefoxWithExtension> {
   if (!existsSync(firefoxPath)) {
     throw new Error(`Firefox not found at ${firefoxPath}: install it (Debian: apt-get install firefox-esr) or set FIREFOX_PATH`);
@@ -86,7 +96,7 @@ export async function launchFirefoxWithExtension(
   });
   if (install) {
     await bidi(browser).send('webExtension.install', {
-      extensionData: { type: 'archivePath', path: firefoxXpiPath },
+      extensionData: { type: 'archivePath', path: xpiPath },
       'moz:permanent': true,
     });
   }
