@@ -26,7 +26,7 @@ const unused = (name: string) => () => {
   throw new Error(`${name} is not used in these tests`);
 };
 
-function harness() {
+function harness({ grantedHosts = [] as string[] } = {}) {
   const browser = fakeTabs({ 1: `${A}/app`, 2: `${B}/app` });
   /** The wallet source of each sign-in the service was asked for. */
   const signIns: string[] = [];
@@ -56,11 +56,13 @@ function harness() {
     wallets: createPageWallets(browser.tabs),
     directWallets: { wallet: unused('directWallets.wallet') },
     walletExtension: async () => null,
-    hasHostPermission: async () => false,
+    hasHostPermission: async (baseUrl) => grantedHosts.includes(new URL(baseUrl).origin),
     onChanged: () => undefined,
   };
   const ui = createUiApi(deps);
   return {
+    ui,
+    store: deps.store,
     browser,
     signIns,
     listWallets: (tabId: number, origin: string) => ui.handle({ type: 'list-wallets', source: { kind: 'page', tabId, origin } }),
@@ -124,5 +126,27 @@ describe('popup sign-in with a page wallet', () => {
       ['list-wallets'],
     );
     assert.equal(h.browser.document(1).pin, undefined, 'the new document was not pinned');
+  });
+});
+
+describe('the endpoint setting', () => {
+  const LOCAL = 'http://127.0.0.1:8787';
+  const save = (h: ReturnType<typeof harness>, baseUrl: string) =>
+    h.ui.handle({ type: 'save-settings', endpoint: { preset: 'custom', baseUrl, version: 'v2' } });
+
+  // Guards the store build, which has no permission for this computer: an API on it is used only
+  // once its host was granted (the options page asks when saving), like any custom API; the
+  // development build has it from its manifest.
+  test('an API on this computer is refused without its host permission and changes nothing', async () => {
+    const h = harness();
+    const before = await h.store.getSettings();
+    assert.equal((await rejectsTakoError(save(h, LOCAL))).kind, 'rejected');
+    assert.deepEqual(await h.store.getSettings(), before);
+  });
+
+  test('an API on this computer is saved once its host is granted', async () => {
+    const h = harness({ grantedHosts: [LOCAL] });
+    await save(h, LOCAL);
+    assert.equal((await h.store.getSettings()).endpoint.baseUrl, LOCAL);
   });
 });

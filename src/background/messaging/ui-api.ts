@@ -5,7 +5,7 @@ import { TakoError } from '../../core/contract/errors.ts';
 import { type EndpointSetting, type PopupState, popupStateName, type UiHandlers, type UiRequest } from '../../core/contract/ui-protocol.ts';
 import type { DetectedWalletExtension } from '../../core/eth/wallet-extension.ts';
 import { parseWalletExtensionId } from '../../core/eth/wallet-extension.ts';
-import { customEndpoint, type Endpoint, isLoopbackUrl, PRESET_ENDPOINTS } from '../../core/session/endpoints.ts';
+import { customEndpoint, type Endpoint, PRESET_ENDPOINTS } from '../../core/session/endpoints.ts';
 import type { Approvals } from '../consent/approvals.ts';
 import type { Sites } from '../consent/sites.ts';
 import type { HasHostPermission } from '../ports/ports.ts';
@@ -47,9 +47,10 @@ export function createUiApi(deps: UiApiDeps) {
   async function endpointFrom(setting: EndpointSetting): Promise<Endpoint> {
     if (setting.preset !== 'custom') return PRESET_ENDPOINTS[setting.preset];
     const endpoint = customEndpoint(setting.baseUrl, setting.version);
-    // The options page asks for the host when the person saves; refuse to point at a host we
-    // cannot reach rather than fail at sign-in.
-    if (!isLoopbackUrl(endpoint.baseUrl) && !(await deps.hasHostPermission(endpoint.baseUrl))) {
+    // The options page asks for the host when the person saves (this computer's too: only the
+    // development build has it from the manifest); refuse to point at a host we cannot reach
+    // rather than fail at sign-in.
+    if (!(await deps.hasHostPermission(endpoint.baseUrl))) {
       throw new TakoError('rejected', `Access to ${new URL(endpoint.baseUrl).host} was not granted, so it cannot be used`);
     }
     return endpoint;

@@ -13,7 +13,7 @@ import {
 import type { MetahumanTokenRecord } from '../../core/consent/records.ts';
 import { TakoError } from '../../core/contract/errors.ts';
 import type { MetahumanView } from '../../core/contract/ui-protocol.ts';
-import { isLoopbackUrl, normalizeBaseUrl } from '../../core/session/endpoints.ts';
+import { normalizeBaseUrl } from '../../core/session/endpoints.ts';
 import type { Store } from '../storage/store.ts';
 
 export interface MetahumanDeps {
@@ -47,8 +47,9 @@ export function createMetahuman(deps: MetahumanDeps) {
   }
 
   async function checkAccess(baseUrl: string): Promise<void> {
-    // The default API is in the manifest's host_permissions and loopback is covered on any port.
-    if (baseUrl === METAHUMAN_DEFAULT_BASE_URL || isLoopbackUrl(baseUrl)) return;
+    // The default API is in the manifest's host_permissions; any other, this computer's included
+    // (granted by the manifest of the development build only), was asked for when it was set.
+    if (baseUrl === METAHUMAN_DEFAULT_BASE_URL) return;
     if (!(await deps.hasHostPermission(baseUrl))) {
       throw new TakoError('rejected', `Access to ${new URL(baseUrl).host} was not granted, so it cannot be used`);
     }

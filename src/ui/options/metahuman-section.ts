@@ -6,7 +6,7 @@ import browser from 'webextension-polyfill';
 import { METAHUMAN_DEFAULT_BASE_URL, METAHUMAN_LIMITS, type MetahumanField, metahumanFieldErrors } from '../../core/api/metahuman.ts';
 import { describeError } from '../../core/contract/errors.ts';
 import type { MetahumanView } from '../../core/contract/ui-protocol.ts';
-import { hostPermissionFor, isLoopbackUrl, normalizeBaseUrl } from '../../core/session/endpoints.ts';
+import { hostPermissionFor, normalizeBaseUrl } from '../../core/session/endpoints.ts';
 import { ask, onStateChanged } from '../shared/background.ts';
 import { byTestId, byTestIds, showMessage } from '../shared/dom.ts';
 import { t } from '../shared/i18n.ts';
@@ -125,7 +125,7 @@ export function initMetahumanSection(): void {
 
   async function obtain(replaceExisting: boolean): Promise<void> {
     const target = chosenBaseUrl();
-    if (target !== METAHUMAN_DEFAULT_BASE_URL && !isLoopbackUrl(target)) {
+    if (target !== METAHUMAN_DEFAULT_BASE_URL) {
       // First, while the click's user gesture lasts: the browser shows its own prompt (none when
       // already granted).
       const granted = await browser.permissions.request({ origins: [hostPermissionFor(target)] });

@@ -6,7 +6,7 @@ import browser from 'webextension-polyfill';
 import { describeError } from '../../core/contract/errors.ts';
 import type { EndpointSetting } from '../../core/contract/ui-protocol.ts';
 import { knownWalletExtensionName, parseWalletExtensionId } from '../../core/eth/wallet-extension.ts';
-import { customEndpoint, type EndpointPreset, hostPermissionFor, isLoopbackUrl } from '../../core/session/endpoints.ts';
+import { customEndpoint, type EndpointPreset, hostPermissionFor } from '../../core/session/endpoints.ts';
 import { ask } from '../shared/background.ts';
 import { byTestId, byTestIds, showMessage } from '../shared/dom.ts';
 import { localizePage, t } from '../shared/i18n.ts';
@@ -62,11 +62,11 @@ async function save(): Promise<void> {
   if (chosen === 'custom') {
     // Validate here too, so a typo is explained before any permission prompt.
     const endpoint = customEndpoint(baseUrl.value, version.value);
-    if (!isLoopbackUrl(endpoint.baseUrl)) {
-      // Must run in the click's user gesture: the browser shows its own prompt.
-      const granted = await browser.permissions.request({ origins: [hostPermissionFor(endpoint.baseUrl)] });
-      if (!granted) throw new Error(t('errorNeedsAccess', new URL(endpoint.baseUrl).host));
-    }
+    // Asked for every custom API, this computer's included (the store build has no permission for
+    // it): none is shown when the host is already granted, as the development build's loopback is.
+    // Must run in the click's user gesture: the browser shows its own prompt.
+    const granted = await browser.permissions.request({ origins: [hostPermissionFor(endpoint.baseUrl)] });
+    if (!granted) throw new Error(t('errorNeedsAccess', new URL(endpoint.baseUrl).host));
     setting = { preset: 'custom', baseUrl: endpoint.baseUrl, version: endpoint.version };
   }
   // Checked here first so a typo is explained before any permission prompt; the background checks again.
