@@ -5,6 +5,8 @@
 //   node build.mjs --watch   rebuild extension/chromium/ on every change (with inline source maps)
 //   node build.mjs --bench   the Chromium extension plus a bare echo route, into .bench/extension/,
 //                            for `npm run bench` to measure our logic against the messaging floor
+//   node build.mjs --production   the same into extension/production/, with the manifest the
+//                            stores get (no host permission for this computer): npm run package
 //
 // A plain build also writes the local stack's test double of MetaMask's external port into
 // .stack/wallet-extension/ (buildWalletExtension below): a separate extension that the tests and
@@ -55,10 +57,29 @@ export const eip6963OnlyPlugin = {
   },
 };
 
-const extensionRoot = path.join(root, 'extension');
-export const CHROMIUM_DIR = path.join(extensionRoot, 'chromium');
-export const FIREFOX_DIR = path.join(extensionRoot, 'firefox');
-export const FIREFOX_XPI = path.join(extensionRoot, 'tako-session-firefox.xpi');
+/** Where a build goes: its folder for each engine and the XPI. */
+function outputsUnder(dir) {
+  return {
+    root: dir,
+    chromium: path.join(dir, 'chromium'),
+    firefox: path.join(dir, 'firefox'),
+    xpi: path.join(dir, 'tako-session-firefox.xpi'),
+  };
+}
+/** The development build: `npm start`, the tests and "Load unpacked". */
+const DEV_BUILD = outputsUnder(path.join(root, 'extension'));
+/** The production build (`node build.mjs --production`), which `npm run package` packs. */
+export const PRODUCTION_BUILD = outputsUnder(path.join(root, 'extension', 'production'));
+export const CHROMIUM_DIR = DEV_BUILD.chromium;
+export const FIREFOX_DIR = DEV_BUILD.firefox;
+export const FIREFOX_XPI = DEV_BUILD.xpi;
+
+/**
+ * Host permissions only the development build asks for: a Tako-compatible API on this computer
+ * (the local stack). The production build leaves them out; a person who points it at a local API
+ * is asked for that host when saving it, as for any custom API.
+ */
+const DEV_ONLY_HOST_PERMISSIONS = ['http://127.0.0.1/*', 'http://localhost/*'];
 
 /**
  * Firefox's manifest, from the one in the repository. Everything that differs between the engines
@@ -90,12 +111,13 @@ function firefoxManifest(manifest) {
  * The repository's manifest with the version of package.json, the one place a release is
  * numbered: both engines' manifests and the packages take it from there.
  */
-export async function productManifest() {
+export async function productManifest({ production = false } = {}) {
   const manifest = JSON.parse(await readFile(path.join(root, 'manifest.json'), 'utf8'));
   const { version } = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8'));
   if (manifest.version !== undefined) throw new Error('manifest.json has a version: it comes from package.json');
-  const { manifest_version, name, short_name, ...rest } = manifest;
-  return { manifest_version, name, short_name, version, ...rest };
+  const { manifest_version, name, short_name, host_permissions, ...rest } = manifest;
+  const hosts = production ? host_permissions.filter((host) => !DEV_ONLY_HOST_PERMISSIONS.includes(host)) : host_permissions;
+  return { manifest_version, name, short_name, version, host_permissions: hosts, ...rest };
 }
 
 /** The one time every zip entry the build and the packages write carries. */
@@ -118,13 +140,13 @@ export async function filesUnder(dir, prefix = '') {
 }
 
 /** The Firefox build: the Chromium build's files with Firefox's manifest, and the same as an XPI. */
-async function buildFirefox(manifest) {
-  await rm(FIREFOX_DIR, { recursive: true, force: true });
-  await cp(CHROMIUM_DIR, FIREFOX_DIR, { recursive: true });
-  await writeFile(path.join(FIREFOX_DIR, 'manifest.json'), `${JSON.stringify(firefoxManifest(manifest), null, 2)}\n`);
+async function buildFirefox(manifest, { chromium, firefox, xpi } = DEV_BUILD) {
+  await rm(firefox, { recursive: true, force: true });
+  await cp(chromium, firefox, { recursive: true });
+  await writeFile(path.join(firefox, 'manifest.json'), `${JSON.stringify(firefoxManifest(manifest), null, 2)}\n`);
   // Entries dated once and for all, so that the same files make the same XPI, byte for byte.
-  await writeFile(FIREFOX_XPI, zipSync(await filesUnder(FIREFOX_DIR), { mtime: ZIP_ENTRY_TIME }));
-  console.log(`Built ${path.relative(root, FIREFOX_DIR)}/ and ${path.relative(root, FIREFOX_XPI)} (the same scripts, Firefox's manifest)`);
+  await writeFile(xpi, zipSync(await filesUnder(firefox), { mtime: ZIP_ENTRY_TIME }));
+  console.log(`Built ${path.relative(root, firefox)}/ and ${path.relative(root, xpi)} (the same scripts, Firefox's manifest)`);
 }
 
 /**
@@ -193,9 +215,10 @@ function manifestFiles(manifest) {
   ];
 }
 
-async function build({ watch, bench }) {
-  const manifest = await productManifest();
-  const outdir = bench ? path.join(root, '.bench', 'extension') : CHROMIUM_DIR;
+async function build({ watch, bench, production }) {
+  const manifest = await productManifest({ production });
+  const outputs = production ? PRODUCTION_BUILD : DEV_BUILD;
+  const outdir = bench ? path.join(root, '.bench', 'extension') : outputs.chromium;
   const pages = await extensionPages();
 
   /**
@@ -229,7 +252,7 @@ async function build({ watch, bench }) {
   async function copyStatics() {
     await Promise.all(statics.map(([from, to]) => cp(path.join(root, from), path.join(outdir, to), { recursive: true })));
     // Read again each time, so that a watched build picks up a change to the manifest.
-    await writeFile(path.join(outdir, 'manifest.json'), `${JSON.stringify(await productManifest(), null, 2)}\n`);
+    await writeFile(path.join(outdir, 'manifest.json'), `${JSON.stringify(await productManifest({ production }), null, 2)}\n`);
   }
 
   const shared = {
@@ -290,7 +313,7 @@ async function build({ watch, bench }) {
   }
 
   // A build from before the engines had folders of their own leaves files at the top: cleared.
-  if (!bench) await rm(extensionRoot, { recursive: true, force: true });
+  if (!bench) await rm(outputs.root, { recursive: true, force: true });
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
   await copyStatics();
@@ -307,12 +330,16 @@ async function build({ watch, bench }) {
   } else {
     await Promise.all(builds.map((options) => esbuild.build(options)));
     await report();
-    if (!bench) await buildFirefox(manifest);
-    if (!bench) await buildWalletExtension();
+    if (!bench) await buildFirefox(manifest, outputs);
+    if (!bench && !production) await buildWalletExtension();
   }
 }
 
 // Imported (by the local stack, for the plugin), it builds nothing.
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await build({ watch: process.argv.includes('--watch'), bench: process.argv.includes('--bench') });
+  await build({
+    watch: process.argv.includes('--watch'),
+    bench: process.argv.includes('--bench'),
+    production: process.argv.includes('--production'),
+  });
 }

@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { unzipSync } from 'fflate';
+import { PRODUCTION_BUILD } from '../../build.mjs';
 import { byTestId, launchFirefoxWithExtension } from '../../tools/dev/firefox.ts';
 import { extensionIdOf, launchWithExtension, projectRoot, serviceWorkerOf } from '../../tools/dev/launch.ts';
 import { type Packages, writePackages } from '../../tools/package/package.ts';
@@ -36,6 +37,7 @@ describe('the store packages', () => {
     // In the project, on the file system of its node_modules, which the rebuild links file by file.
     await mkdir(path.join(projectRoot, '.package-test'), { recursive: true });
     work = await mkdtemp(path.join(projectRoot, '.package-test', 'run-'));
+    execFileSync(process.execPath, ['build.mjs', '--production'], { cwd: projectRoot, stdio: 'ignore' });
     packages = await writePackages(path.join(work, 'dist'));
     ({ version } = JSON.parse(await readFile(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string });
   });
@@ -53,8 +55,14 @@ describe('the store packages', () => {
     const manifest = JSON.parse(new TextDecoder().decode(entries['manifest.json'])) as {
       version: string;
       background: { service_worker: string };
+      host_permissions: string[];
     };
     assert.equal(manifest.version, version);
+    // A store build asks for no host on this computer: only the development build does.
+    assert.deepEqual(
+      manifest.host_permissions.filter((host) => /127\.0\.0\.1|localhost/.test(host)),
+      [],
+    );
     assert.ok(names.includes(manifest.background.service_worker));
     assert.ok(names.every((name) => !name.endsWith('.map')));
   });
@@ -98,16 +106,17 @@ describe('the store packages', () => {
     // The reviewer's `npm ci` installs what package-lock.json pins: the same packages as here,
     // linked file by file (a symlinked folder would put other paths into esbuild's chunk names).
     execFileSync('cp', ['-al', path.join(projectRoot, 'node_modules'), path.join(sources, 'node_modules')]);
-    execFileSync(process.execPath, ['build.mjs'], { cwd: sources, stdio: 'ignore' });
-    const rebuilt = await unzip(path.join(sources, 'extension', 'tako-session-firefox.xpi'));
+    execFileSync(process.execPath, ['build.mjs', '--production'], { cwd: sources, stdio: 'ignore' });
+    const built = path.join(sources, path.relative(projectRoot, PRODUCTION_BUILD.root));
+    const rebuilt = await unzip(path.join(built, 'tako-session-firefox.xpi'));
     const shipped = await unzip(packages.firefoxXpi);
     assert.deepEqual(Object.keys(rebuilt).sort(), Object.keys(shipped).sort());
     for (const name of Object.keys(shipped)) assert.ok(Buffer.from(rebuilt[name]!).equals(Buffer.from(shipped[name]!)), `${name} differs`);
-    const xpi = await readFile(path.join(sources, 'extension', 'tako-session-firefox.xpi'));
+    const xpi = await readFile(path.join(built, 'tako-session-firefox.xpi'));
     assert.ok(xpi.equals(await readFile(packages.firefoxXpi)), 'the XPI differs');
     const chrome = await unzip(packages.chromeZip);
     for (const name of Object.keys(chrome).filter((file) => file.endsWith('.js'))) {
-      const script = await readFile(path.join(sources, 'extension', 'chromium', name));
+      const script = await readFile(path.join(built, 'chromium', name));
       assert.ok(script.equals(Buffer.from(chrome[name]!)), `${name} differs`);
     }
   });

@@ -1,10 +1,11 @@
 /**
- * Every permission the manifest asks for is justified in STORE.md, and STORE.md justifies nothing
- * the manifest no longer asks for: a store reviewer reads the one to judge the other.
+ * Every permission the store packages' manifest asks for is justified in STORE.md, and STORE.md
+ * justifies nothing it no longer asks for: a store reviewer reads the one to judge the other.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
+import { productManifest } from '../../build.mjs';
 import { projectRoot } from '../../tools/dev/launch.ts';
 
 interface Manifest {
@@ -14,7 +15,8 @@ interface Manifest {
   optional_host_permissions?: string[];
 }
 
-const manifest = JSON.parse(await readFile(`${projectRoot}/manifest.json`, 'utf8')) as Manifest;
+/** The manifest of the store packages (the development build's adds this computer's hosts). */
+const manifest = (await productManifest({ production: true })) as Manifest;
 const store = await readFile(`${projectRoot}/STORE.md`, 'utf8');
 
 /** The permissions a table of STORE.md justifies: the backticked first cell of each row with a reason. */

@@ -1,7 +1,7 @@
 /**
- * `npm run package` (after `npm run build`): what the stores take, in dist/:
- *   tako-session-<version>-chrome.zip    the Chrome Web Store package: extension/chromium/ with its
- *                                        manifest at the root (the build writes no source maps)
+ * `npm run package` (after `node build.mjs --production`): what the stores take, in dist/:
+ *   tako-session-<version>-chrome.zip    the Chrome Web Store package: extension/production/chromium/
+ *                                        with its manifest at the root (no source maps)
  *   tako-session-<version>-firefox.xpi   the Firefox package, for addons.mozilla.org to sign
  *   tako-session-<version>-source.zip    the sources addons.mozilla.org reviewers rebuild the
  *                                        scripts from: every file git tracks (or would), as they
@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { zipSync } from 'fflate';
-import { CHROMIUM_DIR, FIREFOX_XPI, filesUnder, ZIP_ENTRY_TIME } from '../../build.mjs';
+import { filesUnder, PRODUCTION_BUILD, ZIP_ENTRY_TIME } from '../../build.mjs';
 import { projectRoot } from '../dev/launch.ts';
 
 export interface Packages {
@@ -38,10 +38,10 @@ async function sourceFiles(): Promise<Record<string, Uint8Array>> {
 }
 
 export async function writePackages(outDir = path.join(projectRoot, 'dist')): Promise<Packages> {
-  const manifest = JSON.parse(await readFile(path.join(CHROMIUM_DIR, 'manifest.json'), 'utf8')) as { version: string };
+  const manifest = JSON.parse(await readFile(path.join(PRODUCTION_BUILD.chromium, 'manifest.json'), 'utf8')) as { version: string };
   const { version } = JSON.parse(await readFile(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string };
   if (manifest.version !== version)
-    throw new Error(`extension/ is version ${manifest.version}, package.json ${version}: run npm run build`);
+    throw new Error(`extension/ is version ${manifest.version}, package.json ${version}: run node build.mjs --production`);
   await mkdir(outDir, { recursive: true });
   const named = (suffix: string) => path.join(outDir, `tako-session-${version}-${suffix}`);
   const packages: Packages = {
@@ -50,8 +50,11 @@ export async function writePackages(outDir = path.join(projectRoot, 'dist')): Pr
     firefoxXpi: named('firefox.xpi'),
     sourceZip: named('source.zip'),
   };
-  await writeFile(packages.chromeZip, zipSync((await filesUnder(CHROMIUM_DIR)) as Record<string, Uint8Array>, { mtime: ZIP_ENTRY_TIME }));
-  await copyFile(FIREFOX_XPI, packages.firefoxXpi);
+  await writeFile(
+    packages.chromeZip,
+    zipSync((await filesUnder(PRODUCTION_BUILD.chromium)) as Record<string, Uint8Array>, { mtime: ZIP_ENTRY_TIME }),
+  );
+  await copyFile(PRODUCTION_BUILD.xpi, packages.firefoxXpi);
   await writeFile(packages.sourceZip, zipSync(await sourceFiles(), { mtime: ZIP_ENTRY_TIME }));
   return packages;
 }
