@@ -101,7 +101,7 @@ function firefoxManifest(manifest) {
         // 142: the first release that reads data_collection_permissions, on desktop and Android.
         strict_min_version: '142.0',
         // Nothing leaves the browser but the requests to the APIs the person chose.
-        data_collection_permissions: { required: ['none'] },
+        data_collection_permissions: { required: ['authenticationInfo'], optional: ['personallyIdentifyingInfo'] },
       },
     },
   };

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'puppeteer-core';
 import { REFRESH_ALARM_PREFIX } from '../../src/background/session/keys.ts';
+import { PERSONAL_DATA_COLLECTION } from '../../src/core/api/metahuman.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { byTestId, type FirefoxWithExtension, launchFirefoxWithExtension, useEndpointInFirefox } from '../../tools/dev/firefox.ts';
 import { PROBE_PAGE_PATH, type Stack, startStack } from '../../tools/stack/server.ts';
@@ -149,7 +150,7 @@ describe('Firefox', () => {
     timeout: 240_000,
   }, async () => {
     const profile = await newProfile();
-    let firefox = await launchFirefoxWithExtension(profile);
+    let firefox = await launchFirefoxWithExtension(profile, { prefs: { 'extensions.webextOptionalPermissionPrompts': false } });
     let firstExpiry: number;
     let secondExpiry: number;
     try {
@@ -166,9 +167,15 @@ describe('Firefox', () => {
       await options.type('[data-testid="mh-base-url"]', stack.url);
       await options.type('[data-testid="mh-name"]', 'Ada Lovelace');
       await options.type('[data-testid="mh-mail"]', 'ada@example.com');
+      // The sign-in's authentication data goes to the Tako API from install on; consent to send the
+      // name and e-mail is asked for as they are sent (this profile says yes to every prompt).
+      const dataConsent = () =>
+        options.evaluate(`browser.permissions.getAll().then((all) => all.data_collection ?? [])`) as Promise<string[]>;
+      assert.deepEqual(await dataConsent(), ['authenticationInfo']);
       await options.click('[data-testid="mh-get-token"]');
       await byTestId(options, 'mh-token', ':not(:empty)');
       assert.equal(stack.requests('/auth/token').length, 1);
+      assert.deepEqual((await dataConsent()).sort(), ['authenticationInfo', PERSONAL_DATA_COLLECTION]);
 
       // The background is stopped; the refresh alarm (at exp - 2 s) starts it again.
       await firefox.stopBackground();

@@ -13,7 +13,9 @@ import {
   metahumanFieldErrors,
   metahumanTokenBody,
   metahumanTokenUrl,
+  PERSONAL_DATA_COLLECTION,
   parseMetahumanReply,
+  permissionsToSend,
   requestMetahumanToken,
   validateMetahumanFields,
 } from '../../src/core/api/metahuman.ts';
@@ -292,5 +294,24 @@ describe('requestMetahumanToken', () => {
 
   test('the default deadline is 15 s', () => {
     assert.equal(METAHUMAN_TIMEOUT_MS, 15_000);
+  });
+});
+
+describe('what sending the form needs granted', () => {
+  // Guards Firefox's data-collection rule: the name and e-mail are personally identifying, so the
+  // person consents as they are sent, wherever the manifest declares that consent optional.
+  test('consent to send personal data where the manifest declares it optional, and nothing else by default', () => {
+    assert.deepEqual(permissionsToSend(METAHUMAN_DEFAULT_BASE_URL, [PERSONAL_DATA_COLLECTION]), {
+      origins: [],
+      dataCollection: [PERSONAL_DATA_COLLECTION],
+    });
+    assert.deepEqual(permissionsToSend(METAHUMAN_DEFAULT_BASE_URL, []), { origins: [], dataCollection: [] });
+  });
+
+  test('the host of another API as well', () => {
+    assert.deepEqual(permissionsToSend('https://mh.example/api', [PERSONAL_DATA_COLLECTION]), {
+      origins: ['https://mh.example/*'],
+      dataCollection: [PERSONAL_DATA_COLLECTION],
+    });
   });
 });

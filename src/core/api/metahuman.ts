@@ -5,10 +5,29 @@
  */
 import * as v from 'valibot';
 import { TakoError } from '../contract/errors.ts';
-import { normalizeBaseUrl } from '../session/endpoints.ts';
+import { hostPermissionFor, normalizeBaseUrl } from '../session/endpoints.ts';
 import { isTransientStatus, parseJson, postWithDeadline } from './http.ts';
 
 export const METAHUMAN_DEFAULT_BASE_URL = 'https://api.metahumansdk.io';
+
+/** Firefox's data-collection category for a name and an e-mail address. */
+export const PERSONAL_DATA_COLLECTION = 'personallyIdentifyingInfo';
+
+/**
+ * What sending the MetaHuman form to `baseUrl` needs the browser to grant: the host of an API other
+ * than the default (which the manifest holds), and consent to send the name and e-mail, which are
+ * personally identifying, where the manifest declares that consent optional (Firefox:
+ * `optionalDataCollection`, asked just before they leave).
+ */
+export function permissionsToSend(
+  baseUrl: string,
+  optionalDataCollection: readonly string[],
+): { origins: string[]; dataCollection: string[] } {
+  return {
+    origins: baseUrl === METAHUMAN_DEFAULT_BASE_URL ? [] : [hostPermissionFor(baseUrl)],
+    dataCollection: optionalDataCollection.includes(PERSONAL_DATA_COLLECTION) ? [PERSONAL_DATA_COLLECTION] : [],
+  };
+}
 export const METAHUMAN_TOKEN_PATH = '/auth/token';
 export const METAHUMAN_TIMEOUT_MS = 15_000;
 

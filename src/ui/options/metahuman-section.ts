@@ -2,17 +2,33 @@
  * Options, MetaHuman SDK section: get a token once, see it masked, copy it. The API shows a token
  * only once, so replacing the stored one takes an explicit confirmation.
  */
-import browser from 'webextension-polyfill';
-import { METAHUMAN_DEFAULT_BASE_URL, METAHUMAN_LIMITS, type MetahumanField, metahumanFieldErrors } from '../../core/api/metahuman.ts';
+import browser, { type Permissions } from 'webextension-polyfill';
+import {
+  METAHUMAN_DEFAULT_BASE_URL,
+  METAHUMAN_LIMITS,
+  type MetahumanField,
+  metahumanFieldErrors,
+  permissionsToSend,
+} from '../../core/api/metahuman.ts';
 import { describeError } from '../../core/contract/errors.ts';
 import type { MetahumanView } from '../../core/contract/ui-protocol.ts';
-import { hostPermissionFor, normalizeBaseUrl } from '../../core/session/endpoints.ts';
+import { normalizeBaseUrl } from '../../core/session/endpoints.ts';
 import { ask, onStateChanged } from '../shared/background.ts';
 import { byTestId, byTestIds, showMessage } from '../shared/dom.ts';
 import { t } from '../shared/i18n.ts';
 import { formatWhen } from '../shared/time.ts';
 
 const FIELDS: readonly MetahumanField[] = ['name', 'mail', 'comment'];
+
+interface DeclaredDataCollection {
+  browser_specific_settings?: { gecko?: { data_collection_permissions?: { optional?: string[] } } };
+}
+
+/** The data-collection consents the manifest declares optional (Firefox's only). */
+function optionalDataCollection(): string[] {
+  const manifest = browser.runtime.getManifest() as DeclaredDataCollection;
+  return manifest.browser_specific_settings?.gecko?.data_collection_permissions?.optional ?? [];
+}
 
 /**
  * What is wrong with a field, in the browser's language. Core decides whether a field is wrong
@@ -125,11 +141,14 @@ export function initMetahumanSection(): void {
 
   async function obtain(replaceExisting: boolean): Promise<void> {
     const target = chosenBaseUrl();
-    if (target !== METAHUMAN_DEFAULT_BASE_URL) {
-      // First, while the click's user gesture lasts: the browser shows its own prompt (none when
-      // already granted).
-      const granted = await browser.permissions.request({ origins: [hostPermissionFor(target)] });
-      if (!granted) throw new Error(t('errorNeedsAccess', new URL(target).host));
+    const needed = permissionsToSend(target, optionalDataCollection());
+    if (needed.origins.length > 0 || needed.dataCollection.length > 0) {
+      // First, in one prompt while the click's user gesture lasts (none when already granted).
+      const request = { origins: needed.origins, ...(needed.dataCollection.length > 0 ? { data_collection: needed.dataCollection } : {}) };
+      const granted = await browser.permissions.request(request as Permissions.Permissions);
+      if (!granted) {
+        throw new Error(needed.origins.length > 0 ? t('errorNeedsAccess', new URL(target).host) : t('errorNeedsPersonalData'));
+      }
     }
     setBusy(true);
     try {
