@@ -26,6 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { zipSync } from 'fflate';
+import { marked } from 'marked';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 
@@ -118,6 +119,32 @@ export async function productManifest({ production = false } = {}) {
   const { manifest_version, name, short_name, host_permissions, ...rest } = manifest;
   const hosts = production ? host_permissions.filter((host) => !DEV_ONLY_HOST_PERMISSIONS.includes(host)) : host_permissions;
   return { manifest_version, name, short_name, version, host_permissions: hosts, ...rest };
+}
+
+/** The privacy statement as an extension page, linked from the options page. */
+export const PRIVACY_PAGE = 'privacy.html';
+
+/**
+ * PRIVACY.md as a page of the extension, so that the options page can link to the statement the
+ * listings link to, word for word, with no network. Markdown is rendered at build time; the page
+ * runs no script.
+ */
+async function privacyPage() {
+  const body = await marked.parse(await readFile(path.join(root, 'PRIVACY.md'), 'utf8'), { async: true });
+  return `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width" />
+    <title>Tako Session: privacy</title>
+    <link rel="stylesheet" href="base.css" />
+  </head>
+  <body>
+    <main data-testid="privacy">
+${body}    </main>
+  </body>
+</html>
+`;
 }
 
 /** The one time every zip entry the build and the packages write carries. */
@@ -253,6 +280,7 @@ async function build({ watch, bench, production }) {
     await Promise.all(statics.map(([from, to]) => cp(path.join(root, from), path.join(outdir, to), { recursive: true })));
     // Read again each time, so that a watched build picks up a change to the manifest.
     await writeFile(path.join(outdir, 'manifest.json'), `${JSON.stringify(await productManifest({ production }), null, 2)}\n`);
+    await writeFile(path.join(outdir, PRIVACY_PAGE), await privacyPage());
   }
 
   const shared = {
@@ -321,7 +349,7 @@ async function build({ watch, bench, production }) {
   if (watch) {
     const contexts = await Promise.all(builds.map((options) => esbuild.context(options)));
     await Promise.all(contexts.map((context) => context.watch()));
-    for (const from of [...statics.map(([file]) => file), 'manifest.json', 'package.json']) {
+    for (const from of [...statics.map(([file]) => file), 'manifest.json', 'package.json', 'PRIVACY.md']) {
       watchFiles(path.join(root, from), { recursive: true }, () => {
         copyStatics().catch((error) => console.error('copy failed:', error.message));
       });

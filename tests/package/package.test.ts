@@ -67,7 +67,9 @@ describe('the store packages', () => {
     assert.ok(names.every((name) => !name.endsWith('.map')));
   });
 
-  test('the Chrome package loads in Chromium: the worker starts and the popup shows the session', { timeout: 60_000 }, async () => {
+  test('the Chrome package loads in Chromium: the worker starts, the popup shows the session, the options link the privacy statement', {
+    timeout: 60_000,
+  }, async () => {
     const unpacked = path.join(work, 'chrome');
     await unpack(await unzip(packages.chromeZip), unpacked);
     const context = await launchWithExtension(path.join(work, 'chromium-profile'), { extensionPath: unpacked, walletExtension: false });
@@ -77,6 +79,15 @@ describe('the store packages', () => {
       const popup = await context.newPage();
       await popup.goto(`chrome-extension://${await extensionIdOf(context)}/popup.html`);
       await popup.locator('[data-testid="session"][data-state="signed-out"]').waitFor();
+      // The statement the listings link to, shipped with the extension and opened from its options.
+      const options = await context.newPage();
+      await options.goto(`chrome-extension://${await extensionIdOf(context)}/options.html`);
+      const [privacy] = await Promise.all([context.waitForEvent('page'), options.getByTestId('privacy-link').click()]);
+      await privacy.waitForLoadState();
+      const statement = await readFile(path.join(projectRoot, 'PRIVACY.md'), 'utf8');
+      const heading = /^# (.+)$/m.exec(statement)![1]!;
+      assert.equal(await privacy.getByTestId('privacy').locator('h1').textContent(), heading);
+      assert.equal(await privacy.locator('h2').count(), [...statement.matchAll(/^## /gm)].length);
     } finally {
       await context.close();
     }
