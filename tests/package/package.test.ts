@@ -13,6 +13,7 @@ import { PRODUCTION_BUILD } from '../../build.mjs';
 import { byTestId, launchFirefoxWithExtension } from '../../tools/dev/firefox.ts';
 import { extensionIdOf, launchWithExtension, projectRoot, serviceWorkerOf } from '../../tools/dev/launch.ts';
 import { type Packages, writePackages } from '../../tools/package/package.ts';
+import { SCREENSHOT_SIZE, writeScreenshots } from '../../tools/screenshots/screenshots.ts';
 
 const unzip = async (file: string) => unzipSync(new Uint8Array(await readFile(file)));
 
@@ -129,6 +130,31 @@ describe('the store packages', () => {
     for (const name of Object.keys(chrome).filter((file) => file.endsWith('.js'))) {
       const script = await readFile(path.join(built, 'chromium', name));
       assert.ok(script.equals(Buffer.from(chrome[name]!)), `${name} differs`);
+    }
+  });
+
+  test('npm run screenshots: the popup, the approval window and the options page at 1280x800, light and dark', {
+    timeout: 90_000,
+  }, async () => {
+    const files = await writeScreenshots(path.join(work, 'screenshots'));
+    assert.deepEqual(files.map((file) => path.basename(file)).sort(), [
+      'approval-dark.png',
+      'approval-light.png',
+      'options-dark.png',
+      'options-light.png',
+      'popup-dark.png',
+      'popup-light.png',
+    ]);
+    for (const file of files) {
+      const png = await readFile(file);
+      // A PNG's first chunk (IHDR) holds its width and height at bytes 16 and 20.
+      assert.deepEqual({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) }, SCREENSHOT_SIZE, path.basename(file));
+    }
+    for (const name of ['popup', 'approval', 'options']) {
+      const [light, dark] = await Promise.all(
+        ['light', 'dark'].map((scheme) => readFile(path.join(work, 'screenshots', `${name}-${scheme}.png`))),
+      );
+      assert.ok(!light!.equals(dark!), `${name}: light and dark are the same image`);
     }
   });
 });

@@ -93,6 +93,21 @@ for (const locale of locales) {
   });
 }
 
+/** The Chrome Web Store's limit on a listing's description. */
+const LISTING_DESCRIPTION_LIMIT = 16_000;
+const listingsDir = path.join(root, 'store', 'listings');
+
+// Guards the listings: each language the extension speaks has its store description, and none is
+// left for a language it no longer speaks.
+test('every locale has its store listing, and every listing its locale', async () => {
+  const listed = (await readdir(listingsDir)).filter((name) => name.endsWith('.md')).map((name) => name.slice(0, -'.md'.length));
+  assert.deepEqual(listed.sort(), [...locales].sort());
+  for (const locale of listed) {
+    const text = (await readFile(path.join(listingsDir, `${locale}.md`), 'utf8')).trim();
+    assert.ok(text.length > 0 && text.length <= LISTING_DESCRIPTION_LIMIT, `${locale}: ${text.length} characters`);
+  }
+});
+
 test('every message is used in src/ or the manifest', async () => {
   const texts = (await sourceTexts()).join('\n');
   // A name as a whole word; `__MSG_name__` counts (underscores may touch it).

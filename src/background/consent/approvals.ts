@@ -43,7 +43,8 @@ import type { Store } from '../storage/store.ts';
 
 /** The extension page that asks the person (src/ui/approval/). */
 export const APPROVAL_PAGE = 'approval.html';
-const WINDOW_SIZE = { width: 460, height: 560 };
+/** The approval window's size (the store screenshots show it at this width too). */
+export const APPROVAL_WINDOW_SIZE = { width: 460, height: 560 };
 /** What windows.onFocusChanged reports when no window of the browser has the focus. */
 export const NO_WINDOW = -1;
 
@@ -194,7 +195,7 @@ export function createApprovals(deps: ApprovalsDeps) {
   async function show(state: ConsentRecord): Promise<void> {
     const next = nextToShow(state.pending, await tabsInFront());
     if (next) {
-      const windowId = await windows.openPopup(`${APPROVAL_PAGE}?request=${next.requestId}`, WINDOW_SIZE);
+      const windowId = await windows.openPopup(`${APPROVAL_PAGE}?request=${next.requestId}`, APPROVAL_WINDOW_SIZE);
       if (windowId !== undefined) {
         next.windowId = windowId;
         next.shownAt = next.raisedAt = now();
