@@ -13,6 +13,7 @@ export const { values: flags } = parseArgs({
     'restart-cycles': { type: 'string', default: '8' },
     'save-window': { type: 'string', default: '40' },
     loads: { type: 'string', default: '60' },
+    'page-runs': { type: 'string', default: '3' },
     extension: { type: 'string', default: '' },
     'worker-refreshes': { type: 'string', default: '26' },
     'flood-calls': { type: 'string', default: '600' },
@@ -27,5 +28,7 @@ export const COLD_RUNS = Number(flags.cold);
 export const BURST_CALLS = Number(flags.burst);
 export const SOAK_MINUTES = Number(flags['soak-minutes']);
 export const PAGE_LOADS = Number(flags.loads);
+/** Runs of PAGE_LOADS rounds for the page overhead; its verdict takes their median. */
+export const PAGE_RUNS = Number(flags['page-runs']);
 export const WORKER_REFRESHES = Number(flags['worker-refreshes']);
 export const FLOOD_CALLS = Number(flags['flood-calls']);

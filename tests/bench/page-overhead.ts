@@ -19,7 +19,7 @@ import {
   serviceWorkerOf,
 } from '../../tools/dev/launch.ts';
 import { median, round } from '../support/bench/timing.ts';
-import { flags, PAGE_LOADS } from './flags.ts';
+import { flags, PAGE_LOADS, PAGE_RUNS } from './flags.ts';
 
 /**
  * The floor for the page overhead: an extension with the same two scripts at document_start on
@@ -112,11 +112,37 @@ async function measureLoad(context: BrowserContext, url: string): Promise<{ scri
   }
 }
 
+type Config = 'tako' | 'floor' | 'required' | 'none';
+type Samples = Record<'scriptMs' | 'dclMs' | 'heapKb', number[]>;
+
+/** One run's medians, for each extension. */
+function runMedians(samples: Map<Config, Samples>) {
+  const of = (name: Config, key: keyof Samples) => round(median(samples.get(name)![key]));
+  return {
+    scriptMs: of('tako', 'scriptMs'),
+    floorScriptMs: of('floor', 'scriptMs'),
+    requiredScriptMs: of('required', 'scriptMs'),
+    noneScriptMs: of('none', 'scriptMs'),
+    dclMs: of('tako', 'dclMs'),
+    floorDclMs: of('floor', 'dclMs'),
+    requiredDclMs: of('required', 'dclMs'),
+    noneDclMs: of('none', 'dclMs'),
+    heapKb: Math.round(of('tako', 'heapKb')),
+    floorHeapKb: Math.round(of('floor', 'heapKb')),
+    requiredHeapKb: Math.round(of('required', 'heapKb')),
+    noneHeapKb: Math.round(of('none', 'heapKb')),
+  };
+}
+type RunMedians = ReturnType<typeof runMedians>;
+
 /**
- * What being installed costs a page that never calls `window.takoSession`: PAGE_LOADS loads of a
- * plain page with Tako Session (the shipped build), with the floor extension, with the
- * required-work extension and with no extension, one browser each, interleaved (each round loads
- * once in each, in a rotating order) so that drift on this shared machine hits them alike. Medians.
+ * What being installed costs a page that never calls `window.takoSession`: PAGE_RUNS runs of
+ * PAGE_LOADS loads of a plain page with Tako Session (the shipped build), with the floor
+ * extension, with the required-work extension and with no extension, one browser each,
+ * interleaved (each round loads once in each, in a rotating order) so that drift on this shared
+ * machine hits them alike. Each run gives medians; the verdict takes the median of the runs, and
+ * each run is reported with the spread, so that noise shows as noise rather than as a verdict
+ * that flips from one run to the next.
  */
 export async function measurePageOverhead() {
   const floorDir = path.join(projectRoot, '.bench', 'floor-extension');
@@ -129,7 +155,7 @@ export async function measurePageOverhead() {
     profiles.push(await mkdtemp(path.join(os.tmpdir(), 'tako-bench-overhead-')));
     return profiles.at(-1)!;
   };
-  const configs = [
+  const configs: Array<{ name: Config; context: BrowserContext }> = [
     {
       name: 'tako',
       context: await launchWithExtension(await profile(), {
@@ -147,41 +173,39 @@ export async function measurePageOverhead() {
       }),
     },
   ];
-  const samples = new Map(configs.map(({ name }) => [name, { scriptMs: [] as number[], dclMs: [] as number[], heapKb: [] as number[] }]));
+  const runs: RunMedians[] = [];
   try {
     await serviceWorkerOf(configs[0]!.context);
     // Warm-up loads (disk cache, first-process costs), not counted.
     for (let i = 0; i < 3; i++) for (const { context } of configs) await measureLoad(context, server.url);
-    for (let round = 0; round < PAGE_LOADS; round++) {
-      for (let k = 0; k < configs.length; k++) {
-        const { name, context } = configs[(round + k) % configs.length]!;
-        const load = await measureLoad(context, server.url);
-        const into = samples.get(name)!;
-        into.scriptMs.push(load.scriptMs);
-        into.dclMs.push(load.dclMs);
-        into.heapKb.push(load.heapKb);
+    for (let run = 0; run < PAGE_RUNS; run++) {
+      const samples = new Map(configs.map(({ name }): [Config, Samples] => [name, { scriptMs: [], dclMs: [], heapKb: [] }]));
+      for (let round = 0; round < PAGE_LOADS; round++) {
+        for (let k = 0; k < configs.length; k++) {
+          const { name, context } = configs[(round + k) % configs.length]!;
+          const load = await measureLoad(context, server.url);
+          const into = samples.get(name)!;
+          into.scriptMs.push(load.scriptMs);
+          into.dclMs.push(load.dclMs);
+          into.heapKb.push(load.heapKb);
+        }
       }
+      runs.push(runMedians(samples));
     }
   } finally {
     await Promise.all(configs.map(({ context }) => context.close()));
     await server.close();
     await Promise.all(profiles.map((dir) => rm(dir, { recursive: true, force: true })));
   }
-  const of = (name: string, key: 'scriptMs' | 'dclMs' | 'heapKb') => round(median(samples.get(name)![key]));
+  const acrossRuns = (key: keyof RunMedians) => round(median(runs.map((run) => run[key])));
+  const spread = (key: keyof RunMedians) => round(Math.max(...runs.map((run) => run[key])) - Math.min(...runs.map((run) => run[key])));
+  const verdict = Object.fromEntries((Object.keys(runs[0]!) as Array<keyof RunMedians>).map((key) => [key, acrossRuns(key)])) as RunMedians;
   return {
     extension: path.relative(projectRoot, flags.extension ? path.resolve(flags.extension) : extensionDir),
     loads: PAGE_LOADS,
-    scriptMs: of('tako', 'scriptMs'),
-    floorScriptMs: of('floor', 'scriptMs'),
-    requiredScriptMs: of('required', 'scriptMs'),
-    noneScriptMs: of('none', 'scriptMs'),
-    dclMs: of('tako', 'dclMs'),
-    floorDclMs: of('floor', 'dclMs'),
-    requiredDclMs: of('required', 'dclMs'),
-    noneDclMs: of('none', 'dclMs'),
-    heapKb: Math.round(of('tako', 'heapKb')),
-    floorHeapKb: Math.round(of('floor', 'heapKb')),
-    requiredHeapKb: Math.round(of('required', 'heapKb')),
-    noneHeapKb: Math.round(of('none', 'heapKb')),
+    runs,
+    ...verdict,
+    dclSpreadMs: spread('dclMs'),
+    requiredDclSpreadMs: spread('requiredDclMs'),
   };
 }

@@ -29,13 +29,13 @@ export function missedTargets(all: Results): string[] {
     [!!bundles, (bundles?.total ?? 0) <= 120 * 1024, `all scripts are ${bundles?.total} bytes (target <= 120 KB)`],
     [
       !!po,
-      !!po && po.scriptMs <= po.floorScriptMs + 0.2,
-      `page overhead: script ${po?.scriptMs} ms against the floor's ${po?.floorScriptMs} ms (target floor + 0.2 ms)`,
+      !!po && po.scriptMs <= po.requiredScriptMs + 0.1,
+      `page overhead: script ${po?.scriptMs} ms against the required work's ${po?.requiredScriptMs} ms (target required work + 0.1 ms)`,
     ],
     [
       !!po,
-      !!po && po.dclMs <= po.floorDclMs * 1.05,
-      `page overhead: DOMContentLoaded ${po?.dclMs} ms against the floor's ${po?.floorDclMs} ms (target floor x 1.05)`,
+      !!po && po.dclMs <= po.requiredDclMs * 1.02,
+      `page overhead: DOMContentLoaded ${po?.dclMs} ms against the required work's ${po?.requiredDclMs} ms, median of ${po?.runs.length} runs (target required work x 1.02)`,
     ],
     [
       !!po,
@@ -92,12 +92,21 @@ export function table(all: Results): string {
   }
   if (po) {
     rows.push(
-      `| page overhead of ${po.extension}, ${po.loads} loads each: script (Tako / required work / floor / none) ` +
-        `| ${po.scriptMs} / ${po.requiredScriptMs} / ${po.floorScriptMs} / ${po.noneScriptMs} ms | floor + 0.2 ms |`,
+      `| page overhead of ${po.extension}, ${po.runs.length} runs of ${po.loads} loads each, medians of the runs: script (Tako / required work / floor / none) ` +
+        `| ${po.scriptMs} / ${po.requiredScriptMs} / ${po.floorScriptMs} / ${po.noneScriptMs} ms | required work + 0.1 ms |`,
     );
     rows.push(
       '| page overhead: DOMContentLoaded (Tako / required work / floor / none) ' +
-        `| ${po.dclMs} / ${po.requiredDclMs} / ${po.floorDclMs} / ${po.noneDclMs} ms | floor x 1.05 |`,
+        `| ${po.dclMs} / ${po.requiredDclMs} / ${po.floorDclMs} / ${po.noneDclMs} ms | required work x 1.02 |`,
+    );
+    po.runs.forEach((run, index) => {
+      rows.push(
+        `| page overhead, run ${index + 1}: DOMContentLoaded (Tako / required work), script (Tako / required work) ` +
+          `| ${run.dclMs} / ${run.requiredDclMs} ms, ${run.scriptMs} / ${run.requiredScriptMs} ms | |`,
+      );
+    });
+    rows.push(
+      `| page overhead: spread of DOMContentLoaded across runs (Tako / required work) | ${po.dclSpreadMs} / ${po.requiredDclSpreadMs} ms | |`,
     );
     rows.push(
       '| page overhead: JS heap after GC (Tako / required work / floor / none) ' +
