@@ -12,7 +12,6 @@ import {
   ENDPOINT_PRESETS,
   endpointKey,
   hostPermissionFor,
-  isLoopbackUrl,
   normalizeBaseUrl,
   PRESET_ENDPOINTS,
   refreshUrl,
@@ -128,18 +127,16 @@ describe('https only, http:// on this computer alone', () => {
   });
 });
 
-describe('isLoopbackUrl', () => {
+describe('this computer, where http:// is accepted', () => {
   test('127.0.0.1, localhost and [::1] on any port', () => {
-    assert.equal(isLoopbackUrl('http://127.0.0.1:8787'), true);
-    assert.equal(isLoopbackUrl('http://localhost:3000/api'), true);
-    assert.equal(isLoopbackUrl('https://localhost'), true);
-    assert.equal(isLoopbackUrl('http://[::1]:9000'), true);
+    assert.doesNotThrow(() => assertSecureUrl('http://127.0.0.1:8787'));
+    assert.doesNotThrow(() => assertSecureUrl('http://localhost:3000/api'));
+    assert.doesNotThrow(() => assertSecureUrl('http://[::1]:9000'));
   });
 
   test('anything else is not', () => {
-    assert.equal(isLoopbackUrl('https://api.tako.so'), false);
-    assert.equal(isLoopbackUrl('http://192.168.1.10:8787'), false);
-    assert.equal(isLoopbackUrl('http://localhost.example.com'), false);
+    assertInvalid(() => assertSecureUrl('http://192.168.1.10:8787'), /must start with https:\/\//);
+    assertInvalid(() => assertSecureUrl('http://localhost.example.com'), /must start with https:\/\//);
   });
 });
 

@@ -72,11 +72,6 @@ function isLoopbackHost(hostname: string): boolean {
   return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
 }
 
-/** Whether the URL is on this machine: covered by the manifest, so saving it needs no prompt. */
-export function isLoopbackUrl(baseUrl: string): boolean {
-  return isLoopbackHost(new URL(baseUrl).hostname);
-}
-
 /**
  * Refuses a URL that would carry a token or a signature in the clear off this computer: every
  * URL the settings accept passes, and a record stored before the rule was made is stopped here.
