@@ -10,19 +10,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'puppeteer-core';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
-import { byTestId, type FirefoxWithExtension, launchFirefoxWithExtension, useEndpointInFirefox } from '../../tools/dev/firefox.ts';
+import { launchFirefoxWithExtension, useEndpointInFirefox } from '../../tools/dev/firefox.ts';
 import { type Stack, startStack } from '../../tools/stack/server.ts';
-
-/** `takoSession.request({ method })` from a page: its result, or the error's code. */
-function callFrom(page: Page, method: string): Promise<{ result?: unknown; code?: number }> {
-  return page.evaluate(async (name) => {
-    try {
-      return { result: (await window.takoSession!.request({ method: name as 'tako_getSession' })) ?? null };
-    } catch (error) {
-      return { code: (error as { code: number }).code };
-    }
-  }, method);
-}
+import { callFrom, nextApprovalWindow, until } from '../support/firefox.ts';
 
 /**
  * Starts `takoSession.request({ method })` in the page and returns at once. Waiting on it from
@@ -33,16 +23,6 @@ async function askWithoutWaiting(page: Page, method: string): Promise<void> {
   await page.evaluate((name) => {
     window.takoSession!.request({ method: name as 'tako_requestAccess' }).catch(() => undefined);
   }, method);
-}
-
-/** The next window the extension opens (known by its contents: Firefox reports it as about:blank). */
-async function nextApprovalWindow(firefox: FirefoxWithExtension): Promise<Page> {
-  const known = new Set(firefox.browser.targets());
-  const target = await firefox.browser.waitForTarget((t) => t.type() === 'page' && !known.has(t), { timeout: 30_000 });
-  const page = await target.page();
-  if (!page) throw new Error('The new window has no page');
-  await byTestId(page, 'request-origin');
-  return page;
 }
 
 describe('Firefox: consent', () => {
@@ -78,7 +58,7 @@ describe('Firefox: consent', () => {
       const popupWindows = () =>
         options.evaluate(`browser.windows.getAll({ windowTypes: ['popup'] }).then((all) => all.length)`) as Promise<number>;
       // Bounded by the test's own timeout, so that a failure still closes Firefox.
-      while (!t.signal.aborted && (await popupWindows()) > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      await until(async () => (await popupWindows()) === 0, t.signal).catch(() => undefined);
       assert.equal(await popupWindows(), 0, 'the approval window stayed open after its page went');
       assert.equal((await callFrom(page, 'tako_getSession')).code, TakoSessionErrorCode.Unauthorized);
       await page.goto(`${stack.url}/?wallet=none`);

@@ -16,44 +16,10 @@ import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.t
 import { byTestId, type FirefoxWithExtension, launchFirefoxWithExtension, useEndpointInFirefox } from '../../tools/dev/firefox.ts';
 import { PROBE_PAGE_PATH, type Stack, startStack } from '../../tools/stack/server.ts';
 import { DEV_ADDRESS } from '../support/dev-addresses.ts';
-import { expectSignedIn, refreshesAnswered, signInFromPopup } from '../support/firefox.ts';
-
-interface CallOutcome {
-  result?: unknown;
-  code?: number;
-  message?: string;
-}
-
-/** `takoSession.request({ method })` from a page: its result, or the error's code and message. */
-function callFrom(page: Page, method: string): Promise<CallOutcome> {
-  return page.evaluate(async (name) => {
-    try {
-      const request = window.takoSession!.request as (args: { method: string }) => Promise<unknown>;
-      return { result: (await request({ method: name })) ?? null };
-    } catch (error) {
-      return { code: (error as { code: number }).code, message: (error as Error).message };
-    }
-  }, method);
-}
+import { type CallOutcome, callFrom, expectSignedIn, nextApprovalWindow, refreshesAnswered, signInFromPopup } from '../support/firefox.ts';
 
 function jwtExpMs(token: string): number {
   return (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { exp: number }).exp * 1000;
-}
-
-/**
- * Resolves with the approval window the extension opens next. Firefox reports the new window's
- * target as about:blank (extension pages send no navigation events over BiDi), so the window is
- * known by its contents.
- */
-function nextApprovalWindow(firefox: FirefoxWithExtension): Promise<Page> {
-  const known = new Set(firefox.browser.targets());
-  return (async () => {
-    const target = await firefox.browser.waitForTarget((t) => t.type() === 'page' && !known.has(t), { timeout: 30_000 });
-    const page = await target.page();
-    if (!page) throw new Error('The new window has no page');
-    await byTestId(page, 'request-origin');
-    return page;
-  })();
 }
 
 /** `tako_requestAccess` from `page`, answered in the approval window. */

@@ -11,15 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { byTestId, launchFirefoxWithExtension, useEndpointInFirefox } from '../../tools/dev/firefox.ts';
 import { type Stack, startStack } from '../../tools/stack/server.ts';
-import { expectSignedIn, refreshesAnswered, signInFromPopup, writeUpdateXpi } from '../support/firefox.ts';
-
-/** Polls `condition` every 100 ms until it holds, or until `signal` (the test's) aborts. */
-async function until(condition: () => Promise<boolean> | boolean, signal: AbortSignal): Promise<void> {
-  while (!(await condition())) {
-    signal.throwIfAborted();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+import { expectSignedIn, refreshesAnswered, signInFromPopup, until, writeUpdateXpi } from '../support/firefox.ts';
 
 describe('Firefox: an update', () => {
   let stack: Stack;

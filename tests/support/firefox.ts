@@ -28,16 +28,53 @@ export async function expectSignedIn(popup: Page): Promise<void> {
 }
 
 /**
- * Waits (by polling the stack's log, never a fixed time) until `count` refreshes were answered;
- * gives up when `signal` (a test's) aborts, so that a failing test still closes its browser.
+ * Polls `condition` every 100 ms until it holds; gives up when `signal` (a test's) aborts, so that
+ * a failing test still closes its browser.
  */
-export async function refreshesAnswered(stack: Stack, count: number, signal?: AbortSignal): Promise<number[]> {
-  for (;;) {
+export async function until(condition: () => Promise<boolean> | boolean, signal?: AbortSignal): Promise<void> {
+  while (!(await condition())) {
     signal?.throwIfAborted();
-    const statuses = stack.requests('/v2/refresh_token').map((request) => request.status);
-    if (statuses.length >= count && statuses.every((status) => status !== null)) return statuses as number[];
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Waits (by polling the stack's log) until `count` refreshes were answered; resolves their statuses. */
+export async function refreshesAnswered(stack: Stack, count: number, signal?: AbortSignal): Promise<number[]> {
+  const statuses = () => stack.requests('/v2/refresh_token').map((request) => request.status);
+  await until(() => statuses().length >= count && statuses().every((status) => status !== null), signal);
+  return statuses() as number[];
+}
+
+export interface CallOutcome {
+  result?: unknown;
+  code?: number;
+  message?: string;
+}
+
+/** `takoSession.request({ method })` from a page: its result, or the error's code and message. */
+export function callFrom(page: Page, method: string): Promise<CallOutcome> {
+  return page.evaluate(async (name) => {
+    try {
+      const request = window.takoSession!.request as (args: { method: string }) => Promise<unknown>;
+      return { result: (await request({ method: name })) ?? null };
+    } catch (error) {
+      return { code: (error as { code: number }).code, message: (error as Error).message };
+    }
+  }, method);
+}
+
+/**
+ * The approval window the extension opens next. Firefox reports the new window's target as
+ * about:blank (extension pages send no navigation events over BiDi), so the window is known by its
+ * contents.
+ */
+export async function nextApprovalWindow(firefox: FirefoxWithExtension): Promise<Page> {
+  const known = new Set(firefox.browser.targets());
+  const target = await firefox.browser.waitForTarget((t) => t.type() === 'page' && !known.has(t), { timeout: 30_000 });
+  const page = await target.page();
+  if (!page) throw new Error('The new window has no page');
+  await byTestId(page, 'request-origin');
+  return page;
 }
 
 /**
