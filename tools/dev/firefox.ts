@@ -73,7 +73,8 @@ export async function launchFirefoxWithExtension(
   }: {
     headless?: boolean;
     install?: boolean;
-    prefs?: Record<string, unknown> /** The XPI to install: the build's unless told. */;
+    prefs?: Record<string, unknown>;
+    /** The XPI to install: the build's unless told. */
     xpiPath?: string;
   } = {},
 ): Promise<FirefoxWithExtension> {
