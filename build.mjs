@@ -122,7 +122,7 @@ export async function productManifest({ production = false } = {}) {
 }
 
 /** The privacy statement as an extension page, linked from the options page. */
-export const PRIVACY_PAGE = 'privacy.html';
+const PRIVACY_PAGE = 'privacy.html';
 
 /**
  * PRIVACY.md as a page of the extension, so that the options page can link to the statement the
