@@ -15,11 +15,13 @@ import { createRouter } from './messaging/router.ts';
 import { createUiApi } from './messaging/ui-api.ts';
 import {
   alarmsPort,
+  browserRunPort,
   connectExternal,
   engine,
   expiryNoticeClickDeps,
   extension,
   hasHostPermission,
+  idlePort,
   notifyExtensionPages,
   showBadge,
   showExpiryNotice,
@@ -71,6 +73,8 @@ const service = createSessionService({
   alarms: alarmsPort,
   onChange: changed,
   onExpired: showExpiryNotice,
+  idle: idlePort,
+  browserRun: browserRunPort,
 });
 const publisher = createPublisher({ service, sites, showBadge, tabs: tabsPort, notifyExtensionPages });
 const metahuman = createMetahuman({
@@ -168,6 +172,15 @@ void approvals.resume();
 
 const expiryNotice = expiryNoticeClickDeps();
 browser.notifications.onClicked.addListener((notificationId) => void onExpiryNoticeClicked(expiryNotice, notificationId));
+
+// The computer went idle or was locked (or came back): sessions with an idle lifetime may end.
+browser.idle.onStateChanged.addListener((state) => {
+  void ready
+    .then(() => service.onIdleStateChanged(state))
+    .catch((error: unknown) => {
+      console.warn('Tako Session: the idle check failed:', describeError(error));
+    });
+});
 
 // Back online: retry failing refreshes now rather than at the end of their backoff.
 self.addEventListener('online', () => {

@@ -14,6 +14,7 @@ import { customEndpoint } from '../../src/core/session/endpoints.ts';
 import { keyOf, type Session, serverNow } from '../../src/core/session/session.ts';
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
 import type { Stack } from '../../tools/stack/server.ts';
+import { lifetimePorts } from '../support/lifetime-ports.ts';
 import { useStack } from '../support/local-stack.ts';
 import { memoryStore } from '../support/memory-store.ts';
 
@@ -71,6 +72,7 @@ function harness(stack: Stack, options: HarnessOptions = {}) {
     },
     onChange: () => undefined,
     onExpired: (session) => expired.push(session),
+    ...lifetimePorts(options.now ?? (() => Date.now())).ports,
   });
   const ready = store.saveSettings({ v: 1, endpoint: customEndpoint(stack.url, 'v2') });
   /** The sessions in storage, opened as a new worker would read them (the records are sealed). */
@@ -118,6 +120,7 @@ describe('session service', () => {
       alarms: { schedule: async () => undefined, clear: async () => undefined, names: async () => [] },
       onChange: () => undefined,
       onExpired: () => undefined,
+      ...lifetimePorts(() => Date.now()).ports,
     });
     await restarted.reconcile();
     // Started by the reconcile, not awaited by it: wait for its outcome to be stored.

@@ -11,6 +11,7 @@ import { keyOf, type Session, sessionFromGrant } from '../../src/core/session/se
 import { DEV_KEYS } from '../../tools/stack/demo/dev-keys.ts';
 import { TokenIssuer } from '../../tools/stack/tokens.ts';
 import { withHeldCalls } from './held-store.ts';
+import { lifetimePorts } from './lifetime-ports.ts';
 import { memoryStore } from './memory-store.ts';
 
 export const ADDRESS = DEV_KEYS[0].address;
@@ -27,6 +28,7 @@ export function sessionHarness() {
   const requests: Array<{ path: string; at: number }> = [];
   /** While set, replies wait for it (the request has reached the API). */
   let replies: Promise<void> | undefined;
+  const lifetime = lifetimePorts(() => time);
 
   async function reply(): Promise<Response> {
     const pair = await issuer.issuePair(ADDRESS, time, LIFETIMES);
@@ -36,22 +38,25 @@ export function sessionHarness() {
     });
   }
 
-  const service = createSessionService({
-    store: held.store,
-    clock: { now: () => time, random: () => 0.5 },
-    fetch: async (input) => {
-      requests.push({ path: new URL(String(input)).pathname, at: time });
-      if (replies) await replies;
-      return reply();
-    },
-    alarms: {
-      schedule: async (name, when) => void alarms.set(name, when),
-      clear: async (name) => void alarms.delete(name),
-      names: async () => [...alarms.keys()],
-    },
-    onChange: () => undefined,
-    onExpired: () => undefined,
-  });
+  const newWorker = () =>
+    createSessionService({
+      store: held.store,
+      clock: { now: () => time, random: () => 0.5 },
+      fetch: async (input) => {
+        requests.push({ path: new URL(String(input)).pathname, at: time });
+        if (replies) await replies;
+        return reply();
+      },
+      alarms: {
+        schedule: async (name, when) => void alarms.set(name, when),
+        clear: async (name) => void alarms.delete(name),
+        names: async () => [...alarms.keys()],
+      },
+      onChange: () => undefined,
+      onExpired: () => undefined,
+      ...lifetime.ports,
+    });
+  let service = newWorker();
 
   /** Signs the dev account in, as a finished sign-in leaves it: stored, active, its alarm set. */
   async function seed(): Promise<Session> {
@@ -66,12 +71,21 @@ export function sessionHarness() {
   }
 
   return {
-    service,
+    /** The service of the running worker. */
+    get service() {
+      return service;
+    },
+    /** A new worker over the same storage, alarms and API: what a stopped worker comes back as. */
+    restartWorker() {
+      service = newWorker();
+    },
     seed,
     /** The store as the service sees it, with `hold`. */
     held,
     stored: () => memory.store.listSessions(),
     alarms,
+    /** The computer's input, its lock and browser runs, as lifetimes see them. */
+    lifetime,
     requests,
     advance: (ms: number) => {
       time += ms;

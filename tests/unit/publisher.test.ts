@@ -31,6 +31,8 @@ function snapshot(session: SessionInfo | null, tokenObtainedAt: number | null, s
     refreshExpiresAt: null,
     tokenObtainedAt,
     lastError: null,
+    lifetimeEnding: null,
+    lifetimeEndsAt: null,
   };
 }
 

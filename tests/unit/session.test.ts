@@ -41,6 +41,7 @@ describe('sessionFromGrant', () => {
       refreshExpMs: getToken.refresh_token_claims.exp * 1000,
       lifetimeMs: 3_600_000,
       obtainedAtMs: NOW + 12_345,
+      signedInAtMs: NOW + 12_345,
       state: 'signed-in',
       failures: 0,
       retryAtMs: null,

@@ -40,6 +40,7 @@ function harness({ grantedHosts = [] as string[] } = {}) {
       snapshot: unused('snapshot'),
       cancelSignIn: unused('cancelSignIn'),
       refreshNow: unused('refreshNow'),
+      onLifetimesChanged: unused('onLifetimesChanged'),
       signOut: unused('signOut'),
       activate: unused('activate'),
     },

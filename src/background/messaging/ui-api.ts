@@ -5,7 +5,7 @@ import { TakoError } from '../../core/contract/errors.ts';
 import { type EndpointSetting, type PopupState, popupStateName, type UiHandlers, type UiRequest } from '../../core/contract/ui-protocol.ts';
 import type { DetectedWalletExtension } from '../../core/eth/wallet-extension.ts';
 import { parseWalletExtensionId } from '../../core/eth/wallet-extension.ts';
-import { customEndpoint, type Endpoint, PRESET_ENDPOINTS } from '../../core/session/endpoints.ts';
+import { customEndpoint, type Endpoint, endpointKey, PRESET_ENDPOINTS } from '../../core/session/endpoints.ts';
 import type { Approvals } from '../consent/approvals.ts';
 import type { Sites } from '../consent/sites.ts';
 import type { HasHostPermission } from '../ports/ports.ts';
@@ -16,7 +16,7 @@ import type { DirectWallets } from '../wallets/direct-wallet.ts';
 import type { PageWallets, PinnedPage } from '../wallets/page-wallet.ts';
 
 export interface UiApiDeps {
-  service: Pick<SessionService, 'snapshot' | 'signIn' | 'cancelSignIn' | 'refreshNow' | 'signOut' | 'activate'>;
+  service: Pick<SessionService, 'snapshot' | 'signIn' | 'cancelSignIn' | 'refreshNow' | 'signOut' | 'activate' | 'onLifetimesChanged'>;
   store: Pick<Store, 'getSettings' | 'saveSettings'>;
   sites: Pick<Sites, 'list' | 'revoke'>;
   approvals: Pick<Approvals, 'view' | 'answer' | 'cooldowns' | 'lift' | 'withdraw'>;
@@ -70,6 +70,8 @@ export function createUiApi(deps: UiApiDeps) {
       switchedAccount: snapshot.switchedAccount,
       refreshExpiresAt: snapshot.refreshExpiresAt,
       tokenObtainedAt: snapshot.tokenObtainedAt,
+      lifetimeEnding: snapshot.lifetimeEnding,
+      lifetimeEndsAt: snapshot.lifetimeEndsAt,
       error: snapshot.signingIn ? null : (snapshot.lastSignInError ?? snapshot.lastError),
       endpoint: settings.endpoint,
       sites: allowed,
@@ -119,12 +121,20 @@ export function createUiApi(deps: UiApiDeps) {
         request.walletExtensionId === undefined
           ? (await store.getSettings()).walletExtensionId
           : parseWalletExtensionId(request.walletExtensionId);
+      const stored = await store.getSettings();
+      const endpoint = await endpointFrom(request.endpoint);
+      const lifetimes = request.sessionLifetime
+        ? { ...stored.lifetimes, [endpointKey(endpoint)]: request.sessionLifetime }
+        : stored.lifetimes;
       const settings: Settings = {
         v: 1,
-        endpoint: await endpointFrom(request.endpoint),
+        endpoint,
         ...(walletExtensionId ? { walletExtensionId } : {}),
+        ...(lifetimes ? { lifetimes } : {}),
       };
       await store.saveSettings(settings);
+      // A session already past its endpoint's new lifetime ends now, not at its next alarm.
+      if (request.sessionLifetime) await service.onLifetimesChanged();
       deps.onChanged();
       return settings;
     },

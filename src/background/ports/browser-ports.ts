@@ -9,6 +9,7 @@ import { hostPermissionFor } from '../../core/session/endpoints.ts';
 import type { Session } from '../../core/session/session.ts';
 import { type ExpiryNoticeClickDeps, expiryNoticeId } from '../session/expiry-notice.ts';
 import type { ConnectExternal, HasHostPermission, ShowBadge, TabsPort, WindowsPort } from './ports.ts';
+import type { IdlePort, LifetimePorts } from './session-ports.ts';
 
 /** The manifest's content scripts for web pages, in its order: the relay, then the page-world script. */
 function declaredPageScripts(): Array<{ file: string; world: 'ISOLATED' | 'MAIN' }> {
@@ -115,6 +116,23 @@ export const alarmsPort = {
     await browser.alarms.clear(name);
   },
   names: async () => (await browser.alarms.getAll()).map((alarm) => alarm.name),
+};
+
+export const idlePort: IdlePort = {
+  queryState: (seconds) => browser.idle.queryState(seconds),
+  setDetectionInterval: (seconds) => browser.idle.setDetectionInterval(seconds),
+};
+
+/** Kept in `storage.session`: memory only, gone when the browser closes or the extension reloads. */
+const BROWSER_RUN_KEY = 'browser-run-started';
+
+export const browserRunPort: LifetimePorts['browserRun'] = {
+  async startedNow() {
+    const found = await browser.storage.session.get(BROWSER_RUN_KEY);
+    if (found[BROWSER_RUN_KEY] !== undefined) return false;
+    await browser.storage.session.set({ [BROWSER_RUN_KEY]: Date.now() });
+    return true;
+  },
 };
 
 /** The toolbar popup's page and the largest icon, as the manifest names them. */

@@ -26,7 +26,29 @@ export interface WalletPort {
   sign(address: Address, message: string, walletId?: string): Promise<unknown>;
 }
 
-export interface SessionServiceDeps {
+/** The computer's input state as the browser's `idle` API reports it. */
+export type IdleState = 'active' | 'idle' | 'locked';
+
+export interface IdlePort {
+  /** The state now, for an idle time of `seconds`. */
+  queryState(seconds: number): Promise<IdleState>;
+  /** How long without input makes the browser report `idle` (its change events follow it). */
+  setDetectionInterval(seconds: number): void;
+}
+
+/** What session lifetimes need of the browser besides the clock and alarms. */
+export interface LifetimePorts {
+  idle: IdlePort;
+  browserRun: {
+    /**
+     * True the first time it is asked in a browser run (kept in memory-only storage, which the
+     * browser clears when it closes and when the extension is reloaded), false after that.
+     */
+    startedNow(): Promise<boolean>;
+  };
+}
+
+export interface SessionServiceDeps extends LifetimePorts {
   store: Store;
   clock: Clock;
   fetch: typeof fetch;

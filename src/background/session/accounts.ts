@@ -54,7 +54,7 @@ export function createAccounts(deps: Pick<SessionServiceDeps, 'store' | 'alarms'
   /** Signs out the active account, one account of the current endpoint, or everyone everywhere. */
   async function signOut(scope: 'active' | 'all' | { address: string }): Promise<void> {
     const sessions = await store.listSessions();
-    const { sessions: here, activeKey, endpointId } = await currentEndpointSessions();
+    const { sessions: here, activeKey } = await currentEndpointSessions();
     const doomed =
       scope === 'all'
         ? sessions
@@ -62,19 +62,31 @@ export function createAccounts(deps: Pick<SessionServiceDeps, 'store' | 'alarms'
           ? here.filter((s) => keyOf(s) === activeKey)
           : here.filter((s) => sameAddress(s.address, scope.address));
     if (typeof scope === 'object' && doomed.length === 0) throw noSession('signed-out', `${scope.address} is not signed in`);
-    const doomedKeys = new Set(doomed.map(keyOf));
+    await removeSessions(doomed.map(keyOf), { fallBack: scope !== 'all' });
+    deps.onChange();
+  }
+
+  /**
+   * Deletes these sessions (and their alarms), then the active pointers to them. With `fallBack`,
+   * an endpoint whose active account went falls back to another of its accounts rather than to
+   * nobody.
+   */
+  async function removeSessions(keys: readonly string[], { fallBack }: { fallBack: boolean }): Promise<void> {
+    const doomedKeys = new Set(keys);
     await Promise.all([...doomedKeys].map(remove));
+    const sessions = await store.listSessions();
     await writes(ACTIVE_RECORD, async () => {
       const pointers = await store.getActive();
       const kept = Object.fromEntries(Object.entries(pointers).filter(([, key]) => !doomedKeys.has(key)));
-      // Signing out the active account of several falls back to another one rather than to nobody.
-      const survivor = here.find((s) => !doomedKeys.has(keyOf(s)));
-      if (kept[endpointId] === undefined && survivor && scope !== 'all' && (await store.getSession(keyOf(survivor)))) {
-        kept[endpointId] = keyOf(survivor);
+      if (fallBack) {
+        for (const endpointId of Object.keys(pointers)) {
+          if (kept[endpointId] !== undefined) continue;
+          const survivor = sessions.find((s) => endpointKey(s.endpoint) === endpointId && !doomedKeys.has(keyOf(s)));
+          if (survivor && (await store.getSession(keyOf(survivor)))) kept[endpointId] = keyOf(survivor);
+        }
       }
       await store.setActive(kept);
     });
-    deps.onChange();
   }
 
   async function activate(address: string): Promise<Session> {
@@ -119,6 +131,7 @@ export function createAccounts(deps: Pick<SessionServiceDeps, 'store' | 'alarms'
     currentEndpointSessions,
     activateSignedIn,
     signOut,
+    removeSessions,
     activate,
     onWalletAccountsChanged,
     switchedAccount: () => switchedAccount,

@@ -13,7 +13,7 @@ import { describeError, TakoError } from '../../core/contract/errors.ts';
 import type { InFlight } from '../../core/session/in-flight.ts';
 import { afterTransientFailure, expire, isRefreshDue, isRefreshTokenAlive, nextRefreshAt } from '../../core/session/lifecycle.ts';
 import type { Serial } from '../../core/session/serial.ts';
-import { keyOf, type Session, serverNow, sessionFromGrant, toLocalTime } from '../../core/session/session.ts';
+import { keyOf, type Session, serverNow, sessionFromGrant, signedInAt, toLocalTime } from '../../core/session/session.ts';
 import type { SessionServiceDeps } from '../ports/session-ports.ts';
 import { REFRESH_ALARM_PREFIX, refreshAlarmName, sessionRecordKey } from './keys.ts';
 
@@ -79,7 +79,7 @@ export function createRefreshScheduler(deps: SessionServiceDeps, client: TakoCli
     let next: Session;
     try {
       const grant = await requestRefresh(client, before.endpoint, before.refreshToken);
-      next = sessionFromGrant(grant, before.endpoint, before.address, clock.now(), before.clock);
+      next = sessionFromGrant(grant, before.endpoint, before.address, clock.now(), before.clock, signedInAt(before));
     } catch (error) {
       // Anything that is not the API's answer (a storage hiccup, say) says nothing about the
       // refresh token, so it is retried rather than taken as a refusal.

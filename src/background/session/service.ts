@@ -15,6 +15,7 @@ import { createSerial } from '../../core/session/serial.ts';
 import { keyOf, type Session, type SessionInfo, serverNow, type TokenForPage, toSessionInfo } from '../../core/session/session.ts';
 import type { SessionServiceDeps, WalletPort } from '../ports/session-ports.ts';
 import { createAccounts } from './accounts.ts';
+import { createLifetimes, LIFETIME_ALARM } from './lifetimes.ts';
 import { createRefreshScheduler } from './refresh.ts';
 import { createSignIn } from './sign-in.ts';
 
@@ -29,7 +30,40 @@ export function createSessionService(deps: SessionServiceDeps) {
   const work = createInFlight();
   const refresher = createRefreshScheduler(deps, client, writes, work);
   const accounts = createAccounts(deps, writes);
-  const signer = createSignIn(deps, client, { activate: accounts.activateSignedIn, schedule: refresher.schedule }, writes, work);
+  const lifetimes = createLifetimes(deps, accounts);
+  const signer = createSignIn(
+    deps,
+    client,
+    {
+      activate: async (session) => {
+        await accounts.activateSignedIn(session);
+        await lifetimes.onSignedIn(session);
+      },
+      schedule: refresher.schedule,
+    },
+    writes,
+    work,
+  );
+
+  /**
+   * The active session, unless its lifetime is over: a `max-age` deadline the lifetime alarm has
+   * not reached yet (alarms may fire late) ends it here, before anything is handed out.
+   */
+  async function liveSession(): Promise<Session | undefined> {
+    const session = await accounts.activeSession();
+    if (!session || !(await lifetimes.isPastDeadline(session))) return session;
+    await lifetimes.enforce();
+    return accounts.activeSession();
+  }
+
+  /** Why nobody is signed in on the current endpoint: its lifetime ended the session, or a sign-out. */
+  async function nobodySignedIn(): Promise<TakoError> {
+    const { endpointId } = await accounts.currentEndpointSessions();
+    const ending = await lifetimes.endingFor(endpointId);
+    return ending
+      ? noSession('timed-out', `Signed out: the session lifetime chosen in the settings ended (${ending.rule})`)
+      : noSession('signed-out', 'Nobody is signed in');
+  }
 
   function info(session: Session): SessionInfo {
     return toSessionInfo(session, refresher.isRefreshing(keyOf(session)));
@@ -89,8 +123,8 @@ export function createSessionService(deps: SessionServiceDeps) {
    * in `data.reason`: nobody is signed in, the session expired, or refreshing it is failing.
    */
   async function getToken({ rejectedToken }: { rejectedToken?: string } = {}): Promise<TokenForPage> {
-    let session = await accounts.activeSession();
-    if (!session) throw noSession('signed-out', 'Nobody is signed in');
+    let session = await liveSession();
+    if (!session) throw await nobodySignedIn();
     if (rejectedToken !== undefined) session = await replaceRejected(session, rejectedToken);
     let decision = decideTokenRequest(session, serverNow(session, clock.now()));
     if (decision.kind === 'refresh') {
@@ -113,8 +147,8 @@ export function createSessionService(deps: SessionServiceDeps) {
   }
 
   async function refreshNow(): Promise<SessionInfo> {
-    const session = await accounts.activeSession();
-    if (!session) throw noSession('signed-out', 'Nobody is signed in');
+    const session = await liveSession();
+    if (!session) throw await nobodySignedIn();
     if (session.state === 'expired') throw noSession('expired', 'The session expired: sign in again');
     const next = await refresher.refresh(keyOf(session));
     if (!next) throw noSession('signed-out', 'Nobody is signed in');
@@ -135,8 +169,10 @@ export function createSessionService(deps: SessionServiceDeps) {
     const signIn = signer.status();
     const switched = accounts.switchedAccount();
     const session = await accounts.activeSession();
-    const { sessions, activeKey } = await accounts.currentEndpointSessions();
+    const { sessions, activeKey, endpointId } = await accounts.currentEndpointSessions();
     return {
+      lifetimeEnding: session ? null : ((await lifetimes.endingFor(endpointId)) ?? null),
+      lifetimeEndsAt: session ? await lifetimes.deadlineOf(session) : null,
       accounts: sessions.map((s) => ({ ...info(s), active: keyOf(s) === activeKey })),
       switchedAccount: switched,
       signingIn: signIn.busy,
@@ -161,8 +197,19 @@ export function createSessionService(deps: SessionServiceDeps) {
     activate: async (address: string): Promise<SessionInfo> => info(await accounts.activate(address)),
     onWalletAccountsChanged: accounts.onWalletAccountsChanged,
     retryFailing: refresher.retryFailing,
-    reconcile: refresher.reconcile,
-    onAlarm: refresher.onAlarm,
+    /** At every worker start: lifetimes first (a session whose lifetime is over is not refreshed), then refreshes and alarms. */
+    reconcile: async () => {
+      await lifetimes.enforce();
+      await refresher.reconcile();
+    },
+    /** At every alarm: lifetimes first, so that a refresh never outlives its session's lifetime. */
+    onAlarm: async (name: string) => {
+      await (name === LIFETIME_ALARM ? lifetimes.onAlarm(name) : lifetimes.enforce());
+      await refresher.onAlarm(name);
+    },
+    onIdleStateChanged: lifetimes.onIdleStateChanged,
+    /** The lifetimes changed in the settings: sessions already past the new one end now. */
+    onLifetimesChanged: lifetimes.enforce,
     getToken,
     refreshNow,
     sessionInfo,

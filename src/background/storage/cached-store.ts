@@ -63,6 +63,10 @@ export function withMemoryCache(inner: Store): Store {
     () => inner.getConsent(),
     (next) => inner.setConsent(next),
   );
+  const endings = cachedRecord(
+    () => inner.getLifetimeEndings(),
+    (next) => inner.setLifetimeEndings(next),
+  );
   const sessions = lazy<Map<string, Session>>(async () => new Map((await inner.listSessions()).map((s) => [keyOf(s), s])));
 
   return {
@@ -95,5 +99,7 @@ export function withMemoryCache(inner: Store): Store {
     // what the cache holds must be what was written.
     getConsent: async () => structuredClone(await consent.get()),
     setConsent: (record) => consent.set(structuredClone(record)),
+    getLifetimeEndings: endings.get,
+    setLifetimeEndings: endings.set,
   };
 }

@@ -19,4 +19,6 @@ export const StorageKeys = {
   vaultKey: 'vault-key',
   metahumanToken: 'metahuman-token',
   metahumanSettings: 'metahuman-settings',
+  /** Per endpoint key, the last session its lifetime ended (session-lifetime.ts). */
+  lifetimeEndings: 'lifetime-endings',
 } as const;

@@ -8,6 +8,7 @@ import { METAHUMAN_DEFAULT_BASE_URL } from '../../core/api/metahuman.ts';
 import type { AllowedOrigin, ConsentRecord, MetahumanSettings, MetahumanTokenRecord, Settings } from '../../core/consent/records.ts';
 import { DEFAULT_ENDPOINT } from '../../core/session/endpoints.ts';
 import { keyOf, type Session } from '../../core/session/session.ts';
+import type { LifetimeEnding } from '../../core/session/session-lifetime.ts';
 import { openMetahumanRecord, sealMetahumanRecord } from './metahuman-records.ts';
 import { createSecretVault } from './secret-vault.ts';
 import { openSessionRecord, sealSession } from './session-records.ts';
@@ -34,6 +35,9 @@ export interface Store {
   saveMetahumanSettings(settings: MetahumanSettings): Promise<void>;
   getConsent(): Promise<ConsentRecord>;
   setConsent(record: ConsentRecord): Promise<void>;
+  /** Per endpoint key: the last session its lifetime ended, until someone signs in there again. */
+  getLifetimeEndings(): Promise<Record<string, LifetimeEnding>>;
+  setLifetimeEndings(endings: Record<string, LifetimeEnding>): Promise<void>;
 }
 
 export const EMPTY_CONSENT: ConsentRecord = { v: 1, pending: [], cooldowns: [] };
@@ -138,5 +142,10 @@ export function createRecordStore(storage: KeyValueStorage): Store {
       return stored?.v === 1 && Array.isArray(stored.pending) && Array.isArray(stored.cooldowns) ? stored : EMPTY_CONSENT;
     },
     setConsent: (record) => storage.set(StorageKeys.consent, record),
+    async getLifetimeEndings() {
+      const stored = await storage.get<Record<string, LifetimeEnding>>(StorageKeys.lifetimeEndings);
+      return stored !== null && typeof stored === 'object' ? stored : {};
+    },
+    setLifetimeEndings: (endings) => storage.set(StorageKeys.lifetimeEndings, endings),
   };
 }

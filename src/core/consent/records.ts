@@ -4,6 +4,7 @@
  */
 
 import type { Endpoint } from '../session/endpoints.ts';
+import type { SessionLifetime } from '../session/session-lifetime.ts';
 import type { ApprovalCaller, ConsentScope, Cooldown } from './consent.ts';
 
 export interface Settings {
@@ -14,6 +15,11 @@ export interface Settings {
    * Absent, as in records stored before it existed: MetaMask stable, then Flask.
    */
   walletExtensionId?: string;
+  /**
+   * How long a session lasts, per endpoint key (session-lifetime.ts). An endpoint with none stays
+   * signed in, as records stored before lifetimes existed do.
+   */
+  lifetimes?: Record<string, SessionLifetime>;
 }
 
 /** An origin the person allowed, in the approval window, to use `window.takoSession`. */

@@ -2,7 +2,7 @@
  * One error type for the whole product. `kind` says what went wrong, `code` is the EIP-1193 style
  * number a page can branch on, `transient` tells the lifecycle whether retrying can help.
  */
-import { TakoSessionErrorCode } from './tako-session-api.ts';
+import { type TakoNoSessionReason, TakoSessionErrorCode } from './tako-session-api.ts';
 
 export type ErrorKind =
   | 'network' // the request never got a reply (offline, DNS, connection dropped)
@@ -54,7 +54,7 @@ export interface TakoErrorOptions {
 export const SIGN_IN_CANCELLED = 'Sign-in cancelled';
 
 /** Why there is no token to hand out: the `data.reason` of a 4900. */
-export type NoSessionReason = 'signed-out' | 'expired' | 'refresh-failing';
+export type NoSessionReason = TakoNoSessionReason;
 
 /** A 4900 "no session" error carrying `data: { reason }` as the page API documents. */
 export function noSession(reason: NoSessionReason, message: string): TakoError {

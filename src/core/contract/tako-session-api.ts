@@ -66,8 +66,12 @@ export interface TakoSessionEvents {
 
 export type TakoSessionEvent = keyof TakoSessionEvents;
 
-/** Why a 4900 has no token (`error.data.reason`). */
-export type TakoNoSessionReason = 'signed-out' | 'expired' | 'refresh-failing';
+/**
+ * Why a 4900 has no token (`error.data.reason`): nobody signed in (or the person signed out), the
+ * session expired, refreshing it is failing, or the session lifetime the person chose in the
+ * settings ended it (`timed-out`: the browser closed, the computer was idle, or its maximum age).
+ */
+export type TakoNoSessionReason = 'signed-out' | 'expired' | 'refresh-failing' | 'timed-out';
 
 /*
  * In this project the file is the one source of the page contract: the extension's session view,

@@ -9,6 +9,7 @@ import type { ConsentScope } from '../consent/consent.ts';
 import type { AllowedOrigin, MetahumanTokenRecord, Settings } from '../consent/records.ts';
 import { API_VERSIONS, ENDPOINT_PRESETS, type Endpoint } from '../session/endpoints.ts';
 import type { SessionInfo } from '../session/session.ts';
+import { type LifetimeEnding, SessionLifetimeSchema } from '../session/session-lifetime.ts';
 import { Id, type WalletInfo } from './protocol.ts';
 
 export const EndpointSettingSchema = v.object({
@@ -55,11 +56,15 @@ export const UiRequestSchema = v.variant('type', [
   v.object({ type: v.literal('sign-out-account'), address: v.pipe(v.string(), v.maxLength(42)) }),
   v.object({ type: v.literal('activate-account'), address: v.pipe(v.string(), v.maxLength(42)) }),
   v.object({ type: v.literal('get-settings') }),
-  /** `walletExtensionId`: '' goes back to MetaMask; absent keeps the stored one. */
+  /**
+   * `walletExtensionId`: '' goes back to MetaMask; absent keeps the stored one. `sessionLifetime`:
+   * how long sessions on this endpoint last (absent keeps the endpoint's own).
+   */
   v.object({
     type: v.literal('save-settings'),
     endpoint: EndpointSettingSchema,
     walletExtensionId: v.optional(v.pipe(v.string(), v.maxLength(200))),
+    sessionLifetime: v.optional(SessionLifetimeSchema),
   }),
   v.object({ type: v.literal('revoke-site'), origin: v.pipe(v.string(), v.maxLength(2048)) }),
   v.object({ type: v.literal('get-approval'), requestId: Id }),
@@ -114,6 +119,10 @@ export interface PopupState {
    * without a window until `until`, after the person refused them.
    */
   cooldowns: Array<{ site: string; scope: ConsentScope; until: number }>;
+  /** Nobody is signed in on this endpoint because the session lifetime chosen for it ended the last session. */
+  lifetimeEnding: LifetimeEnding | null;
+  /** When the active session's lifetime ends it (`max-age`); null when it has no deadline. */
+  lifetimeEndsAt: number | null;
 }
 
 /** What the options page shows. The full token is there so the person can copy it. */

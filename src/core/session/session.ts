@@ -20,6 +20,11 @@ export interface Session {
   /** The access token's lifetime as the server stated it (`expires_in`). */
   lifetimeMs: number;
   obtainedAtMs: number;
+  /**
+   * When the person signed in (kept across refreshes): a `max-age` lifetime counts from here.
+   * Records stored before it existed count from their last refresh.
+   */
+  signedInAtMs?: number;
   state: 'signed-in' | 'expired';
   /** Consecutive transient refresh failures; 0 when healthy. */
   failures: number;
@@ -58,8 +63,16 @@ export function keyOf(session: Pick<Session, 'endpoint' | 'address'>): string {
  * A session from a fresh token pair received at local time `nowMs`, its server clock `clock` (what
  * earlier replies said of it) with this reply's bound added. The tokens must be for the account we
  * signed in (or refreshed) as: anything else is a broken reply and is refused rather than stored.
+ * `signedInAtMs` is the sign-in a refresh continues; a sign-in starts at `nowMs`.
  */
-export function sessionFromGrant(grant: TokenGrant, endpoint: Endpoint, address: Address, nowMs: number, clock?: ServerClock): Session {
+export function sessionFromGrant(
+  grant: TokenGrant,
+  endpoint: Endpoint,
+  address: Address,
+  nowMs: number,
+  clock?: ServerClock,
+  signedInAtMs: number = nowMs,
+): Session {
   if (!sameAddress(grant.access.address, address)) {
     throw new TakoError('malformed', `The Tako API issued a token for ${grant.access.address}, not for ${address}`);
   }
@@ -73,6 +86,7 @@ export function sessionFromGrant(grant: TokenGrant, endpoint: Endpoint, address:
     refreshExpMs: grant.refresh.exp * 1000,
     lifetimeMs: grant.expiresInSec * 1000,
     obtainedAtMs: nowMs,
+    signedInAtMs,
     state: 'signed-in',
     failures: 0,
     retryAtMs: null,
@@ -98,4 +112,9 @@ export function toSessionInfo(session: Session, refreshing: boolean): SessionInf
     expiresAt: session.accessExpMs,
     endpoint: session.endpoint.baseUrl,
   };
+}
+
+/** When the session was signed in, as lifetimes count it (older records: their last refresh). */
+export function signedInAt(session: Pick<Session, 'signedInAtMs' | 'obtainedAtMs'>): number {
+  return session.signedInAtMs ?? session.obtainedAtMs;
 }
