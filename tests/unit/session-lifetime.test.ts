@@ -144,12 +144,12 @@ describe('the session service ends sessions by their lifetime', () => {
     const [refreshed] = await h.stored();
     assert.equal(signedInAt(refreshed!), signedInAt(session), 'a refresh keeps the sign-in time');
 
+    assert.ok(token.token);
     h.advance(8 * MINUTE);
-    // Past the deadline before the lifetime alarm fired (alarms may come late): nothing goes out.
-    await assertTimedOut(h);
-    assert.notEqual(token.token, '');
+    // At the deadline a refresh alarm that fires first ends the session instead of refreshing it.
     await h.service.onAlarm(refreshAlarmName(keyOf(session)));
     assert.equal(h.requests.length, 2, 'no refresh after the lifetime ended');
+    await assertTimedOut(h);
     assert.equal(h.alarms.has(refreshAlarmName(keyOf(session))), false);
     assert.equal(h.alarms.has(LIFETIME_ALARM), false, 'nothing left to watch');
   });
@@ -165,6 +165,13 @@ describe('the session service ends sessions by their lifetime', () => {
     h.advance(10 * MINUTE);
     await h.service.onIdleStateChanged('idle');
     await assertTimedOut(h);
+  });
+
+  test('max-age: past the deadline before any alarm fired (alarms may come late), no token goes out', async () => {
+    const { h } = await withLifetime({ kind: 'max-age', maxAgeSeconds: 600 });
+    h.advance(10 * MINUTE);
+    await assertTimedOut(h);
+    assert.equal(h.requests.length, 0);
   });
 
   test('idle: a locked screen ends it at once', async () => {

@@ -38,6 +38,42 @@ export const SessionLifetimeSchema = v.variant('kind', [
   v.strictObject({ kind: v.literal('max-age'), maxAgeSeconds: WholeSeconds(1, MAX_AGE_SECONDS) }),
 ]);
 
+/** The options form's units: minutes idle, days of age. */
+export const FORM_LIMITS = { idleMinutes: { min: 1, max: MAX_IDLE_SECONDS / 60 }, maxAgeDays: { min: 1, max: MAX_AGE_SECONDS / DAY_SECONDS } };
+
+/**
+ * The lifetime the options form describes, or null when its number is not a whole one within the
+ * form's limits (the page says so, and nothing is saved).
+ */
+export function lifetimeFromForm(kind: string, idleMinutes: string, maxAgeDays: string): SessionLifetime | null {
+  const whole = (text: string, { min, max }: { min: number; max: number }) => {
+    const n = Number(text.trim());
+    return text.trim() !== '' && Number.isInteger(n) && n >= min && n <= max ? n : null;
+  };
+  switch (kind) {
+    case 'stay':
+    case 'browser-close':
+      return { kind };
+    case 'idle': {
+      const minutes = whole(idleMinutes, FORM_LIMITS.idleMinutes);
+      return minutes === null ? null : { kind, idleSeconds: minutes * 60 };
+    }
+    case 'max-age': {
+      const days = whole(maxAgeDays, FORM_LIMITS.maxAgeDays);
+      return days === null ? null : { kind, maxAgeSeconds: days * DAY_SECONDS };
+    }
+    default:
+      return null;
+  }
+}
+
+/** A stored lifetime in the form's units (a lifetime set in seconds shows rounded up). */
+export function formOfLifetime(lifetime: SessionLifetime): { kind: SessionLifetimeKind; idleMinutes?: number; maxAgeDays?: number } {
+  if (lifetime.kind === 'idle') return { kind: 'idle', idleMinutes: Math.ceil(lifetime.idleSeconds / 60) };
+  if (lifetime.kind === 'max-age') return { kind: 'max-age', maxAgeDays: Math.ceil(lifetime.maxAgeSeconds / DAY_SECONDS) };
+  return { kind: lifetime.kind };
+}
+
 /** What the background knows when it checks a session against its lifetime. */
 export interface LifetimeFacts {
   nowMs: number;

@@ -1,12 +1,19 @@
 /**
  * Options: which Tako API to use (a custom host is asked for as an optional permission on save),
- * and the MetaHuman SDK token section.
+ * how long a session on it lasts, and the MetaHuman SDK token section.
  */
 import browser from 'webextension-polyfill';
 import { describeError } from '../../core/contract/errors.ts';
 import type { EndpointSetting } from '../../core/contract/ui-protocol.ts';
 import { knownWalletExtensionName, parseWalletExtensionId } from '../../core/eth/wallet-extension.ts';
-import { customEndpoint, type EndpointPreset, hostPermissionFor } from '../../core/session/endpoints.ts';
+import { customEndpoint, type EndpointPreset, endpointKey, hostPermissionFor } from '../../core/session/endpoints.ts';
+import {
+  FORM_LIMITS,
+  formOfLifetime,
+  lifetimeFromForm,
+  lifetimeOf,
+  type SessionLifetime,
+} from '../../core/session/session-lifetime.ts';
 import { ask } from '../shared/background.ts';
 import { byTestId, byTestIds, showMessage } from '../shared/dom.ts';
 import { localizePage, t } from '../shared/i18n.ts';
@@ -25,6 +32,36 @@ const version = byTestId<HTMLSelectElement>('api-version');
 const baseUrl = byTestId<HTMLInputElement>('base-url');
 const walletExtensionId = byTestId<HTMLInputElement>('wallet-extension-id');
 const saveButton = byTestId<HTMLButtonElement>('save');
+const lifetime = byTestId<HTMLSelectElement>('session-lifetime');
+const idleMinutes = byTestId<HTMLInputElement>('idle-minutes');
+const maxAgeDays = byTestId<HTMLInputElement>('max-age-days');
+const idleFields = byTestId<HTMLFieldSetElement>('idle-fields');
+const maxAgeFields = byTestId<HTMLFieldSetElement>('max-age-fields');
+
+/** The number that goes with the chosen lifetime, and only that one, is shown. */
+function showLifetimeFields(): void {
+  idleFields.hidden = lifetime.value !== 'idle';
+  maxAgeFields.hidden = lifetime.value !== 'max-age';
+}
+
+function showLifetime(stored: SessionLifetime): void {
+  const form = formOfLifetime(stored);
+  lifetime.value = form.kind;
+  if (form.idleMinutes !== undefined) idleMinutes.value = String(form.idleMinutes);
+  if (form.maxAgeDays !== undefined) maxAgeDays.value = String(form.maxAgeDays);
+  showLifetimeFields();
+}
+
+/** The lifetime the form describes; a number out of range is said before anything is asked or saved. */
+function chosenLifetime(): SessionLifetime {
+  const chosen = lifetimeFromForm(lifetime.value, idleMinutes.value, maxAgeDays.value);
+  if (chosen) return chosen;
+  const [field, limits] =
+    lifetime.value === 'idle' ? [idleMinutes, FORM_LIMITS.idleMinutes] : [maxAgeDays, FORM_LIMITS.maxAgeDays];
+  field.setAttribute('aria-invalid', 'true');
+  field.focus();
+  throw new Error(t('errorLifetimeNumber', String(limits.min), String(limits.max)));
+}
 
 function showCustom(): void {
   el.customFields.hidden = preset.value !== 'custom';
@@ -40,12 +77,13 @@ function showError(message: string | null): void {
  * Save would store the old endpoint under a "Saved" message.
  */
 function enableEndpointForm(): void {
-  for (const control of [preset, baseUrl, version, walletExtensionId, saveButton]) control.disabled = false;
+  for (const control of [preset, baseUrl, version, walletExtensionId, lifetime, idleMinutes, maxAgeDays, saveButton]) control.disabled = false;
 }
 
 async function load(): Promise<void> {
-  const { endpoint, walletExtensionId: storedId } = await ask({ type: 'get-settings' });
+  const { endpoint, walletExtensionId: storedId, lifetimes } = await ask({ type: 'get-settings' });
   preset.value = endpoint.preset;
+  showLifetime(lifetimeOf(lifetimes, endpointKey(endpoint)));
   walletExtensionId.value = storedId ?? '';
   if (endpoint.preset === 'custom') {
     baseUrl.value = endpoint.baseUrl;
@@ -57,6 +95,8 @@ async function load(): Promise<void> {
 async function save(): Promise<void> {
   el.status.textContent = '';
   showError(null);
+  for (const field of [idleMinutes, maxAgeDays]) field.removeAttribute('aria-invalid');
+  const sessionLifetime = chosenLifetime();
   const chosen = preset.value as EndpointPreset;
   let setting: EndpointSetting = { preset: chosen };
   if (chosen === 'custom') {
@@ -71,7 +111,8 @@ async function save(): Promise<void> {
   }
   // Checked here first so a typo is explained before any permission prompt; the background checks again.
   parseWalletExtensionId(walletExtensionId.value);
-  const saved = await ask({ type: 'save-settings', endpoint: setting, walletExtensionId: walletExtensionId.value });
+  const saved = await ask({ type: 'save-settings', endpoint: setting, walletExtensionId: walletExtensionId.value, sessionLifetime });
+  showLifetime(lifetimeOf(saved.lifetimes, endpointKey(saved.endpoint)));
   baseUrl.value = saved.endpoint.preset === 'custom' ? saved.endpoint.baseUrl : baseUrl.value;
   walletExtensionId.value = saved.walletExtensionId ?? '';
   // The id the person typed stands for an extension we cannot name; MetaMask's ids are named.
@@ -80,6 +121,7 @@ async function save(): Promise<void> {
 }
 
 preset.addEventListener('change', showCustom);
+lifetime.addEventListener('change', showLifetimeFields);
 form.addEventListener('submit', (event) => {
   event.preventDefault();
   save().catch((error: unknown) => showError(describeError(error)));

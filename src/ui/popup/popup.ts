@@ -21,6 +21,7 @@ const el = byTestIds({
   times: 'session-times',
   expires: 'token-expires',
   lapses: 'session-lapses',
+  ended: 'session-ended',
   renews: 'token-renews',
   accountsHeading: 'accounts-heading',
   error: 'error',
@@ -95,8 +96,27 @@ function renderTimes(state: PopupState): void {
     const renewsAt = session.expiresAt - refreshLeadMs(Math.max(0, session.expiresAt - obtainedAt));
     el.renews.textContent = t('tokenRenews', relativeTime(Math.max(renewsAt, Date.now())));
   }
-  el.lapses.hidden = !live || !state.refreshExpiresAt;
-  el.lapses.textContent = live && state.refreshExpiresAt ? t('signInAgainBy', dayAndTime(state.refreshExpiresAt)) : '';
+  // The session lifetime chosen in Settings ends it first: that is the time to sign in again.
+  const lifetimeFirst = state.lifetimeEndsAt !== null && (!state.refreshExpiresAt || state.lifetimeEndsAt < state.refreshExpiresAt);
+  el.lapses.hidden = !live || !(state.refreshExpiresAt || lifetimeFirst);
+  el.lapses.textContent = !live
+    ? ''
+    : lifetimeFirst
+      ? t('lifetimeEndsAt', dayAndTime(state.lifetimeEndsAt!))
+      : state.refreshExpiresAt
+        ? t('signInAgainBy', dayAndTime(state.refreshExpiresAt))
+        : '';
+}
+
+/** Why nobody is signed in, when the session lifetime chosen in Settings ended the last session, and when. */
+const ENDED_MESSAGES = { 'browser-close': 'endedBrowserClose', idle: 'endedIdle', 'max-age': 'endedMaxAge' } as const;
+
+function renderEnding(state: PopupState): void {
+  const ending = state.state === 'signed-out' ? state.lifetimeEnding : null;
+  el.ended.hidden = !ending;
+  el.ended.dataset.rule = ending?.rule ?? '';
+  el.ended.dataset.endedAt = ending ? String(ending.atMs) : '';
+  el.ended.textContent = ending ? t(ENDED_MESSAGES[ending.rule], dayAndTime(ending.atMs)) : '';
 }
 
 /**
@@ -311,6 +331,7 @@ function render(state: PopupState): void {
   const session: SessionInfo | null = state.session;
   el.address.hidden = !session;
   el.times.hidden = !session;
+  renderEnding(state);
   el.address.textContent = session?.address ?? '';
   el.address.dataset.address = session?.address ?? '';
   el.expires.dataset.expiresAt = session ? String(session.expiresAt) : '';
