@@ -124,6 +124,7 @@ test.describe('max-age', () => {
 
     await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-out', { timeout: 20_000 });
     await expect(popup.getByTestId('session-ended')).toHaveAttribute('data-rule', 'max-age');
+    await expect(popup.getByTestId('session-ended')).toBeVisible();
     expect(stack.requests('/v2/refresh_token').length).toBeGreaterThan(0);
     await expect.poll(() => sessionEvents(demo)).toContainEqual(null);
     expect(await callFrom(demo, 'tako_getToken')).toMatchObject({

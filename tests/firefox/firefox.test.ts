@@ -9,35 +9,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Page } from 'puppeteer-core';
 import { REFRESH_ALARM_PREFIX } from '../../src/background/session/keys.ts';
 import { PERSONAL_DATA_COLLECTION } from '../../src/core/api/metahuman.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
-import { byTestId, type FirefoxWithExtension, launchFirefoxWithExtension, useEndpointInFirefox } from '../../tools/dev/firefox.ts';
+import { byTestId, launchFirefoxWithExtension, useEndpointInFirefox } from '../../tools/dev/firefox.ts';
 import { PROBE_PAGE_PATH, type Stack, startStack } from '../../tools/stack/server.ts';
 import { DEV_ADDRESS } from '../support/dev-addresses.ts';
-import { type CallOutcome, callFrom, expectSignedIn, nextApprovalWindow, refreshesAnswered, signInFromPopup } from '../support/firefox.ts';
+import { answerAccess, callFrom, expectSignedIn, refreshesAnswered, signInFromPopup } from '../support/firefox.ts';
 
 function jwtExpMs(token: string): number {
   return (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { exp: number }).exp * 1000;
-}
-
-/** `tako_requestAccess` from `page`, answered in the approval window. */
-async function answerAccess(firefox: FirefoxWithExtension, page: Page, answer: 'approve' | 'deny'): Promise<CallOutcome> {
-  // An approval is shown for the tab in front.
-  await page.bringToFront();
-  const approvalOpened = nextApprovalWindow(firefox);
-  const outcome = callFrom(page, 'tako_requestAccess');
-  // Settled later; until then a failure of the window must not leave it unhandled.
-  outcome.catch(() => undefined);
-  const approval = await approvalOpened;
-  const origin = await (await byTestId(approval, 'request-origin')).evaluate((node) => node.textContent);
-  assert.equal(origin, new URL(page.url()).origin);
-  const button = await byTestId(approval, answer, ':enabled');
-  // The window closes itself once answered: the click runs after this call has returned, so that
-  // the closing cannot cut the call short.
-  await button.evaluate((node) => setTimeout(() => (node as HTMLElement).click()));
-  return outcome;
 }
 
 describe('Firefox', () => {

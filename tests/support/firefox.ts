@@ -2,6 +2,7 @@
  * What the Firefox tests do as a person would, in the popup, and how they wait on the local stack
  * (by polling its log, never for a fixed time).
  */
+import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import type { Page } from 'puppeteer-core';
@@ -75,6 +76,24 @@ export async function nextApprovalWindow(firefox: FirefoxWithExtension): Promise
   if (!page) throw new Error('The new window has no page');
   await byTestId(page, 'request-origin');
   return page;
+}
+
+/** Asks for access from `page` and answers the approval window; resolves what the page got. */
+export async function answerAccess(firefox: FirefoxWithExtension, page: Page, answer: 'approve' | 'deny'): Promise<CallOutcome> {
+  // An approval is shown for the tab in front.
+  await page.bringToFront();
+  const approvalOpened = nextApprovalWindow(firefox);
+  const outcome = callFrom(page, 'tako_requestAccess');
+  // Settled later; until then a failure of the window must not leave it unhandled.
+  outcome.catch(() => undefined);
+  const approval = await approvalOpened;
+  const origin = await (await byTestId(approval, 'request-origin')).evaluate((node) => node.textContent);
+  assert.equal(origin, new URL(page.url()).origin);
+  const button = await byTestId(approval, answer, ':enabled');
+  // The window closes itself once answered: the click runs after this call has returned, so that
+  // the closing cannot cut the call short.
+  await button.evaluate((node) => setTimeout(() => (node as HTMLElement).click()));
+  return outcome;
 }
 
 /**
