@@ -34,7 +34,7 @@ export function isTakoSessionError(error: unknown): error is TakoSessionError {
 export function noSessionReason(error: unknown): TakoNoSessionReason | undefined {
   if (!isTakoSessionError(error) || error.code !== TakoSessionErrorCode.NoSession) return undefined;
   const reason = (error.data as { reason?: unknown } | undefined)?.reason;
-  return reason === 'signed-out' || reason === 'expired' || reason === 'refresh-failing' ? reason : undefined;
+  return reason === 'signed-out' || reason === 'expired' || reason === 'refresh-failing' || reason === 'timed-out' ? reason : undefined;
 }
 
 /**

@@ -42,6 +42,7 @@ const NO_SESSION_ADVICE: Record<string, string> = {
   'signed-out': 'Nobody is signed in: sign in from the extension or with "Sign in".',
   expired: 'The session expired: sign in again.',
   'refresh-failing': 'The Tako API is not answering; the extension keeps trying.',
+  'timed-out': 'The session lifetime chosen in the extension settings ended the session: sign in again.',
 };
 
 export function mountPageApiPanel(section: HTMLElement): void {
