@@ -68,7 +68,7 @@ export function createLifetimes(
       await store.setLifetimeEndings(endings);
       deps.onChange();
     }
-    await arrange();
+    await arrange(ended.length > 0);
     return ended.map(({ ending }) => ending);
   }
 
@@ -76,7 +76,7 @@ export function createLifetimes(
    * The next check: the lifetime alarm at the earliest `max-age` deadline or pending idle check,
    * and the browser's idle detection at the shortest `idle` lifetime of an endpoint with sessions.
    */
-  async function arrange(): Promise<void> {
+  async function arrange(endedSome = false): Promise<void> {
     const [settings, sessions] = await Promise.all([store.getSettings(), store.listSessions()]);
     const inUse: SessionLifetime[] = [];
     let next: number | null = idleCheckAtMs;
@@ -88,8 +88,10 @@ export function createLifetimes(
     }
     const detection = idleDetectionSeconds(inUse);
     if (detection !== null) idle.setDetectionInterval(detection);
-    if (next === null) await alarms.clear(LIFETIME_ALARM);
-    else await alarms.schedule(LIFETIME_ALARM, next);
+    if (next !== null) await alarms.schedule(LIFETIME_ALARM, next);
+    // With nothing to watch, every worker start would otherwise pay for clearing an alarm that is
+    // almost never there; one left from an earlier setting only runs a check that ends nothing.
+    else if (endedSome || inUse.some((lifetime) => lifetime.kind !== 'stay')) await alarms.clear(LIFETIME_ALARM);
   }
 
   /**
