@@ -89,7 +89,8 @@ const DEV_ONLY_HOST_PERMISSIONS = ['http://127.0.0.1/*', 'http://localhost/*'];
  * and data-collection statement; `minimum_chrome_version` means nothing to it.
  */
 function firefoxManifest(manifest) {
-  const { minimum_chrome_version: _chromeOnly, background, permissions, ...rest } = manifest;
+  // Firefox reads an organisation's settings from its own policies.json, with no schema in the manifest.
+  const { minimum_chrome_version: _chromeOnly, storage: _managedSchema, background, permissions, ...rest } = manifest;
   return {
     ...rest,
     // Chromium's `favicon` (its `_favicon/` service) does not exist in Firefox: the popup shows a
@@ -274,6 +275,8 @@ async function build({ watch, bench, production }) {
     ['src/ui/icons', 'icons'],
     // The browser's own i18n: the manifest's __MSG_*__ names and every page's words.
     ['_locales', '_locales'],
+    // What an organisation's policy may set (storage.managed); Chromium checks the policy against it.
+    ['managed-schema.json', 'managed-schema.json'],
   ];
 
   async function copyStatics() {

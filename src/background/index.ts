@@ -13,6 +13,7 @@ import { createSites } from './consent/sites.ts';
 import { createGrants, createPageApi } from './messaging/page-api.ts';
 import { createRouter } from './messaging/router.ts';
 import { createUiApi } from './messaging/ui-api.ts';
+import { createPolicy, withPolicySettings, withPolicySites } from './policy/policy.ts';
 import {
   alarmsPort,
   browserRunPort,
@@ -23,6 +24,7 @@ import {
   hasHostPermission,
   idlePort,
   notifyExtensionPages,
+  readManagedStorage,
   showBadge,
   showExpiryNotice,
   tabsPort,
@@ -37,8 +39,13 @@ import { createIdbStore } from './storage/store.ts';
 import { createDirectWallets } from './wallets/direct-wallet.ts';
 import { createPageWallets } from './wallets/page-wallet.ts';
 
-const store = withMemoryCache(createIdbStore());
-const sites = createSites(store, () => Date.now());
+/** The organisation's policy (managed storage), laid over the settings and the sites. */
+const policy = createPolicy(readManagedStorage);
+const store = withPolicySettings(withMemoryCache(createIdbStore()), policy);
+const sites = withPolicySites(
+  createSites(store, () => Date.now()),
+  policy,
+);
 const approvals = createApprovals({
   windows: windowsPort,
   tabs: tabsPort,
@@ -99,6 +106,7 @@ const uiApi = createUiApi({
   directWallets,
   walletExtension,
   hasHostPermission,
+  policy,
   onChanged: changed,
 });
 const pageApi = createPageApi({
@@ -111,6 +119,7 @@ const pageApi = createPageApi({
     return found ? directWallets.wallet(found.extensionId) : undefined;
   },
   metahumanToken: metahuman.token,
+  policy,
   onSitesChanged: changed,
 });
 
@@ -179,6 +188,18 @@ browser.idle.onStateChanged.addListener((state) => {
     .then(() => service.onIdleStateChanged(state))
     .catch((error: unknown) => {
       console.warn('Tako Session: the idle check failed:', describeError(error));
+    });
+});
+
+// The organisation changed its policy: read it again; a locked lifetime may end sessions now, and
+// what pages and the popup see (blocked or allowed sites) may have changed.
+browser.storage.onChanged.addListener((_changes, area) => {
+  if (area !== 'managed') return;
+  policy.reload();
+  void ready
+    .then(() => service.onLifetimesChanged())
+    .then(changed, (error: unknown) => {
+      console.warn('Tako Session: applying the new policy failed:', describeError(error));
     });
 });
 

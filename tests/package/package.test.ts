@@ -26,9 +26,12 @@ async function unpack(entries: Record<string, Uint8Array>, dir: string): Promise
   }
 }
 
-/** What a store package may hold: the built scripts, pages, styles, icons and messages; nothing of the sources, tests or tools. */
+/**
+ * What a store package may hold: the built scripts, pages, styles, icons and messages, and the
+ * policy schema; nothing of the sources, tests or tools.
+ */
 const BUILT_FILE =
-  /^(manifest\.json|[a-z-]+\.(js|html|css)|chunks\/chunk-[A-Z0-9]+\.js|icons\/icon-\d+\.png|_locales\/[a-zA-Z_]+\/messages\.json)$/;
+  /^(manifest\.json|managed-schema\.json|[a-z-]+\.(js|html|css)|chunks\/chunk-[A-Z0-9]+\.js|icons\/icon-\d+\.png|_locales\/[a-zA-Z_]+\/messages\.json)$/;
 
 describe('the store packages', () => {
   let work: string;

@@ -9,6 +9,7 @@ import { createApprovals } from '../../src/background/consent/approvals.ts';
 import { createSites } from '../../src/background/consent/sites.ts';
 import { createGrants, createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/messaging/page-api.ts';
 import { createUiApi, type UiApiDeps } from '../../src/background/messaging/ui-api.ts';
+import { createPolicy } from '../../src/background/policy/policy.ts';
 import { ALLOW_DELAY_MS } from '../../src/core/consent/consent.ts';
 import { TakoSessionErrorCode, type TakoSessionInfo, type TakoToken } from '../../src/core/contract/tako-session-api.ts';
 import { rejectsTakoError } from '../support/assert-tako-error.ts';
@@ -185,6 +186,7 @@ describe('a token or a grant is handed out only while the grant stands', () => {
       wallets,
       extensionWallet: async () => undefined,
       metahumanToken: async () => 'the-metahuman-token',
+      policy: createPolicy(async () => ({})),
       onSitesChanged: () => undefined,
     });
     const uiApi = createUiApi({ sites, approvals, onChanged: () => undefined } as unknown as UiApiDeps);

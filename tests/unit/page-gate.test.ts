@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { APPROVAL_PAGE, type ApprovalsDeps, ASKER_GONE, createApprovals, NO_WINDOW } from '../../src/background/consent/approvals.ts';
 import { createSites } from '../../src/background/consent/sites.ts';
 import { createGrants, createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/messaging/page-api.ts';
+import { createPolicy, withPolicySites } from '../../src/background/policy/policy.ts';
 import type { TabInfo, TabsPort, WindowsPort } from '../../src/background/ports/ports.ts';
 import type { WalletPort } from '../../src/background/ports/session-ports.ts';
 import { createPageWallets, documentReplacedMessage, pageSourceId } from '../../src/background/wallets/page-wallet.ts';
@@ -41,11 +42,18 @@ const GATED_METHODS = {
  * `extensionWallet`: a wallet extension that answers (none by default). `onGrant`: runs as the
  * person's Allow takes effect, before anyone waiting hears it.
  */
-function harness(options: { tabs?: TabsPort; extensionWallet?: WalletPort; onGrant?: (scope: ConsentScope) => void } = {}) {
+function harness(
+  options: { tabs?: TabsPort; extensionWallet?: WalletPort; onGrant?: (scope: ConsentScope) => void; managed?: unknown } = {},
+) {
   const { store } = memoryStore();
   /** The test's clock; approvals refuse an Allow sooner than ALLOW_DELAY_MS after the window was shown. */
   let time = 1_000;
-  const sites = createSites(store, () => time);
+  /** The organisation's policy, from what managed storage holds (`managed`; none by default). */
+  const policy = createPolicy(async () => options.managed ?? {});
+  const sites = withPolicySites(
+    createSites(store, () => time),
+    policy,
+  );
   /** What the service (and the MetaHuman token) were asked, in order. */
   const calls: string[] = [];
   let signInSource: string | null = null;
@@ -139,6 +147,7 @@ function harness(options: { tabs?: TabsPort; extensionWallet?: WalletPort; onGra
       calls.push('metahumanToken');
       return metahumanToken;
     },
+    policy,
     onSitesChanged: () => void sitesChanged++,
   });
 
@@ -894,5 +903,53 @@ describe("the wallet's accountsChanged from a page", () => {
     h.signedInFrom(STRANGER.tabId, PIN);
     await h.pageApi.onWalletAccounts(STRANGER, [ADDRESS], PIN);
     assert.deepEqual(h.calls, [`accountsChanged ${ADDRESS}`]);
+  });
+});
+
+describe('page API under an organisation’s policy', () => {
+  // Guards: a blocked site is refused at once, with no window: the person is not asked what the
+  // policy decided, and a grant the person gave before does not outlive the block.
+  test('a blocked site gets 4100 for everything, tako_requestAccess included, with no window; an earlier grant does not help', async () => {
+    const h = harness({ managed: { blockedSites: [STRANGER.origin] } });
+    for (const method of ['tako_requestAccess', ...Object.keys(GATED_METHODS)]) {
+      const error = await rejectsTakoError(h.pageApi.handle(STRANGER, method, undefined));
+      assert.equal(error.code, TakoSessionErrorCode.Unauthorized, method);
+    }
+    assert.equal(h.opened.length, 0, 'no approval window');
+    assert.deepEqual(h.calls, []);
+
+    const before = harness({ managed: { blockedSites: [APP.origin] } });
+    await before.store.setAllowedOrigins([{ origin: APP.origin, allowedAt: 1, metahuman: true }]);
+    assert.equal((await rejectsTakoError(before.pageApi.handle(APP, 'tako_getToken', undefined))).code, TakoSessionErrorCode.Unauthorized);
+    assert.equal(
+      (await rejectsTakoError(before.pageApi.handle(APP, 'metahuman_getToken', undefined))).code,
+      TakoSessionErrorCode.Unauthorized,
+    );
+    assert.deepEqual(await before.sites.list(), [], 'not listed as allowed');
+  });
+
+  // Guards: a site the policy allows gets its token without a window and cannot drop the grant.
+  test('a site allowed by policy is served without asking and cannot revoke itself', async () => {
+    const h = harness({ managed: { allowedSites: [APP.origin] } });
+    assert.deepEqual(await h.pageApi.handle(APP, 'tako_requestAccess', undefined), SESSION);
+    assert.deepEqual(await h.pageApi.handle(APP, 'tako_getToken', undefined), TOKEN);
+    assert.equal(h.opened.length, 0);
+    await rejectsTakoError(h.pageApi.handle(APP, 'tako_revokeAccess', undefined));
+    assert.deepEqual(await h.pageApi.handle(APP, 'tako_getToken', undefined), TOKEN);
+    assert.deepEqual(await h.sites.list(), [{ origin: APP.origin, allowedAt: 0, metahuman: false, byPolicy: true }]);
+    // Another origin still asks the person.
+    const asked = h.pageApi.handle(STRANGER, 'tako_requestAccess', undefined);
+    await h.windowFor(asked);
+  });
+
+  // Guards: the MetaHuman token turned off by policy is refused even to a site holding its grant.
+  test('the MetaHuman token turned off by policy: 4100, and the token is not read', async () => {
+    const h = harness({ managed: { metahumanToken: false } });
+    await h.store.setAllowedOrigins([{ origin: APP.origin, allowedAt: 1, metahuman: true }]);
+    const error = await rejectsTakoError(h.pageApi.handle(APP, 'metahuman_getToken', undefined));
+    assert.equal(error.code, TakoSessionErrorCode.Unauthorized);
+    assert.match(error.message, /organisation/);
+    assert.deepEqual(h.calls, [], 'the stored token was not looked up');
+    assert.deepEqual(await h.pageApi.handle(APP, 'tako_getToken', undefined), TOKEN, 'the session is not affected');
   });
 });

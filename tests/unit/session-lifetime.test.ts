@@ -15,6 +15,7 @@ import {
   idleDetectionSeconds,
   lifetimeDeadline,
   lifetimeEnded,
+  lifetimeIn,
   lifetimeOf,
   MIN_IDLE_SECONDS,
   type SessionLifetime,
@@ -80,6 +81,13 @@ describe('lifetimeEnded (pure)', () => {
       assert.deepEqual(lifetimeOf({ e: bad }, 'e'), { kind: 'stay' });
     }
     assert.deepEqual(lifetimeOf(undefined, 'e'), { kind: 'stay' });
+  });
+
+  test("an organisation's locked lifetime is every endpoint's, whatever the person chose", () => {
+    const locked: SessionLifetime = { kind: 'browser-close' };
+    assert.deepEqual(lifetimeIn({ lifetimes: { e: { kind: 'stay' } }, lockedLifetime: locked }, 'e'), locked);
+    assert.deepEqual(lifetimeIn({ lockedLifetime: locked }, 'other'), locked);
+    assert.deepEqual(lifetimeIn({ lifetimes: { e: { kind: 'idle', idleSeconds: 60 } } }, 'e'), { kind: 'idle', idleSeconds: 60 });
   });
 });
 

@@ -6,8 +6,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createUiApi, type UiApiDeps } from '../../src/background/messaging/ui-api.ts';
+import { createPolicy, withPolicySettings } from '../../src/background/policy/policy.ts';
 import { createPageWallets, documentGoneMessage, pageSourceId } from '../../src/background/wallets/page-wallet.ts';
 import type { TakoSessionInfo } from '../../src/core/contract/tako-session-api.ts';
+import type { EndpointSetting, UiReply } from '../../src/core/contract/ui-protocol.ts';
+import type { SessionLifetime } from '../../src/core/session/session-lifetime.ts';
 import { rejectsTakoError } from '../support/assert-tako-error.ts';
 import { FAKE_ACCOUNT, FAKE_WALLET, fakeTabs } from '../support/fake-tabs.ts';
 import { memoryStore } from '../support/memory-store.ts';
@@ -26,11 +29,14 @@ const unused = (name: string) => () => {
   throw new Error(`${name} is not used in these tests`);
 };
 
-function harness({ grantedHosts = [] as string[] } = {}) {
+function harness({ grantedHosts = [] as string[], managed = {} as unknown } = {}) {
   const browser = fakeTabs({ 1: `${A}/app`, 2: `${B}/app` });
   /** The wallet source of each sign-in the service was asked for. */
   const signIns: string[] = [];
+  /** The organisation's policy, from what managed storage holds (`managed`; none by default). */
+  const policy = createPolicy(async () => managed);
   const deps: UiApiDeps = {
+    policy,
     service: {
       async signIn(wallet, walletId) {
         signIns.push(wallet.source);
@@ -40,11 +46,11 @@ function harness({ grantedHosts = [] as string[] } = {}) {
       snapshot: unused('snapshot'),
       cancelSignIn: unused('cancelSignIn'),
       refreshNow: unused('refreshNow'),
-      onLifetimesChanged: unused('onLifetimesChanged'),
+      onLifetimesChanged: async () => [],
       signOut: unused('signOut'),
       activate: unused('activate'),
     },
-    store: memoryStore().store,
+    store: withPolicySettings(memoryStore().store, policy),
     sites: { list: unused('sites.list'), revoke: unused('sites.revoke') },
     approvals: {
       view: unused('view'),
@@ -149,5 +155,56 @@ describe('the endpoint setting', () => {
     const h = harness({ grantedHosts: [LOCAL] });
     await save(h, LOCAL);
     assert.equal((await h.store.getSettings()).endpoint.baseUrl, LOCAL);
+  });
+});
+
+describe('settings under an organisation’s policy', () => {
+  const LOCKED = 'https://tako.corp.example';
+  const managed = { endpoint: LOCKED, sessionLifetime: 'max-age', maxAgeDays: 7, metahumanToken: false, colour: 'blue' };
+
+  test('get-settings shows the locked endpoint and lifetime, what is locked, and the keys it could not read', async () => {
+    const h = harness({ managed });
+    const settings = (await h.ui.handle({ type: 'get-settings' })) as UiReply<'get-settings'>;
+    assert.deepEqual(settings.endpoint, { preset: 'custom', baseUrl: LOCKED, version: 'v2' });
+    assert.deepEqual(settings.lockedLifetime, { kind: 'max-age', maxAgeSeconds: 7 * 86_400 });
+    assert.deepEqual(settings.locks, {
+      endpoint: true,
+      sessionLifetime: true,
+      metahumanToken: true,
+      problems: ['colour: not a Tako Session policy'],
+    });
+  });
+
+  // Guards: a setting the policy locks is not changed by a save, and the save changes nothing else.
+  test('a save naming another endpoint or lifetime is refused and stores nothing; the locked ones save', async () => {
+    const h = harness({ managed, grantedHosts: [LOCKED] });
+    const save = (endpoint: EndpointSetting, sessionLifetime?: SessionLifetime) =>
+      h.ui.handle({
+        type: 'save-settings',
+        endpoint,
+        walletExtensionId: 'abcdefghijklmnopabcdefghijklmnop',
+        ...(sessionLifetime ? { sessionLifetime } : {}),
+      });
+    assert.match((await rejectsTakoError(save({ preset: 'tako-v2' }))).message, /organisation/);
+    assert.match(
+      (await rejectsTakoError(save({ preset: 'custom', baseUrl: LOCKED, version: 'v2' }, { kind: 'stay' }))).message,
+      /organisation/,
+    );
+    assert.equal((await h.store.getSettings()).walletExtensionId, undefined, 'nothing of a refused save is stored');
+
+    const saved = (await save(
+      { preset: 'custom', baseUrl: `${LOCKED}/`, version: 'v2' },
+      { kind: 'max-age', maxAgeSeconds: 7 * 86_400 },
+    )) as UiReply<'save-settings'>;
+    assert.equal(saved.walletExtensionId, 'abcdefghijklmnopabcdefghijklmnop');
+    assert.deepEqual(saved.lockedLifetime, { kind: 'max-age', maxAgeSeconds: 7 * 86_400 });
+  });
+
+  test('the MetaHuman form is refused when the policy turns the token off', async () => {
+    const h = harness({ managed });
+    const error = await rejectsTakoError(
+      h.ui.handle({ type: 'obtain-metahuman', name: 'Ada', mail: 'ada@example.com', comment: '', replaceExisting: false }),
+    );
+    assert.match(error.message, /organisation/);
   });
 });

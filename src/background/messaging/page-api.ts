@@ -9,8 +9,10 @@ import type { ApprovalCaller, ConsentScope } from '../../core/consent/consent.ts
 import { TakoError } from '../../core/contract/errors.ts';
 import { parseMessage } from '../../core/contract/protocol.ts';
 import type { TakoSessionMethod, TakoSessionMethods, TakoSessionParams } from '../../core/contract/tako-session-api.ts';
+import { policyForSite } from '../../core/policy/policy.ts';
 import type { Approvals } from '../consent/approvals.ts';
 import type { Sites } from '../consent/sites.ts';
+import { BLOCKED_BY_POLICY, METAHUMAN_OFF_BY_POLICY, type Policy } from '../policy/policy.ts';
 import type { WalletPort } from '../ports/session-ports.ts';
 import type { SessionService } from '../session/service.ts';
 import { type PageWallets, pageSourceId } from '../wallets/page-wallet.ts';
@@ -42,6 +44,8 @@ export interface PageApiDeps {
    */
   extensionWallet: () => Promise<WalletPort | undefined>;
   metahumanToken: () => Promise<string | undefined>;
+  /** The organisation's policy: blocked sites are refused without a window; the MetaHuman token may be off. */
+  policy: Pick<Policy, 'policy'>;
   onSitesChanged: () => void;
 }
 
@@ -108,6 +112,7 @@ export function createPageApi(deps: PageApiDeps) {
       return null;
     },
     metahuman_getToken: async (caller) => {
+      if (!(await deps.policy.policy()).metahumanToken) throw new TakoError('not-allowed', METAHUMAN_OFF_BY_POLICY);
       // A separate grant: the token never expires, so the person allows it on its own (approvals
       // write the grant when the person answers). Asked before the token is looked up, so that a
       // site without the grant learns nothing of whether one is stored.
@@ -121,6 +126,8 @@ export function createPageApi(deps: PageApiDeps) {
   };
 
   async function requestAccess(caller: PageCaller): Promise<TakoSessionMethods['tako_requestAccess']> {
+    // A blocked site is refused before any window: the person is not asked what policy decided.
+    if (policyForSite(await deps.policy.policy(), caller.origin) === 'blocked') throw new TakoError('not-allowed', BLOCKED_BY_POLICY);
     // The grant is written by approvals when the person answers, so that it holds even when this
     // worker was stopped in between and the page asked again.
     if (!(await sites.isAllowed(caller.origin)) && !(await approvals.decisionFor(caller.origin, 'session', callerOf(caller)))) {

@@ -1,13 +1,14 @@
 /** What the extension's own pages (popup, options, approval) may ask the background. */
 
-import type { Settings } from '../../core/consent/records.ts';
 import { TakoError } from '../../core/contract/errors.ts';
 import { type EndpointSetting, type PopupState, popupStateName, type UiHandlers, type UiRequest } from '../../core/contract/ui-protocol.ts';
 import type { DetectedWalletExtension } from '../../core/eth/wallet-extension.ts';
 import { parseWalletExtensionId } from '../../core/eth/wallet-extension.ts';
+import { policyLocks } from '../../core/policy/policy.ts';
 import { customEndpoint, type Endpoint, endpointKey, PRESET_ENDPOINTS } from '../../core/session/endpoints.ts';
 import type { Approvals } from '../consent/approvals.ts';
 import type { Sites } from '../consent/sites.ts';
+import { LOCKED_BY_POLICY, METAHUMAN_OFF_BY_POLICY, type Policy } from '../policy/policy.ts';
 import type { HasHostPermission } from '../ports/ports.ts';
 import type { Metahuman } from '../session/metahuman.ts';
 import type { SessionService } from '../session/service.ts';
@@ -27,6 +28,8 @@ export interface UiApiDeps {
   /** The wallet extension in the settings, else MetaMask stable or Flask: the first one installed. */
   walletExtension: () => Promise<DetectedWalletExtension | null>;
   hasHostPermission: HasHostPermission;
+  /** The organisation's policy: what it locks is refused here and shown as locked. */
+  policy: Pick<Policy, 'current'>;
   /** The site list or the settings changed. */
   onChanged: () => void;
 }
@@ -114,29 +117,36 @@ export function createUiApi(deps: UiApiDeps) {
       return null;
     },
     'activate-account': (request) => service.activate(request.address),
-    'get-settings': () => store.getSettings(),
+    'get-settings': async () => {
+      const [settings, { policy, problems }] = await Promise.all([store.getSettings(), deps.policy.current()]);
+      return { ...settings, locks: policyLocks(policy, problems) };
+    },
     'save-settings': async (request) => {
-      // Both are checked before anything is stored: a bad id or endpoint changes nothing.
-      const walletExtensionId =
-        request.walletExtensionId === undefined
-          ? (await store.getSettings()).walletExtensionId
-          : parseWalletExtensionId(request.walletExtensionId);
+      // Everything is checked before anything is stored: a bad id or endpoint, or a setting the
+      // organisation's policy locks, changes nothing.
+      const { policy } = await deps.policy.current();
       const stored = await store.getSettings();
+      const walletExtensionId =
+        request.walletExtensionId === undefined ? stored.walletExtensionId : parseWalletExtensionId(request.walletExtensionId);
       const endpoint = await endpointFrom(request.endpoint);
-      const lifetimes = request.sessionLifetime
-        ? { ...stored.lifetimes, [endpointKey(endpoint)]: request.sessionLifetime }
-        : stored.lifetimes;
-      const settings: Settings = {
+      if (policy.endpoint && endpointKey(endpoint) !== endpointKey(policy.endpoint)) {
+        throw new TakoError('invalid', `${LOCKED_BY_POLICY}: the Tako API is ${policy.endpoint.baseUrl} (${policy.endpoint.version})`);
+      }
+      const lifetime = request.sessionLifetime;
+      if (policy.sessionLifetime && lifetime && JSON.stringify(lifetime) !== JSON.stringify(policy.sessionLifetime)) {
+        throw new TakoError('invalid', `${LOCKED_BY_POLICY}: how long you stay signed in`);
+      }
+      const lifetimes = lifetime && !policy.sessionLifetime ? { ...stored.lifetimes, [endpointKey(endpoint)]: lifetime } : stored.lifetimes;
+      await store.saveSettings({
         v: 1,
         endpoint,
         ...(walletExtensionId ? { walletExtensionId } : {}),
         ...(lifetimes ? { lifetimes } : {}),
-      };
-      await store.saveSettings(settings);
+      });
       // A session already past its endpoint's new lifetime ends now, not at its next alarm.
-      if (request.sessionLifetime) await service.onLifetimesChanged();
+      if (lifetime) await service.onLifetimesChanged();
       deps.onChanged();
-      return settings;
+      return store.getSettings();
     },
     'revoke-site': async (request) => {
       await sites.revoke(request.origin);
@@ -160,7 +170,10 @@ export function createUiApi(deps: UiApiDeps) {
       return null;
     },
     'get-metahuman': () => metahuman.view(),
-    'obtain-metahuman': (request) => metahuman.obtain(request),
+    'obtain-metahuman': async (request) => {
+      if (!(await deps.policy.current()).policy.metahumanToken) throw new TakoError('invalid', METAHUMAN_OFF_BY_POLICY);
+      return metahuman.obtain(request);
+    },
     'save-metahuman-settings': (request) => metahuman.saveSettings(request.baseUrl),
   };
 

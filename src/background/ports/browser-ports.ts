@@ -123,6 +123,9 @@ export const idlePort: IdlePort = {
   setDetectionInterval: (seconds) => browser.idle.setDetectionInterval(seconds),
 };
 
+/** What the organisation's policy sets (`storage.managed`); rejects when none is set, as Firefox does. */
+export const readManagedStorage = (): Promise<unknown> => browser.storage.managed.get(null);
+
 /** Kept in `storage.session`: memory only, gone when the browser closes or the extension reloads. */
 const BROWSER_RUN_KEY = 'browser-run-started';
 

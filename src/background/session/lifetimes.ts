@@ -16,7 +16,7 @@ import {
   type LifetimeEnding,
   lifetimeDeadline,
   lifetimeEnded,
-  lifetimeOf,
+  lifetimeIn,
   type SessionLifetime,
 } from '../../core/session/session-lifetime.ts';
 import type { IdleState, LifetimePorts, SessionServiceDeps } from '../ports/session-ports.ts';
@@ -48,7 +48,7 @@ export function createLifetimes(
     const idleStates = new Map<number, IdleState>();
     const ended: Array<{ session: Session; ending: LifetimeEnding }> = [];
     for (const session of sessions) {
-      const lifetime = lifetimeOf(settings.lifetimes, endpointKey(session.endpoint));
+      const lifetime = lifetimeIn(settings, endpointKey(session.endpoint));
       if (lifetime.kind === 'stay') continue;
       let idleState: IdleState | undefined;
       if (lifetime.kind === 'idle') {
@@ -81,7 +81,7 @@ export function createLifetimes(
     const inUse: SessionLifetime[] = [];
     let next: number | null = idleCheckAtMs;
     for (const session of sessions) {
-      const lifetime = lifetimeOf(settings.lifetimes, endpointKey(session.endpoint));
+      const lifetime = lifetimeIn(settings, endpointKey(session.endpoint));
       inUse.push(lifetime);
       const deadline = lifetimeDeadline(lifetime, { signedInAtMs: signedInAt(session) });
       if (deadline !== null && (next === null || deadline < next)) next = deadline;
@@ -105,7 +105,7 @@ export function createLifetimes(
       const settings = await store.getSettings();
       const sessions = await store.listSessions();
       const idleTimes = sessions
-        .map((s) => lifetimeOf(settings.lifetimes, endpointKey(s.endpoint)))
+        .map((s) => lifetimeIn(settings, endpointKey(s.endpoint)))
         .filter((l): l is Extract<SessionLifetime, { kind: 'idle' }> => l.kind === 'idle')
         .map((l) => l.idleSeconds);
       const detection = Math.min(...idleTimes);
@@ -124,8 +124,8 @@ export function createLifetimes(
 
   /** When the session's `max-age` lifetime ends it; null when its lifetime has no deadline. */
   async function deadlineOf(session: Session): Promise<number | null> {
-    const { lifetimes } = await store.getSettings();
-    return lifetimeDeadline(lifetimeOf(lifetimes, endpointKey(session.endpoint)), { signedInAtMs: signedInAt(session) });
+    const settings = await store.getSettings();
+    return lifetimeDeadline(lifetimeIn(settings, endpointKey(session.endpoint)), { signedInAtMs: signedInAt(session) });
   }
 
   async function onAlarm(name: string): Promise<void> {

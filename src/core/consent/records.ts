@@ -20,6 +20,8 @@ export interface Settings {
    * signed in, as records stored before lifetimes existed do.
    */
   lifetimes?: Record<string, SessionLifetime>;
+  /** The lifetime of every endpoint when the organisation's policy sets it: laid over, never stored. */
+  lockedLifetime?: SessionLifetime;
 }
 
 /** An origin the person allowed, in the approval window, to use `window.takoSession`. */
@@ -31,6 +33,8 @@ export interface AllowedOrigin {
    * this grant existed read as false.
    */
   metahuman: boolean;
+  /** Allowed by the organisation's policy (laid over the stored list, never stored): not revocable. */
+  byPolicy?: true;
 }
 
 /**

@@ -7,6 +7,7 @@
 import * as v from 'valibot';
 import type { ConsentScope } from '../consent/consent.ts';
 import type { AllowedOrigin, MetahumanTokenRecord, Settings } from '../consent/records.ts';
+import type { PolicyLocks } from '../policy/policy.ts';
 import { API_VERSIONS, ENDPOINT_PRESETS, type Endpoint } from '../session/endpoints.ts';
 import type { SessionInfo } from '../session/session.ts';
 import { type LifetimeEnding, SessionLifetimeSchema } from '../session/session-lifetime.ts';
@@ -143,7 +144,8 @@ export interface UiReplies {
   'sign-out': null;
   'sign-out-account': null;
   'activate-account': SessionInfo;
-  'get-settings': Settings;
+  /** The settings in use (the policy laid over them), and what the policy locks. */
+  'get-settings': Settings & { locks: PolicyLocks };
   'save-settings': Settings;
   'revoke-site': null;
   /** `insecure`: an http:// origin that is not this computer. */

@@ -39,7 +39,10 @@ export const SessionLifetimeSchema = v.variant('kind', [
 ]);
 
 /** The options form's units: minutes idle, days of age. */
-export const FORM_LIMITS = { idleMinutes: { min: 1, max: MAX_IDLE_SECONDS / 60 }, maxAgeDays: { min: 1, max: MAX_AGE_SECONDS / DAY_SECONDS } };
+export const FORM_LIMITS = {
+  idleMinutes: { min: 1, max: MAX_IDLE_SECONDS / 60 },
+  maxAgeDays: { min: 1, max: MAX_AGE_SECONDS / DAY_SECONDS },
+};
 
 /**
  * The lifetime the options form describes, or null when its number is not a whole one within the
@@ -131,6 +134,14 @@ export function lifetimeOf(lifetimes: Readonly<Record<string, unknown>> | undefi
   const stored = lifetimes?.[endpointId];
   const parsed = v.safeParse(SessionLifetimeSchema, stored);
   return parsed.success ? parsed.output : STAY_SIGNED_IN;
+}
+
+/** The lifetime of an endpoint: the one the organisation's policy locks, else the person's choice. */
+export function lifetimeIn(
+  settings: { lifetimes?: Readonly<Record<string, unknown>>; lockedLifetime?: SessionLifetime },
+  endpointId: string,
+): SessionLifetime {
+  return settings.lockedLifetime ?? lifetimeOf(settings.lifetimes, endpointId);
 }
 
 /** How a session ended by its lifetime is remembered, per endpoint, for the popup and for pages. */

@@ -7,13 +7,7 @@ import { describeError } from '../../core/contract/errors.ts';
 import type { EndpointSetting } from '../../core/contract/ui-protocol.ts';
 import { knownWalletExtensionName, parseWalletExtensionId } from '../../core/eth/wallet-extension.ts';
 import { customEndpoint, type EndpointPreset, endpointKey, hostPermissionFor } from '../../core/session/endpoints.ts';
-import {
-  FORM_LIMITS,
-  formOfLifetime,
-  lifetimeFromForm,
-  lifetimeOf,
-  type SessionLifetime,
-} from '../../core/session/session-lifetime.ts';
+import { FORM_LIMITS, formOfLifetime, lifetimeFromForm, lifetimeOf, type SessionLifetime } from '../../core/session/session-lifetime.ts';
 import { ask } from '../shared/background.ts';
 import { byTestId, byTestIds, showMessage } from '../shared/dom.ts';
 import { localizePage, t } from '../shared/i18n.ts';
@@ -56,8 +50,7 @@ function showLifetime(stored: SessionLifetime): void {
 function chosenLifetime(): SessionLifetime {
   const chosen = lifetimeFromForm(lifetime.value, idleMinutes.value, maxAgeDays.value);
   if (chosen) return chosen;
-  const [field, limits] =
-    lifetime.value === 'idle' ? [idleMinutes, FORM_LIMITS.idleMinutes] : [maxAgeDays, FORM_LIMITS.maxAgeDays];
+  const [field, limits] = lifetime.value === 'idle' ? [idleMinutes, FORM_LIMITS.idleMinutes] : [maxAgeDays, FORM_LIMITS.maxAgeDays];
   field.setAttribute('aria-invalid', 'true');
   field.focus();
   throw new Error(t('errorLifetimeNumber', String(limits.min), String(limits.max)));
@@ -77,7 +70,8 @@ function showError(message: string | null): void {
  * Save would store the old endpoint under a "Saved" message.
  */
 function enableEndpointForm(): void {
-  for (const control of [preset, baseUrl, version, walletExtensionId, lifetime, idleMinutes, maxAgeDays, saveButton]) control.disabled = false;
+  for (const control of [preset, baseUrl, version, walletExtensionId, lifetime, idleMinutes, maxAgeDays, saveButton])
+    control.disabled = false;
 }
 
 async function load(): Promise<void> {

@@ -1,0 +1,103 @@
+/**
+ * The organisation's policy in the background: read once per worker from managed storage (again
+ * when the browser says it changed), and laid over what the person chose: the settings (a locked
+ * endpoint, a locked session lifetime) and the allowed sites (allowed or blocked by policy). The
+ * decisions are the pure core's (core/policy/policy.ts).
+ */
+import type { AllowedOrigin } from '../../core/consent/records.ts';
+import { TakoError } from '../../core/contract/errors.ts';
+import { NO_POLICY, type OrganisationPolicy, policyForSite, readPolicy } from '../../core/policy/policy.ts';
+import type { Sites } from '../consent/sites.ts';
+import type { Store } from '../storage/store.ts';
+
+/** `storage.managed.get()`: what the organisation set; it rejects when none is set (Firefox). */
+export type ReadManagedStorage = () => Promise<unknown>;
+
+export function createPolicy(readManaged: ReadManagedStorage) {
+  let loaded: Promise<{ policy: OrganisationPolicy; problems: string[] }> | undefined;
+  const current = () => {
+    loaded ??= readManaged().then(readPolicy, () => ({ policy: NO_POLICY, problems: [] }));
+    return loaded;
+  };
+  return {
+    current,
+    policy: async () => (await current()).policy,
+    /** The browser changed the managed storage: read it again at the next question. */
+    reload(): void {
+      loaded = undefined;
+    },
+  };
+}
+
+export type Policy = ReturnType<typeof createPolicy>;
+
+/**
+ * The store with the policy laid over the settings: a locked endpoint is the one in use and the one
+ * written; a locked session lifetime is every endpoint's (`lockedLifetime`, never stored).
+ */
+export function withPolicySettings(store: Store, policy: Policy): Store {
+  return {
+    ...store,
+    async getSettings() {
+      const [stored, { endpoint, sessionLifetime }] = await Promise.all([store.getSettings(), policy.policy()]);
+      return {
+        ...stored,
+        ...(endpoint ? { endpoint } : {}),
+        ...(sessionLifetime ? { lockedLifetime: sessionLifetime } : {}),
+      };
+    },
+    async saveSettings(settings) {
+      const { lockedLifetime: _, ...stored } = settings;
+      await store.saveSettings(stored);
+    },
+  };
+}
+
+export const BLOCKED_BY_POLICY = 'This site is blocked by your organisation’s policy';
+export const LOCKED_BY_POLICY = 'Set by your organisation’s policy';
+export const METAHUMAN_OFF_BY_POLICY = 'The MetaHuman SDK token is turned off by your organisation’s policy';
+
+/**
+ * The sites with the policy laid over them: a blocked site is not allowed (even if the person
+ * allowed it before), an allowed one is, without asking, and cannot be revoked.
+ */
+export function withPolicySites(sites: Sites, policy: Policy): Sites {
+  const rule = async (origin: string) => policyForSite(await policy.policy(), origin);
+  return {
+    ...sites,
+    async isAllowed(origin) {
+      const decided = await rule(origin);
+      return decided === null ? sites.isAllowed(origin) : decided === 'allowed';
+    },
+    async list(): Promise<AllowedOrigin[]> {
+      const [stored, current] = await Promise.all([sites.list(), policy.policy()]);
+      const listed = stored
+        .filter((site) => policyForSite(current, site.origin) !== 'blocked')
+        .map((site) => (policyForSite(current, site.origin) === 'allowed' ? { ...site, byPolicy: true as const } : site));
+      const added = current.allowedSites
+        .filter((origin) => policyForSite(current, origin) === 'allowed' && !stored.some((site) => site.origin === origin))
+        .map((origin) => ({ origin, allowedAt: 0, metahuman: false, byPolicy: true as const }));
+      return [...listed, ...added];
+    },
+    async allow(origin) {
+      if ((await rule(origin)) === 'blocked') throw new TakoError('not-allowed', BLOCKED_BY_POLICY);
+      return sites.allow(origin);
+    },
+    async hasMetahuman(origin) {
+      return (await rule(origin)) !== 'blocked' && sites.hasMetahuman(origin);
+    },
+    async grantMetahuman(origin) {
+      const decided = await rule(origin);
+      if (decided === 'blocked') return false;
+      // A site allowed by policy has no record of its own until it gets its MetaHuman grant.
+      if (decided === 'allowed') await sites.allow(origin);
+      return sites.grantMetahuman(origin);
+    },
+    async revoke(origin) {
+      if ((await rule(origin)) === 'allowed') {
+        throw new TakoError('internal', 'This site is allowed by your organisation’s policy and cannot be revoked here');
+      }
+      return sites.revoke(origin);
+    },
+  };
+}
