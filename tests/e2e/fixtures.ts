@@ -15,6 +15,7 @@ import { useEndpoint } from '../../tools/dev/drive.ts';
 import { extensionIdOf, launchWithExtension, serviceWorkerOf } from '../../tools/dev/launch.ts';
 import { type Stack, type StackOptions, startStack } from '../../tools/stack/server.ts';
 import type { Extension } from '../support/e2e/extension.ts';
+import { extensionUnderPolicy } from '../support/e2e/policy.ts';
 
 export type { Extension };
 
@@ -30,6 +31,8 @@ export const test = base.extend<{
   stackOptions: StackOptions;
   walletExtension: boolean;
   browserLocale: string | undefined;
+  /** An object, not a function: Playwright would take a function for a fixture of its own. */
+  policy: { forStack(stack: Stack): Record<string, unknown> } | undefined;
   stack: Stack;
   extension: Extension;
 }>({
@@ -41,15 +44,30 @@ export const test = base.extend<{
   walletExtension: [false, { option: true }],
   /** The browser's UI language ("de"); the system's when left out. */
   browserLocale: [undefined, { option: true }],
+  /**
+   * An organisation's policy for the extension (from the test's stack): a copy of the build is
+   * loaded, with a policy file of its own in Chromium's machine-wide policy folder (policy.ts).
+   */
+  policy: [undefined, { option: true }],
   stack: async ({ stackOptions }, use) => {
     const stack = await startStack({ port: 0, ...stackOptions });
     await use(stack);
     await stack.close();
   },
-  extension: async ({ stack, walletExtension, browserLocale }, use) => {
+  extension: async ({ stack, walletExtension, browserLocale, policy }, use) => {
     const userDataDir = await mkdtemp(path.join(os.tmpdir(), 'tako-session-profile-'));
-    const launchOptions = { walletExtension, ...(browserLocale ? { locale: browserLocale } : {}), args: TEST_CHROMIUM_ARGS };
-    let context = await launchWithExtension(userDataDir, launchOptions);
+    const policed = policy ? await extensionUnderPolicy(policy.forStack(stack)) : undefined;
+    const launchOptions = {
+      walletExtension,
+      ...(browserLocale ? { locale: browserLocale } : {}),
+      ...(policed ? { extensionPath: policed.dir } : {}),
+      args: TEST_CHROMIUM_ARGS,
+    };
+    // A policy file left behind would apply to no one (the id is the copy's), but is removed anyway.
+    let context = await launchWithExtension(userDataDir, launchOptions).catch(async (error: unknown) => {
+      await policed?.remove();
+      throw error;
+    });
     const extension: Extension = {
       id: await extensionIdOf(context),
       get context() {
@@ -81,9 +99,13 @@ export const test = base.extend<{
         await serviceWorkerOf(context);
       },
     };
-    await use(extension);
-    await context.close();
-    await rm(userDataDir, { recursive: true, force: true });
+    try {
+      await use(extension);
+    } finally {
+      await context.close();
+      await rm(userDataDir, { recursive: true, force: true });
+      await policed?.remove();
+    }
   },
 });
 

@@ -6,8 +6,9 @@ import browser from 'webextension-polyfill';
 import { describeError } from '../../core/contract/errors.ts';
 import type { EndpointSetting } from '../../core/contract/ui-protocol.ts';
 import { knownWalletExtensionName, parseWalletExtensionId } from '../../core/eth/wallet-extension.ts';
+import type { PolicyLocks } from '../../core/policy/policy.ts';
 import { customEndpoint, type EndpointPreset, endpointKey, hostPermissionFor } from '../../core/session/endpoints.ts';
-import { FORM_LIMITS, formOfLifetime, lifetimeFromForm, lifetimeOf, type SessionLifetime } from '../../core/session/session-lifetime.ts';
+import { FORM_LIMITS, formOfLifetime, lifetimeFromForm, lifetimeIn, type SessionLifetime } from '../../core/session/session-lifetime.ts';
 import { ask } from '../shared/background.ts';
 import { byTestId, byTestIds, showMessage } from '../shared/dom.ts';
 import { localizePage, t } from '../shared/i18n.ts';
@@ -70,14 +71,45 @@ function showError(message: string | null): void {
  * Save would store the old endpoint under a "Saved" message.
  */
 function enableEndpointForm(): void {
-  for (const control of [preset, baseUrl, version, walletExtensionId, lifetime, idleMinutes, maxAgeDays, saveButton])
+  for (const control of [preset, baseUrl, version, walletExtensionId, lifetime, idleMinutes, maxAgeDays, saveButton]) {
     control.disabled = false;
+  }
+  showLocks();
+}
+
+/** What the organisation's policy sets: shown, and locked (the background refuses a change anyway). */
+let locks: PolicyLocks = { endpoint: false, sessionLifetime: false, metahumanToken: false, problems: [] };
+
+function showLocks(): void {
+  for (const control of [preset, baseUrl, version]) control.disabled ||= locks.endpoint;
+  for (const control of [lifetime, idleMinutes, maxAgeDays]) control.disabled ||= locks.sessionLifetime;
+  byTestId('endpoint-locked').hidden = !locks.endpoint;
+  byTestId('lifetime-locked').hidden = !locks.sessionLifetime;
+  byTestId('mh-locked').hidden = !locks.metahumanToken;
+  if (locks.metahumanToken) {
+    // Inert as a whole: the section's own code enables its buttons as its requests settle.
+    const mhForm = byTestId<HTMLFormElement>('mh-form');
+    mhForm.inert = true;
+    for (const control of mhForm.elements) (control as HTMLInputElement).disabled = true;
+  }
+  byTestId('policy-notice').hidden = !(locks.endpoint || locks.sessionLifetime || locks.metahumanToken || locks.problems.length > 0);
+  const problems = byTestId<HTMLUListElement>('policy-problems');
+  problems.replaceChildren(
+    ...locks.problems.map((problem) => {
+      const item = document.createElement('li');
+      item.textContent = t('policyProblem', problem);
+      return item;
+    }),
+  );
+  problems.hidden = locks.problems.length === 0;
 }
 
 async function load(): Promise<void> {
-  const { endpoint, walletExtensionId: storedId, lifetimes } = await ask({ type: 'get-settings' });
+  const settings = await ask({ type: 'get-settings' });
+  const { endpoint, walletExtensionId: storedId } = settings;
+  locks = settings.locks;
   preset.value = endpoint.preset;
-  showLifetime(lifetimeOf(lifetimes, endpointKey(endpoint)));
+  showLifetime(lifetimeIn(settings, endpointKey(endpoint)));
   walletExtensionId.value = storedId ?? '';
   if (endpoint.preset === 'custom') {
     baseUrl.value = endpoint.baseUrl;
@@ -106,7 +138,7 @@ async function save(): Promise<void> {
   // Checked here first so a typo is explained before any permission prompt; the background checks again.
   parseWalletExtensionId(walletExtensionId.value);
   const saved = await ask({ type: 'save-settings', endpoint: setting, walletExtensionId: walletExtensionId.value, sessionLifetime });
-  showLifetime(lifetimeOf(saved.lifetimes, endpointKey(saved.endpoint)));
+  showLifetime(lifetimeIn(saved, endpointKey(saved.endpoint)));
   baseUrl.value = saved.endpoint.preset === 'custom' ? saved.endpoint.baseUrl : baseUrl.value;
   walletExtensionId.value = saved.walletExtensionId ?? '';
   // The id the person typed stands for an extension we cannot name; MetaMask's ids are named.

@@ -165,7 +165,7 @@ function siteIcon(origin: string): HTMLElement {
 }
 
 /** One allowed site: its icon, its origin, what it has (the session; the MetaHuman token) and Revoke. */
-function siteItem({ origin, metahuman }: PopupState['sites'][number]): HTMLLIElement {
+function siteItem({ origin, metahuman, byPolicy }: PopupState['sites'][number]): HTMLLIElement {
   const item = document.createElement('li');
   item.dataset.testid = 'site';
   item.dataset.origin = origin;
@@ -181,6 +181,13 @@ function siteItem({ origin, metahuman }: PopupState['sites'][number]): HTMLLIEle
   const text = document.createElement('span');
   text.className = 'site-text';
   text.append(label, grants);
+  item.dataset.byPolicy = String(byPolicy === true);
+  // Allowed by the organisation: said instead of a Revoke the background would refuse.
+  if (byPolicy) {
+    grants.textContent += ` · ${t('allowedByOrganisation')}`;
+    item.append(siteIcon(origin), text);
+    return item;
+  }
   const revoke = actionButton('revoke', t('revoke'), () => ask({ type: 'revoke-site', origin }));
   revoke.setAttribute('aria-label', t('revokeSite', origin));
   item.append(siteIcon(origin), text, revoke);
