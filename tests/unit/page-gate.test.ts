@@ -953,3 +953,39 @@ describe('page API under an organisation’s policy', () => {
     assert.deepEqual(await h.pageApi.handle(APP, 'tako_getToken', undefined), TOKEN, 'the session is not affected');
   });
 });
+
+describe('site activity', () => {
+  // Guards: what the popup shows of a site (last used, tokens received) comes from the tokens the
+  // page API actually handed it, is kept across a worker restart, and goes with a revoke.
+  test('tokens a site receives are counted with the last use; kept by a new worker; revoke and Clear activity forget them', async () => {
+    const h = harness();
+    await allow(h, APP);
+    await h.pageApi.handle(APP, 'tako_getToken', undefined);
+    h.advance(5_000);
+    await h.pageApi.handle(APP, 'tako_getToken', undefined);
+    await h.pageApi.handle(APP, 'tako_getSession', undefined);
+    await rejectsTakoError(h.pageApi.handle(STRANGER, 'tako_getToken', undefined));
+    await h.sites.activityWritten();
+    const [site] = await h.sites.list();
+    assert.deepEqual(
+      { origin: site!.origin, lastUsedAt: site!.lastUsedAt, tokens: site!.tokens },
+      {
+        origin: APP.origin,
+        lastUsedAt: h.now(),
+        tokens: 2,
+      },
+    );
+    assert.ok(site!.allowedAt > 0);
+
+    const restarted = createSites(h.store, () => h.now());
+    assert.equal((await restarted.list())[0]!.tokens, 2, 'kept across a worker restart');
+
+    await restarted.clearActivity();
+    assert.deepEqual(await restarted.list(), [{ origin: APP.origin, allowedAt: site!.allowedAt, metahuman: false }], 'the grant stays');
+
+    await h.pageApi.handle(APP, 'tako_getToken', undefined);
+    await h.sites.activityWritten();
+    await h.sites.revoke(APP.origin);
+    assert.deepEqual(await h.store.getSiteActivity(), {}, 'a revoked site leaves no activity behind');
+  });
+});

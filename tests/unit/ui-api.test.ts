@@ -51,7 +51,7 @@ function harness({ grantedHosts = [] as string[], managed = {} as unknown } = {}
       activate: unused('activate'),
     },
     store: withPolicySettings(memoryStore().store, policy),
-    sites: { list: unused('sites.list'), revoke: unused('sites.revoke') },
+    sites: { list: unused('sites.list'), revoke: unused('sites.revoke'), clearActivity: unused('sites.clearActivity') },
     approvals: {
       view: unused('view'),
       answer: unused('answer'),

@@ -35,7 +35,7 @@ const GetTokenParamsSchema = v.optional(
 
 export interface PageApiDeps {
   service: Pick<SessionService, 'getToken' | 'sessionInfo' | 'signIn' | 'signOut' | 'isSignInSource' | 'onWalletAccountsChanged'>;
-  sites: Pick<Sites, 'isAllowed' | 'allow' | 'revoke' | 'hasMetahuman'>;
+  sites: Pick<Sites, 'isAllowed' | 'allow' | 'revoke' | 'hasMetahuman' | 'recordToken'>;
   approvals: Pick<Approvals, 'decisionFor' | 'withdraw'>;
   wallets: Pick<PageWallets, 'pin' | 'pageWallet'>;
   /**
@@ -146,6 +146,8 @@ export function createPageApi(deps: PageApiDeps) {
     // Checked again when the answer is ready (a token may have waited on a refresh): a site
     // revoked meanwhile is answered as any site that is not allowed. Its own revoke is the answer.
     if (method !== 'tako_revokeAccess' && !(await sites.isAllowed(caller.origin))) throw notAllowed();
+    // What the popup shows of the site: when it last received a token, and how many.
+    if (method === 'tako_getToken' || method === 'metahuman_getToken') sites.recordToken(caller.origin);
     return result;
   }
 

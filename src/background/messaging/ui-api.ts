@@ -19,7 +19,7 @@ import type { PageWallets, PinnedPage } from '../wallets/page-wallet.ts';
 export interface UiApiDeps {
   service: Pick<SessionService, 'snapshot' | 'signIn' | 'cancelSignIn' | 'refreshNow' | 'signOut' | 'activate' | 'onLifetimesChanged'>;
   store: Pick<Store, 'getSettings' | 'saveSettings'>;
-  sites: Pick<Sites, 'list' | 'revoke'>;
+  sites: Pick<Sites, 'list' | 'revoke' | 'clearActivity'>;
   approvals: Pick<Approvals, 'view' | 'answer' | 'cooldowns' | 'lift' | 'withdraw'>;
   metahuman: Pick<Metahuman, 'view' | 'obtain' | 'saveSettings'>;
   wallets: Pick<PageWallets, 'listPages' | 'pin' | 'pageWallet' | 'listWallets'>;
@@ -152,6 +152,11 @@ export function createUiApi(deps: UiApiDeps) {
       await sites.revoke(request.origin);
       // A MetaHuman approval still open for the site ends with it: revoking wins over a grant in flight.
       await approvals.withdraw(request.origin);
+      deps.onChanged();
+      return null;
+    },
+    'clear-activity': async () => {
+      await sites.clearActivity();
       deps.onChanged();
       return null;
     },

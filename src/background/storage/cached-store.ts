@@ -67,6 +67,10 @@ export function withMemoryCache(inner: Store): Store {
     () => inner.getLifetimeEndings(),
     (next) => inner.setLifetimeEndings(next),
   );
+  const activity = cachedRecord(
+    () => inner.getSiteActivity(),
+    (next) => inner.setSiteActivity(next),
+  );
   const sessions = lazy<Map<string, Session>>(async () => new Map((await inner.listSessions()).map((s) => [keyOf(s), s])));
 
   return {
@@ -101,5 +105,7 @@ export function withMemoryCache(inner: Store): Store {
     setConsent: (record) => consent.set(structuredClone(record)),
     getLifetimeEndings: endings.get,
     setLifetimeEndings: endings.set,
+    getSiteActivity: activity.get,
+    setSiteActivity: activity.set,
   };
 }

@@ -21,4 +21,6 @@ export const StorageKeys = {
   metahumanSettings: 'metahuman-settings',
   /** Per endpoint key, the last session its lifetime ended (session-lifetime.ts). */
   lifetimeEndings: 'lifetime-endings',
+  /** Per allowed origin, when it last received a token and how many. */
+  siteActivity: 'site-activity',
 } as const;

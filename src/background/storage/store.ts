@@ -5,7 +5,14 @@
  */
 import { createStore, delMany, entries, get, set, type UseStore } from 'idb-keyval';
 import { METAHUMAN_DEFAULT_BASE_URL } from '../../core/api/metahuman.ts';
-import type { AllowedOrigin, ConsentRecord, MetahumanSettings, MetahumanTokenRecord, Settings } from '../../core/consent/records.ts';
+import type {
+  AllowedOrigin,
+  ConsentRecord,
+  MetahumanSettings,
+  MetahumanTokenRecord,
+  Settings,
+  SiteActivity,
+} from '../../core/consent/records.ts';
 import { DEFAULT_ENDPOINT } from '../../core/session/endpoints.ts';
 import { keyOf, type Session } from '../../core/session/session.ts';
 import type { LifetimeEnding } from '../../core/session/session-lifetime.ts';
@@ -37,6 +44,9 @@ export interface Store {
   setConsent(record: ConsentRecord): Promise<void>;
   /** Per endpoint key: the last session its lifetime ended, until someone signs in there again. */
   getLifetimeEndings(): Promise<Record<string, LifetimeEnding>>;
+  /** Per allowed origin: when it last received a token and how many (sites.ts keeps it small). */
+  getSiteActivity(): Promise<Record<string, SiteActivity>>;
+  setSiteActivity(activity: Record<string, SiteActivity>): Promise<void>;
   setLifetimeEndings(endings: Record<string, LifetimeEnding>): Promise<void>;
 }
 
@@ -147,5 +157,10 @@ export function createRecordStore(storage: KeyValueStorage): Store {
       return stored !== null && typeof stored === 'object' ? stored : {};
     },
     setLifetimeEndings: (endings) => storage.set(StorageKeys.lifetimeEndings, endings),
+    async getSiteActivity() {
+      const stored = await storage.get<Record<string, SiteActivity>>(StorageKeys.siteActivity);
+      return stored !== null && typeof stored === 'object' ? stored : {};
+    },
+    setSiteActivity: (activity) => storage.set(StorageKeys.siteActivity, activity),
   };
 }

@@ -35,6 +35,15 @@ export interface AllowedOrigin {
   metahuman: boolean;
   /** Allowed by the organisation's policy (laid over the stored list, never stored): not revocable. */
   byPolicy?: true;
+  /** Its activity (SiteActivity), laid over the list as it is shown; kept in a record of its own. */
+  lastUsedAt?: number;
+  tokens?: number;
+}
+
+/** What a site did with its access: when it last received a token, and how many it received. */
+export interface SiteActivity {
+  lastUsedAt: number;
+  tokens: number;
 }
 
 /**

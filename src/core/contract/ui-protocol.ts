@@ -68,6 +68,8 @@ export const UiRequestSchema = v.variant('type', [
     sessionLifetime: v.optional(SessionLifetimeSchema),
   }),
   v.object({ type: v.literal('revoke-site'), origin: v.pipe(v.string(), v.maxLength(2048)) }),
+  /** Forgets every site's activity (last used, tokens received); the grants stay. */
+  v.object({ type: v.literal('clear-activity') }),
   v.object({ type: v.literal('get-approval'), requestId: Id }),
   v.object({ type: v.literal('answer-approval'), requestId: Id, approved: v.boolean() }),
   /** The person lets a refused origin ask again before its cool-down ends. */
@@ -148,6 +150,7 @@ export interface UiReplies {
   'get-settings': Settings & { locks: PolicyLocks };
   'save-settings': Settings;
   'revoke-site': null;
+  'clear-activity': null;
   /** `insecure`: an http:// origin that is not this computer. */
   'get-approval': { origin: string; scope: ConsentScope; insecure: boolean };
   'answer-approval': null;

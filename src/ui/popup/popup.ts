@@ -50,6 +50,7 @@ const buttons = byTestIds(
     signOutAll: 'sign-out-all',
     signInSwitched: 'sign-in-switched',
     cancelSignIn: 'cancel-sign-in',
+    clearActivity: 'clear-activity',
   },
   HTMLButtonElement,
 );
@@ -165,11 +166,13 @@ function siteIcon(origin: string): HTMLElement {
 }
 
 /** One allowed site: its icon, its origin, what it has (the session; the MetaHuman token) and Revoke. */
-function siteItem({ origin, metahuman, byPolicy }: PopupState['sites'][number]): HTMLLIElement {
+function siteItem({ origin, metahuman, byPolicy, allowedAt, lastUsedAt, tokens }: PopupState['sites'][number]): HTMLLIElement {
   const item = document.createElement('li');
   item.dataset.testid = 'site';
   item.dataset.origin = origin;
   item.dataset.metahuman = String(metahuman);
+  item.dataset.lastUsed = lastUsedAt === undefined ? '' : String(lastUsedAt);
+  item.dataset.tokens = String(tokens ?? 0);
   const label = document.createElement('span');
   label.className = 'site-name';
   label.textContent = origin;
@@ -178,9 +181,16 @@ function siteItem({ origin, metahuman, byPolicy }: PopupState['sites'][number]):
   grants.className = 'grants muted';
   grants.dataset.testid = 'site-grants';
   grants.textContent = metahuman ? t('siteHasSessionAndMetahuman') : t('siteHasSession');
+  // When it was allowed, last used, and how many tokens it received.
+  const activity = document.createElement('span');
+  activity.className = 'grants muted';
+  activity.dataset.testid = 'site-activity';
+  const allowed = allowedAt > 0 ? t('siteAllowedOn', formatWhen(allowedAt)) : '';
+  const used = lastUsedAt === undefined ? t('siteNotUsed') : t('siteLastUsed', relativeTime(lastUsedAt), String(tokens ?? 0));
+  activity.textContent = allowed ? `${allowed} · ${used}` : used;
   const text = document.createElement('span');
   text.className = 'site-text';
-  text.append(label, grants);
+  text.append(label, grants, activity);
   item.dataset.byPolicy = String(byPolicy === true);
   // Allowed by the organisation: said instead of a Revoke the background would refuse.
   if (byPolicy) {
@@ -197,6 +207,7 @@ function siteItem({ origin, metahuman, byPolicy }: PopupState['sites'][number]):
 function renderSites(state: PopupState): void {
   el.sites.replaceChildren(...state.sites.map(siteItem));
   el.sitesEmpty.hidden = state.sites.length > 0;
+  buttons.clearActivity.hidden = !state.sites.some((site) => site.lastUsedAt !== undefined);
 }
 
 /** Sites refused for a while after the person said no; each can be let to ask again. */
@@ -471,6 +482,7 @@ sourcePicker.addEventListener('change', () => {
 });
 buttons.signOutAll.addEventListener('click', () => void run(() => ask({ type: 'sign-out', scope: 'all' })));
 buttons.refreshNow.addEventListener('click', () => void run(() => ask({ type: 'refresh-now' })));
+buttons.clearActivity.addEventListener('click', () => void run(() => ask({ type: 'clear-activity' })));
 buttons.signOut.addEventListener('click', () => void run(() => ask({ type: 'sign-out', scope: 'active' })));
 
 onStateChanged(() => void reload().catch((error: unknown) => showError(describeError(error))));
