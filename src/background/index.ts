@@ -9,7 +9,7 @@ import { describeError } from '../core/contract/errors.ts';
 import type { Reply } from '../core/contract/protocol.ts';
 import { defaultWalletExtensionIds } from '../core/eth/wallet-extension.ts';
 import { createApprovals } from './consent/approvals.ts';
-import { createSites } from './consent/sites.ts';
+import { createSites, GRANT_EXPIRY_ALARM } from './consent/sites.ts';
 import { createGrants, createPageApi } from './messaging/page-api.ts';
 import { createRouter } from './messaging/router.ts';
 import { createUiApi } from './messaging/ui-api.ts';
@@ -43,7 +43,7 @@ import { createPageWallets } from './wallets/page-wallet.ts';
 const policy = createPolicy(readManagedStorage);
 const store = withPolicySettings(withMemoryCache(createIdbStore()), policy);
 const sites = withPolicySites(
-  createSites(store, () => Date.now()),
+  createSites(store, () => Date.now(), tabsPort),
   policy,
 );
 const approvals = createApprovals({
@@ -51,14 +51,15 @@ const approvals = createApprovals({
   tabs: tabsPort,
   store,
   now: () => Date.now(),
-  async grant(origin, scope) {
-    await grant(origin, scope);
+  async grant(origin, scope, choice) {
+    await grant(origin, scope, choice);
+    await scheduleGrantExpiry();
     changed();
   },
   onChanged: () => changed(),
   watchWindows: (watching) => watchWindows(watching),
 });
-const grant = createGrants({ sites, signOut: () => ready.then(() => service.signOut('active')) });
+const grant = createGrants({ sites, signOut: () => ready.then(() => service.signOut('active')), now: () => Date.now() });
 const wallets = createPageWallets(tabsPort);
 /** Wallet extensions reached directly; their account changes count only from the one that signed in. */
 const directWallets = createDirectWallets({
@@ -123,6 +124,21 @@ const pageApi = createPageApi({
   onSitesChanged: changed,
 });
 
+/**
+ * Grants the person gave for a day or a month end on an alarm of their own, with no page open: the
+ * site's tabs then get accessChanged (the publisher sees it gone from the list) and 4100.
+ */
+async function scheduleGrantExpiry(): Promise<void> {
+  const next = await sites.nextExpiry();
+  if (next === null) await browser.alarms.clear(GRANT_EXPIRY_ALARM);
+  else await browser.alarms.create(GRANT_EXPIRY_ALARM, { when: next });
+}
+async function endGrants(): Promise<void> {
+  const ended = await sites.pruneEnded();
+  await scheduleGrantExpiry();
+  if (ended.length > 0) changed();
+}
+
 // Reconcile on every worker start: refresh what fell due while we were asleep, rebuild alarms.
 const ready = service.reconcile().catch((error: unknown) => {
   console.error('Tako Session: reconcile failed:', describeError(error));
@@ -139,6 +155,10 @@ browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.Message
 });
 
 browser.alarms.onAlarm.addListener((alarm) => {
+  if (alarm.name === GRANT_EXPIRY_ALARM) {
+    void endGrants().catch((error: unknown) => console.warn('Tako Session: ending grants failed:', describeError(error)));
+    return;
+  }
   void ready
     .then(() => service.onAlarm(alarm.name))
     .catch((error: unknown) => {
@@ -219,6 +239,8 @@ browser.runtime.onUpdateAvailable.addListener(() => {
 browser.runtime.onInstalled.addListener(changed);
 browser.runtime.onStartup.addListener(() => {
   changed();
+  // Tabs do not outlive the browser: grants for open tabs end; timed ones may have ended meanwhile.
+  void endGrants().catch((error: unknown) => console.warn('Tako Session: ending grants failed:', describeError(error)));
   // Tab ids start again with the browser: cool-downs no longer know the tabs that asked.
   void approvals.onBrowserStart();
 });

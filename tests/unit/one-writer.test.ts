@@ -157,7 +157,7 @@ describe('a token or a grant is handed out only while the grant stands', () => {
       tabs: { query: async () => [{ id: APP.tabId }], documentOrigin: async (tabId) => (tabId === APP.tabId ? A : undefined) },
       store,
       now: () => time,
-      grant: createGrants({ sites, signOut: async () => undefined }),
+      grant: createGrants({ sites, signOut: async () => undefined, now: () => Date.now() }),
       onChanged: () => undefined,
       watchWindows: () => undefined,
     });

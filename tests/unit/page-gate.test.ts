@@ -13,6 +13,7 @@ import type { TabInfo, TabsPort, WindowsPort } from '../../src/background/ports/
 import type { WalletPort } from '../../src/background/ports/session-ports.ts';
 import { createPageWallets, documentReplacedMessage, pageSourceId } from '../../src/background/wallets/page-wallet.ts';
 import { ALLOW_DELAY_MS, COOLDOWN_BASE_MS, COOLDOWN_MAX_MS, type ConsentScope, RAISE_INTERVAL_MS } from '../../src/core/consent/consent.ts';
+import type { GrantDuration } from '../../src/core/consent/grants.ts';
 import type { TakoSessionInfo, TakoSessionMethod, TakoToken } from '../../src/core/contract/tako-session-api.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { rejectsTakoError } from '../support/assert-tako-error.ts';
@@ -51,7 +52,8 @@ function harness(
   /** The organisation's policy, from what managed storage holds (`managed`; none by default). */
   const policy = createPolicy(async () => options.managed ?? {});
   const sites = withPolicySites(
-    createSites(store, () => time),
+    // What each tab shows (`shown`, below) decides whether a grant for open tabs still holds.
+    createSites(store, () => time, { documentOrigin: (tabId, documentId) => tabs.documentOrigin(tabId, documentId) }),
     policy,
   );
   /** What the service (and the MetaHuman token) were asked, in order. */
@@ -111,15 +113,15 @@ function harness(
       return document && (documentId === undefined || document.documentId === documentId) ? document.origin : undefined;
     },
   };
-  const grant = createGrants({ sites, signOut: () => service.signOut('active') });
+  const grant = createGrants({ sites, signOut: () => service.signOut('active'), now: () => time });
   const approvals = createApprovals({
     windows,
     tabs,
     store,
     now: () => time,
-    async grant(origin, scope) {
+    async grant(origin, scope, choice) {
       options.onGrant?.(scope);
-      await grant(origin, scope);
+      await grant(origin, scope, choice);
       sitesChanged++;
     },
     onChanged: () => undefined,
@@ -987,5 +989,65 @@ describe('site activity', () => {
     await h.sites.activityWritten();
     await h.sites.revoke(APP.origin);
     assert.deepEqual(await h.store.getSiteActivity(), {}, 'a revoked site leaves no activity behind');
+  });
+});
+
+describe('grants with a duration', () => {
+  /** tako_requestAccess from `caller`, allowed for `duration`. */
+  async function allowFor(h: ReturnType<typeof harness>, caller: PageCaller, duration: GrantDuration): Promise<void> {
+    const access = h.pageApi.handle(caller, 'tako_requestAccess', undefined);
+    const { requestId } = await h.windowFor(access);
+    h.advance(ALLOW_DELAY_MS);
+    assert.equal(await h.approvals.answer(requestId, true, duration), true);
+    await access;
+  }
+
+  // Guards: a grant for a day ends after a day, by itself: the site is refused and no longer
+  // listed (which is what sends its tabs accessChanged), and the alarm knows when.
+  test('a grant for one day: served for the day, 4100 after it, gone from the list; the alarm is set for its end', async () => {
+    const h = harness();
+    await allowFor(h, APP, '1d');
+    const [site] = await h.sites.list();
+    assert.equal(site!.expiresAt, h.now() + 86_400_000);
+    assert.equal(await h.sites.nextExpiry(), site!.expiresAt);
+    h.advance(86_400_000 - 1);
+    assert.deepEqual(await h.pageApi.handle(APP, 'tako_getToken', undefined), TOKEN);
+    h.advance(1);
+    assert.equal((await rejectsTakoError(h.pageApi.handle(APP, 'tako_getToken', undefined))).code, TakoSessionErrorCode.Unauthorized);
+    assert.deepEqual(await h.sites.list(), []);
+    assert.deepEqual(await h.sites.pruneEnded(), [APP.origin]);
+    assert.equal(await h.sites.nextExpiry(), null);
+    // Asking again opens a window: the person decides anew.
+    await h.windowFor(h.pageApi.handle(APP, 'tako_requestAccess', undefined));
+  });
+
+  test('until revoked (the default) has no end; 30 days ends after 30', async () => {
+    const h = harness();
+    await allow(h, APP);
+    assert.equal((await h.sites.list())[0]!.expiresAt, undefined);
+    await allowFor(h, STRANGER, '30d');
+    h.advance(30 * 86_400_000);
+    assert.deepEqual(
+      (await h.sites.list()).map((site) => site.origin),
+      [APP.origin],
+    );
+  });
+
+  // Guards: a grant for open tabs is held by the site's tabs: another tab of the site joins while
+  // one is open; when none shows the site any more, the grant is over.
+  test('while a tab of the site is open: other tabs of the site join; when none is left, 4100 and gone', async () => {
+    const h = harness();
+    await allowFor(h, APP, 'open-tabs');
+    assert.deepEqual((await h.sites.list())[0]!.tabIds, [APP.tabId]);
+    h.navigate(11, APP.origin);
+    const second: PageCaller = { origin: APP.origin, tabId: 11 };
+    assert.deepEqual(await h.pageApi.handle(second, 'tako_getToken', undefined), TOKEN, 'a second tab while the first is open');
+    h.navigate(APP.tabId, 'https://elsewhere.example');
+    assert.deepEqual(await h.pageApi.handle(second, 'tako_getToken', undefined), TOKEN, 'held by the second tab now');
+    h.navigate(11, 'https://elsewhere.example');
+    h.navigate(12, APP.origin);
+    const later: PageCaller = { origin: APP.origin, tabId: 12 };
+    assert.equal((await rejectsTakoError(h.pageApi.handle(later, 'tako_getToken', undefined))).code, TakoSessionErrorCode.Unauthorized);
+    assert.deepEqual(await h.sites.list(), []);
   });
 });

@@ -35,6 +35,7 @@ import {
   sameCaller,
   siteOf,
 } from '../../core/consent/consent.ts';
+import { DEFAULT_GRANT_DURATION, type GrantChoice, type GrantDuration } from '../../core/consent/grants.ts';
 import type { ConsentRecord, PendingApproval } from '../../core/consent/records.ts';
 import { describeError, TakoError } from '../../core/contract/errors.ts';
 import { createSerial } from '../../core/session/serial.ts';
@@ -57,7 +58,7 @@ export interface ApprovalsDeps {
   store: Pick<Store, 'getConsent' | 'setConsent'>;
   now: () => number;
   /** Writes the grant the person gave (or does what they allowed); runs before anyone waiting hears the answer. */
-  grant: (origin: string, scope: ConsentScope) => Promise<void>;
+  grant: (origin: string, scope: ConsentScope, choice: GrantChoice) => Promise<void>;
   /** The cool-downs changed (the popup lists them). */
   onChanged: () => void;
   /**
@@ -240,9 +241,14 @@ export function createApprovals(deps: ApprovalsDeps) {
   }
 
   /** Removes a request and applies the answer; the window is for the caller to close. */
-  async function decide(state: ConsentRecord, request: PendingApproval, approved: boolean): Promise<void> {
+  async function decide(
+    state: ConsentRecord,
+    request: PendingApproval,
+    approved: boolean,
+    duration: GrantDuration = DEFAULT_GRANT_DURATION,
+  ): Promise<void> {
     state.pending = state.pending.filter((other) => other.requestId !== request.requestId);
-    if (approved) await deps.grant(request.origin, request.scope);
+    if (approved) await deps.grant(request.origin, request.scope, { duration, tabIds: request.callers.map((caller) => caller.tabId) });
     else refuse(state, request);
     await show(state);
     settle(request.origin, request.scope, approved);
@@ -313,7 +319,7 @@ export function createApprovals(deps: ApprovalsDeps) {
     },
 
     /** The person answered in the window. False when the request is no longer pending. */
-    async answer(requestId: string, approved: boolean): Promise<boolean> {
+    async answer(requestId: string, approved: boolean, duration?: GrantDuration): Promise<boolean> {
       const windowId = await serial(async () => {
         const state = await load();
         const request = byRequestId(state, requestId);
@@ -334,7 +340,7 @@ export function createApprovals(deps: ApprovalsDeps) {
             throw new TakoError('invalid', ASKER_GONE);
           }
         }
-        await decide(state, request, approved);
+        await decide(state, request, approved, duration);
         return request.windowId;
       });
       if (windowId === null) return false;

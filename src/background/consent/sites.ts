@@ -7,18 +7,28 @@
  * written while another site is revoked cannot bring that site back), and a revoke, once done,
  * is what every later check sees.
  */
+
+import { isGrantExpired, nextGrantExpiry } from '../../core/consent/grants.ts';
 import type { AllowedOrigin, SiteActivity } from '../../core/consent/records.ts';
 import { describeError } from '../../core/contract/errors.ts';
 import { createSerial } from '../../core/session/serial.ts';
+import type { TabsPort } from '../ports/ports.ts';
 import type { Store } from '../storage/store.ts';
 
 const SITES_RECORD = 'sites';
+/** The alarm at which the next grant given for a day or a month ends. */
+export const GRANT_EXPIRY_ALARM = 'grant-expiry';
 /** Activity has a record and a writer of its own: counting a token never waits behind, or delays, a grant or a revoke. */
 const ACTIVITY_RECORD = 'site-activity';
 
+/**
+ * `tabs` tells whether a tab still shows a site, for grants that last while a tab of the site is
+ * open; without it (tests of other rules) such a grant holds.
+ */
 export function createSites(
   store: Pick<Store, 'getAllowedOrigins' | 'setAllowedOrigins' | 'getSiteActivity' | 'setSiteActivity'>,
   now: () => number,
+  tabs?: Pick<TabsPort, 'documentOrigin'>,
 ) {
   const serial = createSerial();
   const read = () => serial(SITES_RECORD, () => store.getAllowedOrigins());
@@ -65,11 +75,30 @@ export function createSites(
     });
   const find = async (origin: string) => (await read()).find((site) => site.origin === origin);
 
+  /** A grant for open tabs holds while one of its tabs still shows the site; any other always does. */
+  async function holdsOpenTab(site: AllowedOrigin): Promise<boolean> {
+    if (site.tabIds === undefined) return true;
+    if (!tabs) return true;
+    for (const tabId of site.tabIds) if ((await tabs.documentOrigin(tabId).catch(() => undefined)) === site.origin) return true;
+    return false;
+  }
+
+  /** Ends these grants (and their activity), in the list's one step. */
+  async function endGrants(origins: string[]): Promise<void> {
+    await update((sites) => ({ next: sites.filter((site) => !origins.includes(site.origin)), result: undefined }));
+    for (const origin of origins) {
+      uncounted.delete(origin);
+      await forgetActivity(origin);
+    }
+  }
+
   return {
-    /** The allowed sites, each with its activity. */
+    /** The sites with a live grant, each with its activity (a grant that ended is not listed). */
     async list(): Promise<AllowedOrigin[]> {
       const [sites, activity] = await Promise.all([read(), serial(ACTIVITY_RECORD, () => store.getSiteActivity())]);
-      return sites.map((site) => (activity[site.origin] ? { ...site, ...activity[site.origin] } : site));
+      const live: AllowedOrigin[] = [];
+      for (const site of sites) if (!isGrantExpired(site, now()) && (await holdsOpenTab(site))) live.push(site);
+      return live.map((site) => (activity[site.origin] ? { ...site, ...activity[site.origin] } : site));
     },
     /** An allowed site received a token: counted now, written shortly after (never on the caller's path). */
     recordToken(origin: string): void {
@@ -86,15 +115,45 @@ export function createSites(
     activityWritten: async (): Promise<void> => {
       await writing;
     },
-    async isAllowed(origin: string): Promise<boolean> {
-      return (await find(origin)) !== undefined;
+    /**
+     * Whether the origin holds a live grant, asked from `tabId` (a page's call). A grant that lasts
+     * while a tab of the site is open takes in a new tab of the site while one of its tabs is still
+     * there; once none is, it is over (and removed).
+     */
+    async isAllowed(origin: string, tabId?: number): Promise<boolean> {
+      const site = await find(origin);
+      if (!site || isGrantExpired(site, now())) return false;
+      if (site.tabIds === undefined || tabId === undefined || site.tabIds.includes(tabId)) return true;
+      if (await holdsOpenTab(site)) {
+        await update((sites) => ({
+          next: sites.map((s) => (s.origin === origin && s.tabIds ? { ...s, tabIds: [...s.tabIds, tabId] } : s)),
+          result: undefined,
+        }));
+        return true;
+      }
+      await endGrants([origin]);
+      return false;
     },
-    allow(origin: string): Promise<void> {
-      return update((sites) =>
-        sites.some((site) => site.origin === origin)
-          ? { result: undefined }
-          : { next: [...sites, { origin, allowedAt: now(), metahuman: false }], result: undefined },
-      );
+    /** Allows the origin on these terms (its duration); an origin already allowed keeps its own. */
+    allow(origin: string, terms: Pick<AllowedOrigin, 'expiresAt' | 'tabIds'> = {}): Promise<void> {
+      return update((sites) => {
+        const current = sites.find((site) => site.origin === origin);
+        if (current && !isGrantExpired(current, now())) return { result: undefined };
+        const others = sites.filter((site) => site.origin !== origin);
+        return { next: [...others, { origin, allowedAt: now(), metahuman: false, ...terms }], result: undefined };
+      });
+    },
+    /** Removes the grants that ended (their time, or their last tab); resolves their origins. */
+    async pruneEnded(): Promise<string[]> {
+      const sites = await read();
+      const ended: string[] = [];
+      for (const site of sites) if (isGrantExpired(site, now()) || !(await holdsOpenTab(site))) ended.push(site.origin);
+      if (ended.length > 0) await endGrants(ended);
+      return ended;
+    },
+    /** When the next grant ends by its time (for the alarm), or null. */
+    async nextExpiry(): Promise<number | null> {
+      return nextGrantExpiry(await read());
     },
     async hasMetahuman(origin: string): Promise<boolean> {
       return (await find(origin))?.metahuman === true;

@@ -6,6 +6,7 @@
 
 import * as v from 'valibot';
 import type { ApprovalCaller, ConsentScope } from '../../core/consent/consent.ts';
+import { DEFAULT_GRANT_CHOICE, type GrantChoice, grantTerms } from '../../core/consent/grants.ts';
 import { TakoError } from '../../core/contract/errors.ts';
 import { parseMessage } from '../../core/contract/protocol.ts';
 import type { TakoSessionMethod, TakoSessionMethods, TakoSessionParams } from '../../core/contract/tako-session-api.ts';
@@ -64,9 +65,9 @@ type GatedHandlers = { [M in GatedMethod]: (caller: PageCaller, params: unknown)
  * grant, the MetaHuman grant (only for a site still allowed), or the sign-out a site asked for. A
  * page's own sign-in with its wallet grants nothing: the sign-in that asked goes on.
  */
-export function createGrants(deps: { sites: Pick<Sites, 'allow' | 'grantMetahuman'>; signOut: () => Promise<void> }) {
-  return async function grant(origin: string, scope: ConsentScope): Promise<void> {
-    if (scope === 'session') await deps.sites.allow(origin);
+export function createGrants(deps: { sites: Pick<Sites, 'allow' | 'grantMetahuman'>; signOut: () => Promise<void>; now: () => number }) {
+  return async function grant(origin: string, scope: ConsentScope, choice: GrantChoice = DEFAULT_GRANT_CHOICE): Promise<void> {
+    if (scope === 'session') await deps.sites.allow(origin, grantTerms(choice.duration, deps.now(), choice.tabIds));
     else if (scope === 'metahuman') await deps.sites.grantMetahuman(origin);
     else if (scope === 'sign-out') await deps.signOut();
   };
@@ -130,7 +131,10 @@ export function createPageApi(deps: PageApiDeps) {
     if (policyForSite(await deps.policy.policy(), caller.origin) === 'blocked') throw new TakoError('not-allowed', BLOCKED_BY_POLICY);
     // The grant is written by approvals when the person answers, so that it holds even when this
     // worker was stopped in between and the page asked again.
-    if (!(await sites.isAllowed(caller.origin)) && !(await approvals.decisionFor(caller.origin, 'session', callerOf(caller)))) {
+    if (
+      !(await sites.isAllowed(caller.origin, caller.tabId)) &&
+      !(await approvals.decisionFor(caller.origin, 'session', callerOf(caller)))
+    ) {
       throw new TakoError('rejected', 'The person declined access for this site');
     }
     return service.sessionInfo();
@@ -140,12 +144,12 @@ export function createPageApi(deps: PageApiDeps) {
     if (method === 'tako_requestAccess') return requestAccess(caller);
     const handler = Object.hasOwn(allowedOnly, method) ? allowedOnly[method as GatedMethod] : undefined;
     // Checked before the method name, so a stranger cannot even learn which methods exist.
-    if (!(await sites.isAllowed(caller.origin))) throw notAllowed();
+    if (!(await sites.isAllowed(caller.origin, caller.tabId))) throw notAllowed();
     if (!handler) throw new TakoError('unknown-method', `Unknown method: ${method.slice(0, 64)}`);
     const result = await handler(caller, params);
     // Checked again when the answer is ready (a token may have waited on a refresh): a site
     // revoked meanwhile is answered as any site that is not allowed. Its own revoke is the answer.
-    if (method !== 'tako_revokeAccess' && !(await sites.isAllowed(caller.origin))) throw notAllowed();
+    if (method !== 'tako_revokeAccess' && !(await sites.isAllowed(caller.origin, caller.tabId))) throw notAllowed();
     // What the popup shows of the site: when it last received a token, and how many.
     if (method === 'tako_getToken' || method === 'metahuman_getToken') sites.recordToken(caller.origin);
     return result;

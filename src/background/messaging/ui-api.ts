@@ -166,7 +166,7 @@ export function createUiApi(deps: UiApiDeps) {
       return view;
     },
     'answer-approval': async (request) => {
-      const answered = await approvals.answer(request.requestId, request.approved);
+      const answered = await approvals.answer(request.requestId, request.approved, request.duration);
       if (!answered) throw new TakoError('invalid', 'This request is no longer pending');
       return null;
     },

@@ -65,9 +65,9 @@ export function withPolicySites(sites: Sites, policy: Policy): Sites {
   const rule = async (origin: string) => policyForSite(await policy.policy(), origin);
   return {
     ...sites,
-    async isAllowed(origin) {
+    async isAllowed(origin, tabId) {
       const decided = await rule(origin);
-      return decided === null ? sites.isAllowed(origin) : decided === 'allowed';
+      return decided === null ? sites.isAllowed(origin, tabId) : decided === 'allowed';
     },
     async list(): Promise<AllowedOrigin[]> {
       const [stored, current] = await Promise.all([sites.list(), policy.policy()]);
@@ -79,9 +79,9 @@ export function withPolicySites(sites: Sites, policy: Policy): Sites {
         .map((origin) => ({ origin, allowedAt: 0, metahuman: false, byPolicy: true as const }));
       return [...listed, ...added];
     },
-    async allow(origin) {
+    async allow(origin, terms) {
       if ((await rule(origin)) === 'blocked') throw new TakoError('not-allowed', BLOCKED_BY_POLICY);
-      return sites.allow(origin);
+      return sites.allow(origin, terms);
     },
     async hasMetahuman(origin) {
       return (await rule(origin)) !== 'blocked' && sites.hasMetahuman(origin);

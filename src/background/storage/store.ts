@@ -57,7 +57,14 @@ export function readAllowedOrigins(stored: unknown): AllowedOrigin[] {
   if (!Array.isArray(stored)) return [];
   return stored
     .filter((site): site is AllowedOrigin => typeof site?.origin === 'string')
-    .map((site) => ({ origin: site.origin, allowedAt: Number(site.allowedAt) || 0, metahuman: site.metahuman === true }));
+    .map((site) => ({
+      origin: site.origin,
+      allowedAt: Number(site.allowedAt) || 0,
+      metahuman: site.metahuman === true,
+      // A grant's duration: a time it ends, or the tabs that hold it (records from before either: until revoked).
+      ...(Number.isFinite(site.expiresAt) ? { expiresAt: Number(site.expiresAt) } : {}),
+      ...(Array.isArray(site.tabIds) ? { tabIds: site.tabIds.filter((id) => Number.isInteger(id)) } : {}),
+    }));
 }
 
 /**

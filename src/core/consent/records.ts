@@ -35,6 +35,13 @@ export interface AllowedOrigin {
   metahuman: boolean;
   /** Allowed by the organisation's policy (laid over the stored list, never stored): not revocable. */
   byPolicy?: true;
+  /** When the grant ends (the person chose 1 or 30 days); absent: until revoked. */
+  expiresAt?: number;
+  /**
+   * Present when the grant lasts while a tab of the site is open: the tabs that hold it (the one
+   * allowed, and tabs of the site that used it while another of them was open).
+   */
+  tabIds?: number[];
   /** Its activity (SiteActivity), laid over the list as it is shown; kept in a record of its own. */
   lastUsedAt?: number;
   tokens?: number;

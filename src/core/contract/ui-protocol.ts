@@ -6,6 +6,7 @@
  */
 import * as v from 'valibot';
 import type { ConsentScope } from '../consent/consent.ts';
+import { GRANT_DURATIONS } from '../consent/grants.ts';
 import type { AllowedOrigin, MetahumanTokenRecord, Settings } from '../consent/records.ts';
 import type { PolicyLocks } from '../policy/policy.ts';
 import { API_VERSIONS, ENDPOINT_PRESETS, type Endpoint } from '../session/endpoints.ts';
@@ -71,7 +72,8 @@ export const UiRequestSchema = v.variant('type', [
   /** Forgets every site's activity (last used, tokens received); the grants stay. */
   v.object({ type: v.literal('clear-activity') }),
   v.object({ type: v.literal('get-approval'), requestId: Id }),
-  v.object({ type: v.literal('answer-approval'), requestId: Id, approved: v.boolean() }),
+  /** `duration`: how long an allowed site keeps its access (the window's choice; until revoked when absent). */
+  v.object({ type: v.literal('answer-approval'), requestId: Id, approved: v.boolean(), duration: v.optional(v.picklist(GRANT_DURATIONS)) }),
   /** The person lets a refused origin ask again before its cool-down ends. */
   v.object({ type: v.literal('lift-cooldown'), site: v.pipe(v.string(), v.maxLength(2048)) }),
   // MetaHuman SDK token (options page).

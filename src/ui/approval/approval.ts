@@ -5,6 +5,7 @@
  * click aimed at the page the window appeared over cannot land on it.
  */
 import { ALLOW_DELAY_MS, allowReadyAt, type ConsentScope } from '../../core/consent/consent.ts';
+import { DEFAULT_GRANT_DURATION, GRANT_DURATIONS } from '../../core/consent/grants.ts';
 import { describeError } from '../../core/contract/errors.ts';
 import { ask } from '../shared/background.ts';
 import { byTestId, showMessage } from '../shared/dom.ts';
@@ -21,6 +22,7 @@ const approve = byTestId<HTMLButtonElement>('approve');
 const deny = byTestId<HTMLButtonElement>('deny');
 const errorBox = byTestId('approval-error');
 const status = byTestId('approve-status');
+const duration = byTestId<HTMLSelectElement>('grant-duration');
 
 let loaded = false;
 let answered = false;
@@ -77,7 +79,9 @@ async function answer(approved: boolean): Promise<void> {
   if (approved && !isReady()) return;
   answered = true;
   update();
-  await ask({ type: 'answer-approval', requestId, approved });
+  // The duration is the person's choice for a site's access; the other scopes have none.
+  const chosen = GRANT_DURATIONS.find((value) => value === duration.value) ?? DEFAULT_GRANT_DURATION;
+  await ask({ type: 'answer-approval', requestId, approved, ...(scopeBox.dataset.scope === 'session' ? { duration: chosen } : {}) });
   window.close();
 }
 

@@ -166,13 +166,24 @@ function siteIcon(origin: string): HTMLElement {
 }
 
 /** One allowed site: its icon, its origin, what it has (the session; the MetaHuman token) and Revoke. */
-function siteItem({ origin, metahuman, byPolicy, allowedAt, lastUsedAt, tokens }: PopupState['sites'][number]): HTMLLIElement {
+function siteItem({
+  origin,
+  metahuman,
+  byPolicy,
+  allowedAt,
+  lastUsedAt,
+  tokens,
+  expiresAt,
+  tabIds,
+}: PopupState['sites'][number]): HTMLLIElement {
   const item = document.createElement('li');
   item.dataset.testid = 'site';
   item.dataset.origin = origin;
   item.dataset.metahuman = String(metahuman);
   item.dataset.lastUsed = lastUsedAt === undefined ? '' : String(lastUsedAt);
   item.dataset.tokens = String(tokens ?? 0);
+  item.dataset.expiresAt = expiresAt === undefined ? '' : String(expiresAt);
+  item.dataset.duration = tabIds !== undefined ? 'open-tabs' : expiresAt !== undefined ? 'timed' : 'until-revoked';
   const label = document.createElement('span');
   label.className = 'site-name';
   label.textContent = origin;
@@ -187,7 +198,9 @@ function siteItem({ origin, metahuman, byPolicy, allowedAt, lastUsedAt, tokens }
   activity.dataset.testid = 'site-activity';
   const allowed = allowedAt > 0 ? t('siteAllowedOn', formatWhen(allowedAt)) : '';
   const used = lastUsedAt === undefined ? t('siteNotUsed') : t('siteLastUsed', relativeTime(lastUsedAt), String(tokens ?? 0));
-  activity.textContent = allowed ? `${allowed} · ${used}` : used;
+  // How long the access lasts, when it does not last until revoked.
+  const lasts = tabIds !== undefined ? t('siteWhileTabOpen') : expiresAt !== undefined ? t('siteAccessEnds', relativeTime(expiresAt)) : '';
+  activity.textContent = [allowed, used, lasts].filter(Boolean).join(' · ');
   const text = document.createElement('span');
   text.className = 'site-text';
   text.append(label, grants, activity);
