@@ -43,7 +43,7 @@ import { createPageWallets } from './wallets/page-wallet.ts';
 const policy = createPolicy(readManagedStorage);
 const store = withPolicySettings(withMemoryCache(createIdbStore()), policy);
 const sites = withPolicySites(
-  createSites(store, () => Date.now(), tabsPort),
+  createSites(store, () => Date.now(), { tabs: tabsPort, onEnded: () => changed() }),
   policy,
 );
 const approvals = createApprovals({
@@ -128,10 +128,10 @@ const pageApi = createPageApi({
  * Grants the person gave for a day or a month end on an alarm of their own, with no page open: the
  * site's tabs then get accessChanged (the publisher sees it gone from the list) and 4100.
  */
-async function scheduleGrantExpiry(): Promise<void> {
+async function scheduleGrantExpiry({ clear = true } = {}): Promise<void> {
   const next = await sites.nextExpiry();
-  if (next === null) await browser.alarms.clear(GRANT_EXPIRY_ALARM);
-  else await browser.alarms.create(GRANT_EXPIRY_ALARM, { when: next });
+  if (next !== null) await browser.alarms.create(GRANT_EXPIRY_ALARM, { when: next });
+  else if (clear) await browser.alarms.clear(GRANT_EXPIRY_ALARM);
 }
 async function endGrants(): Promise<void> {
   const ended = await sites.pruneEnded();
@@ -144,6 +144,9 @@ const ready = service.reconcile().catch((error: unknown) => {
   console.error('Tako Session: reconcile failed:', describeError(error));
 });
 const route = createRouter({ extension, ready, uiApi, pageApi });
+// Firefox forgets alarms with the browser: a timed grant's end is set again at every start (with
+// none, nothing is cleared: an API call every start would pay for what is almost never there).
+void scheduleGrantExpiry({ clear: false }).catch((error: unknown) => console.warn('Tako Session: grant alarm:', describeError(error)));
 
 browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender): Promise<Reply> | undefined => {
   // The bench build answers `bench_echo` before any work, to measure the bare messaging path;

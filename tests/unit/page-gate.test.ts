@@ -53,7 +53,7 @@ function harness(
   const policy = createPolicy(async () => options.managed ?? {});
   const sites = withPolicySites(
     // What each tab shows (`shown`, below) decides whether a grant for open tabs still holds.
-    createSites(store, () => time, { documentOrigin: (tabId, documentId) => tabs.documentOrigin(tabId, documentId) }),
+    createSites(store, () => time, { tabs: { documentOrigin: (tabId, documentId) => tabs.documentOrigin(tabId, documentId) } }),
     policy,
   );
   /** What the service (and the MetaHuman token) were asked, in order. */

@@ -23,12 +23,13 @@ const ACTIVITY_RECORD = 'site-activity';
 
 /**
  * `tabs` tells whether a tab still shows a site, for grants that last while a tab of the site is
- * open; without it (tests of other rules) such a grant holds.
+ * open (without it, in tests of other rules, such a grant holds); `onEnded` hears of grants found
+ * over when a site calls (the popup and the publisher follow).
  */
 export function createSites(
   store: Pick<Store, 'getAllowedOrigins' | 'setAllowedOrigins' | 'getSiteActivity' | 'setSiteActivity'>,
   now: () => number,
-  tabs?: Pick<TabsPort, 'documentOrigin'>,
+  { tabs, onEnded }: { tabs?: Pick<TabsPort, 'documentOrigin'>; onEnded?: () => void } = {},
 ) {
   const serial = createSerial();
   const read = () => serial(SITES_RECORD, () => store.getAllowedOrigins());
@@ -132,6 +133,7 @@ export function createSites(
         return true;
       }
       await endGrants([origin]);
+      onEnded?.();
       return false;
     },
     /** Allows the origin on these terms (its duration); an origin already allowed keeps its own. */
