@@ -43,7 +43,11 @@ import { createPageWallets } from './wallets/page-wallet.ts';
 const policy = createPolicy(readManagedStorage);
 const store = withPolicySettings(withMemoryCache(createIdbStore()), policy);
 const sites = withPolicySites(
-  createSites(store, () => Date.now(), { tabs: tabsPort, onEnded: () => changed() }),
+  createSites(store, () => Date.now(), {
+    tabs: tabsPort,
+    onEnded: () => changed(),
+    forgetUnusedDays: async () => (await store.getSettings()).forgetUnusedDays,
+  }),
   policy,
 );
 const approvals = createApprovals({
@@ -109,6 +113,7 @@ const uiApi = createUiApi({
   hasHostPermission,
   policy,
   onChanged: changed,
+  onSiteRulesChanged: () => endGrants(),
 });
 const pageApi = createPageApi({
   service,

@@ -44,7 +44,13 @@ const GATED_METHODS = {
  * person's Allow takes effect, before anyone waiting hears it.
  */
 function harness(
-  options: { tabs?: TabsPort; extensionWallet?: WalletPort; onGrant?: (scope: ConsentScope) => void; managed?: unknown } = {},
+  options: {
+    tabs?: TabsPort;
+    extensionWallet?: WalletPort;
+    onGrant?: (scope: ConsentScope) => void;
+    managed?: unknown;
+    forgetUnusedDays?: number;
+  } = {},
 ) {
   const { store } = memoryStore();
   /** The test's clock; approvals refuse an Allow sooner than ALLOW_DELAY_MS after the window was shown. */
@@ -53,7 +59,10 @@ function harness(
   const policy = createPolicy(async () => options.managed ?? {});
   const sites = withPolicySites(
     // What each tab shows (`shown`, below) decides whether a grant for open tabs still holds.
-    createSites(store, () => time, { tabs: { documentOrigin: (tabId, documentId) => tabs.documentOrigin(tabId, documentId) } }),
+    createSites(store, () => time, {
+      tabs: { documentOrigin: (tabId, documentId) => tabs.documentOrigin(tabId, documentId) },
+      forgetUnusedDays: async () => options.forgetUnusedDays,
+    }),
     policy,
   );
   /** What the service (and the MetaHuman token) were asked, in order. */
@@ -1049,5 +1058,26 @@ describe('grants with a duration', () => {
     const later: PageCaller = { origin: APP.origin, tabId: 12 };
     assert.equal((await rejectsTakoError(h.pageApi.handle(later, 'tako_getToken', undefined))).code, TakoSessionErrorCode.Unauthorized);
     assert.deepEqual(await h.sites.list(), []);
+  });
+
+  // Guards the option "remove sites not used for N days": counted from the last token (never
+  // used: from the Allow), a site in use stays, and the alarm knows the next one.
+  test('sites not used for the chosen days are removed; a site in use stays', async () => {
+    const h = harness({ forgetUnusedDays: 10 });
+    await allow(h, APP);
+    await allow(h, STRANGER);
+    h.advance(9 * 86_400_000);
+    await h.pageApi.handle(APP, 'tako_getToken', undefined);
+    await h.sites.activityWritten();
+    assert.equal(await h.sites.nextExpiry(), h.now() - 9 * 86_400_000 + 10 * 86_400_000, 'the unused one, first');
+    h.advance(86_400_000);
+    assert.deepEqual(
+      (await h.sites.list()).map((site) => site.origin),
+      [APP.origin],
+    );
+    assert.equal((await rejectsTakoError(h.pageApi.handle(STRANGER, 'tako_getToken', undefined))).code, TakoSessionErrorCode.Unauthorized);
+    assert.deepEqual(await h.sites.pruneEnded(), [STRANGER.origin]);
+    h.advance(9 * 86_400_000 - 1);
+    assert.deepEqual(await h.pageApi.handle(APP, 'tako_getToken', undefined), TOKEN, 'used nine days ago: kept, and used again now');
   });
 });

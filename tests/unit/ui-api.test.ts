@@ -65,6 +65,7 @@ function harness({ grantedHosts = [] as string[], managed = {} as unknown } = {}
     walletExtension: async () => null,
     hasHostPermission: async (baseUrl) => grantedHosts.includes(new URL(baseUrl).origin),
     onChanged: () => undefined,
+    onSiteRulesChanged: async () => undefined,
   };
   const ui = createUiApi(deps);
   return {

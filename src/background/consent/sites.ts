@@ -29,7 +29,16 @@ const ACTIVITY_RECORD = 'site-activity';
 export function createSites(
   store: Pick<Store, 'getAllowedOrigins' | 'setAllowedOrigins' | 'getSiteActivity' | 'setSiteActivity'>,
   now: () => number,
-  { tabs, onEnded }: { tabs?: Pick<TabsPort, 'documentOrigin'>; onEnded?: () => void } = {},
+  {
+    tabs,
+    onEnded,
+    forgetUnusedDays,
+  }: {
+    tabs?: Pick<TabsPort, 'documentOrigin'>;
+    onEnded?: () => void;
+    /** The option "remove sites not used for N days" (undefined: never). */
+    forgetUnusedDays?: () => Promise<number | undefined>;
+  } = {},
 ) {
   const serial = createSerial();
   const read = () => serial(SITES_RECORD, () => store.getAllowedOrigins());
@@ -93,13 +102,36 @@ export function createSites(
     }
   }
 
+  /**
+   * The sites with their activity (tokens counted and not yet written included) and the unused-sites
+   * option: what every rule about a grant's end reads. The activity is read as the cache has it,
+   * without waiting for a write in flight, so that a page's call never waits behind one.
+   */
+  async function withActivity(sites: AllowedOrigin[]): Promise<{ sites: AllowedOrigin[]; days: number | undefined }> {
+    const [activity, days] = await Promise.all([store.getSiteActivity(), forgetUnusedDays?.()]);
+    return {
+      days,
+      sites: sites.map((site) => {
+        const stored = activity[site.origin];
+        const counted = uncounted.get(site.origin);
+        if (!stored && !counted) return site;
+        return {
+          ...site,
+          lastUsedAt: Math.max(stored?.lastUsedAt ?? 0, counted?.lastUsedAt ?? 0),
+          tokens: (stored?.tokens ?? 0) + (counted?.tokens ?? 0),
+        };
+      }),
+    };
+  }
+
   return {
     /** The sites with a live grant, each with its activity (a grant that ended is not listed). */
     async list(): Promise<AllowedOrigin[]> {
-      const [sites, activity] = await Promise.all([read(), serial(ACTIVITY_RECORD, () => store.getSiteActivity())]);
+      await serial(ACTIVITY_RECORD, async () => undefined);
+      const { sites, days } = await withActivity(await read());
       const live: AllowedOrigin[] = [];
-      for (const site of sites) if (!isGrantExpired(site, now()) && (await holdsOpenTab(site))) live.push(site);
-      return live.map((site) => (activity[site.origin] ? { ...site, ...activity[site.origin] } : site));
+      for (const site of sites) if (!isGrantExpired(site, now(), days) && (await holdsOpenTab(site))) live.push(site);
+      return live;
     },
     /** An allowed site received a token: counted now, written shortly after (never on the caller's path). */
     recordToken(origin: string): void {
@@ -122,10 +154,15 @@ export function createSites(
      * there; once none is, it is over (and removed).
      */
     async isAllowed(origin: string, tabId?: number): Promise<boolean> {
-      const site = await find(origin);
-      if (!site || isGrantExpired(site, now())) return false;
-      if (site.tabIds === undefined || tabId === undefined || site.tabIds.includes(tabId)) return true;
-      if (await holdsOpenTab(site)) {
+      const found = await find(origin);
+      if (!found) return false;
+      const {
+        sites: [site],
+        days,
+      } = await withActivity([found]);
+      if (isGrantExpired(site!, now(), days)) return false;
+      if (site!.tabIds === undefined || tabId === undefined || site!.tabIds.includes(tabId)) return true;
+      if (await holdsOpenTab(site!)) {
         await update((sites) => ({
           next: sites.map((s) => (s.origin === origin && s.tabIds ? { ...s, tabIds: [...s.tabIds, tabId] } : s)),
           result: undefined,
@@ -145,17 +182,18 @@ export function createSites(
         return { next: [...others, { origin, allowedAt: now(), metahuman: false, ...terms }], result: undefined };
       });
     },
-    /** Removes the grants that ended (their time, or their last tab); resolves their origins. */
+    /** Removes the grants that ended (their time, their last tab, or unused); resolves their origins. */
     async pruneEnded(): Promise<string[]> {
-      const sites = await read();
+      const { sites, days } = await withActivity(await read());
       const ended: string[] = [];
-      for (const site of sites) if (isGrantExpired(site, now()) || !(await holdsOpenTab(site))) ended.push(site.origin);
+      for (const site of sites) if (isGrantExpired(site, now(), days) || !(await holdsOpenTab(site))) ended.push(site.origin);
       if (ended.length > 0) await endGrants(ended);
       return ended;
     },
-    /** When the next grant ends by its time (for the alarm), or null. */
+    /** When the next grant ends by its time, or by going unused (for the alarm), or null. */
     async nextExpiry(): Promise<number | null> {
-      return nextGrantExpiry(await read());
+      const { sites, days } = await withActivity(await read());
+      return nextGrantExpiry(sites, days);
     },
     async hasMetahuman(origin: string): Promise<boolean> {
       return (await find(origin))?.metahuman === true;

@@ -32,6 +32,8 @@ export interface UiApiDeps {
   policy: Pick<Policy, 'current'>;
   /** The site list or the settings changed. */
   onChanged: () => void;
+  /** The unused-sites option changed: grants it ends now are removed, and the alarm set again. */
+  onSiteRulesChanged: () => Promise<void>;
 }
 
 export function createUiApi(deps: UiApiDeps) {
@@ -137,12 +139,16 @@ export function createUiApi(deps: UiApiDeps) {
         throw new TakoError('invalid', `${LOCKED_BY_POLICY}: how long you stay signed in`);
       }
       const lifetimes = lifetime && !policy.sessionLifetime ? { ...stored.lifetimes, [endpointKey(endpoint)]: lifetime } : stored.lifetimes;
+      const forgetUnusedDays = request.forgetUnusedDays === undefined ? stored.forgetUnusedDays : (request.forgetUnusedDays ?? undefined);
       await store.saveSettings({
         v: 1,
         endpoint,
         ...(walletExtensionId ? { walletExtensionId } : {}),
         ...(lifetimes ? { lifetimes } : {}),
+        ...(forgetUnusedDays !== undefined ? { forgetUnusedDays } : {}),
       });
+      // Sites unused for longer than a new limit are removed now, not at the next alarm.
+      if (request.forgetUnusedDays !== undefined) await deps.onSiteRulesChanged();
       // A session already past its endpoint's new lifetime ends now, not at its next alarm.
       if (lifetime) await service.onLifetimesChanged();
       deps.onChanged();

@@ -34,22 +34,45 @@ export function grantTerms(duration: GrantDuration, nowMs: number, tabIds: reado
   }
 }
 
-/** A grant past its `expiresAt` is over; one without lasts until revoked (or its tabs close). */
-export function isGrantExpired(site: Pick<AllowedOrigin, 'expiresAt'>, nowMs: number): boolean {
-  return site.expiresAt !== undefined && nowMs >= site.expiresAt;
+/**
+ * A grant past its `expiresAt` is over, as is one unused for `forgetUnusedDays` when that option is
+ * set; any other lasts until revoked (or its tabs close).
+ */
+export function isGrantExpired(
+  site: Pick<AllowedOrigin, 'allowedAt' | 'lastUsedAt' | 'expiresAt'>,
+  nowMs: number,
+  forgetUnusedDays?: number,
+): boolean {
+  const ends = grantEndsAt(site, forgetUnusedDays);
+  return ends !== null && nowMs >= ends;
 }
 
-/** The next moment a grant ends by its time, or null. */
-export function nextGrantExpiry(sites: readonly Pick<AllowedOrigin, 'expiresAt'>[]): number | null {
+/** The next moment a grant ends by its time (or by going unused, with that option), or null. */
+export function nextGrantExpiry(
+  sites: readonly Pick<AllowedOrigin, 'allowedAt' | 'lastUsedAt' | 'expiresAt'>[],
+  forgetUnusedDays?: number,
+): number | null {
   let next: number | null = null;
-  for (const { expiresAt } of sites) if (expiresAt !== undefined && (next === null || expiresAt < next)) next = expiresAt;
+  for (const site of sites) {
+    const ends = grantEndsAt(site, forgetUnusedDays);
+    if (ends !== null && (next === null || ends < next)) next = ends;
+  }
   return next;
 }
 
 /**
- * A site unused for `days` (never used: since it was allowed) is forgotten when that option is set;
- * a site allowed by policy is not the person's to forget.
+ * When a site is forgotten for not being used, with the option "remove sites not used for `days`
+ * days" set: that long after its last token (never used: after it was allowed). Null without it.
  */
-export function isUnusedFor(site: Pick<AllowedOrigin, 'allowedAt' | 'lastUsedAt'>, days: number, nowMs: number): boolean {
-  return nowMs - (site.lastUsedAt ?? site.allowedAt) >= days * DAY_MS;
+export function unusedUntil(site: Pick<AllowedOrigin, 'allowedAt' | 'lastUsedAt'>, days: number | undefined): number | null {
+  return days === undefined ? null : (site.lastUsedAt ?? site.allowedAt) + days * DAY_MS;
 }
+
+/** When a grant ends: its own time, or the unused-sites option's, whichever comes first (null: neither). */
+export function grantEndsAt(site: Pick<AllowedOrigin, 'allowedAt' | 'lastUsedAt' | 'expiresAt'>, forgetUnusedDays?: number): number | null {
+  const ends = [site.expiresAt ?? null, unusedUntil(site, forgetUnusedDays)].filter((at): at is number => at !== null);
+  return ends.length === 0 ? null : Math.min(...ends);
+}
+
+/** The longest the option accepts (a year). */
+export const MAX_FORGET_UNUSED_DAYS = 365;

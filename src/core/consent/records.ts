@@ -20,6 +20,8 @@ export interface Settings {
    * signed in, as records stored before lifetimes existed do.
    */
   lifetimes?: Record<string, SessionLifetime>;
+  /** Sites not used for this many days are removed (undefined: never, the default). */
+  forgetUnusedDays?: number;
   /** The lifetime of every endpoint when the organisation's policy sets it: laid over, never stored. */
   lockedLifetime?: SessionLifetime;
 }

@@ -6,7 +6,7 @@
  */
 import * as v from 'valibot';
 import type { ConsentScope } from '../consent/consent.ts';
-import { GRANT_DURATIONS } from '../consent/grants.ts';
+import { GRANT_DURATIONS, MAX_FORGET_UNUSED_DAYS } from '../consent/grants.ts';
 import type { AllowedOrigin, MetahumanTokenRecord, Settings } from '../consent/records.ts';
 import type { PolicyLocks } from '../policy/policy.ts';
 import { API_VERSIONS, ENDPOINT_PRESETS, type Endpoint } from '../session/endpoints.ts';
@@ -67,6 +67,8 @@ export const UiRequestSchema = v.variant('type', [
     endpoint: EndpointSettingSchema,
     walletExtensionId: v.optional(v.pipe(v.string(), v.maxLength(200))),
     sessionLifetime: v.optional(SessionLifetimeSchema),
+    /** Remove sites not used for this many days; null: never; absent keeps the stored choice. */
+    forgetUnusedDays: v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_FORGET_UNUSED_DAYS)))),
   }),
   v.object({ type: v.literal('revoke-site'), origin: v.pipe(v.string(), v.maxLength(2048)) }),
   /** Forgets every site's activity (last used, tokens received); the grants stay. */

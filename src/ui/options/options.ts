@@ -3,6 +3,7 @@
  * how long a session on it lasts, and the MetaHuman SDK token section.
  */
 import browser from 'webextension-polyfill';
+import { MAX_FORGET_UNUSED_DAYS } from '../../core/consent/grants.ts';
 import { describeError } from '../../core/contract/errors.ts';
 import type { EndpointSetting } from '../../core/contract/ui-protocol.ts';
 import { knownWalletExtensionName, parseWalletExtensionId } from '../../core/eth/wallet-extension.ts';
@@ -32,6 +33,18 @@ const idleMinutes = byTestId<HTMLInputElement>('idle-minutes');
 const maxAgeDays = byTestId<HTMLInputElement>('max-age-days');
 const idleFields = byTestId<HTMLFieldSetElement>('idle-fields');
 const maxAgeFields = byTestId<HTMLFieldSetElement>('max-age-fields');
+const forgetUnusedDays = byTestId<HTMLInputElement>('forget-unused-days');
+
+/** The unused-sites option as the form holds it: null (never) when empty; a bad number is said. */
+function chosenForgetUnusedDays(): number | null {
+  const text = forgetUnusedDays.value.trim();
+  if (text === '') return null;
+  const days = Number(text);
+  if (Number.isInteger(days) && days >= 1 && days <= MAX_FORGET_UNUSED_DAYS) return days;
+  forgetUnusedDays.setAttribute('aria-invalid', 'true');
+  forgetUnusedDays.focus();
+  throw new Error(t('errorLifetimeNumber', '1', String(MAX_FORGET_UNUSED_DAYS)));
+}
 
 /** The number that goes with the chosen lifetime, and only that one, is shown. */
 function showLifetimeFields(): void {
@@ -71,7 +84,7 @@ function showError(message: string | null): void {
  * Save would store the old endpoint under a "Saved" message.
  */
 function enableEndpointForm(): void {
-  for (const control of [preset, baseUrl, version, walletExtensionId, lifetime, idleMinutes, maxAgeDays, saveButton]) {
+  for (const control of [preset, baseUrl, version, walletExtensionId, lifetime, idleMinutes, maxAgeDays, forgetUnusedDays, saveButton]) {
     control.disabled = false;
   }
   showLocks();
@@ -108,6 +121,7 @@ async function load(): Promise<void> {
   const settings = await ask({ type: 'get-settings' });
   const { endpoint, walletExtensionId: storedId } = settings;
   locks = settings.locks;
+  forgetUnusedDays.value = settings.forgetUnusedDays === undefined ? '' : String(settings.forgetUnusedDays);
   preset.value = endpoint.preset;
   showLifetime(lifetimeIn(settings, endpointKey(endpoint)));
   walletExtensionId.value = storedId ?? '';
@@ -121,8 +135,9 @@ async function load(): Promise<void> {
 async function save(): Promise<void> {
   el.status.textContent = '';
   showError(null);
-  for (const field of [idleMinutes, maxAgeDays]) field.removeAttribute('aria-invalid');
+  for (const field of [idleMinutes, maxAgeDays, forgetUnusedDays]) field.removeAttribute('aria-invalid');
   const sessionLifetime = chosenLifetime();
+  const forgetUnused = chosenForgetUnusedDays();
   const chosen = preset.value as EndpointPreset;
   let setting: EndpointSetting = { preset: chosen };
   if (chosen === 'custom') {
@@ -137,7 +152,14 @@ async function save(): Promise<void> {
   }
   // Checked here first so a typo is explained before any permission prompt; the background checks again.
   parseWalletExtensionId(walletExtensionId.value);
-  const saved = await ask({ type: 'save-settings', endpoint: setting, walletExtensionId: walletExtensionId.value, sessionLifetime });
+  const saved = await ask({
+    type: 'save-settings',
+    endpoint: setting,
+    walletExtensionId: walletExtensionId.value,
+    sessionLifetime,
+    forgetUnusedDays: forgetUnused,
+  });
+  forgetUnusedDays.value = saved.forgetUnusedDays === undefined ? '' : String(saved.forgetUnusedDays);
   showLifetime(lifetimeIn(saved, endpointKey(saved.endpoint)));
   baseUrl.value = saved.endpoint.preset === 'custom' ? saved.endpoint.baseUrl : baseUrl.value;
   walletExtensionId.value = saved.walletExtensionId ?? '';
