@@ -10,6 +10,7 @@ import { DB_NAME, OBJECT_STORE_NAME, StorageKeys } from '../../src/background/st
 import type { GrantDuration } from '../../src/core/consent/grants.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { answerApproval } from '../../tools/dev/drive.ts';
+import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
 import { nextApprovalWindow } from '../support/e2e/approval-window.ts';
 import type { Extension } from '../support/e2e/extension.ts';
 import { alarmNames } from '../support/e2e/extension-state.ts';
@@ -113,4 +114,43 @@ test('a grant while a tab of the site is open: a second tab joins; once the last
   const later = await extension.openDemo();
   expect(await callFrom(later, 'tako_getToken')).toMatchObject({ code: TakoSessionErrorCode.Unauthorized });
   await expect(popup.getByTestId('sites-empty')).toBeVisible();
+});
+
+test('a site is bound to the account named in the approval window: switching accounts changes nothing for it; moved in the popup; signed-out when its account is', async ({
+  extension,
+  stack,
+}) => {
+  const demo = await signedIn(extension, stack.url);
+  const popup = await extension.openPage('popup.html');
+  // A second account, signed in from the wallet's switch: it becomes the active one.
+  await demo.getByTestId('wallet-account').selectOption({ index: 1 });
+  await popup.getByTestId('sign-in-switched').click();
+  await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', SECOND_DEV_ADDRESS);
+
+  // The window names the active account and offers the other; the site is bound to the first.
+  await demo.bringToFront();
+  const opened = nextApprovalWindow(extension);
+  const access = callFrom(demo, 'tako_requestAccess');
+  const approval = await opened;
+  await expect(approval.getByTestId('grant-account')).toHaveAttribute('data-address', SECOND_DEV_ADDRESS);
+  await approval.getByTestId('grant-account').selectOption(DEV_ADDRESS);
+  await answerApproval(approval, 'approve');
+  expect(await access).toMatchObject({ result: { address: DEV_ADDRESS } });
+
+  const token = await callFrom(demo, 'tako_getToken');
+  expect(token).toMatchObject({ result: { address: DEV_ADDRESS } });
+  await expect(popup.getByTestId('site')).toHaveAttribute('data-account', DEV_ADDRESS);
+
+  // Moved to the other account in the popup.
+  await popup.getByTestId('site-account').selectOption(SECOND_DEV_ADDRESS);
+  await expect(popup.getByTestId('site')).toHaveAttribute('data-account', SECOND_DEV_ADDRESS);
+  expect(await callFrom(demo, 'tako_getToken')).toMatchObject({ result: { address: SECOND_DEV_ADDRESS } });
+
+  // Its account signs out: 4900 signed-out for it, though the other account is still signed in.
+  await popup.locator(`[data-testid="account"][data-address="${SECOND_DEV_ADDRESS}"]`).getByTestId('sign-out-account').click();
+  await expect(popup.getByTestId('session-address')).toHaveAttribute('data-address', DEV_ADDRESS);
+  expect(await callFrom(demo, 'tako_getToken')).toMatchObject({
+    code: TakoSessionErrorCode.NoSession,
+    data: { reason: 'signed-out' },
+  });
 });

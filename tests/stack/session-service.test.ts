@@ -407,4 +407,35 @@ describe('session service', () => {
     assert.equal((await h.stored())[0]?.state, 'expired');
     assert.equal(h.expired.length, 1);
   });
+
+  // Guards per-site accounts: a site bound to an account gets that account's token whichever is
+  // active, and 4900 signed-out once that account signs out, while the others go on.
+  test('a token for a bound account, not the active one; signed-out once that account is', async () => {
+    const h = harness(stack());
+    await h.ready;
+    const other = DEV_KEYS[1];
+    const otherWallet: WalletPort = {
+      source: 'test wallet 2',
+      requestAccounts: async () => [other.address],
+      sign: async (_address, message) => signPersonalMessage(message, other.privateKey),
+    };
+    await h.service.signIn(devWallet);
+    await h.service.signIn(otherWallet);
+    assert.equal((await h.service.sessionInfo())?.address, other.address, 'the second sign-in is active');
+
+    const bound = await h.service.getToken({ account: key.address });
+    assert.equal(bound.address, key.address);
+    assert.equal(jwtAddress(bound.token).toLowerCase(), key.address.toLowerCase());
+    assert.equal((await h.service.sessionInfo(key.address))?.address, key.address);
+    assert.equal((await h.service.getToken()).address, other.address);
+
+    await h.service.signOut({ address: key.address });
+    await assert.rejects(h.service.getToken({ account: key.address }), { code: 4900, data: { reason: 'signed-out' } });
+    assert.equal(await h.service.sessionInfo(key.address), null);
+    assert.equal((await h.service.getToken()).address, other.address, 'the active account goes on');
+  });
 });
+
+function jwtAddress(token: string): string {
+  return (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { address: string }).address;
+}

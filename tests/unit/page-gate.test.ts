@@ -17,7 +17,7 @@ import type { GrantDuration } from '../../src/core/consent/grants.ts';
 import type { TakoSessionInfo, TakoSessionMethod, TakoToken } from '../../src/core/contract/tako-session-api.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { rejectsTakoError } from '../support/assert-tako-error.ts';
-import { DEV_ADDRESS } from '../support/dev-addresses.ts';
+import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
 import { fakeTabs } from '../support/fake-tabs.ts';
 import { memoryStore } from '../support/memory-store.ts';
 
@@ -67,9 +67,12 @@ function harness(
   );
   /** What the service (and the MetaHuman token) were asked, in order. */
   const calls: string[] = [];
+  /** The account each token was asked for (undefined: the active one). */
+  const tokenAccounts: Array<string | undefined> = [];
   let signInSource: string | null = null;
   const service: PageApiDeps['service'] = {
     getToken: async (options) => {
+      tokenAccounts.push(options?.account);
       calls.push(options?.rejectedToken === undefined ? 'getToken' : `getToken rejected ${options.rejectedToken}`);
       return TOKEN;
     },
@@ -199,6 +202,7 @@ function harness(
   return {
     pageApi,
     sites,
+    tokenAccounts,
     approvals,
     /** Whether tab and window events are listened to, after each change of that wish. */
     watching: () => watchCalls,
@@ -1079,5 +1083,26 @@ describe('grants with a duration', () => {
     assert.deepEqual(await h.sites.pruneEnded(), [STRANGER.origin]);
     h.advance(9 * 86_400_000 - 1);
     assert.deepEqual(await h.pageApi.handle(APP, 'tako_getToken', undefined), TOKEN, 'used nine days ago: kept, and used again now');
+  });
+});
+
+describe('per-site accounts', () => {
+  // Guards: a site is bound to the account named when it was allowed: its tokens are asked for that
+  // account, whatever is active; a site allowed before (no account) follows the active one.
+  test('a site allowed for an account asks for that account’s token; the popup can move it; one with none follows the active account', async () => {
+    const h = harness();
+    const access = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
+    const { requestId } = await h.windowFor(access);
+    h.advance(ALLOW_DELAY_MS);
+    assert.equal(await h.approvals.answer(requestId, true, 'until-revoked', SECOND_DEV_ADDRESS), true);
+    await access;
+    assert.equal(await h.sites.accountOf(APP.origin), SECOND_DEV_ADDRESS);
+    await h.pageApi.handle(APP, 'tako_getToken', undefined);
+    assert.equal(await h.sites.moveTo(APP.origin, DEV_ADDRESS), true);
+    await h.pageApi.handle(APP, 'tako_getToken', undefined);
+    await allow(h, STRANGER);
+    await h.pageApi.handle(STRANGER, 'tako_getToken', undefined);
+    assert.deepEqual(h.tokenAccounts, [SECOND_DEV_ADDRESS, DEV_ADDRESS, undefined]);
+    assert.equal(await h.sites.moveTo('https://never.example', DEV_ADDRESS), false);
   });
 });

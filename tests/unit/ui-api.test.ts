@@ -51,7 +51,12 @@ function harness({ grantedHosts = [] as string[], managed = {} as unknown } = {}
       activate: unused('activate'),
     },
     store: withPolicySettings(memoryStore().store, policy),
-    sites: { list: unused('sites.list'), revoke: unused('sites.revoke'), clearActivity: unused('sites.clearActivity') },
+    sites: {
+      list: unused('sites.list'),
+      revoke: unused('sites.revoke'),
+      clearActivity: unused('sites.clearActivity'),
+      moveTo: unused('sites.moveTo'),
+    },
     approvals: {
       view: unused('view'),
       answer: unused('answer'),

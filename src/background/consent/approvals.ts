@@ -246,10 +246,13 @@ export function createApprovals(deps: ApprovalsDeps) {
     request: PendingApproval,
     approved: boolean,
     duration: GrantDuration = DEFAULT_GRANT_DURATION,
+    account?: string,
   ): Promise<void> {
     state.pending = state.pending.filter((other) => other.requestId !== request.requestId);
-    if (approved) await deps.grant(request.origin, request.scope, { duration, tabIds: request.callers.map((caller) => caller.tabId) });
-    else refuse(state, request);
+    if (approved) {
+      const tabIds = request.callers.map((caller) => caller.tabId);
+      await deps.grant(request.origin, request.scope, { duration, tabIds, ...(account ? { account } : {}) });
+    } else refuse(state, request);
     await show(state);
     settle(request.origin, request.scope, approved);
     if (!approved) deps.onChanged();
@@ -319,7 +322,7 @@ export function createApprovals(deps: ApprovalsDeps) {
     },
 
     /** The person answered in the window. False when the request is no longer pending. */
-    async answer(requestId: string, approved: boolean, duration?: GrantDuration): Promise<boolean> {
+    async answer(requestId: string, approved: boolean, duration?: GrantDuration, account?: string): Promise<boolean> {
       const windowId = await serial(async () => {
         const state = await load();
         const request = byRequestId(state, requestId);
@@ -340,7 +343,7 @@ export function createApprovals(deps: ApprovalsDeps) {
             throw new TakoError('invalid', ASKER_GONE);
           }
         }
-        await decide(state, request, approved, duration);
+        await decide(state, request, approved, duration, account);
         return request.windowId;
       });
       if (windowId === null) return false;

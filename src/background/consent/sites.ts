@@ -195,6 +195,18 @@ export function createSites(
       const { sites, days } = await withActivity(await read());
       return nextGrantExpiry(sites, days);
     },
+    /** The account the site is bound to, or undefined (the active one). */
+    async accountOf(origin: string): Promise<string | undefined> {
+      return (await find(origin))?.account;
+    },
+    /** Binds an allowed site to another account (the popup's choice). False when it is not allowed. */
+    moveTo(origin: string, account: string): Promise<boolean> {
+      return update((sites) =>
+        sites.some((site) => site.origin === origin)
+          ? { next: sites.map((site) => (site.origin === origin ? { ...site, account } : site)), result: true }
+          : { result: false },
+      );
+    },
     async hasMetahuman(origin: string): Promise<boolean> {
       return (await find(origin))?.metahuman === true;
     },

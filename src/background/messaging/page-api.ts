@@ -36,7 +36,7 @@ const GetTokenParamsSchema = v.optional(
 
 export interface PageApiDeps {
   service: Pick<SessionService, 'getToken' | 'sessionInfo' | 'signIn' | 'signOut' | 'isSignInSource' | 'onWalletAccountsChanged'>;
-  sites: Pick<Sites, 'isAllowed' | 'allow' | 'revoke' | 'hasMetahuman' | 'recordToken'>;
+  sites: Pick<Sites, 'isAllowed' | 'allow' | 'revoke' | 'hasMetahuman' | 'recordToken' | 'accountOf'>;
   approvals: Pick<Approvals, 'decisionFor' | 'withdraw'>;
   wallets: Pick<PageWallets, 'pin' | 'pageWallet'>;
   /**
@@ -67,8 +67,12 @@ type GatedHandlers = { [M in GatedMethod]: (caller: PageCaller, params: unknown)
  */
 export function createGrants(deps: { sites: Pick<Sites, 'allow' | 'grantMetahuman'>; signOut: () => Promise<void>; now: () => number }) {
   return async function grant(origin: string, scope: ConsentScope, choice: GrantChoice = DEFAULT_GRANT_CHOICE): Promise<void> {
-    if (scope === 'session') await deps.sites.allow(origin, grantTerms(choice.duration, deps.now(), choice.tabIds));
-    else if (scope === 'metahuman') await deps.sites.grantMetahuman(origin);
+    if (scope === 'session') {
+      await deps.sites.allow(origin, {
+        ...grantTerms(choice.duration, deps.now(), choice.tabIds),
+        ...(choice.account ? { account: choice.account } : {}),
+      });
+    } else if (scope === 'metahuman') await deps.sites.grantMetahuman(origin);
     else if (scope === 'sign-out') await deps.signOut();
   };
 }
@@ -77,15 +81,16 @@ export function createPageApi(deps: PageApiDeps) {
   const { service, sites, approvals, wallets } = deps;
 
   const allowedOnly: GatedHandlers = {
-    tako_getToken: async (_caller, params) => {
+    tako_getToken: async (caller, params) => {
       // Checked before anything runs: bad params never force a refresh.
       const parsed = parseMessage(GetTokenParamsSchema, params);
       if (parsed === undefined && params !== undefined) {
         throw new TakoError('invalid', 'tako_getToken takes no params or { rejectedToken: string }');
       }
-      return service.getToken(parsed ?? {});
+      // The token of the account the site is bound to: switching the active account changes nothing here.
+      return service.getToken({ ...parsed, account: await sites.accountOf(caller.origin) });
     },
-    tako_getSession: () => service.sessionInfo(),
+    tako_getSession: async (caller) => service.sessionInfo(await sites.accountOf(caller.origin)),
     // Through the wallet extension when there is one: no page sees the signature. Otherwise with
     // the wallet of the calling document itself, and no other, once the person has confirmed that
     // this page will see the message and the signature (which let it open a session of its own).
@@ -137,7 +142,7 @@ export function createPageApi(deps: PageApiDeps) {
     ) {
       throw new TakoError('rejected', 'The person declined access for this site');
     }
-    return service.sessionInfo();
+    return service.sessionInfo(await sites.accountOf(caller.origin));
   }
 
   async function handle(caller: PageCaller, method: string, params: unknown): Promise<unknown> {

@@ -19,7 +19,7 @@ import type { PageWallets, PinnedPage } from '../wallets/page-wallet.ts';
 export interface UiApiDeps {
   service: Pick<SessionService, 'snapshot' | 'signIn' | 'cancelSignIn' | 'refreshNow' | 'signOut' | 'activate' | 'onLifetimesChanged'>;
   store: Pick<Store, 'getSettings' | 'saveSettings'>;
-  sites: Pick<Sites, 'list' | 'revoke' | 'clearActivity'>;
+  sites: Pick<Sites, 'list' | 'revoke' | 'clearActivity' | 'moveTo'>;
   approvals: Pick<Approvals, 'view' | 'answer' | 'cooldowns' | 'lift' | 'withdraw'>;
   metahuman: Pick<Metahuman, 'view' | 'obtain' | 'saveSettings'>;
   wallets: Pick<PageWallets, 'listPages' | 'pin' | 'pageWallet' | 'listWallets'>;
@@ -38,6 +38,18 @@ export interface UiApiDeps {
 
 export function createUiApi(deps: UiApiDeps) {
   const { service, store, sites, approvals, metahuman, wallets } = deps;
+
+  /**
+   * The account a site is to be bound to: `named` when it is signed in on the current endpoint (its
+   * address as the session spells it), else a clear refusal; none named: the active account.
+   */
+  async function boundAccount(named: string | undefined): Promise<string | undefined> {
+    const { accounts } = await service.snapshot();
+    if (named === undefined) return accounts.find((account) => account.active)?.address;
+    const match = accounts.find((account) => account.address.toLowerCase() === named.toLowerCase());
+    if (!match) throw new TakoError('invalid', `${named} is not signed in`);
+    return match.address;
+  }
   /**
    * The document pinned when the popup listed the named page's wallets: the sign-in that follows
    * goes to that same document, or fails if the tab has moved on.
@@ -161,6 +173,13 @@ export function createUiApi(deps: UiApiDeps) {
       deps.onChanged();
       return null;
     },
+    'move-site': async ({ origin, address }) => {
+      const account = await boundAccount(address);
+      if (!account || !(await sites.moveTo(origin, account)))
+        throw new TakoError('invalid', `${origin.slice(0, 200)} is not an allowed site`);
+      deps.onChanged();
+      return null;
+    },
     'clear-activity': async () => {
       await sites.clearActivity();
       deps.onChanged();
@@ -169,10 +188,13 @@ export function createUiApi(deps: UiApiDeps) {
     'get-approval': async (request) => {
       const view = await approvals.view(request.requestId);
       if (!view) throw new TakoError('invalid', 'This request is no longer pending');
-      return view;
+      const { accounts } = await service.snapshot();
+      return { ...view, accounts: accounts.map(({ address, active }) => ({ address, active })) };
     },
     'answer-approval': async (request) => {
-      const answered = await approvals.answer(request.requestId, request.approved, request.duration);
+      // The site is bound to the account named, which must be signed in; none named: the active one.
+      const account = request.approved ? await boundAccount(request.account) : undefined;
+      const answered = await approvals.answer(request.requestId, request.approved, request.duration, account);
       if (!answered) throw new TakoError('invalid', 'This request is no longer pending');
       return null;
     },

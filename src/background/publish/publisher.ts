@@ -4,8 +4,11 @@
  * notice to open extension pages so they re-read what they show. Driven by the
  * change events of the session service, the site list, the settings and the MetaHuman token.
  */
+
+import type { AllowedOrigin } from '../../core/consent/records.ts';
 import { describeError } from '../../core/contract/errors.ts';
 import { popupStateName } from '../../core/contract/ui-protocol.ts';
+import type { SessionInfo } from '../../core/session/session.ts';
 import type { Sites } from '../consent/sites.ts';
 import type { ShowBadge, TabsPort } from '../ports/ports.ts';
 import type { SessionService } from '../session/service.ts';
@@ -50,10 +53,19 @@ export function createPublisher(deps: PublisherDeps) {
     for (const origin of now) if (!before.has(origin)) accessChanges.set(origin, true);
     for (const origin of before) if (!now.has(origin)) accessChanges.set(origin, false);
     await sendAccessToTabs(deps.tabs, accessChanges);
-    const sentToPages = JSON.stringify([snapshot.session, snapshot.tokenObtainedAt]);
+    // Each site sees the account it is bound to (or the active one): a change of any account's
+    // session is news to the sites bound to it.
+    const sentToPages = JSON.stringify([snapshot.session, snapshot.tokenObtainedAt, snapshot.accounts]);
     if (sentToPages !== lastSentToPages) {
       lastSentToPages = sentToPages;
-      await sendSessionToAllowedTabs(deps.tabs, snapshot.session, allowed);
+      const sessionFor = (site: AllowedOrigin): SessionInfo | null => {
+        if (site.account === undefined) return snapshot.session;
+        const bound = snapshot.accounts.find((account) => account.address === site.account);
+        if (!bound) return null;
+        const { active: _, ...session } = bound;
+        return session;
+      };
+      await sendSessionToAllowedTabs(deps.tabs, sessionFor, allowed);
     }
     await deps.notifyExtensionPages();
   }

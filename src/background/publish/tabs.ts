@@ -4,15 +4,24 @@ import type { SessionInfo } from '../../core/session/session.ts';
 import type { TabsPort } from '../ports/ports.ts';
 import { WEB_PAGE_URLS } from '../wallets/page-wallet.ts';
 
-export async function sendSessionToAllowedTabs(tabs: TabsPort, session: SessionInfo | null, allowed: AllowedOrigin[]): Promise<void> {
-  const origins = new Set(allowed.map((site) => site.origin));
+/**
+ * Sends each allowed site's tabs the session that site sees (`sessionFor`: the account it is bound
+ * to, or the active one).
+ */
+export async function sendSessionToAllowedTabs(
+  tabs: TabsPort,
+  sessionFor: (site: AllowedOrigin) => SessionInfo | null,
+  allowed: AllowedOrigin[],
+): Promise<void> {
+  const sites = new Map(allowed.map((site) => [site.origin, site]));
   const open = await tabs.query({ url: WEB_PAGE_URLS });
   await Promise.all(
     open.map(async (tab) => {
       if (tab.id === undefined || !tab.url) return;
       const origin = new URL(tab.url).origin;
-      if (!origins.has(origin)) return;
-      await tabs.send(tab.id, { type: 'page-event', origin, event: 'sessionChanged', data: session }).catch(() => undefined);
+      const site = sites.get(origin);
+      if (!site) return;
+      await tabs.send(tab.id, { type: 'page-event', origin, event: 'sessionChanged', data: sessionFor(site) }).catch(() => undefined);
     }),
   );
 }

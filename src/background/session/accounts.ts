@@ -26,6 +26,22 @@ export function createAccounts(deps: Pick<SessionServiceDeps, 'store' | 'alarms'
     return key === undefined ? undefined : store.getSession(key);
   }
 
+  /**
+   * The session a site bound to `address` uses: that account's on the current endpoint (undefined
+   * when it is not signed in there); without an address, the active one.
+   */
+  async function sessionOf(address?: string): Promise<Session | undefined> {
+    if (address === undefined) return activeSession();
+    const { endpoint } = await store.getSettings();
+    let parsed: Address;
+    try {
+      parsed = parseAddress(address);
+    } catch {
+      return undefined;
+    }
+    return store.getSession(sessionKey(endpoint, parsed));
+  }
+
   async function currentEndpointSessions(): Promise<{ endpointId: string; sessions: Session[]; activeKey: string | undefined }> {
     const [{ endpoint }, sessions, active] = await Promise.all([store.getSettings(), store.listSessions(), store.getActive()]);
     const endpointId = endpointKey(endpoint);
@@ -128,6 +144,7 @@ export function createAccounts(deps: Pick<SessionServiceDeps, 'store' | 'alarms'
 
   return {
     activeSession,
+    sessionOf,
     currentEndpointSessions,
     activateSignedIn,
     signOut,

@@ -49,16 +49,22 @@ export function createSessionService(deps: SessionServiceDeps) {
    * The active session, unless its lifetime is over: a `max-age` deadline the lifetime alarm has
    * not reached yet (alarms may fire late) ends it here, before anything is handed out.
    */
-  async function liveSession(): Promise<Session | undefined> {
-    const session = await accounts.activeSession();
+  async function liveSession(account?: string): Promise<Session | undefined> {
+    const session = await accounts.sessionOf(account);
     if (!session || !(await lifetimes.isPastDeadline(session))) return session;
     await lifetimes.enforce();
-    return accounts.activeSession();
+    return accounts.sessionOf(account);
   }
 
-  /** Why nobody is signed in on the current endpoint: its lifetime ended the session, or a sign-out. */
-  async function nobodySignedIn(): Promise<TakoError> {
-    const { endpointId } = await accounts.currentEndpointSessions();
+  /**
+   * Why nobody is signed in on the current endpoint (or the account a site is bound to is not): its
+   * lifetime ended the session, or a sign-out.
+   */
+  async function nobodySignedIn(account?: string): Promise<TakoError> {
+    const { endpointId, sessions } = await accounts.currentEndpointSessions();
+    if (account !== undefined && sessions.length > 0) {
+      return noSession('signed-out', `The account this site uses (${account}) is not signed in`);
+    }
     const ending = await lifetimes.endingFor(endpointId);
     return ending
       ? noSession('timed-out', `Signed out: the session lifetime chosen in the settings ended (${ending.rule})`)
@@ -122,9 +128,9 @@ export function createSessionService(deps: SessionServiceDeps) {
    * the page reports it as `rejectedToken` (the API answered 401). A 4900 says why there is none
    * in `data.reason`: nobody is signed in, the session expired, or refreshing it is failing.
    */
-  async function getToken({ rejectedToken }: { rejectedToken?: string } = {}): Promise<TokenForPage> {
-    let session = await liveSession();
-    if (!session) throw await nobodySignedIn();
+  async function getToken({ rejectedToken, account }: { rejectedToken?: string; account?: string } = {}): Promise<TokenForPage> {
+    let session = await liveSession(account);
+    if (!session) throw await nobodySignedIn(account);
     if (rejectedToken !== undefined) session = await replaceRejected(session, rejectedToken);
     let decision = decideTokenRequest(session, serverNow(session, clock.now()));
     if (decision.kind === 'refresh') {
@@ -157,8 +163,9 @@ export function createSessionService(deps: SessionServiceDeps) {
     return info(next);
   }
 
-  async function sessionInfo(): Promise<SessionInfo | null> {
-    const session = await accounts.activeSession();
+  /** The session a page sees: the account its site is bound to (`account`), or the active one. */
+  async function sessionInfo(account?: string): Promise<SessionInfo | null> {
+    const session = await accounts.sessionOf(account);
     return session ? info(session) : null;
   }
 

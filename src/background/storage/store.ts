@@ -64,6 +64,7 @@ export function readAllowedOrigins(stored: unknown): AllowedOrigin[] {
       // A grant's duration: a time it ends, or the tabs that hold it (records from before either: until revoked).
       ...(Number.isFinite(site.expiresAt) ? { expiresAt: Number(site.expiresAt) } : {}),
       ...(Array.isArray(site.tabIds) ? { tabIds: site.tabIds.filter((id) => Number.isInteger(id)) } : {}),
+      ...(typeof site.account === 'string' ? { account: site.account } : {}),
     }));
 }
 

@@ -16,6 +16,8 @@ const DAY_MS = 86_400_000;
 export interface GrantChoice {
   duration: GrantDuration;
   tabIds: number[];
+  /** The account the site is bound to (absent: the active one). */
+  account?: string;
 }
 
 export const DEFAULT_GRANT_CHOICE: GrantChoice = { duration: DEFAULT_GRANT_DURATION, tabIds: [] };

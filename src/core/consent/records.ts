@@ -37,6 +37,12 @@ export interface AllowedOrigin {
   metahuman: boolean;
   /** Allowed by the organisation's policy (laid over the stored list, never stored): not revocable. */
   byPolicy?: true;
+  /**
+   * The account the site is bound to: the one active when the person allowed it (or chose in the
+   * window, or moved it to in the popup). Absent (nobody was signed in, or records from before):
+   * the active account.
+   */
+  account?: string;
   /** When the grant ends (the person chose 1 or 30 days); absent: until revoked. */
   expiresAt?: number;
   /**

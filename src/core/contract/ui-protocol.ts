@@ -75,7 +75,16 @@ export const UiRequestSchema = v.variant('type', [
   v.object({ type: v.literal('clear-activity') }),
   v.object({ type: v.literal('get-approval'), requestId: Id }),
   /** `duration`: how long an allowed site keeps its access (the window's choice; until revoked when absent). */
-  v.object({ type: v.literal('answer-approval'), requestId: Id, approved: v.boolean(), duration: v.optional(v.picklist(GRANT_DURATIONS)) }),
+  /** `account`: the signed-in account the site is bound to (the active one when absent). */
+  v.object({
+    type: v.literal('answer-approval'),
+    requestId: Id,
+    approved: v.boolean(),
+    duration: v.optional(v.picklist(GRANT_DURATIONS)),
+    account: v.optional(v.pipe(v.string(), v.maxLength(42))),
+  }),
+  /** Binds an allowed site to another signed-in account. */
+  v.object({ type: v.literal('move-site'), origin: v.pipe(v.string(), v.maxLength(2048)), address: v.pipe(v.string(), v.maxLength(42)) }),
   /** The person lets a refused origin ask again before its cool-down ends. */
   v.object({ type: v.literal('lift-cooldown'), site: v.pipe(v.string(), v.maxLength(2048)) }),
   // MetaHuman SDK token (options page).
@@ -155,8 +164,10 @@ export interface UiReplies {
   'save-settings': Settings;
   'revoke-site': null;
   'clear-activity': null;
+  'move-site': null;
   /** `insecure`: an http:// origin that is not this computer. */
-  'get-approval': { origin: string; scope: ConsentScope; insecure: boolean };
+  /** `accounts`: the accounts signed in on the current endpoint, the active one marked (a session grant binds one). */
+  'get-approval': { origin: string; scope: ConsentScope; insecure: boolean; accounts: Array<{ address: string; active: boolean }> };
   'answer-approval': null;
   'lift-cooldown': null;
   'get-metahuman': MetahumanView;

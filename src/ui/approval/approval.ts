@@ -23,6 +23,29 @@ const deny = byTestId<HTMLButtonElement>('deny');
 const errorBox = byTestId('approval-error');
 const status = byTestId('approve-status');
 const duration = byTestId<HTMLSelectElement>('grant-duration');
+const account = byTestId<HTMLSelectElement>('grant-account');
+
+/**
+ * The account the site will be bound to: the active one, named in full; a choice when several are
+ * signed in (a single one shows as the only option, disabled).
+ */
+function showAccounts(accounts: ReadonlyArray<{ address: string; active: boolean }>): void {
+  byTestId('grant-account-row').hidden = accounts.length === 0;
+  account.replaceChildren(
+    ...accounts.map(({ address, active }) => {
+      const option = document.createElement('option');
+      option.value = address;
+      option.textContent = address;
+      option.selected = active;
+      return option;
+    }),
+  );
+  account.disabled = accounts.length < 2;
+  account.dataset.address = account.value;
+}
+account.addEventListener('change', () => {
+  account.dataset.address = account.value;
+});
 
 let loaded = false;
 let answered = false;
@@ -81,7 +104,14 @@ async function answer(approved: boolean): Promise<void> {
   update();
   // The duration is the person's choice for a site's access; the other scopes have none.
   const chosen = GRANT_DURATIONS.find((value) => value === duration.value) ?? DEFAULT_GRANT_DURATION;
-  await ask({ type: 'answer-approval', requestId, approved, ...(scopeBox.dataset.scope === 'session' ? { duration: chosen } : {}) });
+  const session = scopeBox.dataset.scope === 'session';
+  await ask({
+    type: 'answer-approval',
+    requestId,
+    approved,
+    ...(session ? { duration: chosen } : {}),
+    ...(session && account.value ? { account: account.value } : {}),
+  });
   window.close();
 }
 
@@ -93,7 +123,8 @@ const SCOPE_TEXTS: Record<ConsentScope, { title: (origin: string) => string; hea
   'page-signature': { title: (origin) => t('approvalWindowTitlePageSignature', origin), heading: () => t('approvalTitlePageSignature') },
 };
 
-ask({ type: 'get-approval', requestId }).then(({ origin, scope, insecure }) => {
+ask({ type: 'get-approval', requestId }).then(({ origin, scope, insecure, accounts }) => {
+  showAccounts(accounts);
   originLabel.textContent = origin;
   title.textContent = SCOPE_TEXTS[scope].heading();
   document.title = SCOPE_TEXTS[scope].title(origin);

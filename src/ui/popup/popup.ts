@@ -166,16 +166,10 @@ function siteIcon(origin: string): HTMLElement {
 }
 
 /** One allowed site: its icon, its origin, what it has (the session; the MetaHuman token) and Revoke. */
-function siteItem({
-  origin,
-  metahuman,
-  byPolicy,
-  allowedAt,
-  lastUsedAt,
-  tokens,
-  expiresAt,
-  tabIds,
-}: PopupState['sites'][number]): HTMLLIElement {
+function siteItem(
+  { origin, metahuman, byPolicy, allowedAt, lastUsedAt, tokens, expiresAt, tabIds, account }: PopupState['sites'][number],
+  accounts: PopupState['accounts'],
+): HTMLLIElement {
   const item = document.createElement('li');
   item.dataset.testid = 'site';
   item.dataset.origin = origin;
@@ -183,6 +177,9 @@ function siteItem({
   item.dataset.lastUsed = lastUsedAt === undefined ? '' : String(lastUsedAt);
   item.dataset.tokens = String(tokens ?? 0);
   item.dataset.expiresAt = expiresAt === undefined ? '' : String(expiresAt);
+  // The account the site uses: the one it is bound to, or the active one.
+  const uses = account ?? accounts.find((a) => a.active)?.address ?? '';
+  item.dataset.account = uses;
   item.dataset.duration = tabIds !== undefined ? 'open-tabs' : expiresAt !== undefined ? 'timed' : 'until-revoked';
   const label = document.createElement('span');
   label.className = 'site-name';
@@ -204,6 +201,25 @@ function siteItem({
   const text = document.createElement('span');
   text.className = 'site-text';
   text.append(label, grants, activity);
+  // With several accounts signed in, the site can be moved to another one.
+  if (accounts.length > 1 && !byPolicy) {
+    const picker = document.createElement('select');
+    picker.dataset.testid = 'site-account';
+    picker.className = 'mono';
+    picker.setAttribute('aria-label', t('siteAccountLabel', origin));
+    picker.replaceChildren(
+      ...accounts.map(({ address }) => {
+        const option = document.createElement('option');
+        option.value = address;
+        option.textContent = shortAddress(address);
+        option.title = address;
+        option.selected = address === uses;
+        return option;
+      }),
+    );
+    picker.addEventListener('change', () => void run(() => ask({ type: 'move-site', origin, address: picker.value })));
+    text.append(picker);
+  }
   item.dataset.byPolicy = String(byPolicy === true);
   // Allowed by the organisation: said instead of a Revoke the background would refuse.
   if (byPolicy) {
@@ -218,7 +234,7 @@ function siteItem({
 }
 
 function renderSites(state: PopupState): void {
-  el.sites.replaceChildren(...state.sites.map(siteItem));
+  el.sites.replaceChildren(...state.sites.map((site) => siteItem(site, state.accounts)));
   el.sitesEmpty.hidden = state.sites.length > 0;
   buttons.clearActivity.hidden = !state.sites.some((site) => site.lastUsedAt !== undefined);
 }
