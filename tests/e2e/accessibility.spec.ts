@@ -264,8 +264,8 @@ test('keyboard: Tab, Enter and Space sign in and out of the popup', async ({ ext
   await expect(popup.getByTestId('state-label')).toHaveText(localeMessage('en', 'stateSignedOut', host));
 });
 
-// Guards: the keyboard alone answers the approval window: Tab reaches Deny, then Allow; Enter allows,
-// Space denies.
+// Guards: the keyboard alone answers the approval window: Tab reaches the access's duration, Deny,
+// then Allow; Enter allows, Space denies.
 test('keyboard: Tab and Enter allow, Tab and Space deny, in the approval window', async ({ extension, stack }) => {
   await extension.useEndpoint(stack.url);
   const demo = await extension.openDemo();
@@ -274,7 +274,8 @@ test('keyboard: Tab and Enter allow, Tab and Space deny, in the approval window'
   const access = callFrom(demo, 'tako_requestAccess');
   const approval = await opened;
   await expect(approval.getByTestId('approve')).toBeEnabled();
-  expect(await tabTo(approval, 'approve')).toEqual(['deny', 'approve']);
+  // The duration of the access comes first (chosen with the keyboard too), then the answers.
+  expect(await tabTo(approval, 'approve')).toEqual(['grant-duration', 'deny', 'approve']);
   expect(await focusRing(approval)).toEqual({ style: 'solid', width: '2px' });
   await Promise.all([approval.waitForEvent('close'), approval.keyboard.press('Enter').catch(() => undefined)]);
   expect(await access).toEqual({ result: null });
@@ -285,7 +286,7 @@ test('keyboard: Tab and Enter allow, Tab and Space deny, in the approval window'
   const refused = callFrom(other, 'tako_requestAccess');
   const otherApproval = await otherOpened;
   await expect(otherApproval.getByTestId('approve')).toBeEnabled();
-  expect(await tabTo(otherApproval, 'deny')).toEqual(['deny']);
+  expect(await tabTo(otherApproval, 'deny')).toEqual(['grant-duration', 'deny']);
   await Promise.all([otherApproval.waitForEvent('close'), otherApproval.keyboard.press('Space').catch(() => undefined)]);
   expect(await refused).toMatchObject({ isError: true, code: TakoSessionErrorCode.UserRejected });
 });
