@@ -129,6 +129,16 @@ describe('the session service ends sessions by their lifetime', () => {
     );
   });
 
+  test('browser-close with the run mark unreadable: nothing is ended on a guess, and the start goes on', async () => {
+    const { h } = await withLifetime({ kind: 'browser-close' });
+    h.lifetime.ports.browserRun.startedNow = async () => {
+      throw new Error('storage.session is not available');
+    };
+    h.restartWorker();
+    await h.service.reconcile();
+    assert.ok((await h.service.getToken()).token);
+  });
+
   test('stay signed in (the default) keeps the session across a browser restart', async () => {
     const h = sessionHarness();
     await h.seed();

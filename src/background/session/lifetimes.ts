@@ -38,7 +38,12 @@ export function createLifetimes(
   async function newBrowserRun(): Promise<boolean> {
     if (browserRunChecked) return false;
     browserRunChecked = true;
-    return deps.browserRun.startedNow();
+    // Unreadable, the mark cannot tell a browser start: nothing is ended on a guess, and the rest of
+    // the start (refreshes, alarms) goes on.
+    return deps.browserRun.startedNow().catch((error: unknown) => {
+      console.warn('Tako Session: could not tell whether the browser just started:', describeError(error));
+      return false;
+    });
   }
 
   /** Ends every session whose lifetime is over, remembers why, and arranges the next check. */
