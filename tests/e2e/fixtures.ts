@@ -11,6 +11,7 @@ import path from 'node:path';
 import { test as base, expect } from '@playwright/test';
 import type { Reply } from '../../src/core/contract/protocol.ts';
 import type { UiReply, UiRequest } from '../../src/core/contract/ui-protocol.ts';
+import type { SessionLifetime } from '../../src/core/session/session-lifetime.ts';
 import { useEndpoint } from '../../tools/dev/drive.ts';
 import { extensionIdOf, launchWithExtension, serviceWorkerOf } from '../../tools/dev/launch.ts';
 import { type Stack, type StackOptions, startStack } from '../../tools/stack/server.ts';
@@ -79,7 +80,7 @@ export const test = base.extend<{
         await page.goto(`chrome-extension://${extension.id}/${file}`);
         return page;
       },
-      useEndpoint: (baseUrl, version = 'v2') => saveEndpoint(extension, baseUrl, version),
+      useEndpoint: (baseUrl, version = 'v2', sessionLifetime) => saveEndpoint(extension, baseUrl, version, sessionLifetime),
       useEndpointInOptions: (baseUrl, version = 'v2') => useEndpoint(context, extension.id, baseUrl, version),
       async openDemo(query = {}) {
         const page = await context.newPage();
@@ -112,9 +113,13 @@ export const test = base.extend<{
 export { expect };
 
 /** `useEndpoint`: the options page's settings message, from an options page whose form is left alone. */
-async function saveEndpoint(extension: Extension, baseUrl: string, version: 'v1' | 'v2'): Promise<void> {
+async function saveEndpoint(extension: Extension, baseUrl: string, version: 'v1' | 'v2', sessionLifetime?: SessionLifetime): Promise<void> {
   const page = await extension.openPage('options.html');
-  const request: UiRequest = { type: 'save-settings', endpoint: { preset: 'custom', baseUrl, version } };
+  const request: UiRequest = {
+    type: 'save-settings',
+    endpoint: { preset: 'custom', baseUrl, version },
+    ...(sessionLifetime ? { sessionLifetime } : {}),
+  };
   const reply = await page.evaluate((message) => chrome.runtime.sendMessage(message) as Promise<Reply<UiReply<'save-settings'>>>, request);
   await page.close();
   // The reply names what was stored: proof that this endpoint, and not another, was saved.

@@ -11,25 +11,13 @@
 import type { Page } from '@playwright/test';
 import { REFRESH_ALARM_PREFIX } from '../../src/background/session/keys.ts';
 import { LIFETIME_ALARM } from '../../src/background/session/lifetimes.ts';
-import type { Reply } from '../../src/core/contract/protocol.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
-import type { UiReply, UiRequest } from '../../src/core/contract/ui-protocol.ts';
-import type { SessionLifetime } from '../../src/core/session/session-lifetime.ts';
 import { approveAccess } from '../support/e2e/approval-window.ts';
 import type { Extension } from '../support/e2e/extension.ts';
 import { alarmNames } from '../support/e2e/extension-state.ts';
 import { callFrom, recordSessionEvents, sessionEvents } from '../support/e2e/page-api.ts';
 import { expectSignedIn, signInFromPopup } from '../support/e2e/popup.ts';
 import { expect, test } from './fixtures.ts';
-
-/** A lifetime in seconds, as the background accepts it (the options form offers minutes and days). */
-async function saveLifetime(extension: Extension, baseUrl: string, sessionLifetime: SessionLifetime): Promise<void> {
-  const page = await extension.openPage('options.html');
-  const request: UiRequest = { type: 'save-settings', endpoint: { preset: 'custom', baseUrl, version: 'v2' }, sessionLifetime };
-  const reply = await page.evaluate((message) => chrome.runtime.sendMessage(message) as Promise<Reply<UiReply<'save-settings'>>>, request);
-  await page.close();
-  expect(reply).toMatchObject({ ok: true });
-}
 
 async function signInAndAllowDemo(extension: Extension): Promise<{ demo: Page; popup: Page }> {
   const demo = await extension.openDemo({ autoconfirm: '1' });
@@ -75,8 +63,7 @@ test('browser-close: a stopped worker keeps the session; a browser restart ends 
   extension,
   stack,
 }) => {
-  await extension.useEndpoint(stack.url);
-  await saveLifetime(extension, stack.url, { kind: 'browser-close' });
+  await extension.useEndpoint(stack.url, 'v2', { kind: 'browser-close' });
   await signInAndAllowDemo(extension);
 
   await extension.stopWorker();
@@ -115,8 +102,7 @@ test.describe('max-age', () => {
     extension,
     stack,
   }) => {
-    await extension.useEndpoint(stack.url);
-    await saveLifetime(extension, stack.url, { kind: 'max-age', maxAgeSeconds: 9 });
+    await extension.useEndpoint(stack.url, 'v2', { kind: 'max-age', maxAgeSeconds: 9 });
     const { demo, popup } = await signInAndAllowDemo(extension);
     await recordSessionEvents(demo);
     await expect(popup.getByTestId('session-lapses')).toBeVisible();

@@ -3,7 +3,9 @@
  * its id and browser, and what a test does to it beside its pages. Its own file so that the
  * modules that drive the extension can name it without importing the fixture.
  */
+
 import type { BrowserContext, Page, Worker } from '@playwright/test';
+import type { SessionLifetime } from '../../../src/core/session/session-lifetime.ts';
 
 export interface Extension {
   id: string;
@@ -14,8 +16,9 @@ export interface Extension {
   /**
    * Points the extension at the local stack: the settings message the options page's Save sends,
    * sent from an extension page without filling the form. For tests the form is not part of.
+   * `sessionLifetime` in seconds, as the background accepts it (the form offers minutes and days).
    */
-  useEndpoint: (baseUrl: string, version?: 'v1' | 'v2') => Promise<void>;
+  useEndpoint: (baseUrl: string, version?: 'v1' | 'v2', sessionLifetime?: SessionLifetime) => Promise<void>;
   /** Points the extension at the local stack through the options page's form, as a person would. */
   useEndpointInOptions: (baseUrl: string, version?: 'v1' | 'v2') => Promise<void>;
   /** The demo dapp with its dev wallet, with query parameters such as { autoconfirm: '1' }. */
