@@ -4,15 +4,11 @@
  * asked, so the tab going to another site closes the window and grants nothing.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Page } from 'puppeteer-core';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { launchFirefoxWithExtension, useEndpointInFirefox } from '../../tools/dev/firefox.ts';
-import { type Stack, startStack } from '../../tools/stack/server.ts';
-import { callFrom, nextApprovalWindow, until } from '../support/firefox.ts';
+import { callFrom, nextApprovalWindow, suiteStackAndProfile, until } from '../support/firefox.ts';
 
 /**
  * Starts `takoSession.request({ method })` in the page and returns at once. Waiting on it from
@@ -26,30 +22,21 @@ async function askWithoutWaiting(page: Page, method: string): Promise<void> {
 }
 
 describe('Firefox: consent', () => {
-  let stack: Stack;
-  let profile: string;
-  before(async () => {
-    stack = await startStack({ port: 0 });
-    profile = await mkdtemp(path.join(os.tmpdir(), 'tako-session-firefox-'));
-  });
-  after(async () => {
-    await stack.close();
-    await rm(profile, { recursive: true, force: true });
-  });
+  const suite = suiteStackAndProfile();
 
   // Guards that an approval belongs to the document that asked, in Firefox: the asking tab going
   // to another site ends the request (its window closes) and neither origin is granted anything.
   test('the asking tab going to another site closes the window and grants nothing', { timeout: 60_000 }, async (t) => {
-    const firefox = await launchFirefoxWithExtension(profile);
+    const firefox = await launchFirefoxWithExtension(suite.profile);
     try {
-      await useEndpointInFirefox(firefox, stack.url);
+      await useEndpointInFirefox(firefox, suite.stack.url);
       const page = await firefox.browser.newPage();
-      await page.goto(`${stack.url}/?wallet=none`);
+      await page.goto(`${suite.stack.url}/?wallet=none`);
       await page.bringToFront();
       const opened = nextApprovalWindow(firefox);
       await askWithoutWaiting(page, 'tako_requestAccess');
       await opened;
-      const elsewhere = stack.url.replace('127.0.0.1', 'localhost');
+      const elsewhere = suite.stack.url.replace('127.0.0.1', 'localhost');
       await page.goto(`${elsewhere}/?wallet=none`);
       // Puppeteer does not report the close of a window the extension opened: asked of the extension.
       // Approval windows are the extension's only popup windows, counted from the moment they open
@@ -61,7 +48,7 @@ describe('Firefox: consent', () => {
       await until(async () => (await popupWindows()) === 0, t.signal).catch(() => undefined);
       assert.equal(await popupWindows(), 0, 'the approval window stayed open after its page went');
       assert.equal((await callFrom(page, 'tako_getSession')).code, TakoSessionErrorCode.Unauthorized);
-      await page.goto(`${stack.url}/?wallet=none`);
+      await page.goto(`${suite.stack.url}/?wallet=none`);
       assert.equal((await callFrom(page, 'tako_getSession')).code, TakoSessionErrorCode.Unauthorized);
     } finally {
       await firefox.close();

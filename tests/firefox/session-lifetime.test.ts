@@ -4,44 +4,31 @@
  * ends at the next browser start, with the reason in the popup and for pages.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import type { UiRequest } from '../../src/core/contract/ui-protocol.ts';
 import { byTestId, launchFirefoxWithExtension, useEndpointInFirefox } from '../../tools/dev/firefox.ts';
-import { type Stack, startStack } from '../../tools/stack/server.ts';
-import { answerAccess, callFrom, expectSignedIn, signInFromPopup } from '../support/firefox.ts';
+import { answerAccess, callFrom, expectSignedIn, signInFromPopup, suiteStackAndProfile } from '../support/firefox.ts';
 
 describe('Firefox: session lifetime', () => {
-  let stack: Stack;
-  let profile: string;
-  before(async () => {
-    stack = await startStack({ port: 0 });
-    profile = await mkdtemp(path.join(os.tmpdir(), 'tako-session-firefox-'));
-  });
-  after(async () => {
-    await stack.close();
-    await rm(profile, { recursive: true, force: true });
-  });
+  const suite = suiteStackAndProfile();
 
   // Guards that the browser run is told apart from a background restart in Firefox too: kept
   // across a stopped event page, ended by closing the browser.
   test('browser-close: kept across a stopped background, ended by a browser restart, said in the popup and to pages', {
     timeout: 180_000,
   }, async () => {
-    let firefox = await launchFirefoxWithExtension(profile);
+    let firefox = await launchFirefoxWithExtension(suite.profile);
     try {
-      await useEndpointInFirefox(firefox, stack.url);
+      await useEndpointInFirefox(firefox, suite.stack.url);
       const options = await firefox.openExtensionPage('options.html');
       const save: UiRequest = {
         type: 'save-settings',
-        endpoint: { preset: 'custom', baseUrl: stack.url, version: 'v2' },
+        endpoint: { preset: 'custom', baseUrl: suite.stack.url, version: 'v2' },
         sessionLifetime: { kind: 'browser-close' },
       };
       assert.equal((await options.evaluate((message) => browser.runtime.sendMessage(message), save)).ok, true);
-      const demo = await firefox.openPage(`${stack.url}/?autoconfirm=1`);
+      const demo = await firefox.openPage(`${suite.stack.url}/?autoconfirm=1`);
       await signInFromPopup(firefox);
       assert.equal((await answerAccess(firefox, demo, 'approve')).code, undefined);
 
@@ -52,12 +39,12 @@ describe('Firefox: session lifetime', () => {
       await firefox.close();
     }
 
-    firefox = await launchFirefoxWithExtension(profile, { install: false });
+    firefox = await launchFirefoxWithExtension(suite.profile, { install: false });
     try {
       const popup = await firefox.openExtensionPage('popup.html');
       await byTestId(popup, 'session', '[data-state="signed-out"]');
       await byTestId(popup, 'session-ended', '[data-rule="browser-close"]:not([hidden])');
-      const demo = await firefox.openPage(`${stack.url}/`);
+      const demo = await firefox.openPage(`${suite.stack.url}/`);
       const outcome = await demo.evaluate(async () => {
         try {
           await window.takoSession!.request({ method: 'tako_getToken' });
@@ -69,7 +56,7 @@ describe('Firefox: session lifetime', () => {
       });
       assert.deepEqual(outcome, { code: TakoSessionErrorCode.NoSession, reason: 'timed-out' });
       assert.equal((await callFrom(demo, 'tako_getSession')).code, undefined, 'the site is still allowed');
-      assert.equal(stack.requests('/v2/refresh_token').length, 0);
+      assert.equal(suite.stack.requests('/v2/refresh_token').length, 0);
     } finally {
       await firefox.close();
     }

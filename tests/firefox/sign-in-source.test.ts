@@ -7,15 +7,12 @@
  * fails only with both removed; tests/unit/relay.test.ts holds the relay's pin check by itself.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Page } from 'puppeteer-core';
 import { documentGoneMessage } from '../../src/background/wallets/page-wallet.ts';
 import { ContentToBridgeSchema, parseMessage } from '../../src/core/contract/protocol.ts';
 import { byTestId, launchFirefoxWithExtension, useEndpointInFirefox } from '../../tools/dev/firefox.ts';
-import { type Stack, startStack } from '../../tools/stack/server.ts';
+import { suiteStackAndProfile } from '../support/firefox.ts';
 
 /** Keeps every message posted on the page's window, from its first script on (as JSON). */
 function recordWindowMessages(): void {
@@ -31,32 +28,23 @@ async function walletStepsShown(page: Page): Promise<unknown[]> {
 }
 
 describe('Firefox: sign-in with a page wallet', () => {
-  let stack: Stack;
-  let profile: string;
-  before(async () => {
-    stack = await startStack({ port: 0 });
-    profile = await mkdtemp(path.join(os.tmpdir(), 'tako-session-firefox-'));
-  });
-  after(async () => {
-    await stack.close();
-    await rm(profile, { recursive: true, force: true });
-  });
+  const suite = suiteStackAndProfile();
 
   // Guards: the steps of one sign-in go to one document. The page reloads while the person picks
   // one of its two wallets; the new document has its relay connected (the demo page uses
   // window.takoSession at once), so a step sent to the tab's top frame would reach it. The step
   // must not reach its page: the sign-in ends with a clear error, nothing is signed or stored.
   test('a page that reloads between two steps of a sign-in is asked nothing more', { timeout: 120_000 }, async () => {
-    const firefox = await launchFirefoxWithExtension(profile);
+    const firefox = await launchFirefoxWithExtension(suite.profile);
     try {
-      await useEndpointInFirefox(firefox, stack.url);
+      await useEndpointInFirefox(firefox, suite.stack.url);
       const demo = await firefox.browser.newPage();
       await demo.evaluateOnNewDocument(recordWindowMessages);
-      await demo.goto(`${stack.url}/?wallets=2&autoconfirm=1`);
+      await demo.goto(`${suite.stack.url}/?wallets=2&autoconfirm=1`);
 
       const popup = await firefox.openExtensionPage('popup.html');
       await byTestId(popup, 'session', '[data-state="signed-out"]');
-      await byTestId(popup, 'sign-in-source', `[data-kind="page"][data-origin="${stack.url}"]`);
+      await byTestId(popup, 'sign-in-source', `[data-kind="page"][data-origin="${suite.stack.url}"]`);
       await (await byTestId(popup, 'sign-in', ':not([hidden])')).click();
       // First step done: the page listed its two wallets, and the person is choosing one.
       await byTestId(popup, 'wallet-option');
@@ -80,9 +68,9 @@ describe('Firefox: sign-in with a page wallet', () => {
       assert.equal(outcome, 'the sign-in ended');
 
       const error = await (await byTestId(popup, 'error')).evaluate((node) => node.textContent);
-      assert.equal(error, documentGoneMessage(stack.url));
+      assert.equal(error, documentGoneMessage(suite.stack.url));
       await byTestId(popup, 'session', '[data-state="signed-out"]');
-      assert.equal(stack.requests('/v2/token').length, 0, 'nothing was signed in');
+      assert.equal(suite.stack.requests('/v2/token').length, 0, 'nothing was signed in');
     } finally {
       await firefox.close();
     }

@@ -3,33 +3,20 @@
  * popup shows, as in Chromium (tests/e2e/site-grants.spec.ts).
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { byTestId, launchFirefoxWithExtension, useEndpointInFirefox } from '../../tools/dev/firefox.ts';
-import { type Stack, startStack } from '../../tools/stack/server.ts';
-import { callFrom, nextApprovalWindow, signInFromPopup } from '../support/firefox.ts';
+import { callFrom, nextApprovalWindow, signInFromPopup, suiteStackAndProfile } from '../support/firefox.ts';
 
 const DAY_MS = 86_400_000;
 
 describe('Firefox: site grants', () => {
-  let stack: Stack;
-  let profile: string;
-  before(async () => {
-    stack = await startStack({ port: 0 });
-    profile = await mkdtemp(path.join(os.tmpdir(), 'tako-session-firefox-'));
-  });
-  after(async () => {
-    await stack.close();
-    await rm(profile, { recursive: true, force: true });
-  });
+  const suite = suiteStackAndProfile();
 
   test('a grant for one day, chosen in the approval window; the tokens the site received, in the popup', { timeout: 150_000 }, async () => {
-    const firefox = await launchFirefoxWithExtension(profile);
+    const firefox = await launchFirefoxWithExtension(suite.profile);
     try {
-      await useEndpointInFirefox(firefox, stack.url);
-      const demo = await firefox.openPage(`${stack.url}/?autoconfirm=1`);
+      await useEndpointInFirefox(firefox, suite.stack.url);
+      const demo = await firefox.openPage(`${suite.stack.url}/?autoconfirm=1`);
       await signInFromPopup(firefox);
       await demo.bringToFront();
       const before = Date.now();

@@ -3,11 +3,31 @@
  * (by polling its log, never for a fixed time).
  */
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before } from 'node:test';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import type { Page } from 'puppeteer-core';
 import { byTestId, type FirefoxWithExtension, firefoxXpiPath } from '../../tools/dev/firefox.ts';
-import type { Stack } from '../../tools/stack/server.ts';
+import { type Stack, type StackOptions, startStack } from '../../tools/stack/server.ts';
+
+/**
+ * What a Firefox suite runs against: a local stack (with `options`) and a profile folder for the
+ * browser, made before its tests and removed after them. Read them inside the tests.
+ */
+export function suiteStackAndProfile(options: StackOptions = {}): { readonly stack: Stack; readonly profile: string } {
+  const suite = {} as { stack: Stack; profile: string };
+  before(async () => {
+    suite.stack = await startStack({ port: 0, ...options });
+    suite.profile = await mkdtemp(path.join(os.tmpdir(), 'tako-session-firefox-'));
+  });
+  after(async () => {
+    await suite.stack.close();
+    await rm(suite.profile, { recursive: true, force: true });
+  });
+  return suite;
+}
 
 /** Opens the popup, clicks sign-in and waits until it shows signed in; returns the popup. */
 export async function signInFromPopup(firefox: FirefoxWithExtension): Promise<Page> {
