@@ -74,11 +74,11 @@ export function createSites(
     }
   }
 
-  const forgetActivity = (origin: string) =>
-    changeActivity((activity) => {
-      const { [origin]: _, ...rest } = activity;
-      return rest;
-    });
+  /** Forgets these origins' activity, counted or written, in one write. */
+  function forgetActivity(origins: readonly string[]): Promise<void> {
+    for (const origin of origins) uncounted.delete(origin);
+    return changeActivity((activity) => Object.fromEntries(Object.entries(activity).filter(([origin]) => !origins.includes(origin))));
+  }
   /** Changes the list in one step: `change` gives the new list (none: unchanged) and the result. */
   const update = <T>(change: (sites: AllowedOrigin[]) => { next?: AllowedOrigin[]; result: T }) =>
     serial(SITES_RECORD, async () => {
@@ -96,13 +96,17 @@ export function createSites(
     return false;
   }
 
-  /** Ends these grants (and their activity), in the list's one step. */
-  async function endGrants(origins: string[]): Promise<void> {
-    await update((sites) => ({ next: sites.filter((site) => !origins.includes(site.origin)), result: undefined }));
-    for (const origin of origins) {
-      uncounted.delete(origin);
-      await forgetActivity(origin);
-    }
+  /**
+   * Ends these grants (a revoke, or their end) and forgets their activity, the list in its one
+   * step; true when any of them was allowed.
+   */
+  async function endGrants(origins: readonly string[]): Promise<boolean> {
+    const ended = await update((sites) => {
+      const kept = sites.filter((site) => !origins.includes(site.origin));
+      return kept.length === sites.length ? { result: false } : { next: kept, result: true };
+    });
+    await forgetActivity(origins);
+    return ended;
   }
 
   /**
@@ -236,14 +240,8 @@ export function createSites(
       );
     },
     /** True when the origin was allowed. Its activity goes with the grant. */
-    async revoke(origin: string): Promise<boolean> {
-      const revoked = await update((sites) => {
-        const kept = sites.filter((site) => site.origin !== origin);
-        return kept.length === sites.length ? { result: false } : { next: kept, result: true };
-      });
-      uncounted.delete(origin);
-      await forgetActivity(origin);
-      return revoked;
+    revoke(origin: string): Promise<boolean> {
+      return endGrants([origin]);
     },
   };
 }
