@@ -194,8 +194,10 @@ describe('session service', () => {
     await h.service.signIn(devWallet);
     const [session] = await h.stored();
     const exp = session!.accessExpMs;
-    const offset = exp - 900 - Date.now();
-    const late = harness(stack(), { store: h.memory, now: () => Date.now() + offset });
+    // The late worker's clock stands 900 ms before exp and moves only when the test says: on the
+    // machine's clock, a slow run let the 900 ms pass before the second failure, and the retry was
+    // then (rightly) not pulled in to exp.
+    const late = harness(stack(), { store: h.memory, now: () => exp - 900 });
     const name = refreshAlarmName(keyOf(session!));
     stack().clearRequests();
     stack().faults.inject('/v2/refresh_token', { count: 2, kind: 'status', status: 500 });
