@@ -68,7 +68,7 @@ function harness(stack: Stack, options: HarnessOptions = {}) {
     alarms: {
       schedule: async (name, when) => void alarms.set(name, when),
       clear: async (name) => void alarms.delete(name),
-      names: async () => [...alarms.keys()],
+      scheduled: async () => new Map(alarms),
     },
     onChange: () => undefined,
     onExpired: (session) => expired.push(session),
@@ -117,7 +117,7 @@ describe('session service', () => {
       store: h.store,
       clock: { now: () => Date.now(), random: () => 0.5 },
       fetch,
-      alarms: { schedule: async () => undefined, clear: async () => undefined, names: async () => [] },
+      alarms: { schedule: async () => undefined, clear: async () => undefined, scheduled: async () => new Map() },
       onChange: () => undefined,
       onExpired: () => undefined,
       ...lifetimePorts(() => Date.now()).ports,

@@ -24,6 +24,8 @@ export function sessionHarness() {
   let time = Date.UTC(2026, 11, 2, 12);
   const issuer = new TokenIssuer('a key for unit tests only');
   const alarms = new Map<string, number>();
+  /** Every alarm the service set or cleared, in order. */
+  const alarmCalls: string[] = [];
   /** Every request the API received, with the test clock's time. */
   const requests: Array<{ path: string; at: number }> = [];
   /** While set, replies wait for it (the request has reached the API). */
@@ -48,9 +50,15 @@ export function sessionHarness() {
         return reply();
       },
       alarms: {
-        schedule: async (name, when) => void alarms.set(name, when),
-        clear: async (name) => void alarms.delete(name),
-        names: async () => [...alarms.keys()],
+        schedule: async (name, when) => {
+          alarmCalls.push(`set ${name}`);
+          alarms.set(name, when);
+        },
+        clear: async (name) => {
+          alarmCalls.push(`clear ${name}`);
+          alarms.delete(name);
+        },
+        scheduled: async () => new Map(alarms),
       },
       onChange: () => undefined,
       onExpired: () => undefined,
@@ -84,6 +92,7 @@ export function sessionHarness() {
     held,
     stored: () => memory.store.listSessions(),
     alarms,
+    alarmCalls,
     /** The computer's input, its lock and browser runs, as lifetimes see them. */
     lifetime,
     requests,

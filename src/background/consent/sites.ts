@@ -116,24 +116,34 @@ export function createSites(
    */
   async function withActivity(sites: AllowedOrigin[]): Promise<{ sites: AllowedOrigin[]; days: number | undefined }> {
     const [activity, days] = await Promise.all([store.getSiteActivity(), forgetUnusedDays?.()]);
-    return {
-      days,
-      sites: sites.map((site) => {
-        const stored = activity[site.origin];
-        const counted = uncounted.get(site.origin);
-        if (!stored && !counted) return site;
-        return {
-          ...site,
-          lastUsedAt: Math.max(stored?.lastUsedAt ?? 0, counted?.lastUsedAt ?? 0),
-          tokens: (stored?.tokens ?? 0) + (counted?.tokens ?? 0),
-        };
-      }),
-    };
+    return { days, sites: withActivityOf(sites, activity) };
+  }
+
+  function withActivityOf(sites: AllowedOrigin[], activity: Record<string, SiteActivity>): AllowedOrigin[] {
+    return sites.map((site) => {
+      const stored = activity[site.origin];
+      const counted = uncounted.get(site.origin);
+      if (!stored && !counted) return site;
+      return {
+        ...site,
+        lastUsedAt: Math.max(stored?.lastUsedAt ?? 0, counted?.lastUsedAt ?? 0),
+        tokens: (stored?.tokens ?? 0) + (counted?.tokens ?? 0),
+      };
+    });
   }
 
   return {
-    /** The sites with a live grant, each with its activity (a grant that ended is not listed). */
-    async list(): Promise<AllowedOrigin[]> {
+    /**
+     * The sites with a live grant (a grant that ended is not listed), each with its activity unless
+     * `activity` is false: the publisher, which runs at every worker start, needs only the grants,
+     * and reads the activity record only when unused sites are forgotten.
+     */
+    async list({ activity = true }: { activity?: boolean } = {}): Promise<AllowedOrigin[]> {
+      if (!activity && (await forgetUnusedDays?.()) === undefined) {
+        const live: AllowedOrigin[] = [];
+        for (const site of await read()) if (!isGrantExpired(site, now()) && (await holdsOpenTab(site))) live.push(site);
+        return live;
+      }
       await serial(ACTIVITY_RECORD, async () => undefined);
       const { sites, days } = await withActivity(await read());
       const live: AllowedOrigin[] = [];
@@ -177,10 +187,10 @@ export function createSites(
     async isAllowed(origin: string, tabId?: number): Promise<boolean> {
       const found = await find(origin);
       if (!found) return false;
-      const {
-        sites: [site],
-        days,
-      } = await withActivity([found]);
+      // Its activity matters only when unused sites are forgotten: otherwise a page's call (the first
+      // of a woken worker too) does not wait for that record.
+      const days = await forgetUnusedDays?.();
+      const [site] = days === undefined ? [found] : withActivityOf([found], await store.getSiteActivity());
       if (isGrantExpired(site!, now(), days)) return false;
       if (site!.tabIds === undefined || tabId === undefined || site!.tabIds.includes(tabId)) return true;
       if (await holdsOpenTab(site!)) {
@@ -213,7 +223,10 @@ export function createSites(
     },
     /** When the next grant ends by its time, or by going unused (for the alarm), or null. */
     async nextExpiry(): Promise<number | null> {
-      const { sites, days } = await withActivity(await read());
+      // Asked at every worker start: the activity record is read only when unused sites are forgotten.
+      const days = await forgetUnusedDays?.();
+      if (days === undefined) return nextGrantExpiry(await read());
+      const { sites } = await withActivity(await read());
       return nextGrantExpiry(sites, days);
     },
     /** The account the site is bound to, or undefined (the active one). */

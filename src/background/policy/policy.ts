@@ -69,8 +69,8 @@ export function withPolicySites(sites: Sites, policy: Policy): Sites {
       const decided = await rule(origin);
       return decided === null ? sites.isAllowed(origin, tabId) : decided === 'allowed';
     },
-    async list(): Promise<AllowedOrigin[]> {
-      const [stored, current] = await Promise.all([sites.list(), policy.policy()]);
+    async list(options): Promise<AllowedOrigin[]> {
+      const [stored, current] = await Promise.all([sites.list(options), policy.policy()]);
       const listed = stored
         .filter((site) => policyForSite(current, site.origin) !== 'blocked')
         .map((site) => (policyForSite(current, site.origin) === 'allowed' ? { ...site, byPolicy: true as const } : site));

@@ -115,7 +115,7 @@ export const alarmsPort = {
   clear: async (name: string) => {
     await browser.alarms.clear(name);
   },
-  names: async () => (await browser.alarms.getAll()).map((alarm) => alarm.name),
+  scheduled: async () => new Map((await browser.alarms.getAll()).map((alarm) => [alarm.name, alarm.scheduledTime])),
 };
 
 export const idlePort: IdlePort = {

@@ -15,7 +15,8 @@ export interface Clock {
 export interface AlarmPort {
   schedule(name: string, whenMs: number): Promise<void>;
   clear(name: string): Promise<void>;
-  names(): Promise<string[]>;
+  /** Every alarm set, by name, with when it fires. */
+  scheduled(): Promise<Map<string, number>>;
 }
 
 /** The page wallet the person signs in with, reached through a tab's bridge. */

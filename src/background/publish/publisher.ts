@@ -33,13 +33,13 @@ export function createPublisher(deps: PublisherDeps) {
    * The allowed origins as of the last publish. Read when the publisher is made (worker start),
    * before any change of this worker's life, so the change that woke the worker is news too.
    */
-  let knownOrigins: Promise<Set<string>> = deps.sites.list().then(
+  let knownOrigins: Promise<Set<string>> = deps.sites.list({ activity: false }).then(
     (sites) => new Set(sites.map((site) => site.origin)),
     () => new Set(),
   );
 
   async function publish(): Promise<void> {
-    const [snapshot, allowed] = await Promise.all([deps.service.snapshot(), deps.sites.list()]);
+    const [snapshot, allowed] = await Promise.all([deps.service.snapshot(), deps.sites.list({ activity: false })]);
     await deps.showBadge(BADGES[popupStateName(snapshot.signingIn, snapshot.session)]);
     // Only changes of the session reach pages: the badge and popup refresh more often, and allowing
     // or revoking a site is no news to the others (a newly allowed site gets the session as the

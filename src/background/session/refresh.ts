@@ -114,6 +114,15 @@ export function createRefreshScheduler(deps: SessionServiceDeps, client: TakoCli
     return next;
   }
 
+  /**
+   * The session's alarm is already what `schedule` would set: a worker start then costs no alarm
+   * call per session (the last worker set it, and alarms outlive the worker).
+   */
+  function alarmInPlace(session: Session, scheduled: Map<string, number>): boolean {
+    const at = scheduled.get(refreshAlarmName(keyOf(session)));
+    return session.state === 'expired' ? at === undefined : at === toLocalTime(session, nextRefreshAt(session));
+  }
+
   /** Rebuilds a session's alarm, if it is still the stored session. */
   function reschedule(session: Session): Promise<void> {
     return writes(sessionRecordKey(keyOf(session)), async () => {
@@ -137,7 +146,8 @@ export function createRefreshScheduler(deps: SessionServiceDeps, client: TakoCli
   async function reconcile(): Promise<void> {
     const sessions = await store.listSessions();
     const known = new Set(sessions.map((s) => refreshAlarmName(keyOf(s))));
-    const stale = (await alarms.names()).filter((name) => name.startsWith(REFRESH_ALARM_PREFIX) && !known.has(name));
+    const scheduled = await alarms.scheduled();
+    const stale = [...scheduled.keys()].filter((name) => name.startsWith(REFRESH_ALARM_PREFIX) && !known.has(name));
     // In the session's step too: a session signed in meanwhile keeps the alarm its sign-in set.
     await Promise.all(
       stale.map((name) => {
@@ -156,7 +166,7 @@ export function createRefreshScheduler(deps: SessionServiceDeps, client: TakoCli
           void refresh(keyOf(session)).catch((error: unknown) => {
             console.warn('Tako Session: refresh at start failed:', describeError(error));
           });
-        } else {
+        } else if (!alarmInPlace(session, scheduled)) {
           await reschedule(session);
         }
       }),
