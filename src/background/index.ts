@@ -25,6 +25,7 @@ import {
   idlePort,
   notifyExtensionPages,
   readManagedStorage,
+  sessionMirrorPort,
   showBadge,
   showExpiryNotice,
   tabsPort,
@@ -35,13 +36,16 @@ import { onExpiryNoticeClicked } from './session/expiry-notice.ts';
 import { createMetahuman } from './session/metahuman.ts';
 import { createSessionService } from './session/service.ts';
 import { withMemoryCache } from './storage/cached-store.ts';
+import { withSessionMirror } from './storage/session-mirror.ts';
 import { createIdbStore } from './storage/store.ts';
 import { createDirectWallets } from './wallets/direct-wallet.ts';
 import { createPageWallets } from './wallets/page-wallet.ts';
 
 /** The organisation's policy (managed storage), laid over the settings and the sites. */
 const policy = createPolicy(readManagedStorage);
-const store = withPolicySettings(withMemoryCache(createIdbStore()), policy);
+// IndexedDB is the truth; a worker woken by a request reads the copy in storage.session instead
+// (session-mirror.ts), and each record once into memory.
+const store = withPolicySettings(withMemoryCache(withSessionMirror(createIdbStore(), sessionMirrorPort)), policy);
 const sites = withPolicySites(
   createSites(store, () => Date.now(), {
     tabs: tabsPort,

@@ -3,11 +3,12 @@
  * a refused refresh expires the session plainly, several accounts, tokens encrypted at rest with a
  * non-extractable key, a worker stopped in the middle of a refresh, and the browser going offline.
  */
+import { readMirrorRecord } from '../../src/background/storage/session-mirror.ts';
 import { DB_NAME, OBJECT_STORE_NAME, StorageKeys } from '../../src/background/storage/storage-keys.ts';
 import type { ServerClock } from '../../src/core/session/server-clock.ts';
 import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
 import { allowOrigin, answerApproval, nextApprovalWindow } from '../support/e2e/approval-window.ts';
-import { badgeAndNotifications, readStore, storedText } from '../support/e2e/extension-state.ts';
+import { badgeAndNotifications, readStore, sessionCopy, storedText } from '../support/e2e/extension-state.ts';
 import { obtainMetahumanToken } from '../support/e2e/options-page.ts';
 import { callFrom, getTokenFrom, jwtPayload, recordSessionEvents, sessionEvents } from '../support/e2e/page-api.ts';
 import { expectSignedIn, signedInAndAllowed, signInFromPopup } from '../support/e2e/popup.ts';
@@ -311,6 +312,35 @@ test('no token is readable in IndexedDB after sign-in, a refresh and a MetaHuman
   expect(metahumanToken).toMatch(/^[0-9a-f]{8}-/);
   seen.push(metahumanToken);
   await expectNothingReadable('after a MetaHuman token');
+});
+
+// Guards the copy a woken worker answers from (storage.session): kept in step with IndexedDB in
+// the real browser, so a stopped worker hands out the rotated pair, and emptied of tokens at
+// sign-out. With the copy not updated by a refresh, the stopped worker hands out the old token.
+test('a stopped worker answers from the copy in storage.session: the pair after a refresh, no token after sign-out', async ({
+  extension,
+  stack,
+}) => {
+  const { popup, demo } = await signedInAndAllowed(extension, stack);
+  const tokenIn = async () => readMirrorRecord(await sessionCopy(extension, popup))?.sessions[0]?.accessToken;
+  const first = (await getTokenFrom(demo)) as { token: { token: string } };
+  await expect.poll(tokenIn).toBe(first.token.token);
+
+  await popup.getByTestId('refresh-now').click();
+  await expect.poll(() => stack.requests('/v2/refresh_token').map((request) => request.status)).toEqual([200]);
+  await expect.poll(tokenIn).not.toBe(first.token.token);
+  const copied = await tokenIn();
+  await extension.stopWorker();
+  const woken = (await getTokenFrom(demo)) as { token: { token: string } };
+  expect(woken.token.token).toBe(copied);
+  expect(jwtPayload(woken.token.token).exp).toBeGreaterThanOrEqual(jwtPayload(first.token.token).exp);
+
+  await popup.reload();
+  await popup.getByTestId('sign-out').click();
+  await expect(popup.getByTestId('session')).toHaveAttribute('data-state', 'signed-out');
+  await expect.poll(async () => readMirrorRecord(await sessionCopy(extension, popup))?.sessions).toEqual([]);
+  const copy = JSON.stringify(await sessionCopy(extension, popup));
+  for (const token of [first.token.token, woken.token.token]) expect(copy.includes(token.split('.')[1]!)).toBe(false);
 });
 
 test.describe('a worker stopped in the middle of a refresh', () => {

@@ -20,7 +20,7 @@ export function memoryStore() {
   const records = createRecordStore(storage);
 
   /** How often each cached read reached storage (cached-store.ts must read each once). */
-  const reads = { settings: 0, sessions: 0, active: 0, origins: 0 };
+  const reads = { settings: 0, sessions: 0, active: 0, origins: 0, consent: 0 };
   let failNextRead = false;
   const read = <T>(what: keyof typeof reads, value: () => Promise<T>): Promise<T> => {
     reads[what]++;
@@ -36,6 +36,7 @@ export function memoryStore() {
     listSessions: () => read('sessions', records.listSessions),
     getActive: () => read('active', records.getActive),
     getAllowedOrigins: () => read('origins', records.getAllowedOrigins),
+    getConsent: () => read('consent', records.getConsent),
   };
   return { store, data, reads, failOnce: () => (failNextRead = true) };
 }

@@ -29,7 +29,7 @@ describe('withMemoryCache', () => {
     for (let i = 0; i < 5; i++) {
       await Promise.all([cached.getSettings(), cached.getActive(), cached.getAllowedOrigins(), cached.listSessions()]);
     }
-    assert.deepEqual(reads, { settings: 1, sessions: 1, active: 1, origins: 1 });
+    assert.deepEqual(reads, { settings: 1, sessions: 1, active: 1, origins: 1, consent: 0 });
   });
 
   test('writes go through to storage and are what later reads see', async () => {

@@ -8,6 +8,8 @@ import { STATE_CHANGED } from '../../core/contract/ui-protocol.ts';
 import { hostPermissionFor } from '../../core/session/endpoints.ts';
 import type { Session } from '../../core/session/session.ts';
 import { type ExpiryNoticeClickDeps, expiryNoticeId } from '../session/expiry-notice.ts';
+import type { MirrorPort } from '../storage/session-mirror.ts';
+import { SessionStorageKeys } from '../storage/storage-keys.ts';
 import type { ConnectExternal, HasHostPermission, ShowBadge, TabsPort, WindowsPort } from './ports.ts';
 import type { IdlePort, LifetimePorts } from './session-ports.ts';
 
@@ -126,8 +128,13 @@ export const idlePort: IdlePort = {
 /** What the organisation's policy sets (`storage.managed`); rejects when none is set, as Firefox does. */
 export const readManagedStorage = (): Promise<unknown> => browser.storage.managed.get(null);
 
-/** Kept in `storage.session`: memory only, gone when the browser closes or the extension reloads. */
-const BROWSER_RUN_KEY = 'browser-run-started';
+const { browserRun: BROWSER_RUN_KEY, sessionMirror: SESSION_MIRROR_KEY } = SessionStorageKeys;
+
+export const sessionMirrorPort: MirrorPort = {
+  get: async () => (await browser.storage.session.get(SESSION_MIRROR_KEY))[SESSION_MIRROR_KEY],
+  set: (record) => browser.storage.session.set({ [SESSION_MIRROR_KEY]: record }),
+  remove: () => browser.storage.session.remove(SESSION_MIRROR_KEY),
+};
 
 export const browserRunPort: LifetimePorts['browserRun'] = {
   async startedNow() {

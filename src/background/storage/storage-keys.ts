@@ -24,3 +24,14 @@ export const StorageKeys = {
   /** Per allowed origin, when it last received a token and how many. */
   siteActivity: 'site-activity',
 } as const;
+
+/**
+ * Keys in `storage.session` (memory only, emptied when the browser closes or the extension reloads
+ * or updates), never in IndexedDB.
+ */
+export const SessionStorageKeys = {
+  /** When this browser run started: a worker finding it knows the browser did not just start. */
+  browserRun: 'browser-run-started',
+  /** The copy of what token requests read (session-mirror.ts). */
+  sessionMirror: 'session-mirror',
+} as const;

@@ -5,7 +5,7 @@
  * popup shows.
  */
 import type { Page } from '@playwright/test';
-import { DB_NAME, OBJECT_STORE_NAME } from '../../../src/background/storage/storage-keys.ts';
+import { DB_NAME, OBJECT_STORE_NAME, SessionStorageKeys } from '../../../src/background/storage/storage-keys.ts';
 import type { Extension } from './extension.ts';
 
 /**
@@ -73,4 +73,15 @@ export async function badgeAndNotifications(extension: Extension): Promise<{ bad
   }));
   await page.close();
   return result;
+}
+
+/**
+ * The copy of what token requests read, as the worker keeps it in `storage.session`
+ * (session-mirror.ts), read from an extension page: undefined when there is none.
+ */
+export async function sessionCopy(extension: Extension, via?: Page): Promise<unknown> {
+  const page = via ?? (await extension.openPage('options.html'));
+  const copy = await page.evaluate(async (key) => (await chrome.storage.session.get(key))[key], SessionStorageKeys.sessionMirror);
+  if (!via) await page.close();
+  return copy;
 }
