@@ -23,6 +23,7 @@ import {
   extension,
   hasHostPermission,
   idlePort,
+  lastPublishedPort,
   notifyExtensionPages,
   readManagedStorage,
   sessionMirrorPort,
@@ -92,7 +93,7 @@ const service = createSessionService({
   idle: idlePort,
   browserRun: browserRunPort,
 });
-const publisher = createPublisher({ service, sites, showBadge, tabs: tabsPort, notifyExtensionPages });
+const publisher = createPublisher({ service, sites, showBadge, tabs: tabsPort, notifyExtensionPages, lastPublished: lastPublishedPort });
 const metahuman = createMetahuman({
   store,
   fetch: (input, init) => fetch(input, init),

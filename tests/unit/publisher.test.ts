@@ -36,7 +36,26 @@ function snapshot(session: SessionInfo | null, tokenObtainedAt: number | null, s
   };
 }
 
-function harness() {
+/** storage.session's record of what was published: it outlives the worker, not the browser run. */
+function browserRun() {
+  let kept: unknown;
+  return {
+    lastPublished: {
+      get: async () => structuredClone(kept),
+      set: async (state: unknown) => {
+        kept = structuredClone(state);
+      },
+    } satisfies NonNullable<PublisherDeps['lastPublished']>,
+    get kept() {
+      return kept;
+    },
+    set kept(value: unknown) {
+      kept = value;
+    },
+  };
+}
+
+function harness(run?: ReturnType<typeof browserRun>) {
   let current = snapshot(null, null);
   let allowed: AllowedOrigin[] = [];
   let snapshotReads = 0;
@@ -68,6 +87,7 @@ function harness() {
     showBadge: async (badge) => void badges.push(badge),
     tabs,
     notifyExtensionPages: async () => void notices++,
+    ...(run ? { lastPublished: run.lastPublished } : {}),
   });
   /** Signals a change and resolves once it is published. */
   function publish(): Promise<void> {
@@ -129,6 +149,43 @@ describe('publisher', () => {
       data: null,
     });
     assert.equal(h.notices(), 4, 'open extension pages hear of every publish');
+  });
+
+  // Guards the cost of a worker start (the bench's cold start): a new worker of the same browser
+  // run that finds nothing changed sets no badge and sends pages nothing they already had, while
+  // a change the last worker did not publish, or a browser run with no record, is published.
+  test('a new worker sends pages and the badge only what the last one of this browser run did not', async () => {
+    const run = browserRun();
+    const first = harness(run);
+    first.allow('https://app.example');
+    first.set(snapshot(SESSION, 10));
+    await first.publish();
+    assert.equal(first.badges.length, 1);
+    assert.equal(first.sessionSent().length, 2);
+
+    const restarted = harness(run);
+    restarted.allow('https://app.example');
+    restarted.set(snapshot(SESSION, 10));
+    await restarted.publish();
+    assert.deepEqual([restarted.badges, restarted.sessionSent()], [[], []], 'nothing new');
+    assert.equal(restarted.notices(), 1, 'open extension pages still hear of it');
+
+    const refreshedMeanwhile = harness(run);
+    refreshedMeanwhile.allow('https://app.example');
+    refreshedMeanwhile.set(snapshot(SESSION, 20));
+    await refreshedMeanwhile.publish();
+    assert.equal(refreshedMeanwhile.sessionSent().length, 2, 'a pair the last worker did not publish');
+    assert.deepEqual(refreshedMeanwhile.badges, []);
+
+    for (const kept of [undefined, { badge: 1 }]) {
+      run.kept = kept;
+      const newRun = harness(run);
+      newRun.allow('https://app.example');
+      newRun.set(snapshot(SESSION, 20));
+      await newRun.publish();
+      assert.deepEqual(newRun.badges, [BADGES['signed-in']], `badge set with ${JSON.stringify(kept)} kept`);
+      assert.equal(newRun.sessionSent().length, 2);
+    }
   });
 
   // Guards: a burst of changes costs one publish.

@@ -7,6 +7,7 @@ import { RELAY_GLOBAL, SIGN_IN_PIN, WALLET_BRIDGE_SCRIPT } from '../../core/cont
 import { STATE_CHANGED } from '../../core/contract/ui-protocol.ts';
 import { hostPermissionFor } from '../../core/session/endpoints.ts';
 import type { Session } from '../../core/session/session.ts';
+import type { PublisherDeps } from '../publish/publisher.ts';
 import { type ExpiryNoticeClickDeps, expiryNoticeId } from '../session/expiry-notice.ts';
 import type { MirrorPort } from '../storage/session-mirror.ts';
 import { SessionStorageKeys } from '../storage/storage-keys.ts';
@@ -128,7 +129,12 @@ export const idlePort: IdlePort = {
 /** What the organisation's policy sets (`storage.managed`); rejects when none is set, as Firefox does. */
 export const readManagedStorage = (): Promise<unknown> => browser.storage.managed.get(null);
 
-const { browserRun: BROWSER_RUN_KEY, sessionMirror: SESSION_MIRROR_KEY } = SessionStorageKeys;
+const { browserRun: BROWSER_RUN_KEY, sessionMirror: SESSION_MIRROR_KEY, lastPublished: LAST_PUBLISHED_KEY } = SessionStorageKeys;
+
+export const lastPublishedPort: NonNullable<PublisherDeps['lastPublished']> = {
+  get: async () => (await browser.storage.session.get(LAST_PUBLISHED_KEY))[LAST_PUBLISHED_KEY],
+  set: (state) => browser.storage.session.set({ [LAST_PUBLISHED_KEY]: state }),
+};
 
 export const sessionMirrorPort: MirrorPort = {
   get: async () => (await browser.storage.session.get(SESSION_MIRROR_KEY))[SESSION_MIRROR_KEY],

@@ -142,11 +142,13 @@ export function createRefreshScheduler(deps: SessionServiceDeps, client: TakoCli
    * its lead has no time to spare), settle a refresh the last worker was cut off in, and rebuild
    * the alarms. Due refreshes are started, not awaited: requests waiting on a start-up reconcile
    * must not sit behind a slow network (a token caller joins the refresh in flight anyway).
+   * `alarmsSet` is the alarms as they were at start (asked for while the lifetimes were checked):
+   * an alarm cleared since only makes a stale one cleared twice.
    */
-  async function reconcile(): Promise<void> {
+  async function reconcile(alarmsSet: Promise<Map<string, number>> = alarms.scheduled()): Promise<void> {
     const sessions = await store.listSessions();
     const known = new Set(sessions.map((s) => refreshAlarmName(keyOf(s))));
-    const scheduled = await alarms.scheduled();
+    const scheduled = await alarmsSet;
     const stale = [...scheduled.keys()].filter((name) => name.startsWith(REFRESH_ALARM_PREFIX) && !known.has(name));
     // In the session's step too: a session signed in meanwhile keeps the alarm its sign-in set.
     await Promise.all(

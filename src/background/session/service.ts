@@ -206,8 +206,11 @@ export function createSessionService(deps: SessionServiceDeps) {
     retryFailing: refresher.retryFailing,
     /** At every worker start: lifetimes first (a session whose lifetime is over is not refreshed), then refreshes and alarms. */
     reconcile: async () => {
+      // Asked for at once: the alarms call runs while the lifetimes are checked.
+      const alarmsSet = deps.alarms.scheduled();
+      alarmsSet.catch(() => undefined);
       await lifetimes.enforce();
-      await refresher.reconcile();
+      await refresher.reconcile(alarmsSet);
     },
     /** At every alarm: lifetimes first, so that a refresh never outlives its session's lifetime. */
     onAlarm: async (name: string) => {

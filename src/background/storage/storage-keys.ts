@@ -34,4 +34,6 @@ export const SessionStorageKeys = {
   browserRun: 'browser-run-started',
   /** The copy of what token requests read (session-mirror.ts). */
   sessionMirror: 'session-mirror',
+  /** What the badge shows and what pages were last told of the session (publisher.ts). */
+  lastPublished: 'last-published',
 } as const;
