@@ -6,7 +6,7 @@
  */
 import type { Page } from '@playwright/test';
 import { GRANT_EXPIRY_ALARM } from '../../src/background/consent/sites.ts';
-import { DB_NAME, OBJECT_STORE_NAME, StorageKeys } from '../../src/background/storage/storage-keys.ts';
+import { DB_NAME, OBJECT_STORE_NAME, SessionStorageKeys, StorageKeys } from '../../src/background/storage/storage-keys.ts';
 import type { GrantDuration } from '../../src/core/consent/grants.ts';
 import { TakoSessionErrorCode } from '../../src/core/contract/tako-session-api.ts';
 import { answerApproval } from '../../tools/dev/drive.ts';
@@ -72,11 +72,14 @@ test('a timed grant ends by its alarm with no page asking: its tab gets accessCh
   await allowFor(extension, demo, '1d');
   await expect.poll(() => recordedEvents(demo, 'accessChanged')).toEqual([{ allowed: true }]);
   // A day cannot be waited out here: the stored grant is moved to end in 3 s, as a day later would
-  // find it, and the worker is stopped so that the next one reads it from storage.
+  // find it, and the worker is stopped so that the next one reads it from storage (the copy in
+  // storage.session, which only the worker writes, is dropped with the edit: the next worker reads
+  // IndexedDB, as it does after a browser start).
   const options = await extension.openPage('options.html');
   await options.evaluate(
-    ({ dbName, storeName, key, endsAt }) =>
-      new Promise<void>((resolve, reject) => {
+    async ({ dbName, storeName, key, endsAt, copyKey }) => {
+      await chrome.storage.session.remove(copyKey);
+      await new Promise<void>((resolve, reject) => {
         const open = indexedDB.open(dbName);
         open.onerror = () => reject(open.error);
         open.onsuccess = () => {
@@ -87,8 +90,15 @@ test('a timed grant ends by its alarm with no page asking: its tab gets accessCh
             store.put(sites, key).onsuccess = () => resolve();
           };
         };
-      }),
-    { dbName: DB_NAME, storeName: OBJECT_STORE_NAME, key: StorageKeys.allowedOrigins, endsAt: Date.now() + 3_000 },
+      });
+    },
+    {
+      dbName: DB_NAME,
+      storeName: OBJECT_STORE_NAME,
+      key: StorageKeys.allowedOrigins,
+      endsAt: Date.now() + 3_000,
+      copyKey: SessionStorageKeys.sessionMirror,
+    },
   );
   await extension.stopWorker();
   // The next worker (woken by the page's call) sets the alarm for the new end.
