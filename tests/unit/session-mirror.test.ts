@@ -124,6 +124,24 @@ describe('the session copy in storage.session', () => {
     assert.equal((await copyBack(copy)).sessions[0]?.accessToken, 'the new pair', 'back once committed');
   });
 
+  // Guards the moment between the API's answer and the stored pair: no removal of the copy may
+  // come before that write, so no copy is kept while a refresh is out.
+  test('no copy is kept while a refresh is out, so the new pair is written with nothing before it', async () => {
+    const { memory, session: s } = await signedInStorage();
+    const copy = sessionStorage();
+    const worker = withSessionMirror(memory.store, copy.port);
+    await readAll(worker);
+    await copyBack(copy);
+
+    await worker.putSession({ ...s, refreshStartedAtMs: 1 });
+    await settled();
+    assert.equal(copy.value, undefined, 'no copy while the refresh is out');
+    copy.calls.length = 0;
+    await worker.putSession({ ...session(60_000), accessToken: 'the new pair' });
+    assert.equal((await copyBack(copy)).sessions[0]?.accessToken, 'the new pair');
+    assert.deepEqual(copy.calls, ['set'], 'no removal before the pair is written, its copy after');
+  });
+
   test('with two writes running, the copy comes back only after both, holding both', async () => {
     const { memory, session: s } = await signedInStorage();
     const copy = sessionStorage();

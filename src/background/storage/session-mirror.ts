@@ -132,10 +132,16 @@ export function withSessionMirror(inner: Store, port: MirrorPort): Store {
     }
   }
 
-  /** Puts the copy back when every mirrored record is known and no write is running. */
+  /**
+   * Puts the copy back when every mirrored record is known and no write is running, nor a refresh:
+   * a session marked as refreshing (`refreshStartedAtMs`, stored before the request goes out) keeps
+   * the copy away until the new pair is stored, so that write needs no removal first and the
+   * moment between the API's answer and the stored pair is no longer than without a copy.
+   */
   function restore(): void {
     const { settings, active, origins, sessions, consent } = known;
     if (writing > 0 || mayBePresent || !settings || !active || !origins || !sessions || !consent) return;
+    for (const session of sessions.values()) if (session.refreshStartedAtMs !== undefined) return;
     mayBePresent = true;
     const record: MirrorRecord = { format: MIRROR_FORMAT, settings, active, origins, sessions: [...sessions.values()], consent };
     void enqueue(() => port.set(record)).catch((error: unknown) => {
