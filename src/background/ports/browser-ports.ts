@@ -8,7 +8,7 @@ import { STATE_CHANGED } from '../../core/contract/ui-protocol.ts';
 import { hostPermissionFor } from '../../core/session/endpoints.ts';
 import type { Session } from '../../core/session/session.ts';
 import { type ExpiryNoticeClickDeps, expiryNoticeId } from '../session/expiry-notice.ts';
-import type { ConnectExternal, HasHostPermission, ShowBadge, TabsPort, WindowsPort } from './ports.ts';
+import type { ConnectExternal, HasHostPermission, HeaderRulesPort, ShowBadge, TabsPort, WindowsPort } from './ports.ts';
 import type { IdlePort, LifetimePorts } from './session-ports.ts';
 
 /** The manifest's content scripts for web pages, in its order: the relay, then the page-world script. */
@@ -93,6 +93,11 @@ export const windowsPort: WindowsPort = {
       () => true,
       () => false,
     ),
+};
+
+export const headerRulesPort: HeaderRulesPort = {
+  held: () => browser.declarativeNetRequest.getSessionRules(),
+  update: (update) => browser.declarativeNetRequest.updateSessionRules(update),
 };
 
 export const showBadge: ShowBadge = async (badge) => {
