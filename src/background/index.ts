@@ -242,10 +242,9 @@ function watchHeaderTabs(watching: boolean) {
     else if (!on.hasListener(listener)) on.addListener(listener);
   }
 }
+// At every start the reconcile's change notice brings the rules in line with what it found (none
+// when no session is left; the browser drops session rules when it closes, and they come back then).
 watchHeaderTabs(true);
-// At every start: the rules follow the stored state (none when no session was found; the browser
-// drops session rules when it closes, and they come back here).
-void ready.then(() => headerAccess.sync()).catch((error: unknown) => console.warn('Tako Session: header rules:', describeError(error)));
 
 const expiryNotice = expiryNoticeClickDeps();
 browser.notifications.onClicked.addListener((notificationId) => void onExpiryNoticeClicked(expiryNotice, notificationId));
