@@ -50,6 +50,8 @@ account.addEventListener('change', () => {
 });
 
 let loaded = false;
+/** Whether the extension already holds the site's host (asked on load: the click then asks nothing). */
+let siteHostHeld = false;
 let answered = false;
 let failed = false;
 /** Since when the window has been visible and focused, without a break; null while it is not. */
@@ -107,7 +109,7 @@ async function answer(approved: boolean): Promise<void> {
   // Header-only access acts on the site's requests, which the browser allows only for a site the
   // extension holds a host permission for: asked for now, in the click (the development build
   // holds this computer's hosts already). Refused, nothing is allowed.
-  if (approved && scopeBox.dataset.tokenAccess === 'header') {
+  if (approved && scopeBox.dataset.tokenAccess === 'header' && !siteHostHeld) {
     const granted = await browser.permissions.request({ origins: [hostPermissionFor(originLabel.textContent ?? '')] });
     if (!granted) throw new Error(t('headerOnlyPermissionRefused'));
   }
@@ -141,6 +143,11 @@ ask({ type: 'get-approval', requestId }).then(({ origin, scope, insecure, tokenA
   for (const text of scopeBox.querySelectorAll<HTMLElement>('[data-scope-text]')) text.hidden = text.dataset.scopeText !== scope;
   // Header-only access says so in words: the site calls the API as the person, never sees the token.
   scopeBox.dataset.tokenAccess = tokenAccess;
+  if (tokenAccess === 'header') {
+    void browser.permissions.contains({ origins: [hostPermissionFor(origin)] }).then((held) => {
+      siteHostHeld = held;
+    });
+  }
   for (const text of scopeBox.querySelectorAll<HTMLElement>('[data-token-access-text]')) {
     text.hidden = text.dataset.tokenAccessText !== tokenAccess;
   }
