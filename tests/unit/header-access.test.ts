@@ -138,3 +138,15 @@ test('calls made while a pass waits to start share it', async () => {
   await Promise.all([h.access.sync(), h.access.sync(), h.access.sync()]);
   assert.equal(h.updates.length, 1);
 });
+
+// Guards "removed at grant expiry": a grant for a day past its end adds no rule, with no revoke.
+test('a grant that ended (its time passed) loses its rule at the next pass', async () => {
+  const h = harness();
+  h.signIn('token-1');
+  await h.sites.allow(APP, { tokenAccess: 'header', expiresAt: 2_000 });
+  await h.access.sync();
+  assert.deepEqual(tokenIn(h.browserRules()), ['Bearer token-1']);
+  h.advance(1_000);
+  await h.access.sync();
+  assert.deepEqual(h.browserRules(), []);
+});
