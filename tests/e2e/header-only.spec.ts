@@ -150,6 +150,33 @@ test('no header for a page not allowed, allowed with tokens, or of another port 
   }
 });
 
+test('a header-only site of another origin than the API (as a dapp is to api.tako.so): its cross-origin requests carry the header', async ({
+  extension,
+  stack,
+}) => {
+  await signedIn(extension, stack.url);
+  const dapp = await servePlainPage();
+  try {
+    const page = await openUrl(extension, `http://localhost:${dapp.port}/`);
+    await page.bringToFront();
+    const opened = nextApprovalWindow(extension);
+    const access = callFrom(page, 'tako_requestAccess', { tokenAccess: 'header' });
+    const approval = await opened;
+    await expect(approval.getByTestId('header-only-scope')).toBeVisible();
+    await answerApproval(approval, 'approve');
+    expect(await access).toMatchObject({ result: { state: 'signed-in' } });
+    stack.clearRequests();
+    await rawCall(page, `${stack.url}${IGNORE_BID}`);
+    expect(stack.requests(IGNORE_BID)).toMatchObject([{ status: 200, authorization: true }]);
+    // The same server under another name (localhost, not the endpoint's 127.0.0.1): no header.
+    stack.clearRequests();
+    await rawCall(page, `http://localhost:${stack.port}${IGNORE_BID}`);
+    expect(stack.requests(IGNORE_BID)).toMatchObject([{ status: 401, authorization: false }]);
+  } finally {
+    await dapp.close();
+  }
+});
+
 test('the header follows the session: a refresh attaches the new token, a 401 is recovered, revoke and sign-out remove it, a restart brings it back', async ({
   extension,
   stack,
