@@ -135,11 +135,22 @@ export function createTakoSessionClient(
     headerOnly = false;
   });
 
-  /** Header-only access: no token here; the browser adds it. One retry after a 401, once reported. */
+  /**
+   * Header-only access: no token here; the browser adds it. After a 401, one retry: with a token if
+   * the grant has meanwhile become one for tokens (allowed again from another tab), otherwise once
+   * the 401 is reported and the browser adds the fresh token.
+   */
   async function headerFetch(request: Request, retry: Request): Promise<Response> {
     const sentAt = Date.now();
     const response = await send(request);
     if (response.status !== 401) return response;
+    try {
+      const { token } = await takoSession.request({ method: 'tako_getToken' });
+      headerOnly = false;
+      return authorized(retry, token);
+    } catch (error) {
+      if (!isHeaderOnlyError(error)) throw error;
+    }
     await takoSession.request({ method: 'tako_reportRejected', params: { sentAt } });
     return send(retry);
   }

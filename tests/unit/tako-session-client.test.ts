@@ -49,10 +49,13 @@ function fakeTakoSession(tokens: string[]) {
  */
 function headerOnlyTakoSession() {
   const asked: unknown[] = [];
+  /** Set to a token: the grant became one for tokens, and tako_getToken hands it out. */
+  let grantedToken: string | undefined;
   const takoSession = {
     async request(args: { method: string; params?: unknown }) {
       asked.push(args.params === undefined ? args.method : [args.method, args.params]);
       if (args.method === 'tako_getToken') {
+        if (grantedToken) return { token: grantedToken, tokenType: 'Bearer', expiresAt: 0, address: '0x0' };
         throw Object.assign(new Error('header-only'), { code: TakoSessionErrorCode.Unauthorized, data: { reason: 'header-only' } });
       }
       return null;
@@ -60,7 +63,13 @@ function headerOnlyTakoSession() {
     on() {},
     removeListener() {},
   } as unknown as TakoSession;
-  return { takoSession, asked };
+  return {
+    takoSession,
+    asked,
+    grantTokens: (token: string) => {
+      grantedToken = token;
+    },
+  };
 }
 
 /** A fetch that answers from `statuses` in turn and records each request's token and body. */
@@ -190,11 +199,28 @@ describe('the client fetch with header-only access', () => {
         [null, 'payload'],
       ],
     );
-    assert.equal(asked.length, 2);
-    assert.deepEqual(asked[0], ['tako_requestAccess', { tokenAccess: 'header' }]);
-    const [method, params] = asked[1] as [string, { sentAt: number }];
+    assert.equal(asked.length, 3);
+    assert.deepEqual(asked.slice(0, 2), [['tako_requestAccess', { tokenAccess: 'header' }], 'tako_getToken']);
+    const [method, params] = asked[2] as [string, { sentAt: number }];
     assert.equal(method, 'tako_reportRejected');
     assert.ok(params.sentAt >= before && params.sentAt <= Date.now());
+  });
+
+  // Guards a grant changed back to tokens in another tab: this tab's client, still writing no
+  // header, gets its 401, then retries with a token instead of forcing a refresh it cannot use.
+  test('a grant become one for tokens meanwhile: the 401 is retried with a token, nothing reported', async () => {
+    const { takoSession, asked, grantTokens } = headerOnlyTakoSession();
+    const net = recordingFetch([401, 200, 200]);
+    const client = createTakoSessionClient(takoSession, { fetch: net.fetch });
+    await client.requestAccess({ tokenAccess: 'header' });
+    grantTokens('a-token');
+    assert.equal((await client.fetch('https://api.example/call', { method: 'POST', body: 'p' })).status, 200);
+    assert.equal((await client.fetch('https://api.example/call')).status, 200);
+    assert.deepEqual(
+      net.seen.map(({ authorization }) => authorization),
+      [null, 'Bearer a-token', 'Bearer a-token'],
+    );
+    assert.ok(!asked.some((call) => Array.isArray(call) && call[0] === 'tako_reportRejected'));
   });
 
   test('isHeaderOnlyError tells the header-only 4100 from any other', () => {
