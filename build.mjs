@@ -94,7 +94,8 @@ function firefoxManifest(manifest) {
   return {
     ...rest,
     // Chromium's `favicon` (its `_favicon/` service) does not exist in Firefox: the popup shows a
-    // site's first letter there instead.
+    // site's first letter there instead. `declarativeNetRequest` (header-only access) stays: the
+    // same session rules work from Firefox's event page, for hosts the add-on holds.
     permissions: permissions.filter((permission) => !CHROMIUM_ONLY_PERMISSIONS.includes(permission)),
     background: { scripts: [background.service_worker], type: background.type },
     browser_specific_settings: {

@@ -9,6 +9,7 @@ import { describeError } from '../core/contract/errors.ts';
 import type { Reply } from '../core/contract/protocol.ts';
 import { defaultWalletExtensionIds } from '../core/eth/wallet-extension.ts';
 import { createApprovals } from './consent/approvals.ts';
+import { createHeaderAccess } from './consent/header-access.ts';
 import { createSites, GRANT_EXPIRY_ALARM } from './consent/sites.ts';
 import { createGrants, createPageApi } from './messaging/page-api.ts';
 import { createRouter } from './messaging/router.ts';
@@ -22,6 +23,7 @@ import {
   expiryNoticeClickDeps,
   extension,
   hasHostPermission,
+  headerRulesPort,
   idlePort,
   lastPublishedPort,
   notifyExtensionPages,
@@ -80,8 +82,22 @@ const directWallets = createDirectWallets({
     onWalletAccountsChanged: (accounts) => ready.then(() => service.onWalletAccountsChanged(accounts)),
   },
 });
-/** Anything shown changed; the publisher is built below, before any listener can fire. */
-const changed = () => publisher.changed();
+/**
+ * Anything shown changed; the publisher is built below, before any listener can fire. The header
+ * rules of header-only access follow the same changes (a refresh saved, a sign-out, a revoke).
+ */
+const changed = () => {
+  publisher.changed();
+  headerAccess.changed();
+};
+const headerAccess = createHeaderAccess({
+  rules: headerRulesPort,
+  tabs: tabsPort,
+  sites,
+  store,
+  watchTabs: (watching) => watchHeaderTabs(watching),
+  now: () => Date.now(),
+});
 
 const service = createSessionService({
   store,
@@ -132,6 +148,7 @@ const pageApi = createPageApi({
   metahumanToken: metahuman.token,
   policy,
   onSitesChanged: changed,
+  headerRules: headerAccess,
 });
 
 /**
@@ -211,6 +228,28 @@ function watchWindows(watching: boolean) {
 }
 watchWindows(true);
 void approvals.resume();
+
+// Header-only access covers the tabs that show a header-only site: a tab loading a page or closing
+// may change which. Followed only while such a site is allowed (header-access.ts says when), so
+// that page loads do not wake the worker all day; registered now for the event that woke it.
+const onHeaderTabUpdated = (_tabId: number, change: { url?: string; status?: string }) => {
+  if (change.url !== undefined || change.status === 'loading') headerAccess.changed();
+};
+const onHeaderTabRemoved = () => headerAccess.changed();
+function watchHeaderTabs(watching: boolean) {
+  const pairs = [
+    [browser.tabs.onUpdated, onHeaderTabUpdated],
+    [browser.tabs.onRemoved, onHeaderTabRemoved],
+  ] as const;
+  for (const [event, listener] of pairs) {
+    const on = event as unknown as Watched;
+    if (!watching) on.removeListener(listener);
+    else if (!on.hasListener(listener)) on.addListener(listener);
+  }
+}
+// At every start the reconcile's change notice brings the rules in line with what it found (none
+// when no session is left; the browser drops session rules when it closes, and they come back then).
+watchHeaderTabs(true);
 
 const expiryNotice = expiryNoticeClickDeps();
 browser.notifications.onClicked.addListener((notificationId) => void onExpiryNoticeClicked(expiryNotice, notificationId));

@@ -6,6 +6,9 @@
  *   const tako = await connectTakoSession();          // rejects if the extension never shows up
  *   await tako.requestAccess();                       // once: the person approves this site
  *   const reply = await tako.fetch('https://api.tako.so/v2/farcaster/ignore_bid', { method: 'POST' });
+ *
+ * With header-only access (`tako.requestAccess({ tokenAccess: 'header' })`) the same `fetch` sends
+ * no token of its own: the browser adds it, and this page never holds it.
  */
 import {
   type TakoAccess,
@@ -15,6 +18,7 @@ import {
   TakoSessionErrorCode,
   type TakoSessionInfo,
   type TakoToken,
+  type TakoTokenAccess,
 } from '../core/contract/tako-session-api.ts';
 
 /** How long to wait for `window.takoSession` by default: the extension defines it at document_start. */
@@ -68,14 +72,32 @@ export function waitForTakoSession({
   });
 }
 
+/** Whether `error` is the 4100 of a site with header-only access asking for a token. */
+export function isHeaderOnlyError(error: unknown): boolean {
+  return (
+    isTakoSessionError(error) &&
+    error.code === TakoSessionErrorCode.Unauthorized &&
+    (error.data as { reason?: unknown } | undefined)?.reason === 'header-only'
+  );
+}
+
 export interface TakoSessionClient {
   /** The extension's object itself, for anything this client does not wrap. */
   readonly takoSession: TakoSession;
-  /** Asks the person to allow this site (a window opens the first time); resolves the session or null. */
-  requestAccess(): Promise<TakoSessionInfo | null>;
+  /**
+   * Asks the person to allow this site (a window opens the first time); resolves the session or
+   * null. `{ tokenAccess: 'header' }` asks for header-only access: this page never receives a
+   * token, and `fetch` lets the browser add it.
+   */
+  requestAccess(options?: { tokenAccess?: TakoTokenAccess }): Promise<TakoSessionInfo | null>;
   /** A token with time left; pass the token an API just refused (401) to get a fresh one. */
   getToken(rejectedToken?: string): Promise<TakoToken>;
   getSession(): Promise<TakoSessionInfo | null>;
+  /**
+   * Header-only access: the API refused (401) a request sent at `sentAt` with the header the
+   * browser added; resolves once the browser adds a fresh token.
+   */
+  reportRejected(sentAt?: number): Promise<null>;
   /** Signs in with this page's wallet (the person confirms in the wallet). */
   signIn(): Promise<TakoSessionInfo>;
   signOut(): Promise<null>;
@@ -83,7 +105,9 @@ export interface TakoSessionClient {
   revokeAccess(): Promise<null>;
   /**
    * `fetch` with `Authorization: Bearer <token>`. On a 401 it reports the token as rejected, gets
-   * the fresh one and retries once; a second 401 is returned as it is.
+   * the fresh one and retries once; a second 401 is returned as it is. With header-only access it
+   * writes no header (the browser adds it to requests to the Tako API) and, on a 401, reports it
+   * with `tako_reportRejected` and retries once.
    */
   fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response>;
   /** Follows session changes; returns the function that stops following. */
@@ -102,9 +126,48 @@ export function createTakoSessionClient(
     return send(new Request(request, { headers }));
   }
 
+  /**
+   * Whether this site's grant is header-only: learnt from requestAccess, or from the 4100 that
+   * tako_getToken answers such a site; forgotten when the site's access changes.
+   */
+  let headerOnly = false;
+  takoSession.on('accessChanged', () => {
+    headerOnly = false;
+  });
+
+  /**
+   * Header-only access: no token here; the browser adds it. After a 401, one retry: with a token if
+   * the grant has meanwhile become one for tokens (allowed again from another tab), otherwise once
+   * the 401 is reported and the browser adds the fresh token.
+   */
+  async function headerFetch(request: Request, retry: Request): Promise<Response> {
+    const sentAt = Date.now();
+    const response = await send(request);
+    if (response.status !== 401) return response;
+    try {
+      const { token } = await takoSession.request({ method: 'tako_getToken' });
+      headerOnly = false;
+      return authorized(retry, token);
+    } catch (error) {
+      if (!isHeaderOnlyError(error)) throw error;
+    }
+    await takoSession.request({ method: 'tako_reportRejected', params: { sentAt } });
+    return send(retry);
+  }
+
   return {
     takoSession,
-    requestAccess: () => takoSession.request({ method: 'tako_requestAccess' }),
+    async requestAccess(options) {
+      const session = await takoSession.request(
+        options?.tokenAccess === undefined
+          ? { method: 'tako_requestAccess' }
+          : { method: 'tako_requestAccess', params: { tokenAccess: options.tokenAccess } },
+      );
+      if (options?.tokenAccess !== undefined) headerOnly = options.tokenAccess === 'header';
+      return session;
+    },
+    reportRejected: (sentAt) =>
+      takoSession.request({ method: 'tako_reportRejected', params: sentAt === undefined ? undefined : { sentAt } }),
     getToken: (rejectedToken) =>
       takoSession.request({ method: 'tako_getToken', params: rejectedToken === undefined ? undefined : { rejectedToken } }),
     getSession: () => takoSession.request({ method: 'tako_getSession' }),
@@ -115,7 +178,15 @@ export function createTakoSessionClient(
       const request = new Request(input, init);
       // Kept unread for the one retry: a body can be sent only once.
       const retry = request.clone();
-      const { token } = await takoSession.request({ method: 'tako_getToken' });
+      if (headerOnly) return headerFetch(request, retry);
+      let token: string;
+      try {
+        ({ token } = await takoSession.request({ method: 'tako_getToken' }));
+      } catch (error) {
+        if (!isHeaderOnlyError(error)) throw error;
+        headerOnly = true;
+        return headerFetch(request, retry);
+      }
       const response = await authorized(request, token);
       if (response.status !== 401) return response;
       const fresh = await takoSession.request({ method: 'tako_getToken', params: { rejectedToken: token } });

@@ -14,8 +14,9 @@
  *        --worker-refreshes N (worker heap: refreshes of 10 s tokens after sign-in, 26),
  *        --flood-calls N (getToken calls from an allowed page with and without a flood of 8 MB
  *        messages from a page that is not allowed, 600 each),
+ *        --header-calls N (header-only access: requests timed per page before and after the grant, 1000),
  *        --only a,b (run only these parts: cached, cold, burst, soak, restart-soak, save-window,
- *        page-overhead, worker-heap, flood).
+ *        page-overhead, worker-heap, flood, header-rules).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -33,6 +34,7 @@ import {
   COLD_RUNS,
   FLOOD_CALLS,
   flags,
+  HEADER_CALLS,
   PAGE_LOADS,
   RESTART_CYCLES,
   SAVE_WINDOW_RUNS,
@@ -40,6 +42,7 @@ import {
   WORKER_REFRESHES,
 } from './flags.ts';
 import { measureFlood } from './flood.ts';
+import { measureHeaderRules } from './header-rules.ts';
 import { measurePageOverhead } from './page-overhead.ts';
 import { missedTargets, table } from './report.ts';
 import { measureRestartSoak } from './restart-soak.ts';
@@ -47,7 +50,18 @@ import { measureSaveWindow } from './save-window.ts';
 import { measureSoak } from './soak.ts';
 import { measureWorkerHeap } from './worker-heap.ts';
 
-const PARTS = ['cached', 'cold', 'burst', 'soak', 'restart-soak', 'save-window', 'page-overhead', 'worker-heap', 'flood'] as const;
+const PARTS = [
+  'cached',
+  'cold',
+  'burst',
+  'soak',
+  'restart-soak',
+  'save-window',
+  'page-overhead',
+  'worker-heap',
+  'flood',
+  'header-rules',
+] as const;
 const only = flags.only ? flags.only.split(',').map((part) => part.trim()) : [...PARTS];
 for (const part of only) if (!(PARTS as readonly string[]).includes(part)) throw new Error(`--only: unknown part ${part}`);
 const runs = (part: (typeof PARTS)[number]) => only.includes(part);
@@ -107,6 +121,10 @@ async function main() {
   if (runs('worker-heap')) {
     log(`Worker heap: after sign-in and after ${WORKER_REFRESHES} refreshes of 10 s tokens…`);
     results.workerHeap = await measureWorkerHeap();
+  }
+  if (runs('header-rules')) {
+    log(`Header-only access: ${HEADER_CALLS} requests per page with the header a rule adds and with one the page writes…`);
+    results.headerRules = await measureHeaderRules();
   }
   results.bundles = await bundleSizes();
   await writeFile(path.join(projectRoot, 'bench-results.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -17,6 +17,7 @@ export const { values: flags } = parseArgs({
     extension: { type: 'string', default: '' },
     'worker-refreshes': { type: 'string', default: '26' },
     'flood-calls': { type: 'string', default: '600' },
+    'header-calls': { type: 'string', default: '1000' },
     only: { type: 'string', default: '' },
   },
 });
@@ -32,3 +33,5 @@ export const PAGE_LOADS = Number(flags.loads);
 export const PAGE_RUNS = Number(flags['page-runs']);
 export const WORKER_REFRESHES = Number(flags['worker-refreshes']);
 export const FLOOD_CALLS = Number(flags['flood-calls']);
+/** Requests timed per page and phase for header-only access's rules. */
+export const HEADER_CALLS = Number(flags['header-calls']);

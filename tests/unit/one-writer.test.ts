@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createApprovals } from '../../src/background/consent/approvals.ts';
 import { createSites } from '../../src/background/consent/sites.ts';
-import { createGrants, createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/messaging/page-api.ts';
+import {
+  createGrants,
+  createPageApi,
+  HEADER_ONLY_REASON,
+  type PageApiDeps,
+  type PageCaller,
+} from '../../src/background/messaging/page-api.ts';
 import { createUiApi, type UiApiDeps } from '../../src/background/messaging/ui-api.ts';
 import { createPolicy } from '../../src/background/policy/policy.ts';
 import { ALLOW_DELAY_MS } from '../../src/core/consent/consent.ts';
@@ -177,6 +183,7 @@ describe('a token or a grant is handed out only while the grant stands', () => {
       signOut: async () => undefined,
       isSignInSource: () => false,
       onWalletAccountsChanged: async () => undefined,
+      reportRejected: async () => undefined,
     };
     const wallets = { pin: () => Promise.reject(new Error('no wallet here')), pageWallet: () => assert.fail('no wallet here') };
     const pageApi = createPageApi({
@@ -188,6 +195,7 @@ describe('a token or a grant is handed out only while the grant stands', () => {
       metahumanToken: async () => 'the-metahuman-token',
       policy: createPolicy(async () => ({})),
       onSitesChanged: () => undefined,
+      headerRules: { sync: async () => undefined, carriedCurrent: async () => true },
     });
     const uiApi = createUiApi({ sites, approvals, onChanged: () => undefined } as unknown as UiApiDeps);
     async function nextWindow() {
@@ -219,6 +227,20 @@ describe('a token or a grant is handed out only while the grant stands', () => {
     await h.uiApi.handle({ type: 'revoke-site', origin: A });
     h.releaseToken();
     assert.equal((await rejectsTakoError(asking)).code, TakoSessionErrorCode.Unauthorized);
+  });
+
+  // Guards the same check for header-only access: a site whose grant became header-only (the
+  // person allowed it again that way) while its token waited on a refresh never receives it.
+  test('a site made header-only while its token waits on a refresh gets 4100 header-only, not the token', async () => {
+    const h = harness();
+    await h.sites.allow(A);
+    const asking = h.pageApi.handle(APP, 'tako_getToken', undefined);
+    await h.tokenAsked;
+    await h.sites.allow(A, { tokenAccess: 'header' });
+    h.releaseToken();
+    const error = await rejectsTakoError(asking);
+    assert.equal(error.code, TakoSessionErrorCode.Unauthorized);
+    assert.deepEqual(error.data, { reason: HEADER_ONLY_REASON });
   });
 
   // Guards the check when the answer is ready, for the MetaHuman token: the person clicks Allow in

@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { APPROVAL_PAGE, type ApprovalsDeps, ASKER_GONE, createApprovals, NO_WINDOW } from '../../src/background/consent/approvals.ts';
 import { createSites } from '../../src/background/consent/sites.ts';
-import { createGrants, createPageApi, type PageApiDeps, type PageCaller } from '../../src/background/messaging/page-api.ts';
+import {
+  createGrants,
+  createPageApi,
+  HEADER_ONLY_REASON,
+  type PageApiDeps,
+  type PageCaller,
+} from '../../src/background/messaging/page-api.ts';
 import { createPolicy, withPolicySites } from '../../src/background/policy/policy.ts';
 import type { TabInfo, TabsPort, WindowsPort } from '../../src/background/ports/ports.ts';
 import type { WalletPort } from '../../src/background/ports/session-ports.ts';
@@ -35,6 +41,7 @@ const GATED_METHODS = {
   tako_signIn: true,
   tako_signOut: true,
   tako_revokeAccess: true,
+  tako_reportRejected: true,
   metahuman_getToken: true,
 } satisfies Record<Exclude<TakoSessionMethod, 'tako_requestAccess'>, true>;
 
@@ -85,6 +92,7 @@ function harness(
       return SESSION;
     },
     signOut: async () => void calls.push('signOut'),
+    reportRejected: async (account) => void calls.push(`reportRejected ${account ?? 'active'}`),
     isSignInSource: (source) => source === signInSource,
     onWalletAccountsChanged: async (accounts) => void calls.push(`accountsChanged ${accounts.join(',')}`),
   };
@@ -142,6 +150,8 @@ function harness(
   /** Every call of watchWindows, in order. */
   const watchCalls: boolean[] = [];
   let sitesChanged = 0;
+  /** Since when each tab's requests carry the current token's header (none: no header). */
+  const carriedSince = new Map<number, number>();
   const pageApi = createPageApi({
     service,
     sites,
@@ -163,6 +173,10 @@ function harness(
     },
     policy,
     onSitesChanged: () => void sitesChanged++,
+    headerRules: {
+      sync: async () => void calls.push('headerRules.sync'),
+      carriedCurrent: async (tabId, sentAt) => (carriedSince.get(tabId) ?? Infinity) <= sentAt,
+    },
   });
 
   /** Resolves once an approval window has been asked for (the page API awaits the store first). */
@@ -217,6 +231,7 @@ function harness(
     store,
     windows,
     sitesChanged: () => sitesChanged,
+    carriedSince,
     /** Time passes (ms). */
     advance: (ms: number) => {
       time += ms;
@@ -588,7 +603,7 @@ describe('consent', () => {
     const asked = reborn.decisionFor(APP.origin, 'session', { tabId: APP.tabId });
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(opened, [], 'no second window');
-    assert.deepEqual(await reborn.view(requestId), { origin: APP.origin, scope: 'session', insecure: false });
+    assert.deepEqual(await reborn.view(requestId), { origin: APP.origin, scope: 'session', insecure: false, tokenAccess: 'token' });
     h.advance(ALLOW_DELAY_MS);
     assert.equal(await reborn.answer(requestId, true), true);
     assert.equal(await asked, true);
@@ -1104,5 +1119,121 @@ describe('per-site accounts', () => {
     await h.pageApi.handle(STRANGER, 'tako_getToken', undefined);
     assert.deepEqual(h.tokenAccounts, [SECOND_DEV_ADDRESS, DEV_ADDRESS, undefined]);
     assert.equal(await h.sites.moveTo('https://never.example', DEV_ADDRESS), false);
+  });
+});
+
+describe('header-only access', () => {
+  /** tako_requestAccess with these params, Allowed in its window; the view the window was given. */
+  async function allowWith(h: ReturnType<typeof harness>, caller: PageCaller, params: unknown) {
+    const access = h.pageApi.handle(caller, 'tako_requestAccess', params);
+    const { requestId } = await h.windowFor(access);
+    const view = await h.approvals.view(requestId);
+    h.advance(ALLOW_DELAY_MS);
+    assert.equal(await h.approvals.answer(requestId, true), true);
+    assert.deepEqual(await access, SESSION);
+    return view;
+  }
+
+  // Guards the grant's kind: the window is told what is asked (it says so in words), and Allow
+  // writes a header-only grant, after which the rules are brought in line before the answer.
+  test('{ tokenAccess: "header" } asks in a window that says so and grants header-only access', async () => {
+    const h = harness();
+    const view = await allowWith(h, APP, { tokenAccess: 'header' });
+    assert.equal(view?.tokenAccess, 'header');
+    assert.equal(await h.sites.tokenAccessOf(APP.origin), 'header');
+    assert.ok(h.calls.includes('headerRules.sync'), 'the rules follow the new grant before the page hears of it');
+  });
+
+  // Guards "nothing in the page API carries the token" for tako_getToken: a header-only site gets
+  // 4100 with the reason, and the service is not even asked (no refresh either).
+  test('tako_getToken from a header-only site is 4100 header-only, and asks the service nothing', async () => {
+    const h = harness();
+    await allowWith(h, APP, { tokenAccess: 'header' });
+    h.calls.length = 0;
+    for (const params of [undefined, { rejectedToken: TOKEN.token }]) {
+      const error = await rejectsTakoError(h.pageApi.handle(APP, 'tako_getToken', params));
+      assert.equal(error.code, TakoSessionErrorCode.Unauthorized);
+      assert.deepEqual(error.data, { reason: HEADER_ONLY_REASON });
+    }
+    assert.deepEqual(h.calls, []);
+  });
+
+  // Guards the params: anything but 'header', 'token' or nothing is -32602, with no window and no
+  // change to the grant a site holds.
+  test('bad tokenAccess params are -32602 and change nothing', async () => {
+    const h = harness();
+    await allow(h, APP);
+    for (const params of [
+      { tokenAccess: 'cookie' },
+      { tokenAccess: 'HEADER' },
+      { tokenAccess: true },
+      { tokenaccess: 'header' },
+      'header',
+      [1],
+    ]) {
+      const error = await rejectsTakoError(h.pageApi.handle(APP, 'tako_requestAccess', params));
+      assert.equal(error.code, TakoSessionErrorCode.InvalidParams, JSON.stringify(params));
+      assert.match(error.message, /tokenAccess/);
+    }
+    assert.equal(h.opened.length, 1, 'only the first Allow opened a window');
+    assert.equal(await h.sites.tokenAccessOf(APP.origin), 'token');
+    assert.equal((await rejectsTakoError(h.pageApi.handle(STRANGER, 'tako_requestAccess', { tokenAccess: 'x' }))).code, -32602);
+    assert.equal(h.opened.length, 1);
+  });
+
+  // Guards the change of kind: a site allowed with tokens asking for header-only access (or the
+  // other way) is asked about in a new window; Deny keeps the grant it had, Allow replaces it and
+  // keeps its separate MetaHuman grant. Asking with no kind named keeps whatever it holds.
+  test('a site allowed the other way asks again in a new window; Deny keeps its grant, Allow changes it', async () => {
+    const h = harness();
+    await allow(h, APP);
+    await h.sites.grantMetahuman(APP.origin);
+    const denied = h.pageApi.handle(APP, 'tako_requestAccess', { tokenAccess: 'header' });
+    const { requestId } = await h.windowFor(denied);
+    assert.equal(await h.approvals.answer(requestId, false), true);
+    assert.equal((await rejectsTakoError(denied)).code, TakoSessionErrorCode.UserRejected);
+    assert.equal(await h.sites.tokenAccessOf(APP.origin), 'token');
+    assert.ok(await h.sites.isAllowed(APP.origin));
+
+    // After the cool-down that follows a refusal, Allow changes it.
+    h.advance(COOLDOWN_BASE_MS);
+    await allowWith(h, APP, { tokenAccess: 'header' });
+    assert.equal(await h.sites.tokenAccessOf(APP.origin), 'header');
+    assert.equal(await h.sites.hasMetahuman(APP.origin), true);
+
+    // Asking again the same way, or naming no way, opens nothing.
+    const windows = h.opened.length;
+    assert.deepEqual(await h.pageApi.handle(APP, 'tako_requestAccess', { tokenAccess: 'header' }), SESSION);
+    assert.deepEqual(await h.pageApi.handle(APP, 'tako_requestAccess', undefined), SESSION);
+    assert.equal(h.opened.length, windows);
+
+    // Back to tokens: asked again too.
+    await allowWith(h, APP, { tokenAccess: 'token' });
+    assert.equal(await h.sites.tokenAccessOf(APP.origin), 'token');
+    assert.equal(h.opened.length, windows + 1);
+  });
+
+  // Guards tako_reportRejected: it reaches the service for the site's own account, with no token
+  // in it, and answers once the rules are brought in line; a request sent before the tab's
+  // requests carried the current token forces no refresh (the retry carries it).
+  test('tako_reportRejected refreshes the site’s account unless the request went before the current header', async () => {
+    const h = harness();
+    await allowWith(h, APP, { tokenAccess: 'header' });
+    await h.sites.moveTo(APP.origin, SECOND_DEV_ADDRESS);
+    h.calls.length = 0;
+    h.carriedSince.set(APP.tabId, 5_000);
+
+    assert.equal(await h.pageApi.handle(APP, 'tako_reportRejected', { sentAt: 4_999 }), null);
+    assert.deepEqual(h.calls, ['headerRules.sync']);
+
+    h.calls.length = 0;
+    assert.equal(await h.pageApi.handle(APP, 'tako_reportRejected', { sentAt: 5_000 }), null);
+    assert.deepEqual(h.calls, ['headerRules.sync', `reportRejected ${SECOND_DEV_ADDRESS}`, 'headerRules.sync']);
+
+    h.calls.length = 0;
+    for (const params of [{ sentAt: '5000' }, { sentAt: Number.NaN }, { token: 'x' }, 5]) {
+      assert.equal((await rejectsTakoError(h.pageApi.handle(APP, 'tako_reportRejected', params))).code, TakoSessionErrorCode.InvalidParams);
+    }
+    assert.deepEqual(h.calls, []);
   });
 });

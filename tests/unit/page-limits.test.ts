@@ -74,6 +74,36 @@ describe('a page reporting every token it gets as refused', () => {
   });
 });
 
+describe('a header-only site reporting every request as refused', () => {
+  // Guards tako_reportRejected's limits: it is the rejectedToken rule for the current token, so a
+  // page that never sees a token cannot make the session refresh more than once every 10 s either.
+  test('50 reports without the token cause one refresh request; after 10 s a report may force another', async () => {
+    const h = sessionHarness();
+    await h.seed();
+    const before = (await h.service.getToken()).token;
+    const refusals: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      try {
+        await h.service.reportRejected();
+      } catch (error) {
+        const { code, data } = error as { code: number; data: { reason: string } };
+        refusals.push(`${code} ${data.reason}`);
+      }
+    }
+    assert.equal(h.requests.length, 1);
+    assert.deepEqual(
+      refusals,
+      Array.from({ length: 49 }, () => `${TakoSessionErrorCode.NoSession} refresh-failing`),
+    );
+    const replaced = (await h.service.getToken()).token;
+    assert.notEqual(replaced, before);
+    h.advance(FORCED_REFRESH_INTERVAL_MS);
+    await h.service.reportRejected();
+    assert.equal(h.requests.length, 2);
+    assert.notEqual((await h.service.getToken()).token, replaced);
+  });
+});
+
 describe('asks during a cool-down', () => {
   // Guards: a page that keeps asking after the person refused it cannot make the worker write
   // (or publish): every ask is refused, the cool-down grows in memory only, and the next refusal

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   createTakoSessionClient,
+  isHeaderOnlyError,
   noSessionReason,
   TakoSessionUnavailableError,
   waitForTakoSession,
@@ -40,6 +41,35 @@ function fakeTakoSession(tokens: string[]) {
     for (const listener of listeners.get(event) ?? []) listener(data);
   };
   return { takoSession, asked, emit };
+}
+
+/**
+ * A stand-in for the extension as a header-only site meets it: tako_getToken is 4100 header-only,
+ * tako_reportRejected resolves null.
+ */
+function headerOnlyTakoSession() {
+  const asked: unknown[] = [];
+  /** Set to a token: the grant became one for tokens, and tako_getToken hands it out. */
+  let grantedToken: string | undefined;
+  const takoSession = {
+    async request(args: { method: string; params?: unknown }) {
+      asked.push(args.params === undefined ? args.method : [args.method, args.params]);
+      if (args.method === 'tako_getToken') {
+        if (grantedToken) return { token: grantedToken, tokenType: 'Bearer', expiresAt: 0, address: '0x0' };
+        throw Object.assign(new Error('header-only'), { code: TakoSessionErrorCode.Unauthorized, data: { reason: 'header-only' } });
+      }
+      return null;
+    },
+    on() {},
+    removeListener() {},
+  } as unknown as TakoSession;
+  return {
+    takoSession,
+    asked,
+    grantTokens: (token: string) => {
+      grantedToken = token;
+    },
+  };
 }
 
 /** A fetch that answers from `statuses` in turn and records each request's token and body. */
@@ -131,6 +161,73 @@ describe('the client fetch', () => {
     const response = await createTakoSessionClient(takoSession, { fetch: net.fetch }).fetch('https://api.example/call');
     assert.equal(response.status, 401);
     assert.equal(net.seen.length, 1);
+  });
+});
+
+describe('the client fetch with header-only access', () => {
+  // Guards "the dapp writes no header and handles no token": the client learns the grant is
+  // header-only from tako_getToken's 4100 and sends the request without any Authorization.
+  test('a header-only grant: the request goes without Authorization, learnt from the 4100 once', async () => {
+    const { takoSession, asked } = headerOnlyTakoSession();
+    const net = recordingFetch([200, 200]);
+    const client = createTakoSessionClient(takoSession, { fetch: net.fetch });
+    assert.equal((await client.fetch('https://api.example/call', { method: 'POST', body: 'a' })).status, 200);
+    assert.equal((await client.fetch('https://api.example/call', { method: 'POST', body: 'b' })).status, 200);
+    assert.deepEqual(
+      net.seen.map(({ authorization, body }) => [authorization, body]),
+      [
+        [null, 'a'],
+        [null, 'b'],
+      ],
+    );
+    assert.deepEqual(asked, ['tako_getToken'], 'no token asked for once it is known to be header-only');
+  });
+
+  // Guards the 401 path without a token: reported with when the request left, then one retry.
+  test('requestAccess({ tokenAccess: "header" }), then a 401: reported with sentAt, one retry with the same body, no token asked', async () => {
+    const { takoSession, asked } = headerOnlyTakoSession();
+    const net = recordingFetch([401, 200]);
+    const client = createTakoSessionClient(takoSession, { fetch: net.fetch });
+    await client.requestAccess({ tokenAccess: 'header' });
+    const before = Date.now();
+    const response = await client.fetch('https://api.example/call', { method: 'POST', body: 'payload' });
+    assert.equal(response.status, 200);
+    assert.deepEqual(
+      net.seen.map(({ authorization, body }) => [authorization, body]),
+      [
+        [null, 'payload'],
+        [null, 'payload'],
+      ],
+    );
+    assert.equal(asked.length, 3);
+    assert.deepEqual(asked.slice(0, 2), [['tako_requestAccess', { tokenAccess: 'header' }], 'tako_getToken']);
+    const [method, params] = asked[2] as [string, { sentAt: number }];
+    assert.equal(method, 'tako_reportRejected');
+    assert.ok(params.sentAt >= before && params.sentAt <= Date.now());
+  });
+
+  // Guards a grant changed back to tokens in another tab: this tab's client, still writing no
+  // header, gets its 401, then retries with a token instead of forcing a refresh it cannot use.
+  test('a grant become one for tokens meanwhile: the 401 is retried with a token, nothing reported', async () => {
+    const { takoSession, asked, grantTokens } = headerOnlyTakoSession();
+    const net = recordingFetch([401, 200, 200]);
+    const client = createTakoSessionClient(takoSession, { fetch: net.fetch });
+    await client.requestAccess({ tokenAccess: 'header' });
+    grantTokens('a-token');
+    assert.equal((await client.fetch('https://api.example/call', { method: 'POST', body: 'p' })).status, 200);
+    assert.equal((await client.fetch('https://api.example/call')).status, 200);
+    assert.deepEqual(
+      net.seen.map(({ authorization }) => authorization),
+      [null, 'Bearer a-token', 'Bearer a-token'],
+    );
+    assert.ok(!asked.some((call) => Array.isArray(call) && call[0] === 'tako_reportRejected'));
+  });
+
+  test('isHeaderOnlyError tells the header-only 4100 from any other', () => {
+    const error = (code: number, data?: unknown) => Object.assign(new Error('x'), { code, data });
+    assert.equal(isHeaderOnlyError(error(TakoSessionErrorCode.Unauthorized, { reason: 'header-only' })), true);
+    assert.equal(isHeaderOnlyError(error(TakoSessionErrorCode.Unauthorized)), false);
+    assert.equal(isHeaderOnlyError(error(TakoSessionErrorCode.NoSession, { reason: 'header-only' })), false);
   });
 });
 

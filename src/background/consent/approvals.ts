@@ -36,6 +36,7 @@ import {
   siteOf,
 } from '../../core/consent/consent.ts';
 import { DEFAULT_GRANT_DURATION, type GrantChoice, type GrantDuration } from '../../core/consent/grants.ts';
+import type { TokenAccess } from '../../core/consent/header-rules.ts';
 import type { ConsentRecord, PendingApproval } from '../../core/consent/records.ts';
 import { describeError, TakoError } from '../../core/contract/errors.ts';
 import { createSerial } from '../../core/session/serial.ts';
@@ -75,6 +76,8 @@ export interface ApprovalView {
   scope: ConsentScope;
   /** An http:// origin that is not this computer. */
   insecure: boolean;
+  /** How a session request would receive it: `header` for header-only access. */
+  tokenAccess: TokenAccess;
 }
 
 type CooldownEntry = ConsentRecord['cooldowns'][number];
@@ -251,7 +254,12 @@ export function createApprovals(deps: ApprovalsDeps) {
     state.pending = state.pending.filter((other) => other.requestId !== request.requestId);
     if (approved) {
       const tabIds = request.callers.map((caller) => caller.tabId);
-      await deps.grant(request.origin, request.scope, { duration, tabIds, ...(account ? { account } : {}) });
+      await deps.grant(request.origin, request.scope, {
+        duration,
+        tabIds,
+        ...(account ? { account } : {}),
+        ...(request.tokenAccess ? { tokenAccess: request.tokenAccess } : {}),
+      });
     } else refuse(state, request);
     await show(state);
     settle(request.origin, request.scope, approved);
@@ -278,8 +286,10 @@ export function createApprovals(deps: ApprovalsDeps) {
     /**
      * The person's answer for `origin` and `scope`, asked for by the document `caller`: false at
      * once during a cool-down (which grows, in memory), otherwise when the person answers.
+     * `tokenAccess`: a session request for header-only access. A request already waiting keeps
+     * what it asks for; the page finds out from its grant.
      */
-    async decisionFor(origin: string, scope: ConsentScope, caller: ApprovalCaller): Promise<boolean> {
+    async decisionFor(origin: string, scope: ConsentScope, caller: ApprovalCaller, tokenAccess: TokenAccess = 'token'): Promise<boolean> {
       const outcome = await serial(async (): Promise<{ wait: Promise<boolean> } | { refused: true }> => {
         const state = await load();
         const cooldown = coolingDown(state, origin, scope, caller.tabId);
@@ -294,7 +304,14 @@ export function createApprovals(deps: ApprovalsDeps) {
         });
         const existing = state.pending.find((request) => request.origin === origin && request.scope === scope);
         if (!existing) {
-          state.pending.push({ requestId: crypto.randomUUID(), origin, scope, callers: [{ ...caller }], createdAt: now() });
+          state.pending.push({
+            requestId: crypto.randomUUID(),
+            origin,
+            scope,
+            callers: [{ ...caller }],
+            createdAt: now(),
+            ...(scope === 'session' && tokenAccess === 'header' ? { tokenAccess } : {}),
+          });
           await show(state);
           return { wait };
         }
@@ -317,7 +334,14 @@ export function createApprovals(deps: ApprovalsDeps) {
     view(requestId: string): Promise<ApprovalView | undefined> {
       return serial(async () => {
         const request = byRequestId(await load(), requestId);
-        return request && { origin: request.origin, scope: request.scope, insecure: isInsecureOrigin(request.origin) };
+        return (
+          request && {
+            origin: request.origin,
+            scope: request.scope,
+            insecure: isInsecureOrigin(request.origin),
+            tokenAccess: request.tokenAccess ?? 'token',
+          }
+        );
       });
     },
 

@@ -8,7 +8,8 @@
  * is what every later check sees.
  */
 
-import { isGrantExpired, nextGrantExpiry } from '../../core/consent/grants.ts';
+import { isGrantExpired, nextGrantExpiry, tokenAccessOf } from '../../core/consent/grants.ts';
+import type { TokenAccess } from '../../core/consent/header-rules.ts';
 import type { AllowedOrigin, SiteActivity } from '../../core/consent/records.ts';
 import { describeError } from '../../core/contract/errors.ts';
 import { createSerial } from '../../core/session/serial.ts';
@@ -204,14 +205,32 @@ export function createSites(
       onEnded?.();
       return false;
     },
-    /** Allows the origin on these terms (its duration); an origin already allowed keeps its own. */
-    allow(origin: string, terms: Pick<AllowedOrigin, 'expiresAt' | 'tabIds'> = {}): Promise<void> {
+    /**
+     * Allows the origin on these terms (its duration, how it receives the session). An origin
+     * already allowed the same way keeps its own terms; one allowed the other way (tokens or
+     * header-only) takes the new grant whole, which the person has just given in a window of its
+     * own. Its MetaHuman grant, separate, stays.
+     */
+    allow(origin: string, terms: Pick<AllowedOrigin, 'expiresAt' | 'tabIds' | 'account' | 'tokenAccess'> = {}): Promise<void> {
       return update((sites) => {
         const current = sites.find((site) => site.origin === origin);
-        if (current && !isGrantExpired(current, now())) return { result: undefined };
+        const live = current && !isGrantExpired(current, now());
+        if (live && tokenAccessOf(current) === tokenAccessOf(terms)) return { result: undefined };
         const others = sites.filter((site) => site.origin !== origin);
-        return { next: [...others, { origin, allowedAt: now(), metahuman: false, ...terms }], result: undefined };
+        const { tokenAccess, ...rest } = terms;
+        const granted: AllowedOrigin = {
+          origin,
+          allowedAt: now(),
+          metahuman: live ? current.metahuman : false,
+          ...rest,
+          ...(tokenAccess === 'header' ? { tokenAccess } : {}),
+        };
+        return { next: [...others, granted], result: undefined };
       });
+    },
+    /** How a site receives the session (tokens when it is not allowed at all). */
+    async tokenAccessOf(origin: string): Promise<TokenAccess> {
+      return tokenAccessOf(await find(origin));
     },
     /** Removes the grants that ended (their time, their last tab, or unused); resolves their origins. */
     async pruneEnded(): Promise<string[]> {

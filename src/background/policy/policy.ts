@@ -90,7 +90,8 @@ export function withPolicySites(sites: Sites, policy: Policy): Sites {
       const decided = await rule(origin);
       if (decided === 'blocked') return false;
       // A site allowed by policy has no record of its own until it gets its MetaHuman grant.
-      if (decided === 'allowed') await sites.allow(origin);
+      if (decided === 'allowed')
+        await sites.allow(origin, (await sites.tokenAccessOf(origin)) === 'header' ? { tokenAccess: 'header' } : {});
       return sites.grantMetahuman(origin);
     },
     async revoke(origin) {

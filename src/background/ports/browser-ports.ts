@@ -11,7 +11,7 @@ import type { PublisherDeps } from '../publish/publisher.ts';
 import { type ExpiryNoticeClickDeps, expiryNoticeId } from '../session/expiry-notice.ts';
 import type { MirrorPort } from '../storage/session-mirror.ts';
 import { SessionStorageKeys } from '../storage/storage-keys.ts';
-import type { ConnectExternal, HasHostPermission, ShowBadge, TabsPort, WindowsPort } from './ports.ts';
+import type { ConnectExternal, HasHostPermission, HeaderRulesPort, ShowBadge, TabsPort, WindowsPort } from './ports.ts';
 import type { IdlePort, LifetimePorts } from './session-ports.ts';
 
 /** The manifest's content scripts for web pages, in its order: the relay, then the page-world script. */
@@ -96,6 +96,11 @@ export const windowsPort: WindowsPort = {
       () => true,
       () => false,
     ),
+};
+
+export const headerRulesPort: HeaderRulesPort = {
+  held: () => browser.declarativeNetRequest.getSessionRules(),
+  update: (update) => browser.declarativeNetRequest.updateSessionRules(update),
 };
 
 export const showBadge: ShowBadge = async (badge) => {

@@ -2,6 +2,7 @@
  * The browser as the background's modules see it: narrow ports passed in through their deps, so
  * that each module runs in Node tests with fakes. browser-ports.ts makes them from the real API.
  */
+import type { HeaderRule } from '../../core/consent/header-rules.ts';
 import type { BackgroundToContent } from '../../core/contract/protocol.ts';
 
 export interface TabInfo {
@@ -74,3 +75,18 @@ export interface ExternalPort {
 }
 
 export type ConnectExternal = (extensionId: string) => ExternalPort;
+
+/** A session rule as the browser returns it: its id, the tabs it covers and the header it sets. */
+export interface HeldHeaderRule {
+  id: number;
+  condition?: { tabIds?: number[] };
+  action?: { requestHeaders?: Array<{ value?: string }> };
+}
+
+/** The browser's declarativeNetRequest session rules, as header-only access uses them. */
+export interface HeaderRulesPort {
+  /** The session rules the browser holds (a new worker learns what the last one left). */
+  held(): Promise<HeldHeaderRule[]>;
+  /** One atomic update: these ids removed and these rules added, or neither. */
+  update(update: { removeRuleIds: number[]; addRules: HeaderRule[] }): Promise<void>;
+}

@@ -152,6 +152,17 @@ export function createSessionService(deps: SessionServiceDeps) {
     );
   }
 
+  /**
+   * A 401 for the session's current token, reported without it (header-only access: the page never
+   * had it): the same decision as a `rejectedToken` naming that token, so the same limits hold.
+   */
+  async function reportRejected(account?: string): Promise<void> {
+    const session = await liveSession(account);
+    if (!session) throw await nobodySignedIn(account);
+    if (session.state === 'expired') throw noSession('expired', session.lastError ?? 'The session expired: sign in again');
+    await replaceRejected(session, session.accessToken);
+  }
+
   async function refreshNow(): Promise<SessionInfo> {
     const session = await liveSession();
     if (!session) throw await nobodySignedIn();
@@ -221,6 +232,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     /** The lifetimes changed in the settings: sessions already past the new one end now. */
     onLifetimesChanged: lifetimes.enforce,
     getToken,
+    reportRejected,
     refreshNow,
     sessionInfo,
     snapshot,

@@ -65,6 +65,8 @@ export function readAllowedOrigins(stored: unknown): AllowedOrigin[] {
       ...(Number.isFinite(site.expiresAt) ? { expiresAt: Number(site.expiresAt) } : {}),
       ...(Array.isArray(site.tabIds) ? { tabIds: site.tabIds.filter((id) => Number.isInteger(id)) } : {}),
       ...(typeof site.account === 'string' ? { account: site.account } : {}),
+      // Header-only access; anything else (records from before it) receives tokens.
+      ...(site.tokenAccess === 'header' ? { tokenAccess: 'header' as const } : {}),
     }));
 }
 

@@ -3,6 +3,7 @@
  * decisions about it: when a grant ends, whether it is still live, and which tabs hold a grant that
  * lasts only while a tab of the site is open.
  */
+import type { TokenAccess } from './header-rules.ts';
 import type { AllowedOrigin } from './records.ts';
 
 /** `open-tabs`: while a tab of the site is open; `1d`, `30d`; `until-revoked` (the default). */
@@ -18,9 +19,16 @@ export interface GrantChoice {
   tabIds: number[];
   /** The account the site is bound to (absent: the active one). */
   account?: string;
+  /** How the site receives the session (absent: tokens). */
+  tokenAccess?: TokenAccess;
 }
 
 export const DEFAULT_GRANT_CHOICE: GrantChoice = { duration: DEFAULT_GRANT_DURATION, tabIds: [] };
+
+/** How an allowed site receives the session: `header` when its grant says so, else tokens. */
+export function tokenAccessOf(site: Pick<AllowedOrigin, 'tokenAccess'> | undefined): TokenAccess {
+  return site?.tokenAccess === 'header' ? 'header' : 'token';
+}
 
 /** What a grant made now, for the tabs that asked, records of its duration. */
 export function grantTerms(duration: GrantDuration, nowMs: number, tabIds: readonly number[]): Pick<AllowedOrigin, 'expiresAt' | 'tabIds'> {

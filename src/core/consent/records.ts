@@ -6,6 +6,7 @@
 import type { Endpoint } from '../session/endpoints.ts';
 import type { SessionLifetime } from '../session/session-lifetime.ts';
 import type { ApprovalCaller, ConsentScope, Cooldown } from './consent.ts';
+import type { TokenAccess } from './header-rules.ts';
 
 export interface Settings {
   v: 1;
@@ -50,6 +51,11 @@ export interface AllowedOrigin {
    * allowed, and tabs of the site that used it while another of them was open).
    */
   tabIds?: number[];
+  /**
+   * `header`: header-only access, the site never reads a token and the browser adds it to the
+   * site's requests to the API (header-rules.ts). Absent: tokens from `tako_getToken`.
+   */
+  tokenAccess?: Extract<TokenAccess, 'header'>;
   /** Its activity (SiteActivity), laid over the list as it is shown; kept in a record of its own. */
   lastUsedAt?: number;
   tokens?: number;
@@ -82,6 +88,8 @@ export interface PendingApproval {
   shownAt?: number;
   /** When the window was last brought to the front for it (at most once every RAISE_INTERVAL_MS). */
   raisedAt?: number;
+  /** A session request for header-only access (the window says so; Allow grants it that way). */
+  tokenAccess?: Extract<TokenAccess, 'header'>;
 }
 
 /** Approvals waiting for the person and sites refused for a while. */

@@ -25,13 +25,23 @@ export interface TakoToken {
 }
 
 export interface TakoSessionMethods {
-  /** Ask the person to allow this origin. Resolves the session (null when nobody is signed in). */
+  /**
+   * Ask the person to allow this origin. Resolves the session (null when nobody is signed in).
+   * With `{ tokenAccess: 'header' }`, header-only access: the browser adds the token to this
+   * site's requests to the Tako API, and the site never reads it (`tako_getToken` is then 4100).
+   */
   tako_requestAccess: TakoSessionInfo | null;
   /**
    * A valid access token (refreshed first when it is about to expire). With `{ rejectedToken }`,
    * the token an API just refused (401): a fresh one, refreshed once however many tabs report it.
    */
   tako_getToken: TakoToken;
+  /**
+   * The API refused (401) the token the browser added to this site's request (header-only
+   * access): as `rejectedToken` does, refreshed once, and resolved once the new token is the one
+   * the browser adds. Pass `{ sentAt }` (when the request was sent).
+   */
+  tako_reportRejected: null;
   tako_getSession: TakoSessionInfo | null;
   /** Sign in with this page's wallet. */
   tako_signIn: TakoSessionInfo;
@@ -45,8 +55,22 @@ export type TakoSessionMethod = keyof TakoSessionMethods;
 
 /** The params each method takes; a method not listed takes none. */
 export interface TakoSessionParams {
+  tako_requestAccess: { tokenAccess?: TakoTokenAccess } | undefined;
   tako_getToken: { rejectedToken?: string } | undefined;
+  /** `sentAt`: when the refused request was sent (`Date.now()`); a request sent before the current token was added forces no refresh. */
+  tako_reportRejected: { sentAt?: number } | undefined;
 }
+
+/**
+ * How a site receives the session: `token` (the default), tokens in its JavaScript from
+ * `tako_getToken`; `header`, only an `Authorization` header the browser adds to its requests to
+ * the Tako API, so that a script injected into the site can use the session while the person is
+ * on it but cannot carry the token away.
+ */
+export type TakoTokenAccess = 'token' | 'header';
+
+/** Why a 4100 refuses an allowed site (`error.data.reason`): its grant is header-only, so it gets no token. */
+export type TakoNotAllowedReason = 'header-only';
 
 /** Arguments of `request`: `params` only where the method takes them. */
 export type TakoSessionRequest<M extends TakoSessionMethod> = M extends keyof TakoSessionParams

@@ -7,6 +7,7 @@
 import * as v from 'valibot';
 import type { ConsentScope } from '../consent/consent.ts';
 import { GRANT_DURATIONS, MAX_FORGET_UNUSED_DAYS } from '../consent/grants.ts';
+import type { TokenAccess } from '../consent/header-rules.ts';
 import type { AllowedOrigin, MetahumanTokenRecord, Settings } from '../consent/records.ts';
 import type { PolicyLocks } from '../policy/policy.ts';
 import { API_VERSIONS, ENDPOINT_PRESETS, type Endpoint } from '../session/endpoints.ts';
@@ -167,7 +168,14 @@ export interface UiReplies {
   'move-site': null;
   /** `insecure`: an http:// origin that is not this computer. */
   /** `accounts`: the accounts signed in on the current endpoint, the active one marked (a session grant binds one). */
-  'get-approval': { origin: string; scope: ConsentScope; insecure: boolean; accounts: Array<{ address: string; active: boolean }> };
+  'get-approval': {
+    origin: string;
+    scope: ConsentScope;
+    insecure: boolean;
+    /** `header`: a session request for header-only access. */
+    tokenAccess: TokenAccess;
+    accounts: Array<{ address: string; active: boolean }>;
+  };
   'answer-approval': null;
   'lift-cooldown': null;
   'get-metahuman': MetahumanView;

@@ -4,9 +4,11 @@
  * ALLOW_DELAY_MS without a break, and is disabled again whenever it loses focus or is hidden: a
  * click aimed at the page the window appeared over cannot land on it.
  */
+import browser from 'webextension-polyfill';
 import { ALLOW_DELAY_MS, allowReadyAt, type ConsentScope } from '../../core/consent/consent.ts';
 import { DEFAULT_GRANT_DURATION, GRANT_DURATIONS } from '../../core/consent/grants.ts';
 import { describeError } from '../../core/contract/errors.ts';
+import { hostPermissionFor } from '../../core/session/endpoints.ts';
 import { ask } from '../shared/background.ts';
 import { byTestId, showMessage } from '../shared/dom.ts';
 import { localizePage, t, uiLanguage } from '../shared/i18n.ts';
@@ -48,6 +50,8 @@ account.addEventListener('change', () => {
 });
 
 let loaded = false;
+/** Whether the extension already holds the site's host (asked on load: the click then asks nothing). */
+let siteHostHeld = false;
 let answered = false;
 let failed = false;
 /** Since when the window has been visible and focused, without a break; null while it is not. */
@@ -102,6 +106,13 @@ async function answer(approved: boolean): Promise<void> {
   if (approved && !isReady()) return;
   answered = true;
   update();
+  // Header-only access acts on the site's requests, which the browser allows only for a site the
+  // extension holds a host permission for: asked for now, in the click (the development build
+  // holds this computer's hosts already). Refused, nothing is allowed.
+  if (approved && scopeBox.dataset.tokenAccess === 'header' && !siteHostHeld) {
+    const granted = await browser.permissions.request({ origins: [hostPermissionFor(originLabel.textContent ?? '')] });
+    if (!granted) throw new Error(t('headerOnlyPermissionRefused'));
+  }
   // The duration is the person's choice for a site's access; the other scopes have none.
   const chosen = GRANT_DURATIONS.find((value) => value === duration.value) ?? DEFAULT_GRANT_DURATION;
   const session = scopeBox.dataset.scope === 'session';
@@ -123,13 +134,23 @@ const SCOPE_TEXTS: Record<ConsentScope, { title: (origin: string) => string; hea
   'page-signature': { title: (origin) => t('approvalWindowTitlePageSignature', origin), heading: () => t('approvalTitlePageSignature') },
 };
 
-ask({ type: 'get-approval', requestId }).then(({ origin, scope, insecure, accounts }) => {
+ask({ type: 'get-approval', requestId }).then(({ origin, scope, insecure, tokenAccess, accounts }) => {
   showAccounts(accounts);
   originLabel.textContent = origin;
   title.textContent = SCOPE_TEXTS[scope].heading();
   document.title = SCOPE_TEXTS[scope].title(origin);
   scopeBox.dataset.scope = scope;
   for (const text of scopeBox.querySelectorAll<HTMLElement>('[data-scope-text]')) text.hidden = text.dataset.scopeText !== scope;
+  // Header-only access says so in words: the site calls the API as the person, never sees the token.
+  scopeBox.dataset.tokenAccess = tokenAccess;
+  if (tokenAccess === 'header') {
+    void browser.permissions.contains({ origins: [hostPermissionFor(origin)] }).then((held) => {
+      siteHostHeld = held;
+    });
+  }
+  for (const text of scopeBox.querySelectorAll<HTMLElement>('[data-token-access-text]')) {
+    text.hidden = text.dataset.tokenAccessText !== tokenAccess;
+  }
   insecureWarning.hidden = !insecure;
   loaded = true;
   watchFocus();

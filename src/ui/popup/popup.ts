@@ -167,13 +167,15 @@ function siteIcon(origin: string): HTMLElement {
 
 /** One allowed site: its icon, its origin, what it has (the session; the MetaHuman token) and Revoke. */
 function siteItem(
-  { origin, metahuman, byPolicy, allowedAt, lastUsedAt, tokens, expiresAt, tabIds, account }: PopupState['sites'][number],
+  { origin, metahuman, byPolicy, allowedAt, lastUsedAt, tokens, expiresAt, tabIds, account, tokenAccess }: PopupState['sites'][number],
   accounts: PopupState['accounts'],
 ): HTMLLIElement {
   const item = document.createElement('li');
   item.dataset.testid = 'site';
   item.dataset.origin = origin;
   item.dataset.metahuman = String(metahuman);
+  // Header-only access: the site calls the API with a header the browser adds, and never sees a token.
+  item.dataset.tokenAccess = tokenAccess === 'header' ? 'header' : 'token';
   item.dataset.lastUsed = lastUsedAt === undefined ? '' : String(lastUsedAt);
   item.dataset.tokens = String(tokens ?? 0);
   item.dataset.expiresAt = expiresAt === undefined ? '' : String(expiresAt);
@@ -188,7 +190,10 @@ function siteItem(
   const grants = document.createElement('span');
   grants.className = 'grants muted';
   grants.dataset.testid = 'site-grants';
-  grants.textContent = metahuman ? t('siteHasSessionAndMetahuman') : t('siteHasSession');
+  grants.textContent =
+    tokenAccess === 'header'
+      ? t(metahuman ? 'siteHasSessionHeaderOnlyAndMetahuman' : 'siteHasSessionHeaderOnly')
+      : t(metahuman ? 'siteHasSessionAndMetahuman' : 'siteHasSession');
   // When it was allowed, last used, and how many tokens it received.
   const activity = document.createElement('span');
   activity.className = 'grants muted';

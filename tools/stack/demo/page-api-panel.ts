@@ -69,6 +69,7 @@ export function mountPageApiPanel(section: HTMLElement): void {
     return node;
   };
   const requestAccess = button('demo-request-access', 'Request access');
+  const requestHeaderAccess = button('demo-request-header-access', 'Request header-only access');
   const getSession = button('demo-get-session', 'Get session');
   const getToken = button('demo-get-token', 'Get token');
   const callApi = button('demo-call-api', `Call ${IGNORE_BID_PATH}`);
@@ -152,6 +153,16 @@ export function mountPageApiPanel(section: HTMLElement): void {
         showSession(session);
       }),
   );
+  // Header-only access: the browser adds the token to this page's calls to the API; the page never sees it.
+  requestHeaderAccess.addEventListener(
+    'click',
+    () =>
+      void run(async (tako) => {
+        const session = await tako.requestAccess({ tokenAccess: 'header' });
+        showConnected(true);
+        showSession(session);
+      }),
+  );
   getSession.addEventListener(
     'click',
     () =>
@@ -173,7 +184,8 @@ export function mountPageApiPanel(section: HTMLElement): void {
     'click',
     () =>
       void run(async (tako) => {
-        // The client adds a fresh token to every call, and asks for a new one once if the API says 401.
+        // The client adds a fresh token to every call, and asks for a new one once if the API says 401
+        // (with header-only access the browser adds it, and the client reports a 401 without it).
         const response = await tako.fetch(IGNORE_BID_PATH, { method: 'POST' });
         const text = await response.text();
         let body: unknown = text;
