@@ -27,6 +27,7 @@ import {
   idlePort,
   lastPublishedPort,
   notifyExtensionPages,
+  policyKeptPort,
   readManagedStorage,
   sessionMirrorPort,
   showBadge,
@@ -45,7 +46,7 @@ import { createDirectWallets } from './wallets/direct-wallet.ts';
 import { createPageWallets } from './wallets/page-wallet.ts';
 
 /** The organisation's policy (managed storage), laid over the settings and the sites. */
-const policy = createPolicy(readManagedStorage);
+const policy = createPolicy(readManagedStorage, { kept: policyKeptPort, onLateChange: () => applyPolicyChange() });
 // IndexedDB is the truth; a worker woken by a request reads the copy in storage.session instead
 // (session-mirror.ts), and each record once into memory.
 const store = withPolicySettings(withMemoryCache(withSessionMirror(createIdbStore(), sessionMirrorPort)), policy);
@@ -263,16 +264,20 @@ browser.idle.onStateChanged.addListener((state) => {
     });
 });
 
-// The organisation changed its policy: read it again; a locked lifetime may end sessions now, and
-// what pages and the popup see (blocked or allowed sites) may have changed.
-browser.storage.onChanged.addListener((_changes, area) => {
-  if (area !== 'managed') return;
-  policy.reload();
+// The organisation changed its policy (or, after a browser start, managed storage answered with
+// another policy than the one kept): a locked lifetime may end sessions now, and what pages and the
+// popup see (blocked or allowed sites) may have changed.
+function applyPolicyChange(): void {
   void ready
     .then(() => service.onLifetimesChanged())
     .then(changed, (error: unknown) => {
       console.warn('Tako Session: applying the new policy failed:', describeError(error));
     });
+}
+browser.storage.onChanged.addListener((_changes, area) => {
+  if (area !== 'managed') return;
+  policy.reload();
+  applyPolicyChange();
 });
 
 // Back online: retry failing refreshes now rather than at the end of their backoff.

@@ -5,18 +5,67 @@
  * decisions are the pure core's (core/policy/policy.ts).
  */
 import type { AllowedOrigin } from '../../core/consent/records.ts';
-import { TakoError } from '../../core/contract/errors.ts';
-import { NO_POLICY, type OrganisationPolicy, policyForSite, readPolicy } from '../../core/policy/policy.ts';
+import { describeError, TakoError } from '../../core/contract/errors.ts';
+import { type OrganisationPolicy, policyForSite, readPolicy } from '../../core/policy/policy.ts';
 import type { Sites } from '../consent/sites.ts';
 import type { Store } from '../storage/store.ts';
 
 /** `storage.managed.get()`: what the organisation set; it rejects when none is set (Firefox). */
 export type ReadManagedStorage = () => Promise<unknown>;
 
-export function createPolicy(readManaged: ReadManagedStorage) {
-  let loaded: Promise<{ policy: OrganisationPolicy; problems: string[] }> | undefined;
+/** The last policy managed storage gave, kept across browser runs (`storage.local`). */
+export interface PolicyKept {
+  get(): Promise<unknown>;
+  set(raw: unknown): Promise<void>;
+}
+
+export interface PolicyOptions {
+  kept?: PolicyKept;
+  /** Managed storage, answering late, said something else than the policy kept: apply it now. */
+  onLateChange?: () => void;
+}
+
+type PolicyRead = { policy: OrganisationPolicy; problems: string[] };
+
+/**
+ * Read once per worker. After a browser start Chromium answers `storage.managed.get` only once it
+ * has loaded its policies, seconds later (about 2.7 s on this project's machine), and every page
+ * call and the popup would wait for it: the policy kept from the last read applies meanwhile, and
+ * what managed storage then says, if different, is applied as a change of policy is. With nothing
+ * kept (the first start ever), it is waited for.
+ */
+export function createPolicy(readManaged: ReadManagedStorage, options: PolicyOptions = {}) {
+  const { kept, onLateChange } = options;
+  let loaded: Promise<PolicyRead> | undefined;
+  /** Bumped by reload(): a late answer from before a reload is not applied over it. */
+  let generation = 0;
+  const keep = (raw: unknown) =>
+    kept?.set(raw).catch((error: unknown) => console.warn('Tako Session: the policy could not be kept:', describeError(error)));
+
+  async function load(): Promise<PolicyRead> {
+    const started = generation;
+    // Nothing set reads as {} (Firefox rejects), so that "no policy" is kept too.
+    const reading = readManaged().then(
+      (raw) => raw ?? {},
+      () => ({}),
+    );
+    const last = kept ? await kept.get().catch(() => undefined) : undefined;
+    if (last === undefined) {
+      const raw = await reading;
+      void keep(raw);
+      return readPolicy(raw);
+    }
+    void reading.then((raw) => {
+      if (generation !== started || JSON.stringify(raw) === JSON.stringify(last)) return;
+      void keep(raw);
+      loaded = Promise.resolve(readPolicy(raw));
+      onLateChange?.();
+    });
+    return readPolicy(last);
+  }
+
   const current = () => {
-    loaded ??= readManaged().then(readPolicy, () => ({ policy: NO_POLICY, problems: [] }));
+    loaded ??= load();
     return loaded;
   };
   return {
@@ -24,6 +73,7 @@ export function createPolicy(readManaged: ReadManagedStorage) {
     policy: async () => (await current()).policy,
     /** The browser changed the managed storage: read it again at the next question. */
     reload(): void {
+      generation++;
       loaded = undefined;
     },
   };

@@ -7,10 +7,11 @@ import { RELAY_GLOBAL, SIGN_IN_PIN, WALLET_BRIDGE_SCRIPT } from '../../core/cont
 import { STATE_CHANGED } from '../../core/contract/ui-protocol.ts';
 import { hostPermissionFor } from '../../core/session/endpoints.ts';
 import type { Session } from '../../core/session/session.ts';
+import type { PolicyKept } from '../policy/policy.ts';
 import type { PublisherDeps } from '../publish/publisher.ts';
 import { type ExpiryNoticeClickDeps, expiryNoticeId } from '../session/expiry-notice.ts';
 import type { MirrorPort } from '../storage/session-mirror.ts';
-import { SessionStorageKeys } from '../storage/storage-keys.ts';
+import { LocalStorageKeys, SessionStorageKeys } from '../storage/storage-keys.ts';
 import type { ConnectExternal, HasHostPermission, HeaderRulesPort, ShowBadge, TabsPort, WindowsPort } from './ports.ts';
 import type { IdlePort, LifetimePorts } from './session-ports.ts';
 
@@ -133,6 +134,11 @@ export const idlePort: IdlePort = {
 
 /** What the organisation's policy sets (`storage.managed`); rejects when none is set, as Firefox does. */
 export const readManagedStorage = (): Promise<unknown> => browser.storage.managed.get(null);
+
+export const policyKeptPort: PolicyKept = {
+  get: async () => (await browser.storage.local.get(LocalStorageKeys.lastPolicy))[LocalStorageKeys.lastPolicy],
+  set: (raw) => browser.storage.local.set({ [LocalStorageKeys.lastPolicy]: raw }),
+};
 
 const { browserRun: BROWSER_RUN_KEY, sessionMirror: SESSION_MIRROR_KEY, lastPublished: LAST_PUBLISHED_KEY } = SessionStorageKeys;
 

@@ -25,6 +25,12 @@ export const StorageKeys = {
   siteActivity: 'site-activity',
 } as const;
 
+/** Keys in `storage.local` (kept across browser runs, beside IndexedDB). */
+export const LocalStorageKeys = {
+  /** What managed storage last said (policy.ts): applied after a browser start until it answers again. */
+  lastPolicy: 'last-policy',
+} as const;
+
 /**
  * Keys in `storage.session` (memory only, emptied when the browser closes or the extension reloads
  * or updates), never in IndexedDB.
