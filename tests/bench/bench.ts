@@ -17,12 +17,11 @@
  *        --only a,b (run only these parts: cached, cold, burst, soak, restart-soak, save-window,
  *        page-overhead, worker-heap, flood).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { extensionIdOf, launchWithExtension, projectRoot } from '../../tools/dev/launch.ts';
+import { extensionDir, projectRoot } from '../../tools/dev/launch.ts';
 import { startStack } from '../../tools/stack/server.ts';
-import { benchExtension, signIn } from '../support/bench/bench-extension.ts';
+import { chromiumPageOverhead, signedInChromium } from '../support/bench/chromium.ts';
 import { bundleSizes } from './bundle-sizes.ts';
 import { BURST_TABS, measureBurst } from './burst.ts';
 import { measureCached } from './cached-get-token.ts';
@@ -58,35 +57,34 @@ async function main() {
   const results: Record<string, unknown> = {};
   if (runs('cached') || runs('cold') || runs('burst') || runs('soak') || runs('flood')) {
     const stack = await startStack({ port: 0 });
-    const profile = await mkdtemp(path.join(os.tmpdir(), 'tako-bench-'));
-    const context = await launchWithExtension(profile, { extensionPath: benchExtension });
     try {
-      const id = await extensionIdOf(context);
-      const { demo, popup } = await signIn(context, id, stack);
-      if (runs('cached')) {
-        log(`Signed in against ${stack.url}; measuring ${CALLS} cached calls…`);
-        results.getToken = await measureCached(demo);
-      }
-      if (runs('flood')) {
-        log(`Flood: ${FLOOD_CALLS} getToken calls each with and without 8 MB messages from a page that is not allowed…`);
-        results.flood = await measureFlood(context, stack, demo);
-      }
-      if (runs('cold')) {
-        log(`Cold starts (${COLD_RUNS} of each)…`);
-        results.coldStart = await measureColdStart(context, demo);
-      }
-      if (runs('burst')) {
-        log(`Burst of ${BURST_CALLS} calls from ${BURST_TABS} tabs at refresh time…`);
-        results.burst = await measureBurst(context, stack, popup);
-      }
-      if (runs('soak')) {
-        log(`Soak: ${SOAK_MINUTES} min with 10 s tokens…`);
-        results.soak = await measureSoak(stack, popup, demo);
+      const browser = await signedInChromium(stack);
+      try {
+        if (runs('cached')) {
+          log(`Signed in against ${stack.url}; measuring ${CALLS} cached calls…`);
+          results.getToken = await measureCached(browser.demo);
+        }
+        if (runs('flood')) {
+          log(`Flood: ${FLOOD_CALLS} getToken calls each with and without 8 MB messages from a page that is not allowed…`);
+          results.flood = await measureFlood(browser.context, stack, browser.demoPage);
+        }
+        if (runs('cold')) {
+          log(`Cold starts (${COLD_RUNS} of each)…`);
+          results.coldStart = await measureColdStart(browser);
+        }
+        if (runs('burst')) {
+          log(`Burst of ${BURST_CALLS} calls from ${BURST_TABS} tabs at refresh time…`);
+          results.burst = await measureBurst(browser, stack);
+        }
+        if (runs('soak')) {
+          log(`Soak: ${SOAK_MINUTES} min with 10 s tokens…`);
+          results.soak = await measureSoak(stack, browser.popup, browser.demoPage);
+        }
+      } finally {
+        await browser.close();
       }
     } finally {
-      await context.close();
       await stack.close();
-      await rm(profile, { recursive: true, force: true });
     }
   }
   if (runs('restart-soak')) {
@@ -102,7 +100,7 @@ async function main() {
       `Page overhead: ${PAGE_LOADS} loads of a plain page each with Tako Session, the required-work and floor extensions and none, ` +
         'interleaved…',
     );
-    results.pageOverhead = await measurePageOverhead();
+    results.pageOverhead = await measurePageOverhead(chromiumPageOverhead(flags.extension ? path.resolve(flags.extension) : extensionDir));
   }
   if (runs('worker-heap')) {
     log(`Worker heap: after sign-in and after ${WORKER_REFRESHES} refreshes of 10 s tokens…`);
