@@ -1,6 +1,7 @@
 /**
  * Many concurrent `tako_getToken` calls from several tabs at the moment the token must be refreshed
- * first: one refresh request for all of them, and no stale token handed out.
+ * first: one refresh request for all of them, and no stale token handed out. The same in both
+ * engines.
  */
 import type { Stack } from '../../tools/stack/server.ts';
 import type { BenchTab, SignedInBrowser } from '../support/bench/engines.ts';

@@ -1,6 +1,7 @@
 /**
  * The cost of a cached `tako_getToken` from an allowed page, against the floor: a bare echo through
- * the same page API, relay and background (`bench_echo`), timed in interleaved blocks.
+ * the same page API, relay and background (`bench_echo`), timed in interleaved blocks. The same in
+ * both engines.
  */
 import type { BenchTab } from '../support/bench/engines.ts';
 import { percentile, round, timeCalls } from '../support/bench/timing.ts';

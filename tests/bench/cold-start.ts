@@ -1,7 +1,7 @@
 /**
- * The first `tako_getToken` after the background (Chromium's service worker) was stopped, against
- * a bare echo after the same stop: what waking the background costs the extension beyond what it
- * costs any message.
+ * The first `tako_getToken` after the background was stopped (Chromium's service worker, Firefox's
+ * event page), against a bare echo after the same stop: what waking the background costs the
+ * extension beyond what it costs any message. The same in both engines.
  */
 import type { SignedInBrowser } from '../support/bench/engines.ts';
 import { percentile, round, timeCalls } from '../support/bench/timing.ts';

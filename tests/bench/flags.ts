@@ -1,8 +1,9 @@
 /**
  * The command line of `npm run bench` (its flags are listed in bench.ts), read once: the counts
- * each measurement runs with, and the parts to run.
+ * each measurement runs with, the parts to run and the engines to run them in.
  */
 import { parseArgs } from 'node:util';
+import { ENGINES, type Engine } from '../support/bench/engines.ts';
 
 export const { values: flags } = parseArgs({
   options: {
@@ -15,9 +16,11 @@ export const { values: flags } = parseArgs({
     loads: { type: 'string', default: '60' },
     'page-runs': { type: 'string', default: '3' },
     extension: { type: 'string', default: '' },
+    'firefox-extension': { type: 'string', default: '' },
     'worker-refreshes': { type: 'string', default: '26' },
     'flood-calls': { type: 'string', default: '600' },
     only: { type: 'string', default: '' },
+    engine: { type: 'string', default: 'both' },
   },
 });
 
@@ -32,3 +35,11 @@ export const PAGE_LOADS = Number(flags.loads);
 export const PAGE_RUNS = Number(flags['page-runs']);
 export const WORKER_REFRESHES = Number(flags['worker-refreshes']);
 export const FLOOD_CALLS = Number(flags['flood-calls']);
+
+/** The engines this run measures in: `--engine chromium`, `firefox`, or `both` (the default). */
+export const RUN_ENGINES: readonly Engine[] = (() => {
+  if (flags.engine === 'both') return ENGINES;
+  const engine = ENGINES.find((name) => name === flags.engine);
+  if (!engine) throw new Error(`--engine: ${flags.engine} is none of ${ENGINES.join(', ')}, both`);
+  return [engine];
+})();

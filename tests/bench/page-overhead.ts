@@ -1,8 +1,8 @@
 /**
  * What being installed costs a page that never calls `window.takoSession`: script time,
  * DOMContentLoaded and heap of a plain page, with Tako Session against a floor extension, a
- * required-work extension and no extension. The comparison is written once; how a load is
- * measured is the engine's (PageOverheadEngine, in tests/support/bench/).
+ * required-work extension and no extension. The comparison is the same in both engines; how a load
+ * is measured is each engine's (PageOverheadEngine, in tests/support/bench/).
  */
 
 import { mkdir, writeFile } from 'node:fs/promises';

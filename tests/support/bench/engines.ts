@@ -2,8 +2,12 @@
  * What the measurements that any engine can make need of the engine, so that each measurement is
  * written once: a browser with the bench build signed in (a tab to call the page API from,
  * stopping the background, the popup's refresh) and the browsers of the page-overhead comparison.
- * Chromium's side is in chromium.ts, beside this file.
+ * Chromium's side is in chromium.ts, Firefox's in firefox.ts, beside this file.
  */
+
+export const ENGINES = ['chromium', 'firefox'] as const;
+export type Engine = (typeof ENGINES)[number];
+export const ENGINE_NAMES: Record<Engine, string> = { chromium: 'Chromium', firefox: 'Firefox' };
 
 /** A tab, whichever driver opened it (Playwright in Chromium, puppeteer in Firefox). */
 export interface BenchTab {
