@@ -3,6 +3,7 @@
  * each engine it ran in, and each stated target it missed.
  */
 import { ENGINE_NAMES, ENGINES } from '../support/bench/engines.ts';
+import { round } from '../support/bench/timing.ts';
 import type { measureBurst } from './burst.ts';
 import type { measureCached } from './cached-get-token.ts';
 import type { measureColdStart } from './cold-start.ts';
@@ -41,7 +42,8 @@ function missedIn(results: EngineResults): string[] {
     ],
     [
       !!po,
-      !!po && po.scriptMs <= po.requiredScriptMs + 0.1,
+      // Compared at the reported precision: 0.69 + 0.1 is 0.7899999999999999 in floating point.
+      !!po && round(po.scriptMs - po.requiredScriptMs) <= 0.1,
       `page overhead: script ${po?.scriptMs} ms against the required work's ${po?.requiredScriptMs} ms (target required work + 0.1 ms)`,
     ],
     [
