@@ -3,8 +3,9 @@
 //   node build.mjs           extension/chromium/ (Load unpacked), extension/firefox/ and the
 //                            unsigned extension/tako-session-firefox.xpi
 //   node build.mjs --watch   rebuild extension/chromium/ on every change (with inline source maps)
-//   node build.mjs --bench   the Chromium extension plus a bare echo route, into .bench/extension/,
-//                            for `npm run bench` to measure our logic against the messaging floor
+//   node build.mjs --bench   both engines' extension plus a bare echo route, into .bench/extension/
+//                            (Chromium), .bench/firefox/ and .bench/tako-session-firefox.xpi, for
+//                            `npm run bench` to measure our logic against the messaging floor
 //   node build.mjs --production   the same into extension/production/, with the manifest the
 //                            stores get (no host permission for this computer): npm run package
 //
@@ -71,6 +72,17 @@ function outputsUnder(dir) {
 const DEV_BUILD = outputsUnder(path.join(root, 'extension'));
 /** The production build (`node build.mjs --production`), which `npm run package` packs. */
 export const PRODUCTION_BUILD = outputsUnder(path.join(root, 'extension', 'production'));
+/**
+ * The bench build (`node build.mjs --bench`): the product plus the bare `bench_echo` route, never
+ * shipped. Its Chromium folder keeps the name the bench has always loaded; the rest of .bench/ (the
+ * reference extensions the bench writes) is left alone by a build.
+ */
+export const BENCH_BUILD = {
+  root: path.join(root, '.bench'),
+  chromium: path.join(root, '.bench', 'extension'),
+  firefox: path.join(root, '.bench', 'firefox'),
+  xpi: path.join(root, '.bench', 'tako-session-firefox.xpi'),
+};
 export const CHROMIUM_DIR = DEV_BUILD.chromium;
 export const FIREFOX_DIR = DEV_BUILD.firefox;
 export const FIREFOX_XPI = DEV_BUILD.xpi;
@@ -246,8 +258,8 @@ function manifestFiles(manifest) {
 
 async function build({ watch, bench, production }) {
   const manifest = await productManifest({ production });
-  const outputs = production ? PRODUCTION_BUILD : DEV_BUILD;
-  const outdir = bench ? path.join(root, '.bench', 'extension') : outputs.chromium;
+  const outputs = bench ? BENCH_BUILD : production ? PRODUCTION_BUILD : DEV_BUILD;
+  const outdir = outputs.chromium;
   const pages = await extensionPages();
 
   /**
@@ -362,7 +374,7 @@ async function build({ watch, bench, production }) {
   } else {
     await Promise.all(builds.map((options) => esbuild.build(options)));
     await report();
-    if (!bench) await buildFirefox(manifest, outputs);
+    await buildFirefox(manifest, outputs);
     if (!bench && !production) await buildWalletExtension();
   }
 }

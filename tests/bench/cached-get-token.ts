@@ -1,12 +1,13 @@
 /**
  * The cost of a cached `tako_getToken` from an allowed page, against the floor: a bare echo through
- * the same page API, relay and worker (`bench_echo`), timed in interleaved blocks.
+ * the same page API, relay and background (`bench_echo`), timed in interleaved blocks. The same in
+ * both engines.
  */
-import type { Page } from '@playwright/test';
+import type { BenchTab } from '../support/bench/engines.ts';
 import { percentile, round, timeCalls } from '../support/bench/timing.ts';
 import { CALLS } from './flags.ts';
 
-export async function measureCached(demo: Page) {
+export async function measureCached(demo: BenchTab) {
   // Warm up both paths, then interleave blocks so drift affects both alike.
   await timeCalls(demo, 'tako_getToken', 50);
   await timeCalls(demo, 'bench_echo', 50);

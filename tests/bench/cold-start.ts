@@ -1,28 +1,20 @@
 /**
- * The first `tako_getToken` after the service worker was stopped, against a bare echo after the
- * same stop: what waking the worker costs the extension beyond what it costs any message.
+ * The first `tako_getToken` after the background was stopped (Chromium's service worker, Firefox's
+ * event page), against a bare echo after the same stop: what waking the background costs the
+ * extension beyond what it costs any message. The same in both engines.
  */
-import type { BrowserContext, Page } from '@playwright/test';
+import type { SignedInBrowser } from '../support/bench/engines.ts';
 import { percentile, round, timeCalls } from '../support/bench/timing.ts';
 import { COLD_RUNS } from './flags.ts';
 
-async function stopWorker(context: BrowserContext, page: Page): Promise<void> {
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('ServiceWorker.enable');
-  await cdp.send('ServiceWorker.stopAllWorkers');
-  await cdp.detach();
-  // Let the browser finish tearing the worker down before the next message wakes it.
-  await page.waitForTimeout(200);
-}
-
-export async function measureColdStart(context: BrowserContext, demo: Page) {
+export async function measureColdStart(browser: SignedInBrowser) {
   const getToken: number[] = [];
   const echo: number[] = [];
   for (let i = 0; i < COLD_RUNS; i++) {
-    await stopWorker(context, demo);
-    getToken.push(...(await timeCalls(demo, 'tako_getToken', 1)));
-    await stopWorker(context, demo);
-    echo.push(...(await timeCalls(demo, 'bench_echo', 1)));
+    await browser.stopBackground();
+    getToken.push(...(await timeCalls(browser.demo, 'tako_getToken', 1)));
+    await browser.stopBackground();
+    echo.push(...(await timeCalls(browser.demo, 'bench_echo', 1)));
   }
   const p50 = percentile(getToken, 50);
   const echoP50 = percentile(echo, 50);

@@ -1,8 +1,9 @@
 /**
  * The command line of `npm run bench` (its flags are listed in bench.ts), read once: the counts
- * each measurement runs with, and the parts to run.
+ * each measurement runs with, the parts to run and the engines to run them in.
  */
 import { parseArgs } from 'node:util';
+import { ENGINES, type Engine } from '../support/bench/engines.ts';
 
 export const { values: flags } = parseArgs({
   options: {
@@ -15,10 +16,12 @@ export const { values: flags } = parseArgs({
     loads: { type: 'string', default: '60' },
     'page-runs': { type: 'string', default: '3' },
     extension: { type: 'string', default: '' },
+    'firefox-extension': { type: 'string', default: '' },
     'worker-refreshes': { type: 'string', default: '26' },
     'flood-calls': { type: 'string', default: '600' },
     'header-calls': { type: 'string', default: '1000' },
     only: { type: 'string', default: '' },
+    engine: { type: 'string', default: 'both' },
   },
 });
 
@@ -35,3 +38,11 @@ export const WORKER_REFRESHES = Number(flags['worker-refreshes']);
 export const FLOOD_CALLS = Number(flags['flood-calls']);
 /** Requests timed per page and phase for header-only access's rules. */
 export const HEADER_CALLS = Number(flags['header-calls']);
+
+/** The engines this run measures in: `--engine chromium`, `firefox`, or `both` (the default). */
+export const RUN_ENGINES: readonly Engine[] = (() => {
+  if (flags.engine === 'both') return ENGINES;
+  const engine = ENGINES.find((name) => name === flags.engine);
+  if (!engine) throw new Error(`--engine: ${flags.engine} is none of ${ENGINES.join(', ')}, both`);
+  return [engine];
+})();

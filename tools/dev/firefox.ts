@@ -7,25 +7,31 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { strFromU8, unzipSync } from 'fflate';
 import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer-core';
 import { projectRoot } from './launch.ts';
 
 export const firefoxPath = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
-export const firefoxExtensionDir = path.join(projectRoot, 'extension', 'firefox');
 export const firefoxXpiPath = path.join(projectRoot, 'extension', 'tako-session-firefox.xpi');
 /** Fixed here so extension pages have a known address: moz-extension://<uuid>/popup.html. */
 export const FIREFOX_EXTENSION_UUID = '5f0c2a8e-9d4b-4e7a-b1c3-7a2e4d6f8b10';
 
 export interface FirefoxWithExtension {
   browser: Browser;
-  /** The add-on id from the built manifest (`browser_specific_settings.gecko.id`). */
+  /** The add-on id from the installed XPI's manifest (`browser_specific_settings.gecko.id`). */
   addonId: string;
   extensionUrl(file: string): string;
   /** Opens an extension page in a new tab (a plain `goto` does not return for moz-extension: URLs). */
   openExtensionPage(file: string): Promise<Page>;
   openPage(url: string): Promise<Page>;
-  /** Stops the background (event page) as Firefox does when idle; the next event starts it again. */
+  /**
+   * Stops the background (event page) as Firefox does when idle; the next event starts it again.
+   * Like the idle stop, Firefox skips it while a listener's promise is pending: backgroundState
+   * tells whether it stopped.
+   */
   stopBackground(): Promise<void>;
+  /** Where the background is: `stopped`, `starting`, `running` or `suspending` (Firefox's own words). */
+  backgroundState(): Promise<string>;
   /**
    * Starts installing the XPI at `xpiPath` over the add-on, as Firefox does with an update it
    * downloaded, and returns without waiting for it: an add-on listening to
@@ -48,15 +54,51 @@ interface BidiConnection {
 const bidi = (browser: Browser) => (browser as unknown as { connection: BidiConnection }).connection;
 const browsingContextOf = (page: Page) => (page.mainFrame() as unknown as { _id: string })._id;
 
-function builtAddonId(): string {
-  const manifestPath = path.join(firefoxExtensionDir, 'manifest.json');
-  if (!existsSync(manifestPath) || !existsSync(firefoxXpiPath)) {
-    throw new Error(`The Firefox build is missing (${path.relative(projectRoot, firefoxXpiPath)}): run \`npm run build\` first`);
+/** The gecko id in the manifest of the XPI at `xpiPath` (the build's, the bench build's, or another add-on's). */
+function addonIdOf(xpiPath: string): string {
+  if (!existsSync(xpiPath)) {
+    throw new Error(
+      `${path.relative(projectRoot, xpiPath)} is missing: build it first (\`npm run build\`; the bench's, \`node build.mjs --bench\`)`,
+    );
   }
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { browser_specific_settings?: { gecko?: { id?: string } } };
+  const files = unzipSync(new Uint8Array(readFileSync(xpiPath)), { filter: (file) => file.name === 'manifest.json' });
+  const manifest = JSON.parse(strFromU8(files['manifest.json'] ?? new Uint8Array())) as {
+    browser_specific_settings?: { gecko?: { id?: string } };
+  };
   const id = manifest.browser_specific_settings?.gecko?.id;
-  if (!id) throw new Error('The Firefox manifest has no browser_specific_settings.gecko.id');
+  if (!id) throw new Error(`The manifest in ${path.relative(projectRoot, xpiPath)} has no browser_specific_settings.gecko.id`);
   return id;
+}
+
+/**
+ * Launches Firefox on `userDataDir` with no add-on installed (launchFirefoxWithExtension below
+ * installs one; the bench also measures pages without any): `prefs` are set at launch, and
+ * `addonUuids` fixes the moz-extension: address of an add-on by its id.
+ */
+export async function launchFirefox(
+  userDataDir: string,
+  {
+    headless = true,
+    prefs = {},
+    addonUuids = {},
+  }: { headless?: boolean; prefs?: Record<string, unknown>; addonUuids?: Record<string, string> } = {},
+): Promise<Browser> {
+  if (!existsSync(firefoxPath)) {
+    throw new Error(`Firefox not found at ${firefoxPath}: install it (Debian: apt-get install firefox-esr) or set FIREFOX_PATH`);
+  }
+  return puppeteer.launch({
+    browser: 'firefox',
+    executablePath: firefoxPath,
+    headless,
+    userDataDir,
+    // Lets BiDi evaluate in the parent process, where the background is stopped.
+    args: ['--remote-allow-system-access'],
+    extraPrefsFirefox: {
+      'extensions.webextensions.uuids': JSON.stringify(addonUuids),
+      'xpinstall.signatures.required': false,
+      ...prefs,
+    },
+  });
 }
 
 /**
@@ -78,23 +120,8 @@ export async function launchFirefoxWithExtension(
     xpiPath?: string;
   } = {},
 ): Promise<FirefoxWithExtension> {
-  if (!existsSync(firefoxPath)) {
-    throw new Error(`Firefox not found at ${firefoxPath}: install it (Debian: apt-get install firefox-esr) or set FIREFOX_PATH`);
-  }
-  const addonId = builtAddonId();
-  const browser = await puppeteer.launch({
-    browser: 'firefox',
-    executablePath: firefoxPath,
-    headless,
-    userDataDir,
-    // Lets BiDi evaluate in the parent process, where the background is stopped.
-    args: ['--remote-allow-system-access'],
-    extraPrefsFirefox: {
-      'extensions.webextensions.uuids': JSON.stringify({ [addonId]: FIREFOX_EXTENSION_UUID }),
-      'xpinstall.signatures.required': false,
-      ...prefs,
-    },
-  });
+  const addonId = addonIdOf(xpiPath);
+  const browser = await launchFirefox(userDataDir, { headless, prefs, addonUuids: { [addonId]: FIREFOX_EXTENSION_UUID } });
   if (install) {
     await bidi(browser).send('webExtension.install', {
       extensionData: { type: 'archivePath', path: xpiPath },
@@ -125,6 +152,14 @@ export async function launchFirefoxWithExtension(
           await ExtensionParent.DebugUtils.terminateBackgroundScript(${JSON.stringify(addonId)});
         })()`,
       );
+    },
+    async backgroundState() {
+      const state = await evaluateInParent(
+        browser,
+        `(async () => WebExtensionPolicy.getByID(${JSON.stringify(addonId)})?.extension?.backgroundState ?? null)()`,
+      );
+      if (typeof state !== 'string') throw new Error('The add-on is not running');
+      return state;
     },
     async startUpdate(xpiPath) {
       await evaluateInParent(
@@ -157,7 +192,7 @@ export async function launchFirefoxWithExtension(
  * Evaluates `expression` (a promise) in Firefox's parent process, where the add-on manager lives;
  * its result when that is a string, null, or a number.
  */
-async function evaluateInParent(browser: Browser, expression: string): Promise<unknown> {
+export async function evaluateInParent(browser: Browser, expression: string): Promise<unknown> {
   const { result } = await bidi(browser).send('browsingContext.getTree', { 'moz:scope': 'chrome' });
   const context = (result as { contexts: Array<{ context: string }> }).contexts[0]?.context;
   if (!context) throw new Error('No parent-process context to evaluate in');

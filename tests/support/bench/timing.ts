@@ -2,7 +2,7 @@
  * What the bench's measurements time with: calls from a page, each timed in the page with
  * performance.now(); percentiles and rounding of the samples; waiting in Node.
  */
-import type { Page } from '@playwright/test';
+import type { BenchTab } from './engines.ts';
 
 export const round = (ms: number) => Math.round(ms * 100) / 100;
 
@@ -12,8 +12,8 @@ export function percentile(samples: number[], p: number): number {
 }
 
 /** Sequential calls from the page, each timed with performance.now(). */
-export function timeCalls(page: Page, method: string, count: number): Promise<number[]> {
-  return page.evaluate(
+export function timeCalls(tab: BenchTab, method: string, count: number): Promise<number[]> {
+  return tab.run(
     async ([m, n]) => {
       const times: number[] = [];
       for (let i = 0; i < n; i++) {
