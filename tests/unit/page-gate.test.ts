@@ -375,6 +375,20 @@ describe('page API origin gate', () => {
     assert.deepEqual(await access, SESSION);
   });
 
+  // Guards the window's own focus event reaching the worker late (a busy machine): the window
+  // started its Allow delay when it got the focus, and enables Allow when that delay is over; the
+  // background restarting its own count at the late event refused that Allow as too early.
+  test('the shown window’s own focus event, arriving late, does not restart the delay', async () => {
+    const h = harness();
+    const access = h.pageApi.handle(APP, 'tako_requestAccess', undefined);
+    const { requestId, windowId } = await h.nextWindow();
+    h.advance(ALLOW_DELAY_MS / 2);
+    await h.approvals.onFocusChanged(windowId);
+    h.advance(ALLOW_DELAY_MS / 2);
+    assert.equal(await h.approvals.answer(requestId, true), true);
+    assert.deepEqual(await access, SESSION);
+  });
+
   // Guards: a refusal (Deny, or closing the window) is 4001 and allows nothing; after it the
   // origin is refused without a window until its cool-down ends.
   test('a denied approval is 4001 and the origin stays not allowed', async () => {

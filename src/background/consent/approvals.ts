@@ -424,7 +424,10 @@ export function createApprovals(deps: ApprovalsDeps) {
         if (state.pending.length === 0) return;
         const shown = state.pending.find((request) => request.windowId !== undefined);
         if (shown && windowId !== undefined && windowId !== NO_WINDOW) {
-          if (windowId === shown.windowId) shown.shownAt = now();
+          // Its own focus event can reach the worker after the window has started its delay (at
+          // its first show, always after the show set the time): a window already counting keeps
+          // its start, or Allow, enabled by the window, would be refused as too early.
+          if (windowId === shown.windowId) shown.shownAt ??= now();
           else delete shown.shownAt;
         }
         await show(state);
