@@ -194,10 +194,13 @@ describe('session service', () => {
     await h.service.signIn(devWallet);
     const [session] = await h.stored();
     const exp = session!.accessExpMs;
-    // The late worker's clock stands 900 ms before exp and moves only when the test says: on the
-    // machine's clock, a slow run let the 900 ms pass before the second failure, and the retry was
-    // then (rightly) not pulled in to exp.
-    const late = harness(stack(), { store: h.memory, now: () => exp - 900 });
+    // The late worker's clock stands where the server's, at its latest, is 500 ms before exp (inside
+    // the last second, in which no token is handed out while refreshes fail), and moves only when
+    // the test says. A fixed 900 ms before exp on our clock was up to a second later on the
+    // server's as the sign-in's Date header bounds it (whole seconds): in one run in five that was
+    // past exp, and the retry was then (rightly) not pulled in to it.
+    const lateAt = exp - 500 - session!.clock.latest.highMs;
+    const late = harness(stack(), { store: h.memory, now: () => lateAt });
     const name = refreshAlarmName(keyOf(session!));
     stack().clearRequests();
     stack().faults.inject('/v2/refresh_token', { count: 2, kind: 'status', status: 500 });
