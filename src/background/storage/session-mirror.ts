@@ -15,6 +15,7 @@
 import type { AllowedOrigin, ConsentRecord, Settings } from '../../core/consent/records.ts';
 import { describeError } from '../../core/contract/errors.ts';
 import { keyOf, SESSION_RECORD_VERSION, type Session } from '../../core/session/session.ts';
+import { isObject } from './session-records.ts';
 import { readAllowedOrigins, type Store } from './store.ts';
 
 /** Bumped when the copy's shape changes; a copy of another format is not read. */
@@ -35,8 +36,6 @@ export interface MirrorPort {
   set(record: MirrorRecord): Promise<void>;
   remove(): Promise<void>;
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 
 function isSession(value: unknown): value is Session {
   return (
@@ -199,36 +198,39 @@ export function withSessionMirror(inner: Store, port: MirrorPort): Store {
     restore();
   }
 
+  /** A record written whole: read through the copy, written as above, the value kept as written. */
+  function wholeRecord<P extends Exclude<Part, 'sessions'>>(
+    part: P,
+    load: () => Promise<NonNullable<Known[P]>>,
+    save: (value: NonNullable<Known[P]>) => Promise<void>,
+  ) {
+    return {
+      get: () => read(part, load),
+      set: (value: NonNullable<Known[P]>) =>
+        write(
+          part,
+          () => save(value),
+          () => {
+            known[part] = value;
+          },
+        ),
+    };
+  }
+  const settings = wholeRecord('settings', inner.getSettings, inner.saveSettings);
+  const active = wholeRecord('active', inner.getActive, inner.setActive);
+  const origins = wholeRecord('origins', inner.getAllowedOrigins, inner.setAllowedOrigins);
+  const consent = wholeRecord('consent', inner.getConsent, inner.setConsent);
+
   const store: Store = {
     ...inner,
-    getSettings: () => read('settings', () => inner.getSettings()),
-    saveSettings: (settings) =>
-      write(
-        'settings',
-        () => inner.saveSettings(settings),
-        () => (known.settings = settings),
-      ),
-    getActive: () => read('active', () => inner.getActive()),
-    setActive: (active) =>
-      write(
-        'active',
-        () => inner.setActive(active),
-        () => (known.active = active),
-      ),
-    getAllowedOrigins: () => read('origins', () => inner.getAllowedOrigins()),
-    setAllowedOrigins: (origins) =>
-      write(
-        'origins',
-        () => inner.setAllowedOrigins(origins),
-        () => (known.origins = origins),
-      ),
-    getConsent: () => read('consent', () => inner.getConsent()),
-    setConsent: (consent) =>
-      write(
-        'consent',
-        () => inner.setConsent(consent),
-        () => (known.consent = consent),
-      ),
+    getSettings: settings.get,
+    saveSettings: settings.set,
+    getActive: active.get,
+    setActive: active.set,
+    getAllowedOrigins: origins.get,
+    setAllowedOrigins: origins.set,
+    getConsent: consent.get,
+    setConsent: consent.set,
     async listSessions() {
       const sessions = await read('sessions', async () => new Map((await inner.listSessions()).map((s) => [keyOf(s), s])));
       return [...sessions.values()];

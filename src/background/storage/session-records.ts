@@ -39,7 +39,7 @@ export type OpenedRecord =
   | { kind: 'unreadable'; session: Session }
   | { kind: 'foreign' };
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+export const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 
 /** Facts stored with a `skewMs` rather than a `clock` get a clock from it; `legacy` when they did. */
 function withServerClock<T extends Omit<SessionFacts, 'clock'>>(
