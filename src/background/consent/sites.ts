@@ -120,6 +120,16 @@ export function createSites(
     return { days, sites: withActivityOf(sites, activity) };
   }
 
+  /**
+   * The sites and the unused-sites option, with their activity only when that option is set (the
+   * rule of a grant's end needs it then): what a page's call, the grant alarm and the publisher
+   * read at every worker start, without the activity record otherwise.
+   */
+  async function forGrantEnds(sites: AllowedOrigin[]): Promise<{ sites: AllowedOrigin[]; days: number | undefined }> {
+    const days = await forgetUnusedDays?.();
+    return days === undefined ? { sites, days } : { sites: withActivityOf(sites, await store.getSiteActivity()), days };
+  }
+
   function withActivityOf(sites: AllowedOrigin[], activity: Record<string, SiteActivity>): AllowedOrigin[] {
     return sites.map((site) => {
       const stored = activity[site.origin];
@@ -140,13 +150,8 @@ export function createSites(
      * and reads the activity record only when unused sites are forgotten.
      */
     async list({ activity = true }: { activity?: boolean } = {}): Promise<AllowedOrigin[]> {
-      if (!activity && (await forgetUnusedDays?.()) === undefined) {
-        const live: AllowedOrigin[] = [];
-        for (const site of await read()) if (!isGrantExpired(site, now()) && (await holdsOpenTab(site))) live.push(site);
-        return live;
-      }
-      await serial(ACTIVITY_RECORD, async () => undefined);
-      const { sites, days } = await withActivity(await read());
+      if (activity) await serial(ACTIVITY_RECORD, async () => undefined);
+      const { sites, days } = await (activity ? withActivity : forGrantEnds)(await read());
       const live: AllowedOrigin[] = [];
       for (const site of sites) if (!isGrantExpired(site, now(), days) && (await holdsOpenTab(site))) live.push(site);
       return live;
@@ -188,10 +193,10 @@ export function createSites(
     async isAllowed(origin: string, tabId?: number): Promise<boolean> {
       const found = await find(origin);
       if (!found) return false;
-      // Its activity matters only when unused sites are forgotten: otherwise a page's call (the first
-      // of a woken worker too) does not wait for that record.
-      const days = await forgetUnusedDays?.();
-      const [site] = days === undefined ? [found] : withActivityOf([found], await store.getSiteActivity());
+      const {
+        sites: [site],
+        days,
+      } = await forGrantEnds([found]);
       if (isGrantExpired(site!, now(), days)) return false;
       if (site!.tabIds === undefined || tabId === undefined || site!.tabIds.includes(tabId)) return true;
       if (await holdsOpenTab(site!)) {
@@ -242,10 +247,7 @@ export function createSites(
     },
     /** When the next grant ends by its time, or by going unused (for the alarm), or null. */
     async nextExpiry(): Promise<number | null> {
-      // Asked at every worker start: the activity record is read only when unused sites are forgotten.
-      const days = await forgetUnusedDays?.();
-      if (days === undefined) return nextGrantExpiry(await read());
-      const { sites } = await withActivity(await read());
+      const { sites, days } = await forGrantEnds(await read());
       return nextGrantExpiry(sites, days);
     },
     /** The account the site is bound to, or undefined (the active one). */
