@@ -192,10 +192,10 @@ async function buildFirefox(manifest, { chromium, firefox, xpi } = DEV_BUILD) {
 
 /**
  * Scripts the manifest does not name because the background injects them on demand: the wallet
- * bridge goes only into the page picked for sign-in (the background names it as
- * WALLET_BRIDGE_SCRIPT in src/core/contract/channels.ts).
+ * relay and the wallet bridge go only into the page picked for sign-in (the background names them
+ * as WALLET_RELAY_SCRIPT and WALLET_BRIDGE_SCRIPT in src/core/contract/channels.ts).
  */
-export const INJECTED_SCRIPTS = ['wallet-bridge.js'];
+export const INJECTED_SCRIPTS = ['wallet-relay.js', 'wallet-bridge.js'];
 
 export const WALLET_EXTENSION_DIR = path.join(root, '.stack', 'wallet-extension');
 

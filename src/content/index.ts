@@ -7,36 +7,23 @@
  * background sends. That, and the native `chrome` API instead of the polyfill (MV3 runtime calls
  * already return promises), keeps this script small: it runs in every page.
  *
+ * It knows nothing of wallets: the steps of a sign-in through a page's wallet go through the wallet
+ * relay (src/wallet-relay/), which the background injects only into the page picked for it.
+ *
  * It also waits to be needed. At document_start it only listens on the window: the relay itself
  * (createRelay), the extension API (`chrome.runtime`, which the browser builds in a page the first
  * time it is touched) and every other DOM object wait until the page world first speaks on our
  * channel (a request, or `on` for events), or until the background, to reach the tab, injects the
  * relay and wires it (RELAY_GLOBAL in core/contract/channels.ts).
  */
-import {
-  CONTENT_CHANNEL,
-  DOCUMENT_CHANGED,
-  MAX_PAGE_MESSAGE_BYTES,
-  PAGE_CHANNEL,
-  RELAY_GLOBAL,
-  SIGN_IN_PIN,
-  WALLET_TIMEOUT_MS,
-} from '../core/contract/channels.ts';
+import { PAGE_CHANNEL, RELAY_GLOBAL } from '../core/contract/channels.ts';
 import type { Reply } from '../core/contract/protocol.ts';
-import type { TakoSessionErrorCode } from '../core/contract/tako-session-api.ts';
+import { type Code, errorReply, isId, refusalOf, toPage } from './page-traffic.ts';
 
-/**
- * The contract's error codes, written as numbers so that its object does not ship in every page;
- * `satisfies` ties each one to the contract.
- */
-type Code = typeof TakoSessionErrorCode;
 /** What the page world posts on our channel; the relay looks at no more than these keys. */
 type PageMessage = { channel: typeof PAGE_CHANNEL; kind?: unknown; id?: unknown; [key: string]: unknown };
 
-/**
- * This world's globals: the relay's own entry (RELAY_GLOBAL) and the sign-in pin the background
- * gave this document, if any (SIGN_IN_PIN); the page's scripts cannot see them.
- */
+/** This world's globals, where the relay's own entry is (RELAY_GLOBAL); the page's scripts cannot see them. */
 const globals = globalThis as unknown as Record<string, unknown>;
 const win = window;
 
@@ -53,11 +40,6 @@ function createRelay() {
    * announces itself on the shared DOM when it is wired and the old one stands down.
    */
   const RELAY_STARTED = 'tako-session:relay-started';
-  /**
-   * A wallet request's waiter is dropped this long after it was relayed: later than the
-   * background gives up, so that the background's own timeout message is the one the person reads.
-   */
-  const WALLET_WAITER_TTL_MS = WALLET_TIMEOUT_MS + 2 * 60_000;
   const NAME = 'Tako Session';
   /** What `send` gives when the background cannot be reached: the extension was updated, reloaded or disabled. */
   const UNREACHABLE = Symbol();
@@ -69,11 +51,7 @@ function createRelay() {
   const isResumable = (method: unknown) => method === 'tako_requestAccess' || method === 'metahuman_getToken';
   const MAX_RESUMES = 5;
 
-  const errorReply = (code: Code[keyof Code], message: string): Reply => ({ ok: false, error: { code, message } });
-  const isId = (id: unknown): id is string => typeof id === 'string' && id.length > 0 && id.length <= 64;
   const isReply = (value: unknown): value is Reply => typeof (value as { ok?: unknown } | null)?.ok === 'boolean';
-  /** To the page world, on our channel. */
-  const toPage = (kind: string, fields: object) => win.postMessage({ channel: CONTENT_CHANNEL, kind, ...fields }, location.origin);
 
   /** The background's answer to a page's request, as the page is sent it. */
   function toPageReply(answer: unknown): Reply {
@@ -95,70 +73,30 @@ function createRelay() {
     }
   }
 
-  const walletWaiters = new Map<string, (reply: unknown) => void>();
-  /**
-   * Wallet request ids need only be unique in this document: the request and its id are posted
-   * on the page's window, which anything on the page reads, so an id hides nothing, and the
-   * background checks every wallet answer (the signature is recovered) whoever sent it.
-   */
-  let walletRequests = 0;
-
-  function onBackgroundMessage(raw: unknown, sender: chrome.runtime.MessageSender, sendResponse: (reply: unknown) => void) {
-    if (sender.id !== chrome.runtime.id || sender.tab) return false;
-    const message = raw as { type?: unknown; origin?: unknown; event?: unknown; data?: unknown; request?: unknown; pin?: unknown } | null;
-    const type = message?.type;
-    if (type === 'page-event') {
-      // The tab may have navigated to another site since the background picked it. The page
-      // world checks the event itself.
-      if (message!.origin === location.origin) toPage('event', { event: message!.event, data: message!.data });
-    } else if (type === 'wallet-request') {
-      // Meant for the document pinned for a sign-in, which this one is not.
-      if (message!.pin !== globals[SIGN_IN_PIN]) {
-        sendResponse(errorReply(-32603 satisfies Code['Internal'], DOCUMENT_CHANGED));
-        return false;
-      }
-      const id = `w${++walletRequests}`;
-      const timer = setTimeout(() => {
-        walletWaiters.delete(id);
-        sendResponse(errorReply(-32603 satisfies Code['Internal'], 'The wallet did not answer'));
-      }, WALLET_WAITER_TTL_MS);
-      walletWaiters.set(id, (answer) => {
-        clearTimeout(timer);
-        sendResponse(answer);
-      });
-      toPage('wallet-request', { id, request: message!.request });
-      return true; // answered asynchronously
-    }
-    return false;
+  /** Page events only; anything else (a `ping`, a wallet step) is left unanswered here. */
+  function onBackgroundMessage(raw: unknown, sender: chrome.runtime.MessageSender) {
+    if (sender.id !== chrome.runtime.id || sender.tab) return;
+    const message = raw as { type?: unknown; origin?: unknown; event?: unknown; data?: unknown } | null;
+    // The tab may have navigated to another site since the background picked it. The page world
+    // checks the event itself.
+    if (message?.type === 'page-event' && message.origin === location.origin) toPage('event', { event: message.event, data: message.data });
   }
 
-  /** A message on our channel from this window's page world. */
+  /**
+   * A message on our channel from this window's page world: a request is relayed; any message
+   * (`listen` among them) connects the relay. The wallet bridge's messages are the wallet relay's.
+   */
   function onPageMessage(data: PageMessage) {
     wire();
     const { kind, id } = data;
-    // At most MAX_PAGE_MESSAGE_BYTES as the JSON (UTF-8) the runtime sends, and serialisable at
-    // all, or it goes no further than an error: a flood of large messages costs the page that
-    // sends it, never the background.
-    let refused: Reply | undefined;
-    try {
-      if (new Blob([JSON.stringify(data)]).size > MAX_PAGE_MESSAGE_BYTES)
-        refused = errorReply(-32602 satisfies Code['InvalidParams'], 'Over 64 KB');
-    } catch {
-      refused = errorReply(-32602 satisfies Code['InvalidParams'], 'Malformed request');
-    }
-    if (kind === 'wallet-reply' && isId(id)) {
-      walletWaiters.get(id)?.(refused || data.reply);
-      walletWaiters.delete(id);
-    } else if (kind === 'request' && isId(id)) {
-      const { method, params } = data;
-      const ask = (resumes: number): Promise<unknown> =>
-        send({ type: 'page-request', method, params }).then((answer) =>
-          answer === UNREACHABLE && chrome.runtime?.id && isResumable(method) && resumes < MAX_RESUMES ? ask(resumes + 1) : answer,
-        );
-      void (refused ? Promise.resolve(refused) : ask(0)).then((answer) => toPage('reply', { id, reply: toPageReply(answer) }));
-    } else if (kind === 'wallet-accounts' && !refused) {
-      void send({ type: 'wallet-accounts', accounts: data.accounts, pin: globals[SIGN_IN_PIN] });
-    }
+    if (kind !== 'request' || !isId(id)) return;
+    const { method, params } = data;
+    const refused = refusalOf(data);
+    const ask = (resumes: number): Promise<unknown> =>
+      send({ type: 'page-request', method, params }).then((answer) =>
+        answer === UNREACHABLE && chrome.runtime?.id && isResumable(method) && resumes < MAX_RESUMES ? ask(resumes + 1) : answer,
+      );
+    void (refused ? Promise.resolve(refused) : ask(0)).then((answer) => toPage('reply', { id, reply: toPageReply(answer) }));
   }
 
   /** Connects the relay to the background, once. */

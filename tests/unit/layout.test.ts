@@ -11,7 +11,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { WALLET_BRIDGE_SCRIPT } from '../../src/core/contract/channels.ts';
+import { WALLET_BRIDGE_SCRIPT, WALLET_RELAY_SCRIPT } from '../../src/core/contract/channels.ts';
 
 const src = fileURLToPath(new URL('../../src/', import.meta.url));
 const CONTEXTS = ['background', 'content', 'page', 'wallet-bridge', 'ui', 'client'] as const;
@@ -105,7 +105,9 @@ test('no module of src/ imports itself back through others', async () => {
   assert.deepEqual(circles, []);
 });
 
-test('the build bundles the wallet bridge under the name the background injects', async () => {
+test('the build bundles the wallet relay and bridge under the names the background injects', async () => {
   const { INJECTED_SCRIPTS } = (await import('../../build.mjs')) as { INJECTED_SCRIPTS: string[] };
-  assert.ok(INJECTED_SCRIPTS.includes(WALLET_BRIDGE_SCRIPT), `${WALLET_BRIDGE_SCRIPT} is not in build.mjs INJECTED_SCRIPTS`);
+  for (const script of [WALLET_RELAY_SCRIPT, WALLET_BRIDGE_SCRIPT]) {
+    assert.ok(INJECTED_SCRIPTS.includes(script), `${script} is not in build.mjs INJECTED_SCRIPTS`);
+  }
 });

@@ -1,8 +1,9 @@
 /**
- * The content script's relay in Node: src/content/ bundled as the build bundles it (one script),
- * run in a fresh context per test that stands for one document's isolated world, with the page's
- * window, the extension's runtime and the timers faked around it. The relay itself is the code
- * that ships. Each test names the guarantee it guards.
+ * The relays of the extension's isolated world in Node: src/content/ (every page) and
+ * src/wallet-relay/ (injected into the page picked for sign-in), each bundled as the build bundles
+ * it (one script), run in a fresh context per test that stands for one document's isolated world,
+ * with the page's window, the extension's runtime and the timers faked around it. The relays
+ * themselves are the code that ships. Each test names the guarantee it guards.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -16,6 +17,7 @@ import {
   PAGE_CHANNEL,
   RELAY_GLOBAL,
   SIGN_IN_PIN,
+  WALLET_RELAY_SCRIPT,
 } from '../../src/core/contract/channels.ts';
 import {
   type BackgroundToContent,
@@ -33,18 +35,22 @@ const OTHER = 'https://other.example';
 const EXTENSION_ID = 'tako-session-test-id';
 const ADDRESS = DEV_ADDRESS;
 
-/** content.js: the entry the manifest names, bundled into one script as build.mjs does. */
-const RELAY = await (async () => {
+/** An isolated-world script from its folder of src/, bundled into one script as build.mjs does. */
+async function bundled(folder: string, filename: string): Promise<vm.Script> {
   const { outputFiles } = await build({
-    entryPoints: [fileURLToPath(new URL('../../src/content/index.ts', import.meta.url))],
+    entryPoints: [fileURLToPath(new URL(`../../src/${folder}/index.ts`, import.meta.url))],
     bundle: true,
     write: false,
     format: 'iife',
     platform: 'browser',
     logLevel: 'silent',
   });
-  return new vm.Script(outputFiles[0]!.text, { filename: 'content.js' });
-})();
+  return new vm.Script(outputFiles[0]!.text, { filename });
+}
+/** content.js, which the manifest names for every page. */
+const RELAY = await bundled('content', 'content.js');
+/** The wallet relay, which the background injects beside the wallet bridge (WALLET_RELAY_SCRIPT). */
+const WALLET_RELAY = await bundled('wallet-relay', WALLET_RELAY_SCRIPT);
 
 /** What the relay posted on the page's window, as the page world receives it (a structured clone). */
 interface Posted {
@@ -111,6 +117,10 @@ function documentAt(origin: string) {
     pin(value: string): void {
       world[SIGN_IN_PIN] = value;
     },
+    /** The background injects the wallet relay into this document, as it does for a sign-in (injectWalletBridge). */
+    injectWalletRelay(): void {
+      WALLET_RELAY.runInContext(world);
+    },
     /** A runtime message from the background (tabs.sendMessage) to this document. */
     fromBackground(message: BackgroundToContent): Delivery {
       let answeredAtOnce: unknown;
@@ -133,8 +143,24 @@ function documentAt(origin: string) {
 
 const documentChanged = { ok: false, error: { code: TakoSessionErrorCode.Internal, message: DOCUMENT_CHANGED } };
 
-describe('relay: wallet steps', () => {
+describe('wallet relay: wallet steps', () => {
   const step = (pin: string): BackgroundToContent => ({ type: 'wallet-request', pin, request: { action: 'request-accounts' } });
+
+  // Guards the split: every page carries the relay, and none of it deals with wallets. A page not
+  // picked for sign-in answers no wallet step and shows its page none, and its page world cannot
+  // report account switches through it, even with a pin in its world.
+  test('the relay every page carries takes no wallet step and passes on no account switch', async () => {
+    const page = documentAt(APP);
+    page.wire();
+    page.pin('pin');
+    const delivered = page.fromBackground(step('pin'));
+    assert.equal(delivered.answeredAtOnce, undefined);
+    assert.equal(delivered.answersLater, false);
+    page.fromPage({ channel: PAGE_CHANNEL, kind: 'wallet-accounts', accounts: [ADDRESS] });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(page.toPage, [], 'the page was shown no wallet step');
+    assert.deepEqual(page.toBackground, [], 'no account switch reached the background');
+  });
 
   // Guards: a wallet step reaches the page only in the document pinned for that sign-in. In
   // Firefox there is no documentId to address the pinned document, so a step sent after the tab
@@ -143,6 +169,7 @@ describe('relay: wallet steps', () => {
   test('a step for another document is refused with DOCUMENT_CHANGED and never reaches the page', () => {
     const next = documentAt(APP);
     next.wire();
+    next.injectWalletRelay();
     const unpinned = next.fromBackground(step('pin-of-the-document-before'));
     assert.deepEqual(unpinned.answeredAtOnce, documentChanged);
     assert.equal(unpinned.answersLater, false);
@@ -157,6 +184,7 @@ describe('relay: wallet steps', () => {
     const pinned = documentAt(APP);
     pinned.wire();
     pinned.pin('pin-of-this-sign-in');
+    pinned.injectWalletRelay();
     const delivered = pinned.fromBackground(step('pin-of-this-sign-in'));
     assert.equal(delivered.answersLater, true);
     const [posted] = pinned.toPage;
@@ -207,7 +235,6 @@ describe('relay: what a page sends', () => {
     page.fromPage(sized('big', MAX_PAGE_MESSAGE_BYTES + 1));
     page.fromPage(request('wide', '€'.repeat(30_000)));
     page.fromPage(sized('fits', MAX_PAGE_MESSAGE_BYTES));
-    page.fromPage({ channel: PAGE_CHANNEL, kind: 'wallet-accounts', accounts: ['0x'.padEnd(MAX_PAGE_MESSAGE_BYTES, 'a')] });
     await new Promise((resolve) => setImmediate(resolve));
     const replies = page.toPage
       .filter((posted) => posted.data.kind === 'reply')
@@ -237,11 +264,14 @@ describe('relay: what a page sends', () => {
   });
 
   // Guards: an oversized wallet answer ends the wallet step with an error, rather than reaching
-  // the background or leaving the sign-in waiting.
-  test('a wallet answer over 64 KB ends its step with -32602', async () => {
+  // the background or leaving the sign-in waiting; an oversized account switch goes nowhere.
+  test('a wallet answer over 64 KB ends its step with -32602; an account switch over 64 KB is not sent', async () => {
     const page = documentAt(APP);
     page.wire();
     page.pin('pin');
+    page.injectWalletRelay();
+    page.fromPage({ channel: PAGE_CHANNEL, kind: 'wallet-accounts', accounts: ['0x'.padEnd(MAX_PAGE_MESSAGE_BYTES, 'a')] });
+    page.fromPage({ channel: PAGE_CHANNEL, kind: 'wallet-accounts', accounts: [ADDRESS] });
     const delivered = page.fromBackground({ type: 'wallet-request', pin: 'pin', request: { action: 'request-accounts' } });
     const shown = parseMessage(ContentToBridgeSchema, page.toPage[0]?.data);
     page.fromPage({
@@ -251,5 +281,6 @@ describe('relay: what a page sends', () => {
       reply: { ok: true, result: ['x'.repeat(MAX_PAGE_MESSAGE_BYTES)] },
     });
     assert.equal(((await delivered.answer) as { error?: { code: number } }).error?.code, TakoSessionErrorCode.InvalidParams);
+    assert.deepEqual(page.toBackground, [{ type: 'wallet-accounts', accounts: [ADDRESS], pin: 'pin' }], 'only the switch that fits');
   });
 });

@@ -3,7 +3,7 @@
  * from the manifest; the one injected on demand is named in core/contract/channels.ts.
  */
 import browser from 'webextension-polyfill';
-import { RELAY_GLOBAL, SIGN_IN_PIN, WALLET_BRIDGE_SCRIPT } from '../../core/contract/channels.ts';
+import { RELAY_GLOBAL, SIGN_IN_PIN, WALLET_BRIDGE_SCRIPT, WALLET_RELAY_SCRIPT } from '../../core/contract/channels.ts';
 import { STATE_CHANGED } from '../../core/contract/ui-protocol.ts';
 import { hostPermissionFor } from '../../core/session/endpoints.ts';
 import type { Session } from '../../core/session/session.ts';
@@ -77,7 +77,11 @@ export const tabsPort: TabsPort = {
   },
   async injectWalletBridge(tabId, documentId) {
     const target = documentId ? { tabId, documentIds: [documentId] } : { tabId, frameIds: [0] };
-    await browser.scripting.executeScript({ target: target as { tabId: number }, files: [WALLET_BRIDGE_SCRIPT], world: 'MAIN' });
+    const inject = (file: string, world: 'ISOLATED' | 'MAIN') =>
+      browser.scripting.executeScript({ target: target as { tabId: number }, files: [file], world });
+    // The relay first, so that it listens before the bridge can post anything.
+    await inject(WALLET_RELAY_SCRIPT, 'ISOLATED');
+    await inject(WALLET_BRIDGE_SCRIPT, 'MAIN');
   },
 };
 

@@ -37,7 +37,10 @@ export interface TabsPort {
    * undefined when it is gone (navigated away, reloaded, its tab closed).
    */
   documentOrigin(tabId: number, documentId?: string): Promise<string | undefined>;
-  /** Adds the wallet bridge to that document (a second copy in one document stands down). */
+  /**
+   * Adds the wallet relay (isolated world) and the wallet bridge (page world) to that document; a
+   * second copy of either in one document stands down.
+   */
   injectWalletBridge(tabId: number, documentId?: string): Promise<void>;
 }
 

@@ -14,19 +14,26 @@ export const CONTENT_CHANNEL = 'tako-session:content';
  */
 export const RELAY_GLOBAL = '__takoSessionRelay';
 
-/** The wallet bridge's file, which the background injects into the page picked for sign-in. */
+/**
+ * The files the background injects into the page picked for sign-in, and only there: the wallet
+ * relay (the extension's isolated world) and the wallet bridge (the page's world) behind it.
+ */
+export const WALLET_RELAY_SCRIPT = 'wallet-relay.js';
 export const WALLET_BRIDGE_SCRIPT = 'wallet-bridge.js';
+/** Marks the wallet relay as installed in a document's isolated world, so that a second sign-in keeps the first. */
+export const WALLET_RELAY_GLOBAL = '__takoSessionWalletRelay';
 
 /**
  * The extension's isolated world of the page picked for sign-in holds that sign-in's pin under this
- * name (the page's own scripts cannot see it). Wallet steps carry the pin and the relay refuses any
- * that do not match, so a tab that moved on to another document cannot be sent one; account
- * switches carry it too, so the background believes them only from the document that signed in.
+ * name (the page's own scripts cannot see it). Wallet steps carry the pin and the wallet relay
+ * refuses any that do not match, so a tab that moved on to another document cannot be sent one;
+ * account switches carry it too, so the background believes them only from the document that
+ * signed in.
  */
 export const SIGN_IN_PIN = '__takoSessionPin';
 /**
- * The relay's refusal of a wallet step meant for a document it is not: read by the background,
- * which tells the person in its own words (short, as the relay runs in every page).
+ * The wallet relay's refusal of a step meant for a document it is not: read by the background,
+ * which tells the person in its own words.
  */
 export const DOCUMENT_CHANGED = 'document-changed';
 

@@ -131,6 +131,7 @@ export function chromiumPageOverhead(takoDir: string): PageOverheadEngine {
       },
     };
   };
+  // Each browser holds only the extension it measures (no wallet double), like the one with none.
   return {
     takoBuild: path.relative(projectRoot, takoDir),
     scriptMeasure: 'main-thread script of the load, every world (CDP ScriptDuration)',
@@ -138,11 +139,11 @@ export function chromiumPageOverhead(takoDir: string): PageOverheadEngine {
     heapEveryRounds: 1,
     launchTako: () =>
       loaderIn(async (profile) => {
-        const context = await launchWithExtension(profile, { extensionPath: takoDir });
+        const context = await launchWithExtension(profile, { extensionPath: takoDir, walletExtension: false });
         await serviceWorkerOf(context);
         return context;
       }),
-    launchReference: (dir) => loaderIn((profile) => launchWithExtension(profile, { extensionPath: dir })),
+    launchReference: (dir) => loaderIn((profile) => launchWithExtension(profile, { extensionPath: dir, walletExtension: false })),
     launchBare: () =>
       loaderIn((profile) =>
         chromium.launchPersistentContext(profile, { executablePath: chromiumPath, headless: true, args: QUIET_CHROMIUM_ARGS }),
