@@ -17,6 +17,7 @@ import { extensionIdOf, launchWithExtension, serviceWorkerOf } from '../../tools
 import { type Stack, type StackOptions, startStack } from '../../tools/stack/server.ts';
 import type { Extension } from '../support/e2e/extension.ts';
 import { extensionUnderPolicy } from '../support/e2e/policy.ts';
+import { attachToolbarPopup } from '../support/e2e/toolbar-popup.ts';
 
 export type { Extension };
 
@@ -26,7 +27,11 @@ export type { Extension };
  * while the demo page is in front took 2 s. Unlimited frames keep a click there as quick as in the
  * tab in front; which tab is in front, what the extension sees, is unchanged.
  */
-const TEST_CHROMIUM_ARGS = ['--disable-frame-rate-limit'];
+const TEST_CHROMIUM_ARGS = [
+  '--disable-frame-rate-limit',
+  // CDP's Extensions domain, for clickToolbarButton: the browser's own click on the toolbar button.
+  '--enable-unsafe-extension-debugging',
+];
 
 export const test = base.extend<{
   stackOptions: StackOptions;
@@ -79,6 +84,24 @@ export const test = base.extend<{
         const page = await context.newPage();
         await page.goto(`chrome-extension://${extension.id}/${file}`);
         return page;
+      },
+      async clickToolbarButton(page) {
+        const browser = context.browser();
+        if (!browser) throw new Error('no browser to reach the toolbar through');
+        // Kept for the popup's life: the popup is reached through this session.
+        const cdp = await browser.newBrowserCDPSession();
+        // The action is the tab's (its `tab` target), not the page's.
+        const { targetInfos: tabs } = await cdp.send('Target.getTargets', { filter: [{ type: 'tab' }] });
+        const tab = tabs.find((target) => target.url === page.url());
+        if (!tab) throw new Error(`no tab shows ${page.url()}`);
+        await cdp.send('Extensions.triggerAction', { id: extension.id, targetId: tab.targetId });
+        const popupUrl = `chrome-extension://${extension.id}/popup.html`;
+        for (;;) {
+          const { targetInfos } = await cdp.send('Target.getTargets');
+          const popup = targetInfos.find((target) => target.url === popupUrl);
+          if (popup) return attachToolbarPopup(cdp, popup.targetId);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
       },
       useEndpoint: (baseUrl, version = 'v2', sessionLifetime) => saveEndpoint(extension, baseUrl, version, sessionLifetime),
       useEndpointInOptions: (baseUrl, version = 'v2') => useEndpoint(context, extension.id, baseUrl, version),

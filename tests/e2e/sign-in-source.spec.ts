@@ -4,6 +4,7 @@
  * switch the account. The demo dapp (with its dev wallet) runs on two origins of the local stack.
  */
 import type { Page } from '@playwright/test';
+import { TEST_SITE_DOMAIN } from '../../tools/dev/launch.ts';
 import { DEV_ADDRESS, SECOND_DEV_ADDRESS } from '../support/dev-addresses.ts';
 import { approveAccess } from '../support/e2e/approval-window.ts';
 import { expectSignedIn } from '../support/e2e/popup.ts';
@@ -65,6 +66,34 @@ test('the popup names the page before anything is sent, and only the page picked
   expect((await walletTraffic(picked)).some((json) => json.includes('"request-accounts"'))).toBe(true);
   expect(await hasBridge(named)).toBe(false);
   expect(await walletTraffic(named)).toEqual([]);
+  expect(stack.requests('/v2/token')).toHaveLength(1);
+});
+
+// Guards: a page's wallet on a site the extension holds no host permission for, which is every
+// site but this computer's in the development build and every site in the published one. The
+// browser refuses to inject into such a page, although the declared scripts run there; the click
+// on the toolbar button over the page gives the extension that tab (activeTab), and the page in
+// front is what the popup signs in with. Without activeTab the sign-in stops at "cannot run on
+// this page" and nothing reaches the page.
+test('the page in front of the toolbar button signs in with its wallet on a site the extension holds no permission for', async ({
+  extension,
+  stack,
+}) => {
+  await extension.useEndpoint(stack.url);
+  const site = `http://dapp.${TEST_SITE_DOMAIN}:${stack.port}`;
+  const demo = await openDemoAt(extension, site, { autoconfirm: '1' });
+  await demo.bringToFront();
+  const popup = await extension.clickToolbarButton(demo);
+  const testId = (id: string) => `document.querySelector('[data-testid="${id}"]')`;
+  await popup.waitFor(`${testId('sign-in-source')}?.dataset.origin === ${JSON.stringify(site)} && !${testId('sign-in')}.hidden`);
+  expect(await hasBridge(demo)).toBe(false);
+
+  await popup.evaluate(`${testId('sign-in')}.click()`);
+  // Signed in, or stopped with an error in the popup's words: whichever comes first is the answer.
+  await popup.waitFor(`${testId('session')}.dataset.state === 'signed-in' || !${testId('error')}.hidden`);
+  expect(await popup.evaluate(`${testId('error')}.hidden || ${testId('error')}.textContent`)).toBe(true);
+  expect(await popup.evaluate(`${testId('session-address')}.dataset.address`)).toBe(DEV_ADDRESS);
+  expect(await hasBridge(demo)).toBe(true);
   expect(stack.requests('/v2/token')).toHaveLength(1);
 });
 

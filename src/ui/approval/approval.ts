@@ -52,6 +52,8 @@ account.addEventListener('change', () => {
 let loaded = false;
 /** Whether the extension already holds the site's host (asked on load: the click then asks nothing). */
 let siteHostHeld = false;
+/** Header-only access, and a signature from the page's own wallet, act on the site: they need its host. */
+const needsSiteHost = () => scopeBox.dataset.tokenAccess === 'header' || scopeBox.dataset.scope === 'page-signature';
 let answered = false;
 let failed = false;
 /** Since when the window has been visible and focused, without a break; null while it is not. */
@@ -106,12 +108,14 @@ async function answer(approved: boolean): Promise<void> {
   if (approved && !isReady()) return;
   answered = true;
   update();
-  // Header-only access acts on the site's requests, which the browser allows only for a site the
-  // extension holds a host permission for: asked for now, in the click (the development build
-  // holds this computer's hosts already). Refused, nothing is allowed.
-  if (approved && scopeBox.dataset.tokenAccess === 'header' && !siteHostHeld) {
+  // Header-only access acts on the site's requests, and signing with the page's own wallet injects
+  // the wallet bridge into it: the browser allows either only for a site the extension holds a
+  // host permission for, asked for now, in the click (the development build holds this computer's
+  // hosts already). Refused, nothing is allowed.
+  if (approved && needsSiteHost() && !siteHostHeld) {
     const granted = await browser.permissions.request({ origins: [hostPermissionFor(originLabel.textContent ?? '')] });
-    if (!granted) throw new Error(t('headerOnlyPermissionRefused'));
+    if (!granted)
+      throw new Error(t(scopeBox.dataset.scope === 'page-signature' ? 'pageSignaturePermissionRefused' : 'headerOnlyPermissionRefused'));
   }
   // The duration is the person's choice for a site's access; the other scopes have none.
   const chosen = GRANT_DURATIONS.find((value) => value === duration.value) ?? DEFAULT_GRANT_DURATION;
@@ -143,7 +147,7 @@ ask({ type: 'get-approval', requestId }).then(({ origin, scope, insecure, tokenA
   for (const text of scopeBox.querySelectorAll<HTMLElement>('[data-scope-text]')) text.hidden = text.dataset.scopeText !== scope;
   // Header-only access says so in words: the site calls the API as the person, never sees the token.
   scopeBox.dataset.tokenAccess = tokenAccess;
-  if (tokenAccess === 'header') {
+  if (needsSiteHost()) {
     void browser.permissions.contains({ origins: [hostPermissionFor(origin)] }).then((held) => {
       siteHostHeld = held;
     });

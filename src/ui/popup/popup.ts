@@ -5,6 +5,7 @@ import { describeError, SIGN_IN_CANCELLED } from '../../core/contract/errors.ts'
 import type { WalletInfo } from '../../core/contract/protocol.ts';
 import type { PopupState, SignInSource, SignInSourceView } from '../../core/contract/ui-protocol.ts';
 import { shortAddress } from '../../core/eth/address.ts';
+import { hostPermissionFor } from '../../core/session/endpoints.ts';
 import { refreshLeadMs } from '../../core/session/lifecycle.ts';
 import type { SessionInfo } from '../../core/session/session.ts';
 import { ask, onStateChanged } from '../shared/background.ts';
@@ -483,6 +484,17 @@ function showPicker(source: SignInSource, wallets: WalletInfo[]): void {
 }
 
 /**
+ * The tab in front of this popup's window. Opened from the toolbar button over it, the popup holds
+ * the browser's access to that tab for as long as it shows the same site (`activeTab`); reaching
+ * any other page takes the site's host permission, which Chromium wants for injecting a script
+ * even where the extension's declared content scripts run.
+ */
+let tabInFront: number | undefined;
+void browser.tabs.query({ active: true, currentWindow: true }).then(([tab]) => {
+  tabInFront = tab?.id;
+});
+
+/**
  * Sign-in with the named source. A page's wallet: one wallet there signs at once; several let the
  * person pick by name and icon.
  */
@@ -494,6 +506,12 @@ function startSignIn(): void {
     if (source.kind === 'extension') {
       await askSignIn(source);
       return;
+    }
+    // Asked for in the click itself (the browser wants a person's gesture), before anything is
+    // sent to the page; a site already allowed answers at once, without a question.
+    if (named.kind === 'page' && named.tabId !== tabInFront) {
+      const granted = await browser.permissions.request({ origins: [hostPermissionFor(named.origin)] });
+      if (!granted) throw new Error(t('errorPageAccessRefused', named.origin));
     }
     const { origin, wallets } = await ask({ type: 'list-wallets', source });
     if (wallets.length === 0) throw new Error(t('errorNoWallet', origin));

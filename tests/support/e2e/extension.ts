@@ -6,6 +6,7 @@
 
 import type { BrowserContext, Page, Worker } from '@playwright/test';
 import type { SessionLifetime } from '../../../src/core/session/session-lifetime.ts';
+import type { ToolbarPopup } from './toolbar-popup.ts';
 
 export interface Extension {
   id: string;
@@ -13,6 +14,11 @@ export interface Extension {
   worker: () => Promise<Worker>;
   /** Opens an extension page (popup.html, options.html, ...) in a tab. */
   openPage: (file: string) => Promise<Page>;
+  /**
+   * Clicks the extension's toolbar button over `page`'s tab, as a person does: the browser opens
+   * the popup there and gives the extension that tab (`activeTab`). Resolves the popup.
+   */
+  clickToolbarButton: (page: Page) => Promise<ToolbarPopup>;
   /**
    * Points the extension at the local stack: the settings message the options page's Save sends,
    * sent from an extension page without filling the form. For tests the form is not part of.
