@@ -40,6 +40,22 @@ describe('decideRejectedReport', () => {
   });
 });
 
+/** Makes `report` 50 times in a row and gives each refusal as "code reason", in order. */
+async function fiftyReports(report: () => Promise<unknown>): Promise<string[]> {
+  const refusals: string[] = [];
+  for (let i = 0; i < 50; i++) {
+    try {
+      await report();
+    } catch (error) {
+      const { code, data } = error as { code: number; data: { reason: string } };
+      refusals.push(`${code} ${data.reason}`);
+    }
+  }
+  return refusals;
+}
+/** What the 49 reports after the one that forced a refresh are told. */
+const FORTY_NINE_REFUSED = Array.from({ length: 49 }, () => `${TakoSessionErrorCode.NoSession} refresh-failing`);
+
 describe('a page reporting every token it gets as refused', () => {
   // Guards the 10 s limit: each report of the new current token forced one more refresh (50
   // reports, 50 requests in 223 ms). Now one refresh, the rest 4900 refresh-failing, and the next
@@ -48,20 +64,11 @@ describe('a page reporting every token it gets as refused', () => {
     const h = sessionHarness();
     await h.seed();
     let token = (await h.service.getToken()).token;
-    const refusals: string[] = [];
-    for (let i = 0; i < 50; i++) {
-      try {
-        token = (await h.service.getToken({ rejectedToken: token })).token;
-      } catch (error) {
-        const { code, data } = error as { code: number; data: { reason: string } };
-        refusals.push(`${code} ${data.reason}`);
-      }
-    }
+    const refusals = await fiftyReports(async () => {
+      token = (await h.service.getToken({ rejectedToken: token })).token;
+    });
     assert.equal(h.requests.length, 1);
-    assert.deepEqual(
-      refusals,
-      Array.from({ length: 49 }, () => `${TakoSessionErrorCode.NoSession} refresh-failing`),
-    );
+    assert.deepEqual(refusals, FORTY_NINE_REFUSED);
     // A report of a token already replaced gets the current one, with no request.
     h.advance(1000);
     assert.equal((await h.service.getToken({ rejectedToken: 'an-older-token' })).token, token);
@@ -81,20 +88,9 @@ describe('a header-only site reporting every request as refused', () => {
     const h = sessionHarness();
     await h.seed();
     const before = (await h.service.getToken()).token;
-    const refusals: string[] = [];
-    for (let i = 0; i < 50; i++) {
-      try {
-        await h.service.reportRejected();
-      } catch (error) {
-        const { code, data } = error as { code: number; data: { reason: string } };
-        refusals.push(`${code} ${data.reason}`);
-      }
-    }
+    const refusals = await fiftyReports(() => h.service.reportRejected());
     assert.equal(h.requests.length, 1);
-    assert.deepEqual(
-      refusals,
-      Array.from({ length: 49 }, () => `${TakoSessionErrorCode.NoSession} refresh-failing`),
-    );
+    assert.deepEqual(refusals, FORTY_NINE_REFUSED);
     const replaced = (await h.service.getToken()).token;
     assert.notEqual(replaced, before);
     h.advance(FORCED_REFRESH_INTERVAL_MS);
